@@ -1,0 +1,36 @@
+"""schemseg SDK: segment the symbols on engineering schematics.
+
+>>> from schemseg_sdk import Segmenter  # doctest: +SKIP
+>>> with Segmenter() as seg:  # doctest: +SKIP
+...     result = seg.predict("sheet.png")
+"""
+from __future__ import annotations
+
+from ._version import __version__
+from .classes import CLASS_NAMES, NUM_CLASSES
+from .errors import (
+    AccuracyGateError,
+    BackendUnavailableError,
+    DatasetError,
+    EngineBuildError,
+    EngineLoadError,
+    InferenceError,
+    InvalidInputError,
+    ModelFormatError,
+    SchemsegError,
+)
+
+__all__ = [
+    "__version__",
+    "CLASS_NAMES",
+    "NUM_CLASSES",
+    "SchemsegError",
+    "InvalidInputError",
+    "DatasetError",
+    "ModelFormatError",
+    "BackendUnavailableError",
+    "EngineBuildError",
+    "EngineLoadError",
+    "AccuracyGateError",
+    "InferenceError",
+]

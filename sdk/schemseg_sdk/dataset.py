@@ -1,0 +1,104 @@
+"""The dataset format: ``images/NAME.png`` + ``masks/NAME.png`` (uint8 class ids) + ``dataset.json``.
+
+Used by training, evaluation, calibration, the accuracy gate and the benchmark. Masks may hold
+:data:`~schemseg_sdk.classes.IGNORE_INDEX` (255) for pixels that are not scored.
+"""
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from .classes import CLASS_NAMES, IGNORE_INDEX
+from .errors import DatasetError, InvalidInputError
+from .imageio import read_image, read_mask
+
+__all__ = ["SegmentationDataset", "IMAGE_SUFFIXES"]
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
+
+
+class SegmentationDataset:
+    """A folder of images and masks; items are ``(image BGR uint8, mask uint8)`` pairs.
+
+    >>> ds = SegmentationDataset("data/val")  # doctest: +SKIP
+    >>> image, mask = ds[0]  # doctest: +SKIP
+    """
+
+    def __init__(self, root: str | os.PathLike[str], require_masks: bool = True) -> None:
+        self.root = Path(root)
+        if not self.root.is_dir():
+            raise DatasetError(f"{self.root}: not a dataset folder (expected a directory with images/ and masks/)")
+        images_dir = self.root / "images"
+        if not images_dir.is_dir():
+            raise DatasetError(f"{self.root}: no images/ folder; a dataset holds images/ and masks/")
+        self.image_paths = sorted(p for p in images_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        if not self.image_paths:
+            raise DatasetError(f"{images_dir}: no images ({', '.join(IMAGE_SUFFIXES)})")
+        self.masks_dir = self.root / "masks"
+        if require_masks and not self.masks_dir.is_dir():
+            raise DatasetError(f"{self.root}: no masks/ folder")
+        self.has_masks = self.masks_dir.is_dir()
+        self.metadata = self._read_metadata()
+        self.class_names: tuple[str, ...] = tuple(self.metadata.get("class_names", CLASS_NAMES))
+        if self.class_names != CLASS_NAMES:
+            raise DatasetError(
+                f"{self.root / 'dataset.json'}: class_names differ from schemseg's 41 classes; "
+                "re-import the data with 'schemseg data import-labelme --map'"
+            )
+
+    def __len__(self) -> int:
+        return len(self.image_paths)
+
+    def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        for i in range(len(self)):
+            yield self[i]
+
+    def mask_path(self, index: int) -> Path:
+        return self.masks_dir / (self.image_paths[index].stem + ".png")
+
+    def read_image(self, index: int) -> np.ndarray:
+        try:
+            return read_image(self.image_paths[index])
+        except InvalidInputError as exc:
+            raise DatasetError(str(exc)) from None
+
+    def read_mask(self, index: int, shape: tuple[int, int] | None = None) -> np.ndarray:
+        """Read and validate the mask of item ``index`` (size ``shape`` if given, ids <= 40 or 255)."""
+        path = self.mask_path(index)
+        if not path.is_file():
+            raise DatasetError(f"{path}: missing mask for {self.image_paths[index].name}")
+        try:
+            mask = read_mask(path)
+        except InvalidInputError as exc:
+            raise DatasetError(str(exc)) from None
+        if shape is not None and mask.shape != shape:
+            raise DatasetError(
+                f"{path}: mask is {mask.shape[1]}x{mask.shape[0]} but its image is {shape[1]}x{shape[0]}"
+            )
+        bad = (mask >= len(CLASS_NAMES)) & (mask != IGNORE_INDEX)
+        if bad.any():
+            raise DatasetError(
+                f"{path}: class id {int(mask[bad].max())} above {len(CLASS_NAMES) - 1} "
+                f"(only 0..{len(CLASS_NAMES) - 1} and {IGNORE_INDEX}=ignore are allowed)"
+            )
+        return mask
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        image = self.read_image(index)
+        return image, self.read_mask(index, image.shape[:2])
+
+    def _read_metadata(self) -> dict[str, object]:
+        path = self.root / "dataset.json"
+        if not path.is_file():
+            return {}
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise DatasetError(f"{path}: unreadable dataset.json ({exc})") from None
+        if not isinstance(data, dict):
+            raise DatasetError(f"{path}: expected a JSON object")
+        return data

@@ -1,0 +1,1 @@
+"""Precision graphs, accuracy gates and TensorRT engine bundles (``schemseg-build-engine``)."""
