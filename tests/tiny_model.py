@@ -1,0 +1,76 @@
+"""A tiny but real schemseg ONNX model built with onnx.helper (no torch), for fast tests.
+
+Same graph contract as an exported model (see ``schemseg_sdk.model_info``): uint8 NHWC BGR in,
+``class_ids`` (uint8) and ``confidence`` (float32) out, metadata in ``metadata_props``.
+Two 3x3 convolutions give it a 5x5 receptive field, so tiled and whole-sheet runs agree.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+from schemseg_sdk.classes import CLASS_NAMES
+from schemseg_sdk.model_info import CLASS_IDS, CONFIDENCE, INPUT_NAME, LOGITS, ModelInfo
+
+__all__ = ["build_tiny_model", "tiny_model_proto"]
+
+
+def tiny_model_proto(input_size: int = 64, hidden: int = 8, seed: int = 0, logits: bool = False) -> onnx.ModelProto:
+    rng = np.random.default_rng(seed)
+    k = len(CLASS_NAMES)
+    info = ModelInfo(input_size=input_size, model_name="tiny_test_model", model_version="test")
+    mean = np.array(info.mean[::-1], np.float32).reshape(1, 3, 1, 1)  # BGR order in-graph
+    std = np.array(info.std[::-1], np.float32).reshape(1, 3, 1, 1)
+    inits = [
+        numpy_helper.from_array(np.float32(1 / 255.0).reshape(()), "inv255"),
+        numpy_helper.from_array(mean, "mean"),
+        numpy_helper.from_array((1.0 / std).astype(np.float32), "inv_std"),
+        numpy_helper.from_array(rng.normal(0, 0.5, (hidden, 3, 3, 3)).astype(np.float32), "w1"),
+        numpy_helper.from_array(rng.normal(0, 0.1, (hidden,)).astype(np.float32), "b1"),
+        numpy_helper.from_array(rng.normal(0, 0.5, (k, hidden, 3, 3)).astype(np.float32), "w2"),
+        numpy_helper.from_array(rng.normal(0, 0.1, (k,)).astype(np.float32), "b2"),
+        numpy_helper.from_array(np.array([1], np.int64), "axis1"),
+    ]
+    nodes = [
+        helper.make_node("Cast", [INPUT_NAME], ["xf"], to=TensorProto.FLOAT),
+        helper.make_node("Transpose", ["xf"], ["xc"], perm=[0, 3, 1, 2]),
+        helper.make_node("Mul", ["xc", "inv255"], ["x01"]),
+        helper.make_node("Sub", ["x01", "mean"], ["xm"]),
+        helper.make_node("Mul", ["xm", "inv_std"], ["xn"]),
+        helper.make_node("Conv", ["xn", "w1", "b1"], ["h1"], pads=[1, 1, 1, 1], kernel_shape=[3, 3]),
+        helper.make_node("Relu", ["h1"], ["a1"]),
+        helper.make_node("Conv", ["a1", "w2", "b2"], [LOGITS], pads=[1, 1, 1, 1], kernel_shape=[3, 3]),
+        helper.make_node("ArgMax", [LOGITS], ["ids64"], axis=1, keepdims=0),
+        helper.make_node("Cast", ["ids64"], [CLASS_IDS], to=TensorProto.UINT8),
+        helper.make_node("ReduceMax", [LOGITS, "axis1"], ["lmax"], keepdims=1),
+        helper.make_node("Sub", [LOGITS, "lmax"], ["shifted"]),
+        helper.make_node("Exp", ["shifted"], ["e"]),
+        helper.make_node("ReduceSum", ["e", "axis1"], ["esum"], keepdims=0),
+        helper.make_node("Reciprocal", ["esum"], [CONFIDENCE]),
+    ]
+    s = input_size
+    outputs = [
+        helper.make_tensor_value_info(CLASS_IDS, TensorProto.UINT8, ["N", s, s]),
+        helper.make_tensor_value_info(CONFIDENCE, TensorProto.FLOAT, ["N", s, s]),
+    ]
+    if logits:
+        outputs.append(helper.make_tensor_value_info(LOGITS, TensorProto.FLOAT, ["N", k, s, s]))
+    graph = helper.make_graph(
+        nodes, "tiny_schemseg", [helper.make_tensor_value_info(INPUT_NAME, TensorProto.UINT8, ["N", s, s, 3])],
+        outputs, inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="schemseg-tests")
+    model.ir_version = 8
+    helper.set_model_props(model, info.to_metadata())
+    onnx.checker.check_model(model)
+    return model
+
+
+def build_tiny_model(path: str | Path, input_size: int = 64, **kwargs: object) -> Path:
+    """Write the tiny model to ``path`` and return it."""
+    path = Path(path)
+    onnx.save(tiny_model_proto(input_size, **kwargs), str(path))  # type: ignore[arg-type]
+    return path
