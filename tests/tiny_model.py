@@ -62,7 +62,7 @@ def tiny_model_proto(input_size: int = 64, hidden: int = 8, seed: int = 0, logit
         nodes, "tiny_schemseg", [helper.make_tensor_value_info(INPUT_NAME, TensorProto.UINT8, ["N", s, s, 3])],
         outputs, inits,
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="schemseg-tests")
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)], producer_name="schemseg-tests")
     model.ir_version = 8
     helper.set_model_props(model, info.to_metadata())
     onnx.checker.check_model(model)
