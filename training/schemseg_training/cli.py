@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import click
 
+from .cli_data import data
+
 __all__ = ["COMMANDS"]
 
-COMMANDS: list[click.Command] = []
+COMMANDS: list[click.Command] = [data]
