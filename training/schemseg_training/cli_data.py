@@ -16,15 +16,19 @@ def data() -> None:
 
 @data.command("import-labelme")
 @click.argument("src", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="New dataset folder (must not exist or be empty).")
+@click.option(
+    "--out", "out", required=True, type=click.Path(path_type=Path), help="New dataset folder (absent or empty)."
+)
 @click.option(
     "--map",
     "map_spec",
     required=True,
     help="JSON file {LabelMe label: class name or null (ignore)}, or a bundled map name (ci2n).",
 )
-@click.option("--dark-threshold", default=128, show_default=True, type=click.IntRange(1, 256), help="Ink is gray below this.")
-@click.option("--score-dark-only", is_flag=True, help="Evaluation sets: every pixel that is not dark ink gets 255 (ignored).")
+@click.option(
+    "--dark-threshold", default=128, show_default=True, type=click.IntRange(1, 256), help="Ink is gray below this."
+)
+@click.option("--score-dark-only", is_flag=True, help="For evaluation sets: every pixel that is not ink gets 255.")
 @handle_errors
 def import_labelme_command(src: Path, out: Path, map_spec: str, dark_threshold: int, score_dark_only: bool) -> None:
     """Turn the LabelMe files in SRC (NAME.json + its image) into a dataset at --out.

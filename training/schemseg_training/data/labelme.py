@@ -54,6 +54,8 @@ class LabelMap:
 
 @dataclass(frozen=True)
 class Shape:
+    """One LabelMe shape: a rectangle (two corners) or a polygon (three or more vertices)."""
+
     label: str
     kind: ShapeKind
     points: np.ndarray  # float (N, 2) of x, y in image pixels
@@ -69,6 +71,8 @@ class Shape:
 
 @dataclass(frozen=True)
 class Annotation:
+    """One LabelMe file: the image it annotates and its shapes."""
+
     json_path: Path
     image_path: Path
     shapes: list[Shape]
@@ -84,6 +88,8 @@ class Annotation:
 
 @dataclass(frozen=True)
 class ImportSettings:
+    """How shapes become class ids (see the module docstring)."""
+
     label_map: LabelMap
     dark_threshold: int = 128
     score_dark_only: bool = False
@@ -118,8 +124,10 @@ def load_label_map(spec: str) -> LabelMap:
         if value is None:
             class_ids[label] = None
             continue
+        if not isinstance(value, str):
+            raise InvalidInputError(f"{path}: label {label!r} maps to {value!r}; expected a class name or null")
         try:
-            class_ids[label] = class_index(value) if isinstance(value, str) else class_index(repr(value))
+            class_ids[label] = class_index(value)
         except InvalidInputError as exc:
             raise InvalidInputError(f"{path}: label {label!r} maps to {exc}, or null to ignore it") from None
     return LabelMap(spec, class_ids)
@@ -229,21 +237,22 @@ def _convert_all(json_paths: list[Path], work: Path, settings: ImportSettings, p
 
 
 def _parse_shape(json_path: Path, index: int, raw: object) -> Shape:
-    where = f"{json_path}: shape {index}"
     if not isinstance(raw, dict) or not isinstance(raw.get("label"), str):
-        raise DatasetError(f"{where}: expected an object with a string 'label'")
-    kind = raw.get("shape_type") or "polygon"  # LabelMe writes null for polygons in old versions
+        raise DatasetError(f"{json_path}: shape {index}: expected an object with a string 'label'")
+    where = f"{json_path}: shape {index} ({raw['label']!r})"
+    kind = raw.get("shape_type") or "polygon"  # old LabelMe versions write null for polygons
     if kind not in ("rectangle", "polygon"):
-        raise DatasetError(f"{where} ({raw['label']!r}): shape_type {kind!r} is not supported; use rectangle or polygon")
+        raise DatasetError(f"{where}: shape_type {kind!r} is not supported; use rectangle or polygon")
     try:
         points = np.asarray(raw.get("points"), dtype=np.float64)
     except (TypeError, ValueError):
         points = np.zeros((0,))
-    needed = 2 if kind == "rectangle" else 3
-    if points.ndim != 2 or points.shape[1] != 2 or (len(points) != 2 if kind == "rectangle" else len(points) < 3):
-        raise DatasetError(f"{where} ({raw['label']!r}): a {kind} needs {needed} [x, y] points, got {raw.get('points')!r}")
+    count_ok = len(points) == 2 if kind == "rectangle" else len(points) >= 3
+    if points.ndim != 2 or points.shape[1] != 2 or not count_ok:
+        needed = "2" if kind == "rectangle" else "at least 3"
+        raise DatasetError(f"{where}: a {kind} needs {needed} [x, y] points, got {raw.get('points')!r}")
     if not np.isfinite(points).all():
-        raise DatasetError(f"{where} ({raw['label']!r}): points contain NaN or infinity")
+        raise DatasetError(f"{where}: points contain NaN or infinity")
     return Shape(raw["label"], kind, points)
 
 
