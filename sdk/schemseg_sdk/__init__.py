@@ -19,9 +19,17 @@ from .errors import (
     ModelFormatError,
     SchemsegError,
 )
+from .evaluate import evaluate_model
+from .result import SegmentationResult
+from .segmenter import Segmenter
+from .symbols import Symbol
 
 __all__ = [
     "__version__",
+    "Segmenter",
+    "SegmentationResult",
+    "Symbol",
+    "evaluate_model",
     "CLASS_NAMES",
     "NUM_CLASSES",
     "SchemsegError",

@@ -1,0 +1,174 @@
+"""ONNX Runtime backend: one ``InferenceSession`` with an explicit provider list, shared by threads.
+
+Providers are chosen, never guessed: ``device="cpu"`` runs on ``CPUExecutionProvider`` only;
+``device="cuda"`` needs ``CUDAExecutionProvider`` (the ``onnxruntime-gpu`` package) and raises
+:class:`~schemseg_sdk.errors.BackendUnavailableError` when it is missing or fails to load, instead of
+ORT's silent fallback to the CPU; ``device="auto"`` takes CUDA when it is usable, else the CPU, and
+says which in :attr:`OnnxRuntimeBackend.name`. ``InferenceSession.run`` is thread-safe, so one
+backend serves any number of threads.
+"""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+
+from ..errors import BackendUnavailableError, InferenceError, ModelFormatError
+from ..model_info import CLASS_IDS, CONFIDENCE, INPUT_NAME, ModelInfo
+from .base import BackendBase, BatchOutput, InputSpec
+
+if TYPE_CHECKING:
+    import onnxruntime
+
+__all__ = ["OnnxRuntimeBackend", "Device", "select_providers"]
+
+Device = Literal["auto", "cpu", "cuda"]
+
+CPU_EP = "CPUExecutionProvider"
+CUDA_EP = "CUDAExecutionProvider"
+TENSORRT_EP = "TensorrtExecutionProvider"
+GPU_INSTALL_HINT = "pip install onnxruntime-gpu (it replaces the CPU-only onnxruntime package)"
+ORT_MAX_BATCH = 1024  # ORT takes any batch; this only guards against accidental huge stacks
+
+
+def _import_onnxruntime() -> onnxruntime:  # type: ignore[name-defined]
+    try:
+        import onnxruntime
+    except ImportError as exc:
+        raise BackendUnavailableError(f"onnxruntime is not importable ({exc}); pip install onnxruntime") from None
+    return onnxruntime
+
+
+def select_providers(device: Device, available: list[str], *, tensorrt_ep: bool = False) -> list[str]:
+    """Return the ordered provider list for ``device`` given ORT's ``available`` providers.
+
+    >>> select_providers("auto", ["CPUExecutionProvider"])
+    ['CPUExecutionProvider']
+    """
+    if device not in ("auto", "cpu", "cuda"):
+        raise BackendUnavailableError(f"unknown device {device!r}; expected 'auto', 'cpu' or 'cuda'")
+    has_cuda = CUDA_EP in available
+    if device == "cuda" and not has_cuda:
+        raise BackendUnavailableError(
+            f"device 'cuda' asked for, but this onnxruntime offers only {', '.join(available)}; {GPU_INSTALL_HINT}"
+        )
+    if tensorrt_ep and TENSORRT_EP not in available:
+        raise BackendUnavailableError(
+            f"TensorRT execution provider asked for, but this onnxruntime offers only {', '.join(available)}; "
+            f"{GPU_INSTALL_HINT} and install TensorRT"
+        )
+    providers = [CPU_EP]
+    if device == "cuda" or (device == "auto" and has_cuda):
+        providers = [CUDA_EP, CPU_EP]  # CPU stays last: ORT places the few ops CUDA lacks there
+    if tensorrt_ep:
+        providers.insert(0, TENSORRT_EP)
+    return providers
+
+
+class OnnxRuntimeBackend(BackendBase):
+    """Run a schemseg ONNX model with ONNX Runtime.
+
+    Args:
+        model_path: an ``.onnx`` file exported with the schemseg metadata.
+        device: ``"cpu"``, ``"cuda"`` (needs onnxruntime-gpu) or ``"auto"`` (CUDA when usable).
+        threads: ORT intra-op threads (``None``: ORT's default, one per physical core).
+        tensorrt_ep: put ORT's TensorRT execution provider first (needs onnxruntime-gpu + TensorRT).
+
+    Raises:
+        ModelFormatError: the file is missing, a directory, not ONNX, or lacks schemseg metadata.
+        BackendUnavailableError: the asked-for provider is not installed or did not load.
+
+    >>> with OnnxRuntimeBackend("model.onnx") as backend:  # doctest: +SKIP
+    ...     out = backend.infer(np.full((1, 608, 608, 3), 255, np.uint8))
+    """
+
+    def __init__(
+        self,
+        model_path: str | os.PathLike[str],
+        *,
+        device: Device = "cpu",
+        threads: int | None = None,
+        tensorrt_ep: bool = False,
+    ) -> None:
+        ort = _import_onnxruntime()
+        self.model_path = Path(model_path)
+        _check_model_file(self.model_path)
+        if threads is not None and threads < 1:
+            raise BackendUnavailableError(f"threads must be >= 1 or None, got {threads}")
+        providers = select_providers(device, ort.get_available_providers(), tensorrt_ep=tensorrt_ep)
+        self._session = _create_session(ort, self.model_path, providers, threads)
+        self.providers: list[str] = self._session.get_providers()
+        if device == "cuda" and providers[0] not in self.providers:
+            raise BackendUnavailableError(
+                f"{self.model_path.name}: {providers[0]} is installed but failed to load (CUDA/cuDNN libraries "
+                f"missing or no GPU); ONNX Runtime would fall back to the CPU. Check 'schemseg doctor', or use device='cpu'"
+            )
+        meta = self._session.get_modelmeta().custom_metadata_map
+        info = ModelInfo.from_metadata(meta, source=self.model_path.name)
+        _check_io(self._session, info, self.model_path.name)
+        self.name = "onnxruntime-" + {TENSORRT_EP: "tensorrt", CUDA_EP: "cuda"}.get(self.providers[0], "cpu")
+        self.device = "cpu" if self.name == "onnxruntime-cpu" else "cuda"
+        super().__init__(info, InputSpec(INPUT_NAME, info.input_size, ORT_MAX_BATCH))
+
+    def _run(self, batch: np.ndarray, with_confidence: bool) -> BatchOutput:
+        names = [CLASS_IDS, CONFIDENCE] if with_confidence else [CLASS_IDS]
+        start = time.perf_counter()
+        try:
+            outputs = self._session.run(names, {INPUT_NAME: batch})
+        except MemoryError:
+            raise InferenceError(
+                f"{self.model_path.name}: out of memory running a batch of {batch.shape[0]}; use a smaller batch_size"
+            ) from None
+        except Exception as exc:  # ORT raises its own non-standard classes (Fail, RuntimeException...)
+            raise InferenceError(f"{self.model_path.name}: ONNX Runtime failed ({_first_line(exc)})") from None
+        compute = time.perf_counter() - start
+        confidence = outputs[1] if with_confidence else None
+        return BatchOutput(outputs[0], confidence, {"compute": compute})
+
+    def _release(self) -> None:
+        self._session = None  # type: ignore[assignment]
+
+
+def _check_model_file(path: Path) -> None:
+    if path.is_dir():
+        raise ModelFormatError(f"{path}: is a directory, expected an .onnx model file")
+    if not path.is_file():
+        raise ModelFormatError(f"{path}: no such model file")
+
+
+def _create_session(
+    ort: onnxruntime, path: Path, providers: list[str], threads: int | None  # type: ignore[name-defined]
+) -> onnxruntime.InferenceSession:  # type: ignore[name-defined]
+    options = ort.SessionOptions()
+    options.log_severity_level = 3  # errors only: ORT's warnings are not for end users
+    if threads is not None:
+        options.intra_op_num_threads = threads
+    try:
+        return ort.InferenceSession(str(path), sess_options=options, providers=providers)
+    except Exception as exc:  # InvalidProtobuf, Fail, InvalidGraph... share no useful base class
+        raise ModelFormatError(
+            f"{path}: not a loadable ONNX model ({_first_line(exc)}); expected a model exported with 'schemseg export'"
+        ) from None
+
+
+def _check_io(session: onnxruntime.InferenceSession, info: ModelInfo, name: str) -> None:  # type: ignore[name-defined]
+    inputs = {i.name: i for i in session.get_inputs()}
+    outputs = {o.name for o in session.get_outputs()}
+    size = info.input_size
+    image = inputs.get(INPUT_NAME)
+    if image is None or image.type != "tensor(uint8)" or list(image.shape[1:]) != [size, size, 3]:
+        got = ", ".join(f"{i.name} {i.type} {i.shape}" for i in inputs.values())
+        raise ModelFormatError(
+            f"{name}: expected input '{INPUT_NAME}' uint8 (N, {size}, {size}, 3) as its metadata says, got {got}"
+        )
+    missing = {CLASS_IDS, CONFIDENCE} - outputs
+    if missing:
+        raise ModelFormatError(f"{name}: outputs {sorted(missing)} missing (has {sorted(outputs)}); re-export the model")
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [line for line in str(exc).strip().splitlines() if line.strip()]
+    return lines[0][:300] if lines else type(exc).__name__

@@ -1,0 +1,113 @@
+"""What :meth:`Segmenter.predict <schemseg_sdk.Segmenter.predict>` returns, and its JSON schema.
+
+JSON schema (``schema`` = ``"schemseg.segmentation/1"``; keys are only ever added, never renamed)::
+
+    {
+      "schema": "schemseg.segmentation/1",
+      "source": "sheets/a.png",          # the path, or "<array>" / "<bytes>"
+      "width": 845, "height": 819,        # the input's own size, in pixels
+      "model": {"name": "attention_unetpp", "version": "1", "precision": "fp32",
+                "input_size": 608, "backend": "onnxruntime-cpu"},
+      "tiles": 4,                          # model runs for this sheet (1 when it fits the input)
+      "symbols": [{"class_id": 1, "class_name": "resistor", "bbox": [x0, y0, x1, y1],
+                   "area": 812, "confidence": 0.9731}],   # bbox x1/y1 exclusive; confidence may be null
+      "timings": {"decode": 0.004, "preprocess": 0.001, "inference": 0.41, "compute": 0.40,
+                  "stitch": 0.0005, "postprocess": 0.003, "total": 0.42}   # seconds
+    }
+"""
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .fileio import atomic_write_bytes, atomic_write_text
+from .overlay import draw_overlay, encode_png
+from .symbols import Symbol
+
+__all__ = ["SegmentationResult", "JSON_SCHEMA", "STAGES"]
+
+JSON_SCHEMA = "schemseg.segmentation/1"
+STAGES = ("decode", "preprocess", "inference", "stitch", "postprocess")
+"""Stages timed for every sheet; ``total`` is their sum. Backends may add sub-stages of ``inference``
+(``compute``, and ``h2d``/``d2h`` for TensorRT), which are not added to ``total`` again."""
+
+
+@dataclass
+class SegmentationResult:
+    """The segmentation of one sheet.
+
+    Attributes:
+        mask: ``(H, W)`` uint8 class ids, the input's own size.
+        confidence: ``(H, W)`` top softmax probability per pixel; float32 for a sheet that fits the
+            model input, float16 for a tiled (larger) sheet to keep big scans compact; ``None``
+            when the prediction was made with ``with_confidence=False``.
+        symbols: one :class:`~schemseg_sdk.symbols.Symbol` per connected region of a class.
+        timings: seconds per stage (see :data:`STAGES`) and ``total``.
+        source: the input's path, or ``"<array>"`` / ``"<bytes>"``.
+        image: the decoded BGR uint8 drawing (what :meth:`overlay` draws on).
+        model: name, version, precision, input size and backend of the model that made it.
+        tiles: how many model-sized tiles the sheet was cut into.
+        class_names: the model's class names (``class_names[i]`` names class id ``i``).
+    """
+
+    mask: np.ndarray
+    confidence: np.ndarray | None
+    symbols: list[Symbol]
+    timings: dict[str, float]
+    source: str
+    image: np.ndarray = field(repr=False)
+    model: dict[str, object] = field(default_factory=dict)
+    tiles: int = 1
+    class_names: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        return (
+            f"SegmentationResult(source={self.source!r}, width={self.width}, height={self.height}, "
+            f"symbols={len(self.symbols)}, tiles={self.tiles})"
+        )
+
+    @property
+    def height(self) -> int:
+        return int(self.mask.shape[0])
+
+    @property
+    def width(self) -> int:
+        return int(self.mask.shape[1])
+
+    def symbol_counts(self) -> dict[str, int]:
+        """Number of symbols per class name, for the classes found."""
+        return dict(Counter(s.class_name for s in self.symbols))
+
+    def to_dict(self) -> dict[str, object]:
+        """The result as plain JSON-ready data (see the module docstring for the schema)."""
+        return {
+            "schema": JSON_SCHEMA,
+            "source": self.source,
+            "width": self.width,
+            "height": self.height,
+            "model": dict(self.model),
+            "tiles": self.tiles,
+            "symbols": [s.to_dict() for s in self.symbols],
+            "timings": {k: round(v, 6) for k, v in self.timings.items()},
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """The result as JSON text (schema in the module docstring)."""
+        return json.dumps(self.to_dict(), indent=indent)
+
+    def overlay(self, alpha: float = 0.55) -> np.ndarray:
+        """The drawing with symbols coloured by class and a legend of the classes present (BGR uint8)."""
+        names = self.class_names or tuple(f"class_{i}" for i in range(256))
+        return draw_overlay(self.image, self.mask, names, alpha)
+
+    def save_json(self, path: str | os.PathLike[str]) -> None:
+        """Write :meth:`to_json` to ``path`` atomically."""
+        atomic_write_text(path, self.to_json() + "\n")
+
+    def save_overlay(self, path: str | os.PathLike[str]) -> None:
+        """Write :meth:`overlay` to ``path`` as PNG, atomically."""
+        atomic_write_bytes(path, encode_png(self.overlay(), str(path)))

@@ -1,0 +1,378 @@
+"""The SDK's entry point: :class:`Segmenter` turns drawings of any size into class masks and symbols."""
+from __future__ import annotations
+
+import os
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Literal, overload
+
+import numpy as np
+
+from .backends.base import Backend
+from .backends.onnxruntime import Device, OnnxRuntimeBackend
+from .errors import BackendUnavailableError, InvalidInputError, ModelFormatError, SchemsegError
+from .imageio import ImageSource, read_image
+from .model_info import ModelInfo
+from .result import STAGES, SegmentationResult
+from .symbols import find_symbols
+from .tiling import TilePlan, TileStitcher, copy_tile, plan_tiles
+
+__all__ = ["Segmenter", "DEFAULT_MODEL", "ENGINE_SUFFIXES"]
+
+DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "reference.onnx"
+"""The reference model bundled with the package (fp32 ONNX, runs on any CPU)."""
+
+ENGINE_SUFFIXES = (".engine", ".plan")
+
+
+class Segmenter:
+    """Segment the symbols on engineering drawings with an ONNX model or a TensorRT engine.
+
+    Any sheet size works: sheets up to the model input (608 x 608) are padded with white, larger
+    ones are cut into overlapping tiles at the model's native scale and stitched by confidence.
+
+    Threading: one Segmenter may be shared by any number of threads. It holds no per-call state;
+    the ONNX Runtime backend shares one ``InferenceSession`` whose ``run`` is thread-safe (set
+    ``threads`` to split the cores between callers). Give each process its own Segmenter.
+
+    Args:
+        model: ``.onnx`` model (ONNX Runtime) or ``.engine``/``.plan`` (TensorRT); ``None`` loads
+            the bundled reference model :data:`DEFAULT_MODEL`.
+        device: ``"cpu"``, ``"cuda"`` or ``"auto"`` (CUDA when usable, else the CPU; see
+            :attr:`backend_name`). TensorRT engines always run on GPU 0 and refuse ``"cpu"``.
+        batch_size: tiles/sheets per model run.
+        threads: ONNX Runtime intra-op threads (``None``: ORT's default).
+        rebuild_from: TensorRT only: the ``.onnx`` to rebuild the engine from when it does not fit
+            this GPU or TensorRT version.
+
+    Raises:
+        ModelFormatError: missing, unreadable or foreign model file.
+        BackendUnavailableError: the runtime for ``device``/the model file is not installed.
+
+    >>> from schemseg_sdk import Segmenter
+    >>> with Segmenter() as seg:  # doctest: +SKIP
+    ...     result = seg.predict("sheet.png")
+    ...     print(result.symbol_counts())
+    ...     cv2.imwrite("sheet.overlay.png", result.overlay())
+    """
+
+    def __init__(
+        self,
+        model: str | os.PathLike[str] | None = None,
+        *,
+        device: Device = "auto",
+        batch_size: int = 4,
+        threads: int | None = None,
+        rebuild_from: str | os.PathLike[str] | None = None,
+    ) -> None:
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise InvalidInputError(f"batch_size must be a positive integer, got {batch_size!r}")
+        self.model_path = _resolve_model(model)
+        self.backend: Backend = _open_backend(self.model_path, device, threads, rebuild_from)
+        max_batch = self.backend.input_spec.max_batch
+        if batch_size > max_batch:
+            self.backend.close()
+            raise InvalidInputError(
+                f"{self.model_path.name}: batch_size {batch_size} is above the engine's largest batch {max_batch}; "
+                f"pass batch_size <= {max_batch} or rebuild the engine with a larger --batch"
+            )
+        self.batch_size = batch_size
+        self._closed = False
+
+    # -- properties ------------------------------------------------------------------------
+    @property
+    def info(self) -> ModelInfo:
+        """The model's metadata (class names, input size, normalisation...)."""
+        return self.backend.info
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        """The model's class names; ``class_names[i]`` names class id ``i`` (41 with background)."""
+        return tuple(self.backend.info.class_names)
+
+    @property
+    def input_size(self) -> int:
+        """The model's square input side ``S`` (608 for the reference model)."""
+        return int(self.backend.input_spec.size)
+
+    @property
+    def backend_name(self) -> str:
+        """Which runtime runs the model, e.g. ``onnxruntime-cpu``, ``onnxruntime-cuda``, ``tensorrt``."""
+        return str(self.backend.name)
+
+    # -- prediction ------------------------------------------------------------------------
+    def predict(self, image: ImageSource, *, with_confidence: bool = True) -> SegmentationResult:
+        """Segment one sheet: a path, encoded image bytes, or an array (BGR, gray, BGRA, 16-bit...).
+
+        ``with_confidence=False`` skips the confidence output (faster, less memory); tiles are
+        then stitched by the nearest tile centre and symbols carry no confidence.
+
+        Raises:
+            InvalidInputError: the input is not a readable image (the message names it).
+            InferenceError: the runtime failed (e.g. out of memory).
+        """
+        return self.predict_batch([image], with_confidence=with_confidence)[0]
+
+    def predict_batch(self, images: Iterable[ImageSource], *, with_confidence: bool = True) -> list[SegmentationResult]:
+        """Segment several sheets, ``batch_size`` tiles per model run; results keep the input order."""
+        return list(self.predict_stream(images, with_confidence=with_confidence))
+
+    @overload
+    def predict_stream(
+        self, images: Iterable[ImageSource], *, with_confidence: bool = ..., return_errors: Literal[False] = ...
+    ) -> Iterator[SegmentationResult]: ...
+
+    @overload
+    def predict_stream(
+        self, images: Iterable[ImageSource], *, with_confidence: bool = ..., return_errors: Literal[True]
+    ) -> Iterator[SegmentationResult | InvalidInputError]: ...
+
+    def predict_stream(
+        self, images: Iterable[ImageSource], *, with_confidence: bool = True, return_errors: bool = False
+    ) -> Iterator[SegmentationResult | InvalidInputError]:
+        """Yield one result per input, in order, reading inputs lazily (memory stays bounded).
+
+        Only the sheets whose tiles are in flight are held (about ``batch_size`` of them), so a
+        generator over thousands of files works. With ``return_errors=True`` an input that cannot
+        be read yields its :class:`InvalidInputError` in its place instead of stopping the stream.
+        """
+        self._check_open()
+        if isinstance(images, (str, bytes, bytearray, memoryview, os.PathLike)) or (
+            isinstance(images, np.ndarray) and images.ndim != 4
+        ):
+            raise InvalidInputError(
+                f"expected several images (a list, generator or (N, H, W, C) array), got one "
+                f"{type(images).__name__}; use predict() for a single image"
+            )
+        try:
+            sources = iter(images)
+        except TypeError:
+            raise InvalidInputError(f"expected an iterable of images, got {type(images).__name__}") from None
+        return self._stream(sources, with_confidence, return_errors)
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def close(self) -> None:
+        """Free the backend (the ORT session or the TensorRT context); safe to call twice."""
+        self._closed = True
+        self.backend.close()
+
+    def __enter__(self) -> Segmenter:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Segmenter({str(self.model_path)!r}, backend={self.backend_name!r}, batch_size={self.batch_size})"
+
+    # -- internals -------------------------------------------------------------------------
+    def _check_open(self) -> None:
+        if self._closed:
+            raise SchemsegError(f"Segmenter({self.model_path.name}) is closed; create a new one")
+
+    def _stream(
+        self, images: Iterator[ImageSource], with_confidence: bool, return_errors: bool
+    ) -> Iterator[SegmentationResult | InvalidInputError]:
+        pending: deque[_Job] = deque()
+        slots: deque[list[tuple[_Job, int]]] = deque()
+        clock = _Clock()
+        batches = self._batches(images, with_confidence, pending, slots, clock)
+        outputs = self.backend.infer_many(batches, with_confidence=with_confidence)
+        try:
+            while True:
+                start, generator_before = time.perf_counter(), clock.generator
+                try:
+                    output = next(outputs)
+                except StopIteration:
+                    break
+                elapsed = time.perf_counter() - start - (clock.generator - generator_before)
+                _stitch_batch(slots.popleft(), output.class_ids, output.confidence, elapsed, output.timings)
+                yield from self._finish_ready(pending, return_errors)
+            yield from self._finish_ready(pending, return_errors)
+        finally:
+            close = getattr(outputs, "close", None)
+            if close is not None:
+                close()
+
+    def _batches(
+        self,
+        sources: Iterator[ImageSource],
+        with_confidence: bool,
+        pending: deque[_Job],
+        slots: deque[list[tuple[_Job, int]]],
+        clock: _Clock,
+    ) -> Iterator[np.ndarray]:
+        """Decode sheets lazily and pack their tiles into batches of ``batch_size``."""
+        size, pad_value = self.input_size, self.info.pad_value
+        buffer: np.ndarray | None = None
+        batch: list[tuple[_Job, int]] = []
+        while True:
+            start = time.perf_counter()
+            source = next(sources, _END)
+            if source is _END:
+                break
+            job = _start_job(source, size, with_confidence)
+            pending.append(job)
+            for index in range(len(job.plan) if job.plan is not None else 0):
+                tile_start = time.perf_counter()
+                if buffer is None:
+                    buffer = np.empty((self.batch_size, size, size, 3), np.uint8)
+                copy_tile(job.image, job.plan, index, buffer[len(batch)], pad_value)  # type: ignore[arg-type]
+                batch.append((job, index))
+                job.timings["preprocess"] += time.perf_counter() - tile_start
+                if len(batch) == self.batch_size:
+                    slots.append(batch)
+                    clock.generator += time.perf_counter() - start
+                    yield buffer
+                    start, buffer, batch = time.perf_counter(), None, []
+            clock.generator += time.perf_counter() - start
+        if batch:
+            assert buffer is not None
+            slots.append(batch)
+            yield buffer[: len(batch)]
+
+    def _finish_ready(self, pending: deque[_Job], return_errors: bool) -> Iterator[SegmentationResult | InvalidInputError]:
+        while pending and pending[0].ready:
+            job = pending.popleft()
+            if job.error is not None:
+                if not return_errors:
+                    raise job.error
+                yield job.error
+                continue
+            yield self._finish_job(job)
+
+    def _finish_job(self, job: _Job) -> SegmentationResult:
+        assert job.stitcher is not None and job.image is not None
+        mask, confidence = job.stitcher.result()
+        start = time.perf_counter()
+        symbols = find_symbols(mask, confidence, self.class_names)
+        job.timings["postprocess"] += time.perf_counter() - start
+        job.timings["total"] = sum(job.timings[stage] for stage in STAGES)
+        info = self.info
+        model = {
+            "name": info.model_name,
+            "version": info.model_version,
+            "precision": info.precision,
+            "input_size": self.input_size,
+            "backend": self.backend_name,
+        }
+        return SegmentationResult(
+            mask, confidence, symbols, job.timings, job.label, job.image, model, len(job.stitcher.plan), self.class_names
+        )
+
+
+_END = object()
+
+
+@dataclass
+class _Clock:
+    generator: float = 0.0  # seconds spent decoding/tiling inside the backend's batch pulls
+
+
+@dataclass
+class _Job:
+    """One sheet on its way through the pipeline."""
+
+    label: str
+    image: np.ndarray | None = None
+    plan: TilePlan | None = None
+    stitcher: TileStitcher | None = None
+    error: InvalidInputError | None = None
+    timings: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
+
+    @property
+    def ready(self) -> bool:
+        return self.error is not None or (self.stitcher is not None and self.stitcher.done)
+
+
+def _start_job(source: ImageSource, size: int, with_confidence: bool) -> _Job:
+    job = _Job(_label(source))
+    start = time.perf_counter()
+    try:
+        job.image = read_image(source)
+    except InvalidInputError as exc:
+        job.error = exc
+        return job
+    job.timings["decode"] = time.perf_counter() - start
+    height, width = job.image.shape[:2]
+    job.plan = plan_tiles(height, width, size)
+    job.stitcher = TileStitcher(job.plan, with_confidence)
+    return job
+
+
+def _stitch_batch(
+    batch: list[tuple[_Job, int]],
+    class_ids: np.ndarray,
+    confidence: np.ndarray | None,
+    elapsed: float,
+    backend_timings: dict[str, float],
+) -> None:
+    """Hand each row of a batch output to its sheet; the batch's time is shared out per tile."""
+    share = 1.0 / len(batch)
+    for row, (job, index) in enumerate(batch):
+        timings = job.timings
+        timings["inference"] += elapsed * share
+        for stage, seconds in backend_timings.items():
+            timings[stage] = timings.get(stage, 0.0) + seconds * share
+        start = time.perf_counter()
+        assert job.stitcher is not None
+        job.stitcher.add(index, class_ids[row], None if confidence is None else confidence[row])
+        timings["stitch"] += time.perf_counter() - start
+
+
+def _label(source: object) -> str:
+    if isinstance(source, (str, os.PathLike)):
+        return str(os.fspath(source))
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return "<bytes>"
+    return "<array>" if isinstance(source, np.ndarray) else f"<{type(source).__name__}>"
+
+
+def _resolve_model(model: str | os.PathLike[str] | None) -> Path:
+    if model is None:
+        if not DEFAULT_MODEL.is_file():
+            raise ModelFormatError(
+                f"{DEFAULT_MODEL}: bundled reference model not found; reinstall schemseg (the package ships it), "
+                "export one with 'schemseg export', or pass a model path: Segmenter('model.onnx')"
+            )
+        return DEFAULT_MODEL
+    if not isinstance(model, (str, os.PathLike)):
+        raise InvalidInputError(f"model: expected a path to an .onnx or .engine file, got {type(model).__name__}")
+    return Path(model)
+
+
+def _open_backend(path: Path, device: Device, threads: int | None, rebuild_from: str | os.PathLike[str] | None) -> Backend:
+    """Choose the runtime from the model file: ``.onnx`` -> ONNX Runtime, ``.engine``/``.plan`` -> TensorRT."""
+    if path.is_dir():
+        raise ModelFormatError(f"{path}: is a directory, expected a model file (.onnx, .engine or .plan)")
+    if not path.is_file():
+        raise ModelFormatError(f"{path}: no such model file")
+    suffix = path.suffix.lower()
+    if suffix in ENGINE_SUFFIXES:
+        if device == "cpu":
+            raise BackendUnavailableError(
+                f"{path.name}: a TensorRT engine runs on an NVIDIA GPU, not device='cpu'; "
+                "use device='cuda' or 'auto', or pass the .onnx model to run on the CPU"
+            )
+        return _tensorrt_backend_class()(path, device_id=0, rebuild_from=rebuild_from)
+    if suffix != ".onnx":
+        raise ModelFormatError(f"{path}: unknown model type {suffix or '(no suffix)'!r}; expected .onnx, .engine or .plan")
+    return OnnxRuntimeBackend(path, device=device, threads=threads)
+
+
+def _tensorrt_backend_class() -> type:
+    try:
+        from .backends.tensorrt import TensorRTBackend
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("schemseg_sdk.backends.tensorrt", "tensorrt"):
+            raise
+        raise BackendUnavailableError(
+            f"the TensorRT backend is not available ({exc}); pip install 'schemseg[tensorrt]'"
+        ) from None
+    return TensorRTBackend

@@ -1,0 +1,85 @@
+"""Symbols: one per connected region (8-connected) of one class in a predicted mask."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .classes import CLASS_NAMES
+
+__all__ = ["Symbol", "find_symbols"]
+
+
+@dataclass(frozen=True)
+class Symbol:
+    """One connected region of a class.
+
+    ``bbox`` is ``(x0, y0, x1, y1)`` in pixels with ``x1``/``y1`` exclusive, so the region lies in
+    ``mask[y0:y1, x0:x1]``; ``confidence`` is the mean confidence over its pixels (``None`` when the
+    prediction was made without confidence).
+    """
+
+    class_id: int
+    class_name: str
+    bbox: tuple[int, int, int, int]
+    area: int
+    confidence: float | None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "class_id": self.class_id,
+            "class_name": self.class_name,
+            "bbox": list(self.bbox),
+            "area": self.area,
+            "confidence": None if self.confidence is None else round(self.confidence, 4),
+        }
+
+
+def find_symbols(
+    mask: np.ndarray,
+    confidence: np.ndarray | None = None,
+    class_names: Sequence[str] = CLASS_NAMES,
+    min_area: int = 1,
+) -> list[Symbol]:
+    """List the symbols of a class-id ``mask`` ``(H, W)``, sorted by class id, then top-to-bottom.
+
+    Background (class 0) is skipped. Each class is labelled inside its own bounding box, so memory
+    stays proportional to the area the class covers, not to the sheet times the class count.
+
+    >>> mask = np.zeros((4, 6), np.uint8); mask[1:3, 1:3] = 1; mask[0, 5] = 1
+    >>> [(s.class_name, s.bbox, s.area) for s in find_symbols(mask)]
+    [('resistor', (1, 1, 3, 3), 4), ('resistor', (5, 0, 6, 1), 1)]
+    """
+    counts = np.bincount(mask.ravel(), minlength=256)
+    symbols: list[Symbol] = []
+    for class_id in np.flatnonzero(counts[1:]) + 1:
+        symbols.extend(_class_symbols(mask, confidence, int(class_id), class_names, min_area))
+    return symbols
+
+
+def _class_symbols(
+    mask: np.ndarray, confidence: np.ndarray | None, class_id: int, class_names: Sequence[str], min_area: int
+) -> list[Symbol]:
+    selected = mask == class_id
+    rows = np.flatnonzero(selected.any(axis=1))
+    cols = np.flatnonzero(selected.any(axis=0))
+    y0, y1, x0, x1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+    crop = selected[y0:y1, x0:x1].view(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(crop, connectivity=8, ltype=cv2.CV_32S)
+    means: np.ndarray | None = None
+    if confidence is not None:
+        weights = confidence[y0:y1, x0:x1].astype(np.float64).ravel()
+        means = np.bincount(labels.ravel(), weights=weights, minlength=count) / np.maximum(stats[:, 4], 1)
+    name = class_names[class_id] if class_id < len(class_names) else f"class_{class_id}"
+    found = []
+    for label in range(1, count):
+        left, top, width, height, area = (int(v) for v in stats[label])
+        if area < min_area:
+            continue
+        bbox = (x0 + left, y0 + top, x0 + left + width, y0 + top + height)
+        mean = None if means is None else float(means[label])
+        found.append(Symbol(class_id, name, bbox, area, mean))
+    found.sort(key=lambda s: (s.bbox[1], s.bbox[0]))
+    return found
