@@ -7,7 +7,8 @@ from __future__ import annotations
 import click
 
 from .cli_data import data
+from .cli_synth import synth
 
 __all__ = ["COMMANDS"]
 
-COMMANDS: list[click.Command] = [data]
+COMMANDS: list[click.Command] = [data, synth]

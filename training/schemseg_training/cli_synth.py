@@ -1,0 +1,41 @@
+"""``schemseg synth``: write a synthetic dataset (images, masks, dataset.json, optional preview)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from schemseg_sdk.cli._common import handle_errors
+
+__all__ = ["synth"]
+
+
+@click.command("synth")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Dataset folder to write (images/, masks/, dataset.json).")
+@click.option("--count", required=True, type=int, help="Number of sheets.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Dataset seed; sheet i uses (seed, i).")
+@click.option("--size", default=600, show_default=True, type=int, help="Sheet side in pixels.")
+@click.option("--workers", default=1, show_default=True, type=int, help="Processes rendering in parallel.")
+@click.option("--preview", is_flag=True, help="Also write preview.png (12 sheets beside their masks).")
+@handle_errors
+def synth(out_dir: Path, count: int, seed: int, size: int, workers: int, preview: bool) -> None:
+    """Generate synthetic circuit / P&ID sheets with pixel-exact class masks.
+
+    \b
+    Example:
+      schemseg synth --out data/synth --count 2000 --seed 0 --workers 2 --preview
+    """
+    if count < 1:
+        raise click.UsageError(f"--count must be at least 1, got {count}")
+    if size < 64:
+        raise click.UsageError(f"--size must be at least 64, got {size}")
+    if workers < 1:
+        raise click.UsageError(f"--workers must be at least 1, got {workers}")
+    if seed < 0:
+        raise click.UsageError(f"--seed must be non-negative, got {seed}")
+    from .synth import write_dataset
+
+    info = write_dataset(out_dir, count, seed, size=size, workers=workers, preview=preview)
+    rare = [n for n, f in info["class_sheet_fraction"].items() if f == 0]  # type: ignore[union-attr]
+    click.echo(f"wrote {count} sheets to {out_dir}" + (f" (classes absent: {', '.join(rare)})" if rare else ""))
