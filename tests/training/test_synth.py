@@ -1,0 +1,149 @@
+"""Synthetic sheets: determinism, image/mask alignment, every class in every orientation, coverage,
+dataset.json, preview and the ``schemseg synth`` command."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from schemseg_sdk.classes import CLASS_NAMES, class_index
+from schemseg_sdk.cli import main
+from schemseg_sdk.dataset import SegmentationDataset
+from schemseg_training.synth import GENERATOR_VERSION, render_sheet, render_symbol, write_dataset
+
+COVERAGE_SHEETS = 100
+
+
+@pytest.fixture(scope="module")
+def coverage_dataset(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, object]]:
+    out = tmp_path_factory.mktemp("synth") / "cov"
+    info = write_dataset(out, COVERAGE_SHEETS, seed=3, size=600, workers=2, progress=False)
+    return out, info
+
+
+def test_render_sheet_is_deterministic_and_seed_dependent() -> None:
+    a, b, c = render_sheet(11), render_sheet(11), render_sheet(12)
+    assert a.image.shape == (600, 600, 3) and a.image.dtype == np.uint8
+    assert a.mask.shape == (600, 600) and a.mask.dtype == np.uint8
+    assert np.array_equal(a.image, b.image) and np.array_equal(a.mask, b.mask)
+    assert a.instances == b.instances
+    assert not np.array_equal(a.mask, c.mask)
+    assert int(a.mask.max()) < len(CLASS_NAMES)
+
+
+def test_sheet_is_mostly_paper() -> None:
+    for seed in range(5):
+        sheet = render_sheet(seed)
+        gray = cv2.cvtColor(sheet.image, cv2.COLOR_BGR2GRAY)
+        assert (gray < 128).mean() < 0.25
+        assert (sheet.mask == 0).mean() > 0.6
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 4, 8])
+def test_mask_aligns_with_ink(seed: int) -> None:
+    clean = render_sheet(seed, artefacts=False)
+    ink = cv2.cvtColor(clean.image, cv2.COLOR_BGR2GRAY) < 128
+    for class_id, (x0, y0, x1, y1) in clean.instances:
+        inside = clean.mask[y0:y1, x0:x1] == class_id
+        assert inside.any(), CLASS_NAMES[class_id]
+        # every symbol's mask holds its strokes: a good share of it is ink
+        assert ink[y0:y1, x0:x1][inside].mean() > 0.15, CLASS_NAMES[class_id]
+    noisy = render_sheet(seed)
+    if np.array_equal(noisy.mask, clean.mask):  # no skew drawn: artefacts must not move the ink
+        dark = cv2.cvtColor(noisy.image, cv2.COLOR_BGR2GRAY) < 128
+        overlap = (dark & ink).sum() / max(1, (dark | ink).sum())
+        assert overlap > 0.6
+
+
+@pytest.mark.parametrize("name", CLASS_NAMES[1:])
+def test_every_class_renders_in_every_orientation(name: str) -> None:
+    cid = class_index(name)
+    for turns in range(4):
+        for mirror in (False, True):
+            for seed in range(3):
+                sym = render_symbol(name, seed, turns=turns, mirror=mirror, scale=12.0, width=2)
+                own = sym.mask == cid
+                assert own.sum() > 10, (name, turns, mirror, seed)
+                assert set(np.unique(sym.mask)) <= {0, cid}
+                dark = cv2.cvtColor(sym.image, cv2.COLOR_BGR2GRAY) < 128
+                assert dark.any()
+                assert not (dark & ~own).any(), (name, turns, mirror, seed)  # all ink under the mask
+
+
+def test_render_symbol_rejects_unknown_class() -> None:
+    with pytest.raises(ValueError, match="unknown class name 'transistor'"):
+        render_symbol("transistor")
+
+
+def test_every_class_appears_in_enough_sheets(coverage_dataset: tuple[Path, dict[str, object]]) -> None:
+    _, info = coverage_dataset
+    fraction = info["class_sheet_fraction"]
+    assert isinstance(fraction, dict)
+    rare = {n: f for n, f in fraction.items() if f < 0.03}
+    assert not rare, rare
+
+
+def test_dataset_json_and_files(coverage_dataset: tuple[Path, dict[str, object]]) -> None:
+    out, info = coverage_dataset
+    on_disk = json.loads((out / "dataset.json").read_text())
+    assert on_disk == info
+    assert on_disk["class_names"] == list(CLASS_NAMES)
+    assert on_disk["generator_version"] == GENERATOR_VERSION
+    assert (on_disk["seed"], on_disk["size"], on_disk["count"]) == (3, 600, COVERAGE_SHEETS)
+    assert set(on_disk["class_pixels"]) == set(CLASS_NAMES)
+    assert set(on_disk["class_instances"]) == set(CLASS_NAMES[1:])
+    assert on_disk["class_pixels"]["background"] > on_disk["class_pixels"]["nmos"] > 0
+    ds = SegmentationDataset(out)
+    assert len(ds) == COVERAGE_SHEETS
+    image, mask = ds[0]
+    assert image.shape == (600, 600, 3) and mask.shape == (600, 600)
+    raw = cv2.imread(str(out / "masks" / "00000.png"), cv2.IMREAD_UNCHANGED)
+    assert raw.ndim == 2 and raw.dtype == np.uint8
+
+
+def test_workers_do_not_change_output(tmp_path: Path) -> None:
+    one = write_dataset(tmp_path / "one", 6, seed=5, size=160, workers=1, progress=False)
+    two = write_dataset(tmp_path / "two", 6, seed=5, size=160, workers=2, progress=False)
+    assert one == two
+    for sub in ("images", "masks"):
+        for i in range(6):
+            name = f"{i:05d}.png"
+            assert (tmp_path / "one" / sub / name).read_bytes() == (tmp_path / "two" / sub / name).read_bytes()
+
+
+def test_write_dataset_rejects_bad_count(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="count must be at least 1, got 0"):
+        write_dataset(tmp_path, 0, seed=0)
+
+
+def test_cli_writes_dataset_and_preview(tmp_path: Path) -> None:
+    out = tmp_path / "ds"
+    result = CliRunner().invoke(main, ["synth", "--out", str(out), "--count", "3", "--seed", "1", "--size", "128",
+                                       "--preview"])
+    assert result.exit_code == 0, result.output
+    assert f"wrote 3 sheets to {out}" in result.output
+    preview = cv2.imread(str(out / "preview.png"))
+    assert preview is not None and preview.shape[0] > 300
+    assert sorted(p.name for p in (out / "images").iterdir()) == ["00000.png", "00001.png", "00002.png"]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--count", "0"], "Error: --count must be at least 1, got 0"),
+    (["--count", "2", "--workers", "0"], "Error: --workers must be at least 1, got 0"),
+    (["--count", "2", "--size", "10"], "Error: --size must be at least 64, got 10"),
+])
+def test_cli_usage_errors(tmp_path: Path, args: list[str], message: str) -> None:
+    result = CliRunner().invoke(main, ["synth", "--out", str(tmp_path / "x"), *args])
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_cli_help() -> None:
+    result = CliRunner().invoke(main, ["synth", "--help"])
+    assert result.exit_code == 0
+    for flag in ("--out", "--count", "--seed", "--size", "--workers", "--preview"):
+        assert flag in result.output
