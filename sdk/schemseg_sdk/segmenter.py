@@ -83,6 +83,23 @@ class Segmenter:
         self.batch_size = batch_size
         self._closed = False
 
+    @classmethod
+    def from_backend(cls, backend: Backend, *, batch_size: int = 4, name: str = "<backend>") -> Segmenter:
+        """Wrap an already open backend (e.g. a PyTorch backend for benchmarks and checkpoint evaluation).
+
+        The Segmenter takes ownership: closing it closes ``backend``.
+        """
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= backend.input_spec.max_batch:
+            raise InvalidInputError(
+                f"batch_size must be an integer in 1..{backend.input_spec.max_batch}, got {batch_size!r}"
+            )
+        self = cls.__new__(cls)
+        self.model_path = Path(name)
+        self.backend = backend
+        self.batch_size = batch_size
+        self._closed = False
+        return self
+
     # -- properties ------------------------------------------------------------------------
     @property
     def info(self) -> ModelInfo:
