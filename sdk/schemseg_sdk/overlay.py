@@ -9,6 +9,7 @@ import numpy as np
 from .classes import CLASS_NAMES
 from .errors import InvalidInputError
 from .palette import CLASS_COLORS, blend_mask
+from .symbols import class_histogram
 
 __all__ = ["draw_overlay", "draw_legend", "encode_png"]
 
@@ -43,7 +44,7 @@ def draw_overlay(
 
 def draw_legend(mask: np.ndarray, class_names: Sequence[str] = CLASS_NAMES, scale: float = 1.0) -> np.ndarray:
     """A white panel listing the classes present in ``mask`` with their colour swatch and pixel share."""
-    counts = np.bincount(mask.ravel(), minlength=len(class_names))
+    counts = class_histogram(mask, minlength=len(class_names))
     present = [int(c) for c in np.flatnonzero(counts[1 : len(class_names)]) + 1]
     total = max(int(mask.size), 1)
     row = int(round(_ROW * scale))

@@ -9,7 +9,9 @@ import numpy as np
 
 from .classes import CLASS_NAMES
 
-__all__ = ["Symbol", "find_symbols"]
+__all__ = ["Symbol", "find_symbols", "class_histogram"]
+
+_STRIP_PIXELS = 1 << 18  # bincount widens to 8 bytes a pixel, so big sheets are counted in strips
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,7 @@ def find_symbols(
     >>> [(s.class_name, s.bbox, s.area) for s in find_symbols(mask)]
     [('resistor', (1, 1, 3, 3), 4), ('resistor', (5, 0, 6, 1), 1)]
     """
-    counts = np.bincount(mask.ravel(), minlength=256)
+    counts = class_histogram(mask)
     symbols: list[Symbol] = []
     for class_id in np.flatnonzero(counts[1:]) + 1:
         symbols.extend(_class_symbols(mask, confidence, int(class_id), class_names, min_area))
@@ -70,8 +72,8 @@ def _class_symbols(
     count, labels, stats, _ = cv2.connectedComponentsWithStats(crop, connectivity=8, ltype=cv2.CV_32S)
     means: np.ndarray | None = None
     if confidence is not None:
-        weights = confidence[y0:y1, x0:x1].astype(np.float64).ravel()
-        means = np.bincount(labels.ravel(), weights=weights, minlength=count) / np.maximum(stats[:, 4], 1)
+        sums = _label_sums(labels, confidence[y0:y1, x0:x1], crop.view(np.bool_), count)
+        means = sums / np.maximum(stats[:, cv2.CC_STAT_AREA], 1)
     name = class_names[class_id] if class_id < len(class_names) else f"class_{class_id}"
     found = []
     for label in range(1, count):
@@ -83,3 +85,26 @@ def _class_symbols(
         found.append(Symbol(class_id, name, bbox, area, mean))
     found.sort(key=lambda s: (s.bbox[1], s.bbox[0]))
     return found
+
+
+def class_histogram(mask: np.ndarray, minlength: int = 256) -> np.ndarray:
+    """Pixel count per class id of a uint8 ``mask`` (int64, exact), in bounded extra memory.
+
+    >>> class_histogram(np.array([[0, 2], [2, 2]], np.uint8), minlength=3).tolist()
+    [1, 0, 3]
+    """
+    flat = mask.reshape(-1)
+    counts = np.zeros(max(minlength, 256), np.int64)
+    for start in range(0, flat.size, _STRIP_PIXELS):
+        counts += np.bincount(flat[start : start + _STRIP_PIXELS], minlength=counts.size)
+    return counts[: max(minlength, int(mask.max(initial=0)) + 1)]
+
+
+def _label_sums(labels: np.ndarray, confidence: np.ndarray, inside: np.ndarray, count: int) -> np.ndarray:
+    """Sum of ``confidence`` per component label over the ``inside`` pixels, strip by strip."""
+    sums = np.zeros(count, np.float64)
+    rows = max(1, _STRIP_PIXELS // max(labels.shape[1], 1))
+    for top in range(0, labels.shape[0], rows):
+        keep = inside[top : top + rows]
+        sums += np.bincount(labels[top : top + rows][keep], weights=confidence[top : top + rows][keep], minlength=count)
+    return sums

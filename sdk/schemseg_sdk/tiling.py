@@ -5,8 +5,9 @@ A sheet that fits the model input ``S x S`` is one tile, padded at the bottom/ri
 overlapping ``S x S`` tiles, evenly spaced with at least ``overlap`` pixels shared by neighbours,
 the first flush with the top/left edge and the last flush with the bottom/right edge (a side
 shorter than ``S`` is padded instead). Stitching keeps, for every pixel, the class from the tile
-that is most confident there, so a symbol that crosses a tile border is not cut in two; without
-confidence, each pixel takes the tile whose centre is nearest.
+that is most confident there, so a symbol that crosses a tile border is not cut in two; the
+outermost ``overlap / 4`` pixels along a tile's inner edges (where it lacks context and a neighbour
+sees more) take no part. Without confidence, each pixel takes the tile whose centre is nearest.
 """
 from __future__ import annotations
 
@@ -61,6 +62,7 @@ class TilePlan:
     size: int
     ys: tuple[int, ...]
     xs: tuple[int, ...]
+    margin: int = 0  # pixels dropped along a tile's inner edges when stitching by confidence
 
     def __len__(self) -> int:
         return len(self.ys) * len(self.xs)
@@ -73,6 +75,15 @@ class TilePlan:
         """``(y, x, h, w)``: the part of the sheet tile ``index`` covers (h, w <= size)."""
         y, x = self.origin(index)
         return y, x, min(self.size, self.height - y), min(self.size, self.width - x)
+
+    def trusted(self, index: int) -> tuple[int, int, int, int]:
+        """``(y, x, h, w)``: the extent of tile ``index`` less :attr:`margin` on edges inside the sheet."""
+        y, x, h, w = self.extent(index)
+        top = self.margin if y > 0 else 0
+        left = self.margin if x > 0 else 0
+        bottom = self.margin if y + h < self.height else 0
+        right = self.margin if x + w < self.width else 0
+        return y + top, x + left, h - top - bottom, w - left - right
 
     def core(self, index: int) -> tuple[int, int, int, int]:
         """``(y0, y1, x0, x1)``: the sheet pixels whose nearest tile centre is tile ``index``."""
@@ -89,7 +100,7 @@ def plan_tiles(height: int, width: int, size: int, overlap: int | None = None) -
     """
     overlap = default_overlap(size) if overlap is None else overlap
     return TilePlan(
-        height, width, size, tile_positions(height, size, overlap), tile_positions(width, size, overlap)
+        height, width, size, tile_positions(height, size, overlap), tile_positions(width, size, overlap), overlap // 4
     )
 
 
@@ -135,11 +146,12 @@ class TileStitcher:
             y, x = plan.origin(index)
             self.mask[y0:y1, x0:x1] = class_ids[y0 - y : y1 - y, x0 - x : x1 - x]
             return
-        y, x, h, w = plan.extent(index)
+        y, x, h, w = plan.trusted(index)
+        ty, tx = y - plan.origin(index)[0], x - plan.origin(index)[1]
         current = self.confidence[y : y + h, x : x + w]
-        new = confidence[:h, :w]
+        new = confidence[ty : ty + h, tx : tx + w]
         better = new > current
-        self.mask[y : y + h, x : x + w][better] = class_ids[:h, :w][better]
+        self.mask[y : y + h, x : x + w][better] = class_ids[ty : ty + h, tx : tx + w][better]
         current[better] = new[better]
 
     @property

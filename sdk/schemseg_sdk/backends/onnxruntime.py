@@ -103,12 +103,12 @@ class OnnxRuntimeBackend(BackendBase):
         self.providers: list[str] = self._session.get_providers()
         if device == "cuda" and providers[0] not in self.providers:
             raise BackendUnavailableError(
-                f"{self.model_path.name}: {providers[0]} is installed but failed to load (CUDA/cuDNN libraries "
+                f"{self.model_path}: {providers[0]} is installed but failed to load (CUDA/cuDNN libraries "
                 f"missing or no GPU); ONNX Runtime would fall back to the CPU. Check 'schemseg doctor', or use device='cpu'"
             )
         meta = self._session.get_modelmeta().custom_metadata_map
-        info = ModelInfo.from_metadata(meta, source=self.model_path.name)
-        _check_io(self._session, info, self.model_path.name)
+        info = ModelInfo.from_metadata(meta, source=str(self.model_path))
+        _check_io(self._session, info, str(self.model_path))
         self.name = "onnxruntime-" + {TENSORRT_EP: "tensorrt", CUDA_EP: "cuda"}.get(self.providers[0], "cpu")
         self.device = "cpu" if self.name == "onnxruntime-cpu" else "cuda"
         super().__init__(info, InputSpec(INPUT_NAME, info.input_size, ORT_MAX_BATCH))
@@ -137,6 +137,8 @@ def _check_model_file(path: Path) -> None:
         raise ModelFormatError(f"{path}: is a directory, expected an .onnx model file")
     if not path.is_file():
         raise ModelFormatError(f"{path}: no such model file")
+    if path.stat().st_size == 0:
+        raise ModelFormatError(f"{path}: empty file (0 bytes), expected an ONNX model")
 
 
 def _create_session(
@@ -149,8 +151,9 @@ def _create_session(
     try:
         return ort.InferenceSession(str(path), sess_options=options, providers=providers)
     except Exception as exc:  # InvalidProtobuf, Fail, InvalidGraph... share no useful base class
+        reason = _first_line(exc).rpartition("failed:")[2].strip() or _first_line(exc)
         raise ModelFormatError(
-            f"{path}: not a loadable ONNX model ({_first_line(exc)}); expected a model exported with 'schemseg export'"
+            f"{path}: not a loadable ONNX model ({reason}); expected a model exported with 'schemseg export'"
         ) from None
 
 
