@@ -10,15 +10,15 @@ __all__ = ["ink_to_page", "degrade", "rotate_pair"]
 
 def ink_to_page(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Blend ink coverage (0..255) between a paper colour and an ink colour; BGR uint8."""
-    if rng.random() < 0.75:
+    if rng.random() < 0.88:
         paper = np.full(3, 255.0)
     else:
-        tone = rng.uniform(215, 252)
-        paper = np.array([tone - rng.uniform(0, 25), tone - rng.uniform(0, 8), tone])
+        tone = rng.uniform(225, 252)
+        paper = np.array([tone - rng.uniform(0, 15), tone - rng.uniform(0, 5), tone])
     ink_color = np.full(3, rng.uniform(0, 70)) if rng.random() < 0.9 else rng.uniform(0, 90, 3)
-    a = (ink.astype(np.float32) / 255.0)[:, :, None]
-    page = paper[None, None, :] * (1.0 - a) + ink_color[None, None, :] * a
-    return np.clip(page, 0, 255).astype(np.uint8)
+    a = np.arange(256, dtype=np.float64)[:, None] / 255.0
+    lut = np.clip(paper[None, :] * (1.0 - a) + ink_color[None, :] * a + 0.5, 0, 255).astype(np.uint8)
+    return cv2.LUT(cv2.merge([ink, ink, ink]), lut.reshape(256, 1, 3))
 
 
 def degrade(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -30,8 +30,8 @@ def degrade(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         image = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR if rng.random() < 0.7 else cv2.INTER_CUBIC)
     if rng.random() < 0.25:
         image = cv2.GaussianBlur(image, (3, 3), rng.uniform(0.3, 0.9))
-    if rng.random() < 0.25:
-        noise = rng.normal(0, rng.uniform(2, 9), image.shape[:2]).astype(np.float32)
+    if rng.random() < 0.15:
+        noise = rng.normal(0, rng.uniform(2, 6), image.shape[:2]).astype(np.float32)
         image = np.clip(image.astype(np.float32) + noise[:, :, None], 0, 255).astype(np.uint8)
     if rng.random() < 0.6:
         ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(35, 96))])

@@ -26,8 +26,8 @@ def orientations(shape: Shape, direction: Point) -> list[tuple[int, bool]]:
     a, b = (np.asarray(shape.terminals[t]) for t in shape.axis)
     out = []
     for k, m in _ORIENTS:
-        v = Placement(0, 0, 1.0, k, m).apply(np.array([b - a]))[0] - Placement(0, 0, 1.0, k, m).apply(np.zeros((1, 2)))[0]
-        v = v / max(np.hypot(*v), 1e-9)
+        v = (b - a) @ Placement(0, 0, 1.0, k, m).matrix()
+        v = v / max(float(np.hypot(*v)), 1e-9)
         if abs(v[0] - direction[0]) < 1e-6 and abs(v[1] - direction[1]) < 1e-6:
             out.append((k, m))
     return out
@@ -46,6 +46,7 @@ class Layout:
     wires: list[Segment] = field(default_factory=list)
     signal_lines: list[Segment] = field(default_factory=list)
     labelled: list[tuple[str, tuple[int, int, int, int]]] = field(default_factory=list)
+    pending: list[tuple[tuple[int, int, int, int], str, str, tuple[str, ...]]] = field(default_factory=list)
 
     def scale_of(self, name: str) -> float:
         lo, hi = SIZE_FACTOR.get(name, (0.8, 1.2))
@@ -89,8 +90,17 @@ class Layout:
         self.wire(a, corner, b)
 
     def label(self, box: tuple[int, int, int, int], main: str, sub: str = "",
-              sides: tuple[str, ...] = ("right", "left", "top", "bottom")) -> bool:
-        """Write a designation next to ``box`` on the first free side; False if none is free."""
+              sides: tuple[str, ...] = ("right", "left", "top", "bottom")) -> None:
+        """Queue a designation next to ``box``; :meth:`flush_labels` writes it once the wires are drawn."""
+        self.pending.append((box, main, sub, sides))
+
+    def flush_labels(self) -> None:
+        """Write every queued designation on the first free side of its box (dropped if none is free)."""
+        for box, main, sub, sides in self.pending:
+            self._write_label(box, main, sub, sides)
+        self.pending.clear()
+
+    def _write_label(self, box: tuple[int, int, int, int], main: str, sub: str, sides: tuple[str, ...]) -> bool:
         pen = self.pen
         italic = self.rng.random() < 0.35
         font = pen.font | (16 if italic else 0)

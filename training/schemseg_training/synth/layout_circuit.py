@@ -16,9 +16,9 @@ __all__ = ["draw_columns", "draw_opamp_stage", "CHAIN_PARTS"]
 Region = tuple[int, int, int, int]
 
 CHAIN_PARTS: dict[str, float] = {
-    "nmos": 5.0, "pmos": 4.0, "npn": 1.2, "pnp": 1.0, "resistor": 2.5, "resistor_iec": 1.0, "capacitor": 1.5,
-    "capacitor_polarized": 0.6, "inductor": 0.8, "diode": 0.8, "zener_diode": 0.6, "led": 0.6,
-    "current_source": 2.0, "voltage_source": 1.2, "switch": 0.8, "battery": 0.6,
+    "nmos": 5.0, "pmos": 4.0, "npn": 1.2, "pnp": 1.0, "resistor": 2.5, "resistor_iec": 0.8, "capacitor": 1.5,
+    "capacitor_polarized": 0.4, "inductor": 0.5, "diode": 0.5, "zener_diode": 0.35, "led": 0.35,
+    "current_source": 2.0, "voltage_source": 1.0, "switch": 0.5, "battery": 0.35,
 }
 _TRANSISTORS = ("nmos", "pmos", "npn", "pnp")
 _PREFIX = {"nmos": "M", "pmos": "M", "npn": "Q", "pnp": "Q", "resistor": "R", "resistor_iec": "R",
@@ -63,7 +63,7 @@ def _chain_part(lay: Layout, x: float, y0: float, y1: float, name: str, gates: l
     shape = build_shape(name, rng)
     a, b = (np.asarray(shape.terminals[t]) for t in shape.axis)  # type: ignore[union-attr]
     length = float(np.hypot(*(b - a)))
-    scale = min(lay.scale_of(name), (y1 - y0) * 0.85 / length)
+    scale = min(lay.scale_of(name) * 1.15, (y1 - y0) * 0.85 / length)
     if scale < lay.base * 0.5:
         return None
     orients = orientations(shape, (0.0, 1.0))
@@ -96,17 +96,21 @@ def draw_columns(lay: Layout, region: Region) -> None:
     top, bot = y0 + lay.base * 1.5, y1 - lay.base * 1.5
     gates: list[_Gate] = []
     columns: list[_Column] = []
+    shared_rows = rng.random() < 0.7
+    rows = int(np.clip(round((bot - top) / (lay.base * rng.uniform(3.6, 4.8))), 1, 6))
     for c, x in enumerate(xs):
         column = _Column(float(x))
         columns.append(column)
-        n = int(np.clip(round((bot - top) / (lay.base * rng.uniform(3.2, 5.0))), 1, 6))
+        n = rows if shared_rows else int(np.clip(round((bot - top) / (lay.base * rng.uniform(3.6, 4.8))), 1, 6))
         bounds = np.linspace(top, bot, n + 1)
         y = top
         for i in range(n):
             if rng.random() < 0.1:
                 continue
-            end = _chain_part(lay, float(x), float(bounds[i]), float(bounds[i + 1]), _pick(rng, CHAIN_PARTS),
-                              gates, c, column, y)
+            name = _pick(rng, CHAIN_PARTS)
+            if name in ("nmos", "pmos") and rng.random() < 0.75:
+                name = "pmos" if (i + 0.5) / n < 0.45 else "nmos"  # pmos near the supply, as drawn in books
+            end = _chain_part(lay, float(x), float(bounds[i]), float(bounds[i + 1]), name, gates, c, column, y)
             if end is not None:
                 y = end[1]
         lay.wire((x, y), (x, bot))

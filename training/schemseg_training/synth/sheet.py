@@ -20,7 +20,7 @@ GENERATOR_VERSION = "1"
 
 _FONTS = (cv2.FONT_HERSHEY_COMPLEX, cv2.FONT_HERSHEY_TRIPLEX, cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_DUPLEX,
           cv2.FONT_HERSHEY_COMPLEX_SMALL, cv2.FONT_HERSHEY_PLAIN)
-_FONT_P = (0.4, 0.2, 0.15, 0.12, 0.08, 0.05)
+_FONT_P = (0.5, 0.25, 0.08, 0.07, 0.06, 0.04)
 Region = tuple[int, int, int, int]
 
 
@@ -49,8 +49,10 @@ def render_sheet(seed: int, size: int = 600, *, artefacts: bool = True) -> Synth
             draw_opamp_stage(lay, sub)
         else:
             draw_columns(lay, sub)
+    lay.flush_labels()
     lay.finish_wires()
     _distractors_after(lay)
+    lay.flush_labels()
     if not artefacts:
         image = cv2.cvtColor(255 - canvas.ink, cv2.COLOR_GRAY2BGR)
         return SyntheticSheet(image, canvas.mask, canvas.instances)
@@ -65,14 +67,14 @@ def render_sheet(seed: int, size: int = 600, *, artefacts: bool = True) -> Synth
 
 def _new_layout(canvas: SheetCanvas, rng: np.random.Generator, size: int) -> Layout:
     zoom = size / 600.0
-    base = float(rng.uniform(7.0, 22.0)) * zoom
+    base = float(rng.uniform(8.0, 24.0)) * zoom
     width = int(rng.choice([1, 2, 3, 4], p=[0.3, 0.5, 0.17, 0.03]))
     if base < 10 * zoom:
         width = min(width, 2)
     font = int(_FONTS[int(rng.choice(len(_FONTS), p=_FONT_P))])
-    text_thickness = 1 if rng.random() < 0.75 or width == 1 else 2
+    text_thickness = 1 if rng.random() < 0.6 or width == 1 else 2
     pen = Pen(width=max(1, int(round(width * min(1.0, zoom * 1.2)))), font=font, text_thickness=text_thickness)
-    text_height = float(np.clip(base * rng.uniform(0.6, 1.0), 6 * zoom, 18 * zoom))
+    text_height = float(np.clip(base * rng.uniform(0.7, 1.1), 7 * zoom, 18 * zoom))
     return Layout(canvas, rng, pen, base, text_height)
 
 
@@ -94,7 +96,7 @@ def _split(region: Region, kind: str, rng: np.random.Generator) -> list[tuple[Re
 def _distractors_before(lay: Layout) -> Region:
     """Grid, frame and title block (all background); returns the area left for the drawing."""
     rng, canvas, size = lay.rng, lay.canvas, lay.canvas.size
-    if rng.random() < 0.08:
+    if rng.random() < 0.04:
         step = int(rng.integers(15, 50))
         tone = int(rng.integers(20, 70))
         canvas.ink[::step, :] = np.maximum(canvas.ink[::step, :], tone)

@@ -62,6 +62,17 @@ class Shape:
         return self
 
 
+def _orient_matrix(turns: int, mirror: bool) -> np.ndarray:
+    m = np.array([[-1.0, 0.0], [0.0, 1.0]]) if mirror else np.eye(2)
+    turn = np.array([[0.0, 1.0], [-1.0, 0.0]])  # row vector (x, y) -> (-y, x): clockwise on screen
+    for _ in range(turns):
+        m = m @ turn
+    return m
+
+
+_ORIENT_MATRICES = {(k, m): _orient_matrix(k, m) for k in range(4) for m in (False, True)}
+
+
 @dataclass(frozen=True)
 class Placement:
     """Where and how a shape lands on the sheet."""
@@ -72,14 +83,13 @@ class Placement:
     turns: int = 0  # quarter turns, clockwise on screen
     mirror: bool = False  # mirror x before turning
 
+    def matrix(self) -> np.ndarray:
+        """The 2x2 linear part (mirror, quarter turns, scale) as applied to row vectors."""
+        return _ORIENT_MATRICES[(self.turns % 4, self.mirror)] * self.scale
+
     def apply(self, pts: np.ndarray) -> np.ndarray:
         """Map local ``(N, 2)`` points to sheet pixels."""
-        p = np.array(pts, np.float64, copy=True).reshape(-1, 2)
-        if self.mirror:
-            p[:, 0] = -p[:, 0]
-        for _ in range(self.turns % 4):
-            p = np.stack([-p[:, 1], p[:, 0]], axis=1)
-        return p * self.scale + (self.cx, self.cy)
+        return np.asarray(pts, np.float64).reshape(-1, 2) @ self.matrix() + (self.cx, self.cy)
 
 
 @dataclass
@@ -95,25 +105,17 @@ class PlacedShape:
 
     def bbox(self, pad: float = 0.0) -> tuple[int, int, int, int]:
         """Integer box ``(x0, y0, x1, y1)`` (exclusive end) holding every primitive, grown by ``pad``."""
-        xs: list[float] = []
-        ys: list[float] = []
-        for pts, _, _ in self.lines:
-            xs += [pts[:, 0].min(), pts[:, 0].max()]
-            ys += [pts[:, 1].min(), pts[:, 1].max()]
-        for poly in self.polys:
-            xs += [poly[:, 0].min(), poly[:, 0].max()]
-            ys += [poly[:, 1].min(), poly[:, 1].max()]
+        chunks = [pts for pts, _, _ in self.lines] + list(self.polys)
         for x, y, r, _, _ in self.circles:
-            xs += [x - r, x + r]
-            ys += [y - r, y + r]
+            chunks.append(np.array([[x - r, y - r], [x + r, y + r]]))
         for x, y, text, h in self.texts:
             w = 0.62 * h * max(len(text), 1)
-            xs += [x - w / 2, x + w / 2]
-            ys += [y - h, y + h]
-        if not xs:
+            chunks.append(np.array([[x - w / 2, y - h], [x + w / 2, y + h]]))
+        if not chunks:
             return (0, 0, 0, 0)
-        return (int(np.floor(min(xs) - pad)), int(np.floor(min(ys) - pad)),
-                int(np.ceil(max(xs) + pad)) + 1, int(np.ceil(max(ys) + pad)) + 1)
+        allp = np.concatenate(chunks)
+        lo, hi = allp.min(axis=0) - pad, allp.max(axis=0) + pad
+        return (int(np.floor(lo[0])), int(np.floor(lo[1])), int(np.ceil(hi[0])) + 1, int(np.ceil(hi[1])) + 1)
 
 
 @dataclass(frozen=True)
@@ -127,19 +129,23 @@ class Pen:
 
 def place_shape(shape: Shape, placement: Placement) -> PlacedShape:
     """Transform every primitive of ``shape`` into sheet pixels."""
-    s = placement.scale
-    lines = [(placement.apply(p), c, w) for p, c, w in shape.lines]
-    polys = [placement.apply(p) for p in shape.polys]
+    m = placement.matrix()
+    off = np.array([placement.cx, placement.cy])
+    lines = [(p @ m + off, c, w) for p, c, w in shape.lines]
+    polys = [p @ m + off for p in shape.polys]
     circles = []
     for x, y, r, f, w in shape.circles:
-        (px, py), = placement.apply(np.array([[x, y]]))
-        circles.append((px, py, r * s, f, w))
+        px, py = np.array([x, y]) @ m + off
+        circles.append((float(px), float(py), r * placement.scale, f, w))
     texts = []
     for x, y, t, h in shape.texts:
-        (px, py), = placement.apply(np.array([[x, y]]))
-        texts.append((px, py, t, h * s))
-    terms = {k: tuple(placement.apply(np.array([v]))[0]) for k, v in shape.terminals.items()}
-    return PlacedShape(lines, polys, circles, texts, terms, shape.dashed)  # type: ignore[arg-type]
+        px, py = np.array([x, y]) @ m + off
+        texts.append((float(px), float(py), t, h * placement.scale))
+    terms = {}
+    for k, (x, y) in shape.terminals.items():
+        px, py = np.array([x, y]) @ m + off
+        terms[k] = (float(px), float(py))
+    return PlacedShape(lines, polys, circles, texts, terms, shape.dashed)
 
 
 def _fx(pts: np.ndarray, x0: int, y0: int) -> np.ndarray:

@@ -81,14 +81,11 @@ def circuit_label(rng: Rng, prefix: str) -> tuple[str, str]:
     """A circuit designation ``(main, subscript)``: ``("M3", "")``, ``("4.7k", "")``, ``("V", "DD")``."""
     u = rng.random()
     values = _PREFIX_VALUES.get(prefix, ())
-    if u < 0.5 or prefix in ("", "X"):
-        if prefix in ("", "X") or u < 0.15:
-            main, sub = _SUBSCRIPTED[int(rng.integers(len(_SUBSCRIPTED)))]
-            return main, sub
-        return f"{prefix}{int(rng.integers(1, 20))}", ""
-    if values and u < 0.75:
+    if prefix in ("", "X") or u < 0.12:
+        return _SUBSCRIPTED[int(rng.integers(len(_SUBSCRIPTED)))]
+    if values and u < 0.4:
         return str(rng.choice(values)), ""
-    if u < 0.9:
+    if u < 0.45:
         return prefix, str(int(rng.integers(1, 12)))
     return f"{prefix}{int(rng.integers(1, 20))}", ""
 
@@ -113,12 +110,12 @@ def designation_ink(main: str, sub: str, height: float, pen: Pen, italic_sub: bo
     if not sub:
         return ink
     sub_pen = Pen(pen.width, pen.font | (cv2.FONT_ITALIC if italic_sub else 0), max(1, pen.text_thickness))
-    sub_ink, _ = text_ink(sub, height * 0.62, sub_pen)
-    drop = int(round(height * 0.45))
+    sub_ink, _ = text_ink(sub, height * 0.7, sub_pen)
+    drop = int(round(height * 0.4))
     h = max(ink.shape[0], sub_ink.shape[0] + drop)
-    out = np.zeros((h, ink.shape[1] + sub_ink.shape[1] - 2), np.uint8)
+    out = np.zeros((h, ink.shape[1] + sub_ink.shape[1] - 4), np.uint8)
     out[: ink.shape[0], : ink.shape[1]] = ink
-    x = ink.shape[1] - 2
+    x = ink.shape[1] - 4
     region = out[drop: drop + sub_ink.shape[0], x: x + sub_ink.shape[1]]
     np.maximum(region, sub_ink[: region.shape[0], : region.shape[1]], out=region)
     return out
