@@ -1,0 +1,129 @@
+"""`schemseg segment` through click's CliRunner, with real drawings and the tiny real model."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import cv2
+import numpy as np
+import onnxruntime
+import pytest
+from click.testing import CliRunner
+
+from schemseg_sdk.cli import main
+from schemseg_sdk.cli.segment import collect_images, output_stems
+
+
+@pytest.fixture()
+def sheets(ci2n_dir: Path, tmp_path: Path) -> Path:
+    """A folder of two small real drawings (odd sizes), plus a JSON file that is not an image."""
+    folder = tmp_path / "sheets"
+    folder.mkdir()
+    for name, (h, w) in (("1.png", (97, 130)), ("10.png", (150, 201))):
+        cv2.imwrite(str(folder / name), cv2.imread(str(ci2n_dir / name))[:h, :w])
+    shutil.copy(ci2n_dir / "1.json", folder / "1.json")
+    return folder
+
+
+def run(*args: str | Path) -> object:
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def test_every_command_has_help() -> None:
+    for name in ("segment", "doctor"):
+        result = run(name, "--help")
+        assert result.exit_code == 0 and "Usage: main " + name in result.output
+
+
+def test_segments_a_folder_and_writes_overlay_and_json(sheets: Path, tiny_model: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = run("segment", sheets, "--model", tiny_model, "--out", out, "--batch-size", "3", "--threads", "1")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["1.json", "1.overlay.png", "10.json", "10.overlay.png"]
+    data = json.loads((out / "10.json").read_text())
+    assert (data["width"], data["height"], data["source"]) == (201, 150, str(sheets / "10.png"))
+    overlay = cv2.imread(str(out / "1.overlay.png"))
+    assert overlay.shape[0] >= 97 and overlay.shape[1] > 130  # the legend sits right of the drawing
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["class", "symbols"]
+    total = sum(len(json.loads((out / f"{n}.json").read_text())["symbols"]) for n in ("1", "10"))
+    assert "total" in lines[-2] and lines[-2].split()[-1] == str(total)
+    assert lines[-1].startswith("2 sheets in ") and lines[-1].endswith(f"4 files written to {out}")
+    assert "ms per sheet (decode " in lines[-1]
+    assert "tiny.onnx on onnxruntime-cpu: 2 sheets -> " in result.stderr
+
+
+def test_no_outputs_when_both_are_switched_off(sheets: Path, tiny_model: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = run("segment", sheets / "1.png", "--model", tiny_model, "--out", out, "--no-json", "--no-overlay")
+    assert result.exit_code == 0, result.output
+    assert not out.exists() and result.stdout.splitlines()[-1].endswith(f"0 files written to {out}")
+
+
+def test_bad_files_are_listed_and_the_rest_is_done(sheets: Path, tiny_model: Path, tmp_path: Path) -> None:
+    (sheets / "empty.png").write_bytes(b"")
+    (sheets / "notes.png").write_text("not a drawing")
+    (sheets / "cut.png").write_bytes((sheets / "10.png").read_bytes()[:200])
+    out = tmp_path / "out"
+    result = run("segment", sheets, "--model", tiny_model, "--out", out)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-5:] == [
+        "3 of 5 files failed:",
+        f"  {sheets / 'cut.png'}: not an image or truncated (200 bytes could not be decoded)",
+        f"  {sheets / 'empty.png'}: empty file (0 bytes)",
+        f"  {sheets / 'notes.png'}: not an image or truncated (13 bytes could not be decoded)",
+        "Error: 3 of 5 files failed",
+    ]
+    assert "Traceback" not in result.output and "WARN" not in result.output
+    assert sorted(p.name for p in out.iterdir()) == ["1.json", "1.overlay.png", "10.json", "10.overlay.png"]
+
+
+def test_model_errors_are_one_line(sheets: Path, tmp_path: Path) -> None:
+    result = run("segment", sheets, "--model", tmp_path)
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: {tmp_path}: is a directory, expected a model file (.onnx, .engine or .plan)\n"
+    fake = tmp_path / "fake.onnx"
+    fake.write_text("hello")
+    result = run("segment", sheets, "--model", fake)
+    assert result.exit_code == 1 and len(result.stderr.splitlines()) == 1
+    assert result.stderr.startswith(f"Error: {fake}: not a loadable ONNX model (")
+
+
+def test_cuda_without_onnxruntime_gpu(sheets: Path, tiny_model: Path) -> None:
+    if "CUDAExecutionProvider" in onnxruntime.get_available_providers():
+        pytest.skip("onnxruntime-gpu is installed here")
+    result = run("segment", sheets, "--model", tiny_model, "--device", "cuda")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: device 'cuda' asked for, but this onnxruntime offers only ")
+    assert result.stderr.rstrip().endswith("pip install onnxruntime-gpu (it replaces the CPU-only onnxruntime package)")
+
+
+def test_usage_errors(tmp_path: Path, tiny_model: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = run("segment", empty, "--model", tiny_model)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == f"Error: no images (.png, .jpg, .jpeg, .bmp, .tif, .tiff) in {empty}"
+    result = run("segment", tmp_path / "missing.png")
+    assert result.exit_code == 2 and "does not exist" in result.stderr
+    result = run("segment", empty, "--batch-size", "0")
+    assert result.exit_code == 2 and "0 is not in the range x>=1" in result.stderr
+
+
+def test_output_folder_that_is_a_file(sheets: Path, tiny_model: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "out"
+    blocker.write_text("")
+    result = run("segment", sheets / "1.png", "--model", tiny_model, "--out", blocker)
+    assert result.exit_code == 2 and f"Directory '{blocker}' is a file." in result.stderr
+
+
+def test_collect_images_and_unique_output_names(tmp_path: Path) -> None:
+    for name in ("b.png", "a.JPG", "notes.txt"):
+        (tmp_path / name).write_bytes(b"x")
+    (tmp_path / "sub").mkdir()
+    assert collect_images([tmp_path, tmp_path / "notes.txt"]) == [
+        tmp_path / "a.JPG", tmp_path / "b.png", tmp_path / "notes.txt"
+    ]
+    assert output_stems([Path("x/a.png"), Path("y/a.png"), Path("a.jpg")]) == ["a", "a-2", "a-3"]
+    assert np.unique(output_stems([Path(f"{i}.png") for i in range(5)])).size == 5
