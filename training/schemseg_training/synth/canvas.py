@@ -64,18 +64,25 @@ class SheetCanvas:
         self.instances.append((class_id, box))
         self.reserve(box)
 
-    def draw_wire(self, points: list[tuple[float, float]], pen: Pen, dashed: bool = False) -> None:
-        """Draw a background polyline (wire, pipe, signal line): ink only, mask stays 0."""
+    def draw_wire(self, points: list[tuple[float, float]], pen: Pen, dashed: bool = False, value: int = 255) -> None:
+        """Draw a background polyline (wire, pipe, signal line): ink only, mask stays 0.
+
+        ``value`` below 255 draws in grey (annotation arrows)."""
         pts = np.asarray(points, np.float64)
         if len(pts) < 2:
             return
         if dashed:
             shape = Shape(dashed=True).path(pts)
             crop, x0, y0 = render_ink(place_shape(shape, Placement(0, 0, 1.0)), pen)
-            self.paste(crop, x0, y0, 0)
+            self.paste((crop.astype(np.uint16) * value // 255).astype(np.uint8), x0, y0, 0)
             return
         fp = np.round(pts * (1 << SHIFT)).astype(np.int32)
-        cv2.polylines(self.ink, [fp], False, 255, pen.width, cv2.LINE_AA, SHIFT)
+        if value == 255:
+            cv2.polylines(self.ink, [fp], False, 255, pen.width, cv2.LINE_AA, SHIFT)
+            return
+        layer = np.zeros_like(self.ink)
+        cv2.polylines(layer, [fp], False, value, pen.width, cv2.LINE_AA, SHIFT)
+        np.maximum(self.ink, layer, out=self.ink)
 
     def clear(self, box: Box) -> None:
         """Erase ink and mask inside ``box`` (used before drawing a wire hop)."""

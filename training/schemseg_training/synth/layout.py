@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 
 from . import symbols_common as sm
@@ -102,8 +103,8 @@ class Layout:
 
     def _write_label(self, box: tuple[int, int, int, int], main: str, sub: str, sides: tuple[str, ...]) -> bool:
         pen = self.pen
-        italic = self.rng.random() < 0.35
-        font = pen.font | (16 if italic else 0)
+        italic = self.rng.random() < (0.6 if sub or main[:1].islower() else 0.25)
+        font = pen.font | (cv2.FONT_ITALIC if italic else 0)
         ink = sm.designation_ink(main, sub, self.text_height, Pen(pen.width, font, pen.text_thickness))
         h, w = ink.shape
         gap = int(self.rng.integers(1, 5))
