@@ -18,7 +18,11 @@ from schemseg_sdk.model_info import CLASS_IDS, CONFIDENCE, INPUT_NAME, LOGITS, M
 __all__ = ["build_tiny_model", "tiny_model_proto"]
 
 
-def tiny_model_proto(input_size: int = 64, hidden: int = 8, seed: int = 0, logits: bool = False) -> onnx.ModelProto:
+def tiny_model_proto(
+    input_size: int = 64, hidden: int = 8, seed: int = 0, logits: bool = False, attention: bool = False
+) -> onnx.ModelProto:
+    """The tiny model; ``attention=True`` adds a per-pixel attention block between the two convolutions
+    (Transpose, LayerNormalization, MatMul, Softmax, Mul, Add), the op mix of the real model's bottleneck."""
     rng = np.random.default_rng(seed)
     k = len(CLASS_NAMES)
     info = ModelInfo(input_size=input_size, model_name="tiny_test_model", model_version="test")
@@ -42,7 +46,9 @@ def tiny_model_proto(input_size: int = 64, hidden: int = 8, seed: int = 0, logit
         helper.make_node("Mul", ["xm", "inv_std"], ["xn"]),
         helper.make_node("Conv", ["xn", "w1", "b1"], ["h1"], pads=[1, 1, 1, 1], kernel_shape=[3, 3]),
         helper.make_node("Relu", ["h1"], ["a1"]),
-        helper.make_node("Conv", ["a1", "w2", "b2"], [LOGITS], pads=[1, 1, 1, 1], kernel_shape=[3, 3]),
+        *(_attention_nodes("a1", "a1x", hidden, rng, inits) if attention else []),
+        helper.make_node("Conv", ["a1x" if attention else "a1", "w2", "b2"], [LOGITS], pads=[1, 1, 1, 1],
+                         kernel_shape=[3, 3]),
         helper.make_node("ArgMax", [LOGITS], ["ids64"], axis=1, keepdims=0),
         helper.make_node("Cast", ["ids64"], [CLASS_IDS], to=TensorProto.UINT8),
         helper.make_node("ReduceMax", [LOGITS, "axis1"], ["lmax"], keepdims=1),
@@ -67,6 +73,25 @@ def tiny_model_proto(input_size: int = 64, hidden: int = 8, seed: int = 0, logit
     helper.set_model_props(model, info.to_metadata())
     onnx.checker.check_model(model)
     return model
+
+
+def _attention_nodes(
+    x: str, out: str, hidden: int, rng: np.random.Generator, inits: list[onnx.TensorProto]
+) -> list[onnx.NodeProto]:
+    inits += [
+        numpy_helper.from_array(np.ones(hidden, np.float32), "ln_scale"),
+        numpy_helper.from_array(np.zeros(hidden, np.float32), "ln_bias"),
+        numpy_helper.from_array(rng.normal(0, 0.5, (hidden, hidden)).astype(np.float32), "w_att"),
+    ]
+    return [
+        helper.make_node("Transpose", [x], ["att_t"], perm=[0, 2, 3, 1]),
+        helper.make_node("LayerNormalization", ["att_t", "ln_scale", "ln_bias"], ["att_n"], axis=-1),
+        helper.make_node("MatMul", ["att_n", "w_att"], ["att_m"]),
+        helper.make_node("Softmax", ["att_m"], ["att_s"], axis=-1),
+        helper.make_node("Transpose", ["att_s"], ["att_g"], perm=[0, 3, 1, 2]),
+        helper.make_node("Mul", [x, "att_g"], ["att_x"]),
+        helper.make_node("Add", [x, "att_x"], [out]),
+    ]
 
 
 def build_tiny_model(path: str | Path, input_size: int = 64, **kwargs: object) -> Path:

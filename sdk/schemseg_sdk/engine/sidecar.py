@@ -34,6 +34,8 @@ class EngineSidecar:
     version_compatible: bool = False
     gate: dict[str, object] = field(default_factory=dict)
     model_metadata: dict[str, str] = field(default_factory=dict)  # the ONNX metadata_props, verbatim
+    precision_onnx: str = ""  # the checked precision graph the engine was compiled from (onnx_sha256 is its hash)
+    build: dict[str, object] = field(default_factory=dict)  # what the build did: simplification, FP16, calibration
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True)

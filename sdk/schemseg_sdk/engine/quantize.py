@@ -1,0 +1,154 @@
+"""INT8 graphs from calibrated ranges, in two flavours written side by side.
+
+* **TensorRT** (``NAME.int8.onnx``): explicit QuantizeLinear/DequantizeLinear, int8 activations and
+  weights, symmetric (zero point 0), per-channel weight scales, bias left in float, Q/DQ only on the
+  inputs of the compute ops (Conv, MatMul, Gemm): TensorRT fuses them into int8 kernels.
+* **CPU** (``NAME.int8-cpu.onnx``): ONNX Runtime's QOperator form, uint8 activations and int8
+  weights (U8S8), 7-bit weight range against int16 saturation on CPUs without VNNI; the fastest
+  ORT form measured on x86 (QLinearConv...).
+
+Both quantize only the compute body: the in-graph preprocessing and the head keep float arithmetic,
+and the graph keeps its contract (uint8 ``image`` in, ``class_ids``/``confidence`` out).
+"""
+from __future__ import annotations
+
+import copy
+import logging
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import TensorProto, numpy_helper
+
+from ..errors import EngineBuildError
+from ._graph import COMPUTE_OPS, GraphRegions, sort_topologically
+
+__all__ = ["CPU_OPS", "quantize_for_tensorrt", "quantize_for_cpu", "check_tensorrt_qdq", "scale_qdq_scales"]
+
+CPU_OPS = (*COMPUTE_OPS, "Relu", "Clip", "Add", "Mul", "Concat", "MaxPool", "AveragePool",
+           "GlobalAveragePool", "Resize", "Sigmoid", "LeakyRelu")
+"""Ops ONNX Runtime runs in integer arithmetic (QLinear*) in the CPU flavour, so that consecutive
+quantized ops do not round-trip through float between them."""
+
+
+def quantize_for_tensorrt(model: onnx.ModelProto, ranges: dict[str, tuple[float, float]],
+                          regions: GraphRegions) -> onnx.ModelProto:
+    """The TensorRT QDQ graph of a named FP32 ``model`` (see the module docstring)."""
+    from onnxruntime.quantization import QuantType
+    from onnxruntime.quantization.qdq_quantizer import QDQQuantizer
+
+    extra = {
+        "ActivationSymmetric": True,
+        "WeightSymmetric": True,
+        "QuantizeBias": False,
+        "OpTypesToExcludeOutputQuantization": list(COMPUTE_OPS),
+        "DedicatedQDQPair": False,
+    }
+
+    def make(prepared: onnx.ModelProto, tensors_range: object) -> object:
+        return QDQQuantizer(prepared, True, False, QuantType.QInt8, QuantType.QInt8, tensors_range,
+                            [], sorted(regions.excluded), list(COMPUTE_OPS), extra)
+
+    return _run_quantizer(model, ranges, make)
+
+
+def quantize_for_cpu(model: onnx.ModelProto, ranges: dict[str, tuple[float, float]],
+                     regions: GraphRegions) -> onnx.ModelProto:
+    """The ONNX Runtime QOperator U8S8 graph of a named FP32 ``model``."""
+    from onnxruntime.quantization import QuantType
+    from onnxruntime.quantization.onnx_quantizer import ONNXQuantizer
+    from onnxruntime.quantization.quant_utils import QuantizationMode
+
+    def make(prepared: onnx.ModelProto, tensors_range: object) -> object:
+        return ONNXQuantizer(prepared, True, True, QuantizationMode.QLinearOps, True, QuantType.QInt8,
+                             QuantType.QUInt8, tensors_range, [], sorted(regions.excluded), list(CPU_OPS), {})
+
+    return _run_quantizer(model, ranges, make)
+
+
+def _run_quantizer(model: onnx.ModelProto, ranges: dict[str, tuple[float, float]], make) -> onnx.ModelProto:
+    from onnxruntime.quantization.calibrate import CalibrationMethod, TensorsData
+    from onnxruntime.quantization.quant_utils import load_model_with_shape_infer
+
+    tensors_range = TensorsData(
+        CalibrationMethod.MinMax, {k: (np.float32(lo), np.float32(hi)) for k, (lo, hi) in ranges.items()}
+    )
+    quiet = logging.getLogger().level
+    logging.getLogger().setLevel(logging.ERROR)  # the quantizer logs advice on every call
+    try:
+        with tempfile.TemporaryDirectory(prefix="schemseg-quant-") as tmp:
+            path = Path(tmp) / "model.onnx"
+            onnx.save(model, str(path))
+            prepared = load_model_with_shape_infer(path)
+            quantizer = make(prepared, tensors_range)
+            quantizer.quantize_model()
+            result = quantizer.model.model
+    except Exception as exc:  # the quantizer raises ValueError, KeyError, AssertionError...
+        raise EngineBuildError(f"INT8 quantization failed: {type(exc).__name__}: {exc}") from None
+    finally:
+        logging.getLogger().setLevel(quiet)
+    result = sort_topologically(copy.deepcopy(result))
+    del result.metadata_props[:]
+    result.metadata_props.extend(model.metadata_props)
+    return result
+
+
+def _initializers(model: onnx.ModelProto) -> dict[str, np.ndarray]:
+    return {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+
+
+def check_tensorrt_qdq(model: onnx.ModelProto) -> list[str]:
+    """Problems that keep ``model`` from being a TensorRT-style QDQ graph (empty list: fine).
+
+    Checks: every Q/DQ is int8 with zero point 0; weights of compute ops are int8 initializers with
+    per-channel scales; biases are float; at least one compute op is quantized.
+    """
+    inits = _initializers(model)
+    producers = {o: n for n in model.graph.node for o in n.output}
+    problems: list[str] = []
+    for node in model.graph.node:
+        if node.op_type in ("QuantizeLinear", "DequantizeLinear"):
+            zero = inits.get(node.input[2]) if len(node.input) > 2 and node.input[2] else None
+            if zero is None or zero.dtype != np.int8 or np.any(zero != 0):
+                problems.append(f"{node.name}: zero point must be an int8 zero, got {None if zero is None else zero}")
+    quantized = 0
+    for node in model.graph.node:
+        if node.op_type not in COMPUTE_OPS:
+            continue
+        weight = producers.get(node.input[1])
+        if weight is None or weight.op_type != "DequantizeLinear":
+            continue
+        quantized += 1
+        data, scale = inits.get(weight.input[0]), inits.get(weight.input[1])
+        if data is None or data.dtype != np.int8:
+            problems.append(f"{node.name}: weight is not an int8 initializer")
+        if scale is None or scale.ndim != 1 or (data is not None and scale.size != data.shape[0] and node.op_type != "MatMul"):
+            problems.append(f"{node.name}: weight scale is not per output channel")
+        if len(node.input) > 2 and node.input[2]:
+            bias = inits.get(node.input[2])
+            if bias is None or bias.dtype != np.float32:
+                problems.append(f"{node.name}: bias must stay float32 (not quantized)")
+    if not quantized:
+        problems.append("no compute op (Conv, MatMul, Gemm) has quantized weights")
+    return problems
+
+
+def scale_qdq_scales(model: onnx.ModelProto, factor: float) -> onnx.ModelProto:
+    """Copy of a QDQ ``model`` with every activation scale multiplied by ``factor``.
+
+    Deliberately breaks a quantization (tests of the accuracy gate, diagnostics).
+    """
+    broken = copy.deepcopy(model)
+    inits = {t.name: t for t in broken.graph.initializer}
+    weight_data = {n.input[0] for n in broken.graph.node if n.op_type == "DequantizeLinear" and n.input[0] in inits}
+    scales = {n.input[1] for n in broken.graph.node if n.op_type in ("QuantizeLinear", "DequantizeLinear")
+              and n.input[0] not in weight_data}
+    for name in scales:
+        tensor = inits[name]
+        array = numpy_helper.to_array(tensor).astype(np.float32) * np.float32(factor)
+        tensor.CopyFrom(numpy_helper.from_array(array.astype(numpy_helper.to_array(tensor).dtype), name))
+    if not scales:
+        raise EngineBuildError("graph has no activation Q/DQ scales to scale")
+    _ = TensorProto  # scales keep their dtype
+    return broken
