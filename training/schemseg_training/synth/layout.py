@@ -12,26 +12,38 @@ from .canvas import SheetCanvas
 from .catalog import ID, SIZE_FACTOR, build_shape
 from .strokes import Pen, PlacedShape, Placement, Shape, place_shape
 
-__all__ = ["Layout", "Segment", "orientations"]
+__all__ = ["Layout", "Segment", "orientations", "pick"]
 
 Point = tuple[float, float]
 Segment = tuple[Point, Point]
 
 _ORIENTS = [(k, m) for k in range(4) for m in (False, True)]
+_ORIENT_CACHE: dict[tuple[float, float, Point], list[tuple[int, bool]]] = {}
+
+
+def pick(rng: np.random.Generator, table: dict[str, float]) -> str:
+    """Draw a name from ``table`` with probability proportional to its weight."""
+    names = list(table)
+    weights = np.fromiter(table.values(), np.float64, len(names))
+    cdf = np.cumsum(weights)
+    return names[min(int(np.searchsorted(cdf, rng.random() * cdf[-1], side="right")), len(names) - 1)]
 
 
 def orientations(shape: Shape, direction: Point) -> list[tuple[int, bool]]:
     """All (turns, mirror) that make the shape's axis run from its first to second terminal along ``direction``."""
     if shape.axis is None:
         return _ORIENTS
-    a, b = (np.asarray(shape.terminals[t]) for t in shape.axis)
-    out = []
-    for k, m in _ORIENTS:
-        v = (b - a) @ Placement(0, 0, 1.0, k, m).matrix()
-        v = v / max(float(np.hypot(*v)), 1e-9)
-        if abs(v[0] - direction[0]) < 1e-6 and abs(v[1] - direction[1]) < 1e-6:
-            out.append((k, m))
-    return out
+    a, b = (shape.terminals[t] for t in shape.axis)
+    key = (b[0] - a[0], b[1] - a[1], direction)
+    if key not in _ORIENT_CACHE:
+        out = []
+        for k, m in _ORIENTS:
+            v = np.asarray(key[:2]) @ Placement(0, 0, 1.0, k, m).matrix()
+            v = v / max(float(np.hypot(*v)), 1e-9)
+            if abs(v[0] - direction[0]) < 1e-6 and abs(v[1] - direction[1]) < 1e-6:
+                out.append((k, m))
+        _ORIENT_CACHE[key] = out
+    return _ORIENT_CACHE[key]
 
 
 @dataclass

@@ -9,7 +9,7 @@ import numpy as np
 
 from . import symbols_common as sm
 from .catalog import build_shape
-from .layout import Layout, Point, orientations
+from .layout import Layout, Point, orientations, pick
 
 __all__ = ["draw_columns", "draw_opamp_stage", "CHAIN_PARTS"]
 
@@ -42,12 +42,6 @@ class _Column:
 
     def free_at(self, y: float, margin: float) -> bool:
         return all(not (a - margin <= y <= b + margin) for a, b in self.busy)
-
-
-def _pick(rng: np.random.Generator, table: dict[str, float]) -> str:
-    names = list(table)
-    w = np.asarray([table[n] for n in names])
-    return names[int(rng.choice(len(names), p=w / w.sum()))]
 
 
 def _designate(lay: Layout, name: str, box: tuple[int, int, int, int], p: float = 0.75) -> None:
@@ -107,7 +101,7 @@ def draw_columns(lay: Layout, region: Region) -> None:
         for i in range(n):
             if rng.random() < 0.1:
                 continue
-            name = _pick(rng, CHAIN_PARTS)
+            name = pick(rng, CHAIN_PARTS)
             if name in ("nmos", "pmos") and rng.random() < 0.75:
                 name = "pmos" if (i + 0.5) / n < 0.45 else "nmos"  # pmos near the supply, as drawn in books
             end = _chain_part(lay, float(x), float(bounds[i]), float(bounds[i + 1]), name, gates, c, column, y)
@@ -215,7 +209,7 @@ def _cross_links(lay: Layout, columns: list[_Column], top: float, bot: float) ->
 def _series_link(lay: Layout, a: Point, b: Point) -> None:
     rng = lay.rng
     if rng.random() < 0.5 and b[0] - a[0] > lay.base * 4:
-        name = _pick(rng, {"resistor": 2, "capacitor": 2, "resistor_iec": 1, "inductor": 0.5, "diode": 0.5})
+        name = pick(rng, {"resistor": 2, "capacitor": 2, "resistor_iec": 1, "inductor": 0.5, "diode": 0.5})
         shape = build_shape(name, rng)
         orients = orientations(shape, (1.0, 0.0))
         scale = min(lay.scale_of(name), (b[0] - a[0]) * 0.25)
@@ -239,7 +233,7 @@ def _shunt(lay: Layout, a: Point, side: int, bot: float) -> None:
             lay.wire(a, (x, a[1]))
             _designate(lay, "terminal", placed.bbox(), 0.6)
         return
-    name = _pick(rng, {"capacitor": 3, "resistor": 2, "current_source": 1, "capacitor_polarized": 0.5,
+    name = pick(rng, {"capacitor": 3, "resistor": 2, "current_source": 1, "capacitor_polarized": 0.5,
                        "resistor_iec": 0.5, "diode": 0.3})
     shape = build_shape(name, rng)
     scale = lay.scale_of(name)

@@ -6,7 +6,7 @@ import numpy as np
 
 from . import symbols_common as sm
 from .catalog import build_shape
-from .layout import Layout, Point, orientations
+from .layout import Layout, Point, orientations, pick
 
 __all__ = ["draw_pid", "INLINE_PARTS"]
 
@@ -17,12 +17,6 @@ INLINE_PARTS: dict[str, float] = {
     "control_valve": 1.5, "reducer": 1.0, "orifice_plate": 1.0, "flange": 1.2, "flow_arrow": 2.0,
     "heat_exchanger": 0.6, "compressor": 0.5,
 }
-
-
-def _pick(rng: np.random.Generator, table: dict[str, float]) -> str:
-    names = list(table)
-    w = np.asarray([table[n] for n in names])
-    return names[int(rng.choice(len(names), p=w / w.sum()))]
 
 
 def _tag(lay: Layout, box: tuple[int, int, int, int], p: float) -> None:
@@ -88,7 +82,7 @@ def _line(lay: Layout, y: float, x0: float, x1: float) -> list[float]:
     end = x1 - lay.base * (3.0 if rng.random() < 0.3 else 0.5)
     while x < end - lay.base * 2:
         gap = lay.base * rng.uniform(0.8, 3.0)
-        name = _pick(rng, INLINE_PARTS)
+        name = pick(rng, INLINE_PARTS)
         out = _inline(lay, name, (x + gap, y), end - x - gap)
         if out is None:
             break

@@ -214,10 +214,8 @@ def text_ink(text: str, height: float, pen: Pen) -> tuple[np.ndarray, int]:
 def fill_holes(ink: np.ndarray, threshold: int = 40) -> np.ndarray:
     """Binary mask of ``ink`` strokes plus every area they fully enclose."""
     solid = (ink > threshold).astype(np.uint8)
-    padded = np.pad(solid, 1)
-    flood = padded.copy()
-    ff = np.zeros((padded.shape[0] + 2, padded.shape[1] + 2), np.uint8)
-    cv2.floodFill(flood, ff, (0, 0), 2)
+    flood = cv2.copyMakeBorder(solid, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+    cv2.floodFill(flood, None, (0, 0), 2)
     return (flood[1:-1, 1:-1] != 2).astype(np.uint8)
 
 
