@@ -13,7 +13,7 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -65,7 +65,7 @@ class CudaDevice(ABC):
 
     def __init__(self, info: DeviceInfo) -> None:
         self.info = info
-        self._owned: list[tuple[str, object]] = []
+        self._owned: list[tuple[str, Any]] = []  # (kind, wrapper or pinned handle), in creation order
         self._lock = threading.Lock()
         self._closed = False
 
@@ -97,17 +97,17 @@ class CudaDevice(ABC):
         if nbytes <= 0:
             raise InferenceError(f"device buffer of {nbytes} bytes: expected a positive size")
         buffer = self._alloc_device(int(nbytes), f"{nbytes / 2**20:.1f} MiB of device memory")
-        self._own("device", buffer.native)
+        self._own("device", buffer)
         return buffer
 
     def create_stream(self) -> Stream:
         stream = self._new_stream()
-        self._own("stream", stream.native)
+        self._own("stream", stream)
         return stream
 
     def create_event(self) -> Event:
         event = self._new_event()
-        self._own("event", event.native)
+        self._own("event", event)
         return event
 
     # -- asynchronous work (call inside activate) ------------------------------------------
@@ -158,8 +158,14 @@ class CudaDevice(ABC):
             owned, self._owned = self._owned, []
         try:
             with self.activate():
-                for kind, native in reversed(owned):
-                    self._free(kind, native)
+                for kind, item in reversed(owned):
+                    if kind == "pinned":
+                        self._free(kind, item)
+                    else:  # drop the wrapper's handle here, while the context is current
+                        native, item.native = item.native, None
+                        self._free(kind, native)
+                        del native
+                owned.clear()
         finally:
             self._closed = True
             self._release_context()
