@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import onnx
-from onnx import TensorProto, numpy_helper
+from onnx import numpy_helper
 
 from ..errors import EngineBuildError
 from ._graph import COMPUTE_OPS, GraphRegions, sort_topologically
@@ -123,7 +123,8 @@ def check_tensorrt_qdq(model: onnx.ModelProto) -> list[str]:
         data, scale = inits.get(weight.input[0]), inits.get(weight.input[1])
         if data is None or data.dtype != np.int8:
             problems.append(f"{node.name}: weight is not an int8 initializer")
-        if scale is None or scale.ndim != 1 or (data is not None and scale.size != data.shape[0] and node.op_type != "MatMul"):
+        axis = next((a.i for a in weight.attribute if a.name == "axis"), 1)
+        if scale is None or data is None or scale.ndim != 1 or scale.size != data.shape[axis]:
             problems.append(f"{node.name}: weight scale is not per output channel")
         if len(node.input) > 2 and node.input[2]:
             bias = inits.get(node.input[2])
@@ -150,5 +151,4 @@ def scale_qdq_scales(model: onnx.ModelProto, factor: float) -> onnx.ModelProto:
         tensor.CopyFrom(numpy_helper.from_array(array.astype(numpy_helper.to_array(tensor).dtype), name))
     if not scales:
         raise EngineBuildError("graph has no activation Q/DQ scales to scale")
-    _ = TensorProto  # scales keep their dtype
     return broken
