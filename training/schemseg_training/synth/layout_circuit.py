@@ -83,23 +83,23 @@ def draw_columns(lay: Layout, region: Region) -> None:
     """Columns of series parts between a top and a bottom rail, then the cross connections."""
     rng = lay.rng
     x0, y0, x1, y1 = region
-    spacing = lay.base * rng.uniform(3.2, 5.0)
-    ncols = int(np.clip((x1 - x0) // spacing, 1, 9))
+    spacing = lay.base * rng.uniform(4.0, 6.5)
+    ncols = int(np.clip((x1 - x0) // spacing, 1, 7))
     xs = np.linspace(x0 + spacing * 0.5, x1 - spacing * 0.5, ncols) if ncols > 1 else np.array([(x0 + x1) / 2])
     xs = np.round(xs + rng.uniform(-0.1, 0.1, ncols) * spacing)
     top, bot = y0 + lay.base * 1.5, y1 - lay.base * 1.5
     gates: list[_Gate] = []
     columns: list[_Column] = []
     shared_rows = rng.random() < 0.7
-    rows = int(np.clip(round((bot - top) / (lay.base * rng.uniform(3.6, 4.8))), 1, 6))
+    rows = int(np.clip(round((bot - top) / (lay.base * rng.uniform(3.8, 5.5))), 1, 5))
     for c, x in enumerate(xs):
         column = _Column(float(x))
         columns.append(column)
-        n = rows if shared_rows else int(np.clip(round((bot - top) / (lay.base * rng.uniform(3.6, 4.8))), 1, 6))
+        n = rows if shared_rows else int(np.clip(round((bot - top) / (lay.base * rng.uniform(3.8, 5.5))), 1, 5))
         bounds = np.linspace(top, bot, n + 1)
         y = top
         for i in range(n):
-            if rng.random() < 0.1:
+            if rng.random() < 0.15:
                 continue
             name = pick(rng, CHAIN_PARTS)
             if name in ("nmos", "pmos") and rng.random() < 0.75:

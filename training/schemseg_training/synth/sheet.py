@@ -67,14 +67,13 @@ def render_sheet(seed: int, size: int = 600, *, artefacts: bool = True) -> Synth
 
 def _new_layout(canvas: SheetCanvas, rng: np.random.Generator, size: int) -> Layout:
     zoom = size / 600.0
-    base = float(rng.uniform(8.0, 24.0)) * zoom
+    base = float(np.exp(rng.uniform(np.log(9.0), np.log(30.0)))) * zoom  # px per symbol unit
     width = int(rng.choice([1, 2, 3, 4], p=[0.3, 0.5, 0.17, 0.03]))
-    if base < 10 * zoom:
-        width = min(width, 2)
+    width = max(1, min(width, int(round(base / 6.0))))  # thick pens only on big symbols
     font = int(_FONTS[int(rng.choice(len(_FONTS), p=_FONT_P))])
-    text_thickness = 1 if rng.random() < 0.6 or width == 1 else 2
+    text_height = float(np.clip(base * rng.uniform(0.7, 1.2), 8 * zoom, 24 * zoom))
+    text_thickness = 2 if text_height >= 13 * zoom and width > 1 and rng.random() < 0.5 else 1
     pen = Pen(width=max(1, int(round(width * min(1.0, zoom * 1.2)))), font=font, text_thickness=text_thickness)
-    text_height = float(np.clip(base * rng.uniform(0.7, 1.2), 7 * zoom, 22 * zoom))
     return Layout(canvas, rng, pen, base, text_height)
 
 
