@@ -8,7 +8,8 @@ import click
 
 from .cli_data import data
 from .cli_synth import synth
+from .cli_train import eval_command, export_command, model_group, train_command
 
 __all__ = ["COMMANDS"]
 
-COMMANDS: list[click.Command] = [data, synth]
+COMMANDS: list[click.Command] = [train_command, eval_command, export_command, model_group, data, synth]

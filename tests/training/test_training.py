@@ -1,0 +1,148 @@
+"""Training, resume, export and evaluation on tiny configurations (real torch, real ONNX Runtime)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+
+torch = pytest.importorskip("torch", reason="training tests need the 'train' extra (torch)")
+
+from click.testing import CliRunner  # noqa: E402
+
+from schemseg_sdk.classes import CLASS_NAMES, class_index  # noqa: E402
+from schemseg_sdk.cli import main  # noqa: E402
+from schemseg_sdk.errors import DatasetError, InvalidInputError  # noqa: E402
+from schemseg_sdk.model_info import ModelInfo  # noqa: E402
+from schemseg_training.losses import DiceCELoss  # noqa: E402
+from schemseg_training.model import SchemsegNet, create_model  # noqa: E402
+from schemseg_training.train import TrainConfig, train  # noqa: E402
+
+TINY = {"decoder_channels": [16, 16, 8, 8, 8], "heads": 4}
+
+
+def _write_dataset(root: Path, count: int = 4, size: int = 96) -> Path:
+    """A few sheets with rectangles (resistor_iec) and circles (terminal), masks filled."""
+    (root / "images").mkdir(parents=True)
+    (root / "masks").mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(count):
+        image = np.full((size, size, 3), 255, np.uint8)
+        mask = np.zeros((size, size), np.uint8)
+        for _ in range(3):
+            x, y = (int(v) for v in rng.integers(8, size - 30, 2))
+            if rng.random() < 0.5:
+                cv2.rectangle(image, (x, y), (x + 20, y + 10), (0, 0, 0), 2)
+                cv2.rectangle(mask, (x, y), (x + 20, y + 10), class_index("resistor_iec"), -1)
+            else:
+                cv2.circle(image, (x + 10, y + 10), 8, (0, 0, 0), 2)
+                cv2.circle(mask, (x + 10, y + 10), 8, class_index("terminal"), -1)
+        cv2.imwrite(str(root / "images" / f"{i:05d}.png"), image)
+        cv2.imwrite(str(root / "masks" / f"{i:05d}.png"), mask)
+    (root / "dataset.json").write_text(json.dumps({"class_names": list(CLASS_NAMES)}))
+    return root
+
+
+def _config(tmp_path: Path, data: Path, **changes: object) -> TrainConfig:
+    values: dict[str, object] = dict(
+        out=str(tmp_path / "run"), data=str(data), val=str(data), epochs=2, batch=2, size=64, lr=3e-3,
+        device="cpu", workers=0, threads=2, model_options=TINY, input_size=64,
+    )
+    values.update(changes)
+    return TrainConfig(**values)  # type: ignore[arg-type]
+
+
+def test_loss_falls_on_a_fixed_batch() -> None:
+    torch.manual_seed(0)
+    net = SchemsegNet(create_model(**TINY), ModelInfo(input_size=64))
+    images = torch.randint(200, 256, (2, 64, 64, 3), dtype=torch.uint8)
+    images[:, 20:40, 20:40] = 0
+    target = torch.zeros(2, 64, 64, dtype=torch.long)
+    target[:, 20:40, 20:40] = class_index("junction")
+    loss_fn = DiceCELoss()
+    opt = torch.optim.AdamW(net.parameters(), lr=3e-3)
+    losses = []
+    for _ in range(12):
+        loss = loss_fn(net.logits(images), target)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(float(loss.detach()))
+    assert losses[-1] < 0.5 * losses[0], losses
+
+
+def test_dice_ce_ignores_ignore_index() -> None:
+    logits = torch.zeros(1, 3, 4, 4)
+    target = torch.full((1, 4, 4), 255, dtype=torch.long)
+    target[0, 0, 0] = 1
+    assert torch.isfinite(DiceCELoss()(logits, target))
+
+
+def test_train_resume_export_and_eval_agree(tmp_path: Path) -> None:
+    data = _write_dataset(tmp_path / "data")
+    summary = train(_config(tmp_path, data, max_steps=2), progress=False)
+    run = Path(summary["out"])
+    assert summary["steps"] == 2 and (run / "last.pt").is_file()
+    assert (run / "metrics.csv").is_file() and (run / "curves.png").is_file()
+
+    resumed = train(_config(tmp_path, data), resume=run / "last.pt", progress=False)
+    assert resumed["steps"] == 4 and resumed["epochs"] == 2
+    history = json.loads((run / "metrics.json").read_text())
+    assert [row["epoch"] for row in history] == [1, 2]
+
+    onnx_path = tmp_path / "model.onnx"
+    result = CliRunner().invoke(main, ["export", str(run / "best.pt"), "--out", str(onnx_path)])
+    assert result.exit_code == 0, result.output
+    assert "pixel agreement" in result.output
+    model = onnx.load(str(onnx_path))
+    info = ModelInfo.from_metadata({p.key: p.value for p in model.metadata_props})
+    assert info.input_size == 64 and info.class_names == CLASS_NAMES
+    session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    batch = np.full((3, 64, 64, 3), 255, np.uint8)
+    ids, conf = session.run(["class_ids", "confidence"], {"image": batch})
+    assert ids.shape == (3, 64, 64) and ids.dtype == np.uint8 and conf.dtype == np.float32
+    assert float(conf.min()) > 0.0 and float(conf.max()) <= 1.0 + 1e-6
+
+    scores = {}
+    for model_path in (run / "best.pt", onnx_path):
+        out = tmp_path / f"{model_path.suffix[1:]}.json"
+        res = CliRunner().invoke(main, ["eval", "--model", str(model_path), "--data", str(data), "--json", str(out)])
+        assert res.exit_code == 0, res.output
+        scores[model_path.suffix] = json.loads(out.read_text())["mean_iou"]
+    assert abs(scores[".pt"] - scores[".onnx"]) < 1e-3
+
+
+def test_bad_data_folder_gives_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DatasetError, match="no images/ folder"):
+        train(_config(tmp_path, tmp_path / "empty"), progress=False)
+    result = CliRunner().invoke(main, ["train", "--data", str(tmp_path / "empty"), "--out", str(tmp_path / "r")])
+    assert result.exit_code == 1
+    assert result.output.strip() == f"Error: {tmp_path / 'empty'}: no images/ folder; a dataset holds images/ and masks/"
+
+
+def test_train_cli_usage_errors(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["train", "--synthetic", "--out", str(tmp_path), "--size", "100"])
+    assert result.exit_code == 2 and "--size 100 must be a multiple of 32" in result.output
+    result = CliRunner().invoke(main, ["train", "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "give exactly one of --data DIR or --synthetic" in result.output
+
+
+def test_resume_rejects_other_model(tmp_path: Path) -> None:
+    data = _write_dataset(tmp_path / "data", count=2)
+    summary = train(_config(tmp_path, data, max_steps=1, val=None), progress=False)
+    other = _config(tmp_path, data, model_options={"decoder_channels": [8, 8, 8, 8, 8], "heads": 4})
+    with pytest.raises(InvalidInputError, match="differs from this run's"):
+        train(other, resume=Path(summary["out"]) / "last.pt", progress=False)
+
+
+def test_model_info_cli() -> None:
+    result = CliRunner().invoke(main, ["model", "info", "--size", "64"])
+    assert result.exit_code == 0, result.output
+    assert "attention_unetpp at 64x64:" in result.output and "decoder" in result.output
+    result = CliRunner().invoke(main, ["model", "info", "--name", "nope"])
+    assert result.exit_code == 2 and "valid names: attention_unetpp, unetpp" in result.output

@@ -1,0 +1,51 @@
+"""Checkpoints: model weights plus everything needed to rebuild, resume and export the model."""
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from schemseg_sdk.errors import InvalidInputError
+from schemseg_sdk.fileio import atomic_output
+from schemseg_sdk.model_info import ModelInfo
+
+from .model import SchemsegNet, create_model
+
+__all__ = ["save_checkpoint", "load_checkpoint", "load_net"]
+
+
+def save_checkpoint(path: str | Path, state: dict[str, Any]) -> None:
+    """Write ``state`` atomically (an interrupted save never leaves a broken checkpoint)."""
+    with atomic_output(path) as tmp:
+        torch.save(state, tmp)
+
+
+def load_checkpoint(path: str | Path) -> dict[str, Any]:
+    path = Path(path)
+    if not path.is_file():
+        raise InvalidInputError(f"{path}: no such checkpoint")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as exc:  # torch raises many types for a damaged file
+        raise InvalidInputError(f"{path}: not a readable schemseg checkpoint ({type(exc).__name__}: {exc})") from None
+    if not isinstance(state, dict) or "model" not in state or "model_config" not in state:
+        raise InvalidInputError(f"{path}: not a schemseg checkpoint (no 'model' / 'model_config' entries)")
+    return state
+
+
+def load_net(path: str | Path, with_logits: bool = False) -> tuple[SchemsegNet, dict[str, Any]]:
+    """Rebuild the :class:`SchemsegNet` stored in a checkpoint (eval mode, CPU)."""
+    state = load_checkpoint(path)
+    config = dict(state["model_config"])
+    name = config.pop("name")
+    info = ModelInfo(**{k: tuple(v) if isinstance(v, list) else v for k, v in state["model_info"].items()})
+    net = SchemsegNet(create_model(name, **config), info, with_logits=with_logits)
+    net.load_state_dict(state["model"])
+    net.eval()
+    return net, state
+
+
+def info_dict(info: ModelInfo) -> dict[str, Any]:
+    return asdict(info)

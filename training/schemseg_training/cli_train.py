@@ -1,0 +1,129 @@
+"""``schemseg train``, ``schemseg eval``, ``schemseg export`` and ``schemseg model info``.
+
+torch is imported inside the commands, so ``schemseg --help`` and the SDK commands work without it.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from schemseg_sdk.cli._common import handle_errors
+from schemseg_sdk.errors import BackendUnavailableError
+from schemseg_sdk.fileio import atomic_write_text
+
+__all__ = ["train_command", "eval_command", "export_command", "model_group"]
+
+
+def _require_torch() -> None:
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        raise BackendUnavailableError(
+            "PyTorch is not installed; training commands need the training extra: pip install 'schemseg[train]'"
+        ) from None
+
+
+@click.command("train")
+@click.option("--data", type=click.Path(exists=True, file_okay=False), help="Dataset folder (images/ + masks/).")
+@click.option("--synthetic", is_flag=True, help="Render synthetic sheets on the fly instead of --data.")
+@click.option("--synthetic-sheets", default=1000, show_default=True, help="Sheets per epoch with --synthetic.")
+@click.option("--val", type=click.Path(exists=True, file_okay=False), help="Validation dataset folder.")
+@click.option("--val-limit", type=click.IntRange(1), help="Validate on the first N sheets only.")
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Run folder, e.g. runs/NAME.")
+@click.option("--epochs", default=10, show_default=True, type=click.IntRange(1))
+@click.option("--batch", default=8, show_default=True, type=click.IntRange(1))
+@click.option("--size", default=256, show_default=True, type=click.IntRange(32), help="Crop size (multiple of 32).")
+@click.option("--lr", default=2e-3, show_default=True, type=float)
+@click.option("--device", default="auto", show_default=True, type=click.Choice(["auto", "cpu", "cuda"]))
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(0), help="Data loader processes.")
+@click.option("--threads", type=click.IntRange(1), help="torch CPU threads (default: torch's choice).")
+@click.option("--seed", default=0, show_default=True)
+@click.option("--model", "model_name", default="attention_unetpp", show_default=True)
+@click.option("--ce-weight", default=1.0, show_default=True, type=float)
+@click.option("--dice-weight", default=1.0, show_default=True, type=float)
+@click.option("--max-steps", type=click.IntRange(1), help="Stop after N steps (the schedule spans all epochs).")
+@click.option("--resume", type=click.Path(exists=True, dir_okay=False), help="Continue from a last.pt checkpoint.")
+@handle_errors
+def train_command(**options: object) -> None:
+    """Train the segmentation model; Ctrl-C leaves a resumable last.pt."""
+    _require_torch()
+    from .train import TrainConfig, train
+
+    if int(options["size"]) % 32:  # type: ignore[call-overload]
+        raise click.UsageError(f"--size {options['size']} must be a multiple of 32")
+    if bool(options["synthetic"]) == bool(options["data"]):
+        raise click.UsageError("give exactly one of --data DIR or --synthetic")
+    resume = options.pop("resume")
+    options["model"] = options.pop("model_name")
+    config = TrainConfig(**options)  # type: ignore[arg-type]
+    try:
+        summary = train(config, resume=resume)  # type: ignore[arg-type]
+    except KeyboardInterrupt:
+        raise click.ClickException(
+            f"interrupted; progress saved, continue with: schemseg train ... --resume {Path(config.out) / 'last.pt'}"
+        ) from None
+    click.echo(json.dumps(summary))
+
+
+@click.command("eval")
+@click.option("--model", "model_path", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="A checkpoint (.pt) or an exported model (.onnx).")
+@click.option("--data", required=True, type=click.Path(exists=True, file_okay=False), help="Dataset folder.")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False), help="Write the scores as JSON here.")
+@click.option("--limit", type=click.IntRange(1), help="Evaluate the first N sheets only.")
+@click.option("--threads", type=click.IntRange(1))
+@handle_errors
+def eval_command(model_path: str, data: str, json_out: str | None, limit: int | None, threads: int | None) -> None:
+    """Per-class IoU table and mean IoU (classes 1..40 that occur) of a model on a dataset."""
+    from .evaluate import evaluate_path
+
+    scores = evaluate_path(model_path, data, limit=limit, threads=threads)
+    click.echo(scores.table())
+    if json_out:
+        payload = {"model": model_path, "data": data, "limit": limit, **scores.to_dict()}
+        atomic_write_text(json_out, json.dumps(payload, indent=2) + "\n")
+
+
+@click.command("export")
+@click.argument("checkpoint", type=click.Path(exists=True, dir_okay=False))
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="Output .onnx path.")
+@click.option("--logits", is_flag=True, help="Add the raw logits output (debugging; 60 MB per sheet).")
+@click.option("--no-check", is_flag=True, help="Skip the ONNX Runtime vs PyTorch parity check.")
+@handle_errors
+def export_command(checkpoint: str, out: str, logits: bool, no_check: bool) -> None:
+    """Export a checkpoint to ONNX (uint8 BGR in; class ids and confidence out; metadata inside)."""
+    _require_torch()
+    from .export import export_onnx
+
+    parity = export_onnx(checkpoint, out, logits=logits, check=not no_check)
+    size_mb = Path(out).stat().st_size / 1e6
+    detail = f", ONNX Runtime vs PyTorch pixel agreement {parity['pixel_agreement']:.4%}" if parity else ""
+    click.echo(f"wrote {out} ({size_mb:.1f} MB){detail}")
+
+
+@click.group("model")
+def model_group() -> None:
+    """Inspect model architectures."""
+
+
+@model_group.command("info")
+@click.option("--name", default="attention_unetpp", show_default=True)
+@click.option("--size", default=608, show_default=True, type=click.IntRange(32))
+@handle_errors
+def model_info_command(name: str, size: int) -> None:
+    """Parameters and GFLOPs of an architecture at SIZE x SIZE (GFLOPs = 2 x multiply-accumulates)."""
+    _require_torch()
+    from .model import create_model
+    from .model_stats import model_stats
+
+    try:
+        stats = model_stats(create_model(name), size)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    click.echo(f"{name} at {size}x{size}: {stats['parameters'] / 1e6:.2f} M parameters, {stats['gflops']:.1f} GFLOPs")
+    for part, gflops in stats["gflops_by_part"].items():  # type: ignore[union-attr]
+        share = gflops / stats["gflops"]  # type: ignore[operator]
+        params = stats["parameters_by_part"].get(part, 0) / 1e6  # type: ignore[union-attr]
+        click.echo(f"  {part:<18} {params:6.2f} M params  {gflops:6.1f} GFLOPs ({share:.0%})")

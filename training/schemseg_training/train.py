@@ -1,0 +1,231 @@
+"""The training loop: AdamW + warmup/cosine, AMP on CUDA, channels_last, validation by mIoU, resumable."""
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+
+from schemseg_sdk.dataset import SegmentationDataset
+from schemseg_sdk.errors import InvalidInputError
+from schemseg_sdk.model_info import ModelInfo
+
+from .checkpoint import info_dict, load_checkpoint, save_checkpoint
+from .losses import DiceCELoss
+from .model import SchemsegNet, create_model
+from .train_data import CropDataset, EpochSampler, FolderSheets, SheetSource, SyntheticSheets, steps_per_epoch
+from .validate import validate
+from .history import write_history
+
+__all__ = ["TrainConfig", "train", "resolve_device"]
+
+
+@dataclass
+class TrainConfig:
+    out: str
+    data: str | None = None
+    synthetic: bool = False
+    synthetic_sheets: int = 1000
+    val: str | None = None
+    val_limit: int | None = None
+    epochs: int = 10
+    batch: int = 8
+    size: int = 256
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    warmup: float = 0.05
+    device: str = "auto"
+    workers: int = 1
+    seed: int = 0
+    model: str = "attention_unetpp"
+    model_options: dict[str, Any] = field(default_factory=dict)
+    ce_weight: float = 1.0
+    dice_weight: float = 1.0
+    threads: int | None = None
+    input_size: int = 608  # the exported model's input (sheets are padded/tiled to it)
+    max_steps: int | None = None  # stop early (tests, time budgets); the schedule still spans all epochs
+
+
+def resolve_device(device: str) -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise InvalidInputError("--device cuda: no CUDA GPU is visible to PyTorch; use --device cpu or auto")
+    return torch.device(device)
+
+
+def _sheet_source(config: TrainConfig) -> SheetSource:
+    if config.synthetic == bool(config.data):
+        raise InvalidInputError("give exactly one of --data DIR or --synthetic")
+    if config.synthetic:
+        return SyntheticSheets(config.synthetic_sheets, config.seed)
+    return FolderSheets(config.data)  # type: ignore[arg-type]
+
+
+def _lr_lambda(total: int, warmup: float):
+    warm = max(1, int(total * warmup))
+
+    def factor(step: int) -> float:
+        if step < warm:
+            return (step + 1) / warm
+        progress = min(1.0, (step - warm) / max(1, total - warm))
+        return 0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * progress))
+
+    return factor
+
+
+class _Run:
+    """The state of one training run (model, optimiser, schedule, position, history)."""
+
+    def __init__(self, config: TrainConfig) -> None:
+        self.config = config
+        self.out = Path(config.out)
+        self.device = resolve_device(config.device)
+        self.source = _sheet_source(config)
+        self.val = SegmentationDataset(config.val) if config.val else None
+        model_config = {"name": config.model, **config.model_options}
+        self.model_config = model_config
+        self.info = ModelInfo(model_name=config.model, input_size=config.input_size)
+        options = dict(model_config)
+        name = options.pop("name")
+        torch.manual_seed(config.seed)
+        self.net = SchemsegNet(create_model(name, **options), self.info).to(self.device)
+        self.net = self.net.to(memory_format=torch.channels_last)
+        self.optimizer = torch.optim.AdamW(self.net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        self.steps_per_epoch = steps_per_epoch(len(self.source), config.batch)
+        self.total_steps = self.steps_per_epoch * config.epochs
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, _lr_lambda(self.total_steps, config.warmup))
+        self.loss_fn = DiceCELoss(config.ce_weight, config.dice_weight)
+        self.step, self.epoch, self.best_miou = 0, 0, -1.0
+        self.history: list[dict[str, float]] = []
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "model": self.net.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "step": self.step,
+            "epoch": self.epoch,
+            "best_miou": self.best_miou,
+            "history": self.history,
+            "train_config": asdict(self.config),
+            "model_config": self.model_config,
+            "model_info": info_dict(self.info),
+        }
+
+    def restore(self, path: str | Path) -> None:
+        state = load_checkpoint(path)
+        if state["model_config"] != self.model_config:
+            raise InvalidInputError(
+                f"{path}: checkpoint model {state['model_config']} differs from this run's {self.model_config}"
+            )
+        self.net.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.step, self.epoch = state["step"], state["epoch"]
+        self.best_miou, self.history = state["best_miou"], state["history"]
+
+
+def train(config: TrainConfig, resume: str | Path | None = None, progress: bool = True) -> dict[str, Any]:
+    """Train, validate each epoch, keep ``best.pt`` (by mIoU) and ``last.pt``; return a summary.
+
+    Ctrl-C saves ``last.pt`` at the current step, so ``resume=out/last.pt`` continues exactly there.
+    """
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    run = _Run(config)
+    if resume:
+        run.restore(resume)
+    run.out.mkdir(parents=True, exist_ok=True)
+    (run.out / "config.json").write_text(json.dumps(asdict(config), indent=2))
+    dataset = CropDataset(run.source, config.size, config.seed)
+    sampler = EpochSampler(len(dataset), config.seed)
+    try:
+        while run.epoch < config.epochs and not _reached_max(run):
+            _train_epoch(run, dataset, sampler, progress)
+            if _reached_max(run) and run.step % run.steps_per_epoch:
+                break
+            _end_epoch(run, progress)
+    except KeyboardInterrupt:
+        save_checkpoint(run.out / "last.pt", run.state())
+        raise
+    save_checkpoint(run.out / "last.pt", run.state())
+    return {"steps": run.step, "epochs": run.epoch, "best_miou": run.best_miou, "out": str(run.out)}
+
+
+def _reached_max(run: _Run) -> bool:
+    return run.config.max_steps is not None and run.step >= run.config.max_steps
+
+
+def _train_epoch(run: _Run, dataset: CropDataset, sampler: EpochSampler, progress: bool) -> None:
+    config = run.config
+    start = (run.step - run.epoch * run.steps_per_epoch) * config.batch
+    dataset.epoch = run.epoch
+    sampler.set_position(run.epoch, start)
+    loader = DataLoader(
+        dataset, batch_size=config.batch, sampler=sampler, num_workers=config.workers, drop_last=True,
+        persistent_workers=False, pin_memory=run.device.type == "cuda",
+    )
+    remaining = run.steps_per_epoch - start // config.batch
+    bar = tqdm(total=remaining, desc=f"epoch {run.epoch + 1}/{config.epochs}", disable=not progress, unit="step")
+    run.net.train()
+    losses: list[float] = []
+    tick = time.perf_counter()
+    for images, masks in loader:
+        loss = _train_step(run, images, masks)
+        losses.append(loss)
+        run.step += 1
+        rate = config.batch / max(1e-9, time.perf_counter() - tick)
+        tick = time.perf_counter()
+        bar.set_postfix(loss=f"{np.mean(losses[-20:]):.4f}", sheets_s=f"{rate:.2f}", lr=f"{run.scheduler.get_last_lr()[0]:.2e}")
+        bar.update(1)
+        if _reached_max(run) or run.step - run.epoch * run.steps_per_epoch >= run.steps_per_epoch:
+            break
+    bar.close()
+    run.last_train_loss = float(np.mean(losses)) if losses else float("nan")
+
+
+def _train_step(run: _Run, images: torch.Tensor, masks: torch.Tensor) -> float:
+    images = images.to(run.device, non_blocking=True)
+    masks = masks.to(run.device, non_blocking=True)
+    use_amp = run.device.type == "cuda"
+    dtype = torch.bfloat16 if use_amp and torch.cuda.is_bf16_supported() else torch.float16
+    with torch.autocast(run.device.type, dtype=dtype, enabled=use_amp):
+        logits = run.net.logits(images)
+    loss = run.loss_fn(logits, masks)
+    run.optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(run.net.parameters(), 5.0)
+    run.optimizer.step()
+    run.scheduler.step()
+    return float(loss.detach())
+
+
+def _end_epoch(run: _Run, progress: bool) -> None:
+    run.epoch += 1
+    row: dict[str, float] = {
+        "epoch": run.epoch, "step": run.step, "train_loss": getattr(run, "last_train_loss", float("nan")),
+        "lr": run.scheduler.get_last_lr()[0],
+    }
+    if run.val is not None:
+        scores = validate(run.net, run.val, run.device, limit=run.config.val_limit, progress=progress)
+        row.update(val_miou=scores.mean_iou, val_pixel_accuracy=scores.pixel_accuracy)
+        (run.out / f"val_epoch{run.epoch:03d}.json").write_text(json.dumps(scores.to_dict(), indent=2))
+        if scores.mean_iou > run.best_miou:
+            run.best_miou = scores.mean_iou
+            run.history.append(row)
+            save_checkpoint(run.out / "best.pt", run.state())
+        else:
+            run.history.append(row)
+    else:
+        run.history.append(row)
+        save_checkpoint(run.out / "best.pt", run.state())
+    save_checkpoint(run.out / "last.pt", run.state())
+    write_history(run.out, run.history)

@@ -1,0 +1,100 @@
+"""Training inputs: sheets from a dataset folder or rendered on the fly, cut into augmented crops."""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset, Sampler
+
+from schemseg_sdk.dataset import SegmentationDataset
+
+from .augment import AugmentConfig, augment_crop
+
+__all__ = ["SheetSource", "FolderSheets", "SyntheticSheets", "CropDataset", "EpochSampler"]
+
+
+class SheetSource:
+    """``len(source)`` sheets; ``source.sheet(i)`` returns ``(image BGR uint8, mask uint8)``."""
+
+    def __len__(self) -> int:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def sheet(self, index: int) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+class FolderSheets(SheetSource):
+    """Sheets of a dataset folder (``images/`` + ``masks/``)."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.dataset = SegmentationDataset(root)
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def sheet(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        return self.dataset[index]
+
+
+class SyntheticSheets(SheetSource):
+    """``count`` synthetic sheets rendered on demand from ``seed`` (no dataset folder needed)."""
+
+    def __init__(self, count: int, seed: int, size: int = 600) -> None:
+        self.count, self.seed, self.size = count, seed, size
+
+    def __len__(self) -> int:
+        return self.count
+
+    def sheet(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        from .synth import render_sheet
+
+        rendered = render_sheet(_mix(self.seed, index), self.size)
+        return rendered.image, rendered.mask
+
+
+class CropDataset(Dataset):
+    """Item ``i`` of epoch ``e`` is an augmented crop of sheet ``i``, reproducible from ``(seed, e, i)``."""
+
+    def __init__(self, source: SheetSource, crop_size: int, seed: int, augment: AugmentConfig = AugmentConfig()) -> None:
+        if crop_size % 32:
+            raise ValueError(f"crop size {crop_size} must be divisible by 32")
+        self.source, self.crop_size, self.seed, self.augment = source, crop_size, seed, augment
+        self.epoch = 0
+
+    def __len__(self) -> int:
+        return len(self.source)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        image, mask = self.source.sheet(index)
+        rng = np.random.default_rng([self.seed, self.epoch, index])
+        image, mask = augment_crop(image, mask, self.crop_size, rng, self.augment)
+        return torch.from_numpy(np.ascontiguousarray(image)), torch.from_numpy(mask.astype(np.int64))
+
+
+class EpochSampler(Sampler[int]):
+    """A seeded permutation per epoch that can start part-way (for resuming mid-epoch)."""
+
+    def __init__(self, length: int, seed: int) -> None:
+        self.length, self.seed = length, seed
+        self.epoch, self.start = 0, 0
+
+    def set_position(self, epoch: int, start: int = 0) -> None:
+        self.epoch, self.start = epoch, start
+
+    def __iter__(self) -> Iterator[int]:
+        order = np.random.default_rng([self.seed, self.epoch, 7]).permutation(self.length)
+        return iter(order[self.start :].tolist())
+
+    def __len__(self) -> int:
+        return self.length - self.start
+
+
+def steps_per_epoch(num_sheets: int, batch: int) -> int:
+    return max(1, math.floor(num_sheets / batch))
+
+
+def _mix(seed: int, index: int) -> int:
+    return int(np.random.SeedSequence([seed, index]).generate_state(1)[0])
