@@ -42,6 +42,7 @@ def import_tensorrt() -> ModuleType:
 
 
 def check_engine_file(path: Path) -> None:
+    """Refuse a missing or empty engine file before anything heavier is loaded."""
     if not path.is_file():
         raise EngineLoadError(f"{path}: engine file not found; build one with 'schemseg-build-engine MODEL.onnx'")
     if path.stat().st_size == 0:
@@ -73,6 +74,7 @@ def rebuild_engine(onnx_path: Path, sidecar: EngineSidecar, path: Path) -> tuple
 
 
 def model_info_of(sidecar: EngineSidecar, path: Path) -> ModelInfo:
+    """The model's :class:`ModelInfo` from the sidecar (its ONNX metadata when present), at the engine's precision."""
     if sidecar.model_metadata:
         info = ModelInfo.from_metadata(sidecar.model_metadata, source=f"{path} sidecar")
     else:
@@ -94,6 +96,7 @@ class _Recent:
 
 
 def _trt_logger(trt: ModuleType) -> Any:
+    """The process-wide TensorRT logger: warnings go to Python logging, never straight to stderr."""
     if _Recent.logger is None:  # one logger per process: TensorRT treats it as a singleton
 
         class _Logger(trt.ILogger):  # type: ignore[name-defined, misc]
@@ -110,6 +113,7 @@ def _trt_logger(trt: ModuleType) -> Any:
 
 
 def trt_said() -> str:
+    """TensorRT's last warning or error, formatted to end one of our messages."""
     return f" (TensorRT said: {_Recent.messages[-1]})" if _Recent.messages else ""
 
 

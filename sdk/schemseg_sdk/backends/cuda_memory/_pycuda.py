@@ -43,6 +43,10 @@ def open_pycuda_device(device_id: int) -> PycudaDevice:
 
 
 class PycudaDevice(CudaDevice):
+    """pycuda keeps its own per-thread context stack: every pycuda object is created and freed inside
+    :meth:`activate`, where our context is on top of it, so pycuda never refuses an "out-of-thread
+    context" and its destructors run while the context is current."""
+
     binding = "pycuda"
 
     def __init__(self, cuda: object, context: object, info: DeviceInfo) -> None:
@@ -134,5 +138,7 @@ class PycudaDevice(CudaDevice):
         # streams and events are destroyed by pycuda when their last reference goes, here
 
     def _release_context(self) -> None:
+        # pycuda releases a retained primary context only from the thread that retained it (from
+        # another thread detach() is a silent no-op: one retain stays until the process exits).
         with self._guard("releasing the primary context"):
             self._context.detach()  # type: ignore[attr-defined]
