@@ -83,6 +83,8 @@ def draw_columns(lay: Layout, region: Region) -> None:
     """Columns of series parts between a top and a bottom rail, then the cross connections."""
     rng = lay.rng
     x0, y0, x1, y1 = region
+    if y1 - y0 < lay.base * 6 or x1 - x0 < lay.base * 3:
+        return
     spacing = lay.base * rng.uniform(4.0, 6.5)
     ncols = int(np.clip((x1 - x0) // spacing, 1, 7))
     xs = np.linspace(x0 + spacing * 0.5, x1 - spacing * 0.5, ncols) if ncols > 1 else np.array([(x0 + x1) / 2])
@@ -254,6 +256,8 @@ def draw_opamp_stage(lay: Layout, region: Region) -> None:
     """An op-amp with input and feedback parts, ground on the other input, ports at both ends."""
     rng = lay.rng
     x0, y0, x1, y1 = region
+    if y1 - y0 < lay.base * 6 or x1 - x0 < lay.base * 9:
+        return
     cx, cy = (x0 + x1) / 2 + rng.uniform(-0.1, 0.1) * (x1 - x0), (y0 + y1) / 2
     placed = lay.place("opamp", None, (cx, cy), (0, bool(rng.random() < 0.15)))
     if placed is None:

@@ -104,6 +104,8 @@ def draw_pid(lay: Layout, region: Region) -> None:
     """Compose a P&ID in ``region``."""
     rng = lay.rng
     x0, y0, x1, y1 = region
+    if y1 - y0 < lay.base * 4 or x1 - x0 < lay.base * 8:
+        return
     n = int(np.clip((y1 - y0) // (lay.base * 6), 1, 4))
     ys = np.round(np.linspace(y0 + (y1 - y0) / (2 * n), y1 - (y1 - y0) / (2 * n), n))
     pipe_points: list[Point] = []
