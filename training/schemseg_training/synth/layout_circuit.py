@@ -72,9 +72,13 @@ def _chain_part(lay: Layout, x: float, y0: float, y1: float, name: str, gates: l
     if "g" in placed.terminals:
         g = placed.terminals["g"]
         gates.append(_Gate(col, g, 1 if g[0] > x else -1, ta))
-    if "k" in placed.terminals and rng.random() < 0.7:
+    if "k" in placed.terminals:
         k = placed.terminals["k"]
-        lay.route(k, (k[0], tb[1] - 2), horizontal_first=False)
+        if rng.random() < 0.5:
+            ym = tb[1] - (tb[1] - ta[1]) * 0.08  # tie the bulk to the source lead
+            lay.wire(k, (k[0], ym), (x, ym))
+        elif rng.random() < 0.7:
+            lay.wire(k, (k[0] + np.sign(k[0] - x) * lay.base * rng.uniform(0.5, 2.5), k[1]))
     lay.wire((x, prev), ta)
     return tb
 

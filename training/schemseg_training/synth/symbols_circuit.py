@@ -234,17 +234,20 @@ def mosfet(rng: Rng, pmos: bool) -> Shape:
     y = h * 0.75
     s.line((cx, -y), (0.5, -y), (0.5, -1.5))
     s.line((cx, y), (0.5, y), (0.5, 1.5))
-    style = rng.choice(3, p=[0.6, 0.2, 0.2])
+    style = rng.choice(4, p=[0.45, 0.15, 0.15, 0.25])
     filled = rng.random() < 0.8
-    if style == 1:  # four terminals: bulk
+    if style == 1:  # four terminals, arrow on the bulk
         s.line((cx, 0), (1.2, 0))
         s.terminals["k"] = (1.2, 0.0)
         _arrow_on(s, (0.6, 0), (cx + 0.02, 0), filled) if not pmos else _arrow_on(s, (cx, 0), (0.6, 0), filled)
-    elif style == 0 and not bubble:
+    elif style in (0, 3) and not bubble:
         if pmos:
             _arrow_on(s, (0.5, y), (cx + 0.05, y), filled)
         else:
             _arrow_on(s, (cx, y), (0.5, y), filled)
+    if style == 3:  # bulk line running out through the legs (textbook "cross" style)
+        s.line((cx, 0), (1.0, 0))
+        s.terminals["k"] = (1.0, 0.0)
     return s
 
 
@@ -258,8 +261,8 @@ def voltage_source(rng: Rng) -> Shape:
         inside = rng.random() < 0.7
         d = r * 0.5 if inside else r + 0.3
         off = 0.0 if inside else r * 0.6
-        s.text(-d, off, "+", 0.45 * r)
-        s.text(d, off, "-", 0.45 * r)
+        s.text(-d, off, "+", 0.7 * r)
+        s.text(d, off, "-", 0.7 * r)
     else:
         t = np.linspace(-r * 0.6, r * 0.6, 20)
         s.path(np.stack([-np.sin(t / r / 0.6 * np.pi) * r * 0.3, t], 1))
