@@ -32,6 +32,15 @@ CPU_OPS = (*COMPUTE_OPS, "Relu", "Clip", "Add", "Mul", "Concat", "MaxPool", "Ave
 quantized ops do not round-trip through float between them."""
 
 
+def _excluded_nodes(model: onnx.ModelProto, regions: GraphRegions) -> list[str]:
+    """Preprocessing, head, and the MatMuls of two activations (attention scores): only weights go int8."""
+    constants = {t.name for t in model.graph.initializer}
+    constants |= {o for n in model.graph.node if n.op_type == "Constant" for o in n.output}
+    products = {n.name for n in model.graph.node
+                if n.op_type in ("MatMul", "Gemm") and not any(i in constants for i in n.input[:2])}
+    return sorted(regions.excluded | products)
+
+
 def quantize_for_tensorrt(model: onnx.ModelProto, ranges: dict[str, tuple[float, float]],
                           regions: GraphRegions) -> onnx.ModelProto:
     """The TensorRT QDQ graph of a named FP32 ``model`` (see the module docstring)."""
@@ -48,7 +57,7 @@ def quantize_for_tensorrt(model: onnx.ModelProto, ranges: dict[str, tuple[float,
 
     def make(prepared: onnx.ModelProto, tensors_range: object) -> object:
         return QDQQuantizer(prepared, True, False, QuantType.QInt8, QuantType.QInt8, tensors_range,
-                            [], sorted(regions.excluded), list(COMPUTE_OPS), extra)
+                            [], _excluded_nodes(prepared, regions), list(COMPUTE_OPS), extra)
 
     return _run_quantizer(model, ranges, make)
 
@@ -62,7 +71,8 @@ def quantize_for_cpu(model: onnx.ModelProto, ranges: dict[str, tuple[float, floa
 
     def make(prepared: onnx.ModelProto, tensors_range: object) -> object:
         return ONNXQuantizer(prepared, True, True, QuantizationMode.QLinearOps, True, QuantType.QInt8,
-                             QuantType.QUInt8, tensors_range, [], sorted(regions.excluded), list(CPU_OPS), {})
+                             QuantType.QUInt8, tensors_range, [], _excluded_nodes(prepared, regions), list(CPU_OPS),
+                             {})
 
     return _run_quantizer(model, ranges, make)
 
@@ -117,8 +127,8 @@ def check_tensorrt_qdq(model: onnx.ModelProto) -> list[str]:
         if node.op_type not in COMPUTE_OPS:
             continue
         weight = producers.get(node.input[1])
-        if weight is None or weight.op_type != "DequantizeLinear":
-            continue
+        if weight is None or weight.op_type != "DequantizeLinear" or weight.input[0] not in inits:
+            continue  # float weights, or a product of two activations
         quantized += 1
         data, scale = inits.get(weight.input[0]), inits.get(weight.input[1])
         if data is None or data.dtype != np.int8:
