@@ -107,11 +107,13 @@ def test_skipped_and_failing_backends_carry_reasons(run: tuple[Result, dict[str,
     _, report, _ = run
     int8 = _row(report, "ort-int8")
     assert int8["status"] == "error" and int8["batch"] is None
-    assert int8["reason"].startswith("ModelFormatError: ") and "tiny.int8-cpu.onnx: not a loadable ONNX model" in int8["reason"]
+    assert int8["reason"].startswith("ModelFormatError: ")
+    assert "tiny.int8-cpu.onnx: not a loadable ONNX model" in int8["reason"]
     for backend in ("trt-fp16", "trt-int8"):
         row = _row(report, backend)
         assert row["status"] == "skipped" and row["reason"]
-        assert "TensorRT" in row["reason"] or row["reason"].endswith(f"--{row['precision']} --out {Path(row['path']).parent}")
+        engines = Path(row["path"]).parent
+        assert "TensorRT" in row["reason"] or row["reason"].endswith(f"--{row['precision']} --out {engines}")
     torch = _row(report, "torch")
     assert torch["status"] == "skipped"
     assert torch["reason"] in (
@@ -223,8 +225,9 @@ def test_readme_table_errors(run: tuple[Result, dict[str, Any], Path], tmp_path:
     _, _, out = run
     readme = tmp_path / "README.md"
     readme.write_text("# no markers\n")
-    with pytest.raises(InvalidInputError, match=f"^{re.escape(str(readme))}: no '<!-- bench:start -->' ... '<!-- bench:end -->' block; "
-                       "add both markers, on their own lines, where the performance table belongs$"):
+    expected = (f"{readme}: no '<!-- bench:start -->' ... '<!-- bench:end -->' block; "
+                "add both markers, on their own lines, where the performance table belongs")
+    with pytest.raises(InvalidInputError, match=f"^{re.escape(expected)}$"):
         update_readme(readme, out / "r.json")
     other = tmp_path / "other.json"
     other.write_text('{"schema": "schemseg.segmentation/1"}')

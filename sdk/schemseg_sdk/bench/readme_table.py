@@ -25,11 +25,15 @@ def readme_table(report: Mapping[str, Any], source: str) -> str:
     machine, the inputs, the backends not measured and the command that regenerates the block."""
     header = ["backend", "precision", "runtime", "batch", "ms/sheet (p50)", "sheets/s", "vs PyTorch", "cold start s",
               "peak RSS MiB", "mIoU"]
+    rows = ok_rows(report)
+    several_models = len({row["model"] for row in rows if row["backend"] != "torch"}) > 1
+    if several_models:
+        header.insert(0, "model")
     body = []
-    for row in ok_rows(report):
+    for row in rows:
         ratio = row.get("speedup_vs_torch")
         body.append([
-            row["backend"], row["precision"], row["runtime"], str(row["batch"]),
+            *([row["model"]] if several_models else []), row["backend"], row["precision"], row["runtime"], str(row["batch"]),
             f"{row['latency_per_sheet_ms']:.1f}", f"{row['throughput_sheets_per_s']:.2f}",
             f"{ratio:.2f}x" if ratio is not None else "n/a", f"{row['cold_start_s']:.2f}",
             f"{row['peak_rss_mib']:.0f}", f"{row['mean_iou']:.4f}" if row.get("mean_iou") is not None else "-",
@@ -45,8 +49,9 @@ def readme_table(report: Mapping[str, Any], source: str) -> str:
     ]
     skipped = [row for row in report["rows"] if row["status"] != "ok" and row.get("batch") is None]
     if skipped:
+        lines.append("")
         lines.append("Not measured here: " + "; ".join(f"{r['backend']} ({r['reason']})" for r in skipped) + ".")
-    lines.append(f"Generated from `{source}` by `schemseg bench --readme-table {source}`; do not edit by hand.")
+    lines += ["", f"Generated from `{source}` by `schemseg bench --readme-table {source}`; do not edit by hand."]
     return "\n".join(lines)
 
 

@@ -11,7 +11,9 @@ from ..errors import BackendUnavailableError, InvalidInputError
 from ..fileio import atomic_output, atomic_write_text
 from .runner import REPORT_SCHEMA
 
-__all__ = ["markdown_report", "markdown_table", "write_report_json", "load_report", "write_plots", "ok_rows", "STAGE_COLUMNS"]
+__all__ = [
+    "markdown_report", "markdown_table", "write_report_json", "load_report", "write_plots", "ok_rows", "STAGE_COLUMNS",
+]
 
 STAGE_COLUMNS = ("decode", "preprocess", "h2d", "compute", "d2h", "inference", "stitch", "postprocess", "total")
 """Per-stage columns in the order a sheet goes through them (``compute``, ``h2d``, ``d2h`` are parts of ``inference``)."""
@@ -166,7 +168,11 @@ def _plot_latency(axes: Any, rows: Sequence[Row]) -> None:
     axes.set_ylabel("latency per sheet, ms (p50, bar to p90)")
     axes.set_title("Latency vs batch size")
     axes.grid(True, alpha=0.3)
-    axes.set_ylim(bottom=0)
+    per_sheet = [r["latency_per_sheet_ms"] for r in rows]
+    if _wide(per_sheet):
+        axes.set_yscale("log")
+    else:
+        axes.set_ylim(bottom=0)
     if rows:
         axes.set_xticks(sorted({r["batch"] for r in rows}))
         axes.legend(fontsize=8)
@@ -189,4 +195,12 @@ def _plot_speed_accuracy(axes: Any, rows: Sequence[Row]) -> None:
         axes.set_yticks(range(len(labels)), labels, fontsize=8)
         axes.set_title("Throughput (best batch size)\nmIoU not measured: run with --data DIR")
     axes.set_xlabel("throughput, sheets/s")
+    if _wide([row["throughput_sheets_per_s"] for row in best.values()]):
+        axes.set_xscale("log")
     axes.grid(True, alpha=0.3)
+
+
+def _wide(values: Sequence[float], ratio: float = 20.0) -> bool:
+    """Whether ``values`` span more than ``ratio`` (then a log axis keeps the small ones visible)."""
+    positive = [v for v in values if v and v > 0]
+    return bool(positive) and max(positive) / min(positive) > ratio

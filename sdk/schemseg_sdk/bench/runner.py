@@ -129,16 +129,19 @@ def measure_target(
         return [_replace(base, status="skipped", reason=target.skip_reason)]
     memory.reset()
     base.rss_before_open_mib = memory.current_mib()
+    start = time.perf_counter()
     try:
-        start = time.perf_counter()
         segmenter = _open(target, config)
-        segmenter.predict_batch([sheets.images[0]])
-        base.cold_start_s = round(time.perf_counter() - start, 4)
     except BackendUnavailableError as exc:
         return [_replace(base, status="skipped", reason=str(exc))]
     except Exception as exc:  # one backend's failure must not sink the run
         return [_replace(base, status="error", reason=_describe(exc))]
     with segmenter:
+        try:
+            segmenter.predict_batch([sheets.images[0]])
+        except Exception as exc:
+            return [_replace(base, status="error", reason=_describe(exc))]
+        base.cold_start_s = round(time.perf_counter() - start, 4)
         base.runtime = segmenter.backend_name
         base.device = "cpu" if "cpu" in segmenter.backend_name else "cuda"
         base.gflops_per_tile, base.gflops_source = model_gflops(segmenter.info)
@@ -250,7 +253,9 @@ def _torch_backend(checkpoint: Path, config: BenchConfig) -> object:
         import torch
         from schemseg_training.torch_backend import TorchBackend
     except ImportError as exc:
-        raise BackendUnavailableError(f"the PyTorch backend is not available ({exc}); pip install 'schemseg[train]'") from None
+        raise BackendUnavailableError(
+            f"the PyTorch backend is not available ({exc}); pip install 'schemseg[train]'"
+        ) from None
     device = config.device
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"

@@ -68,7 +68,8 @@ def _model_target(name: str, model: Path, engines_dir: Path) -> BenchTarget:
     path = engines_dir / f"{stem}.{precision}.engine"
     reason = _tensorrt_missing()
     if reason is None and not path.is_file():
-        reason = f"{path} not found; build it on this GPU with: schemseg-build-engine {model} --{precision} --out {engines_dir}"
+        command = f"schemseg-build-engine {model} --{precision} --out {engines_dir}"
+        reason = f"{path} not found; build it on this GPU with: {command}"
     return BenchTarget(name, stem, path, precision, reason)
 
 

@@ -105,7 +105,9 @@ def _config(options: dict[str, Any]) -> tuple[BenchConfig, list[str]]:
     except ValueError:
         batches = (0,)
     if min(batches) < 1:
-        raise click.UsageError(f"--batch: expected positive integers separated by commas (e.g. 1,4,8), got '{options['batch']}'")
+        raise click.UsageError(
+            f"--batch: expected positive integers separated by commas (e.g. 1,4,8), got '{options['batch']}'"
+        )
     iterations = options["iterations"] if options["duration"] is None else None
     config = BenchConfig(
         batches=batches, warmup=options["warmup"], iterations=iterations or (None if options["duration"] else 10),
