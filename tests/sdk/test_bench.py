@@ -275,3 +275,25 @@ def test_every_backend_name_maps_to_its_file(tmp_path: Path) -> None:
     assert targets[2].skip_reason is None
     if targets[4].skip_reason != "torch is not installed; pip install 'schemseg[train]' for the PyTorch eager row":
         assert targets[4].skip_reason == f"{tmp_path / 'no.pt'}: no such checkpoint"
+
+
+def test_gflops_from_metadata_or_the_reference_constant(tmp_path: Path) -> None:
+    import onnx
+    from tiny_model import tiny_model_proto
+
+    from schemseg_sdk.bench.runner import model_gflops
+    from schemseg_sdk.model_info import ModelInfo
+
+    assert model_gflops(ModelInfo()) == (67.3, "'schemseg model info' of attention_unetpp at 608x608")
+    assert model_gflops(ModelInfo(input_size=64, model_name="tiny_test_model")) == (None, None)
+    proto = tiny_model_proto(64)
+    onnx.helper.set_model_props(proto, {**{p.key: p.value for p in proto.metadata_props},
+                                        "schemseg.extra.gflops": "0.05"})
+    onnx.save(proto, str(tmp_path / "flops.onnx"))
+    rows = measure_target(BenchTarget("ort", "flops", tmp_path / "flops.onnx", "fp32"),
+                          load_bench_sheets("synthetic", 2, size=64),
+                          BenchConfig(batches=(2,), warmup=0, iterations=2, device="cpu"), PeakMemory())
+    (row,) = rows
+    assert (row.gflops_per_tile, row.gflops_source) == (0.05, "metadata schemseg.extra.gflops")
+    expected = 0.05 * 2 / (row.stages_ms["inference"] / 1000.0)
+    assert row.achieved_gflops_per_s == pytest.approx(expected, rel=0.5)  # median of per-run rates

@@ -43,7 +43,7 @@ NOTES = (
     "includes importing torch).",
     "speedup_vs_torch: PyTorch eager fp32 p50 / this row's p50 at the same batch size and device; the "
     "checkpoint is taken to be the network the ONNX models were exported from.",
-    "achieved_gflops_per_s: GFLOPs per model input x tiles per batch / median inference stage.",
+    "achieved_gflops_per_s: median over runs of GFLOPs per model input x tiles of the batch / its inference stage.",
     "Rows are measured one after another in one process; torch runs last because importing it grows the "
     "memory of the process.",
 )
@@ -85,7 +85,7 @@ class BenchRow:
     latency_per_sheet_ms: float | None = None  # p50 / batch
     throughput_sheets_per_s: float | None = None  # batch / p50
     stages_ms: dict[str, float] = field(default_factory=dict)  # median per batch, from the results' timings
-    tiles_per_batch: int | None = None
+    tiles_per_batch: float | None = None  # median model inputs per batch (sheets larger than the input are tiled)
     cold_start_s: float | None = None  # open + first prediction of one sheet, in a fresh object
     peak_rss_mib: float | None = None  # since this backend was opened, up to this batch size
     rss_before_open_mib: float | None = None
@@ -93,7 +93,7 @@ class BenchRow:
     gpu_memory_note: str | None = None
     gflops_per_tile: float | None = None
     gflops_source: str | None = None
-    achieved_gflops_per_s: float | None = None  # FLOPs of the batch's tiles / median inference stage
+    achieved_gflops_per_s: float | None = None  # median of (FLOPs of the batch's tiles / its inference stage)
     mean_iou: float | None = None
     pixel_accuracy: float | None = None
     accuracy_sheets: int | None = None
@@ -182,14 +182,14 @@ def _time_batches(segmenter: Segmenter, sheets: BenchSheets, config: BenchConfig
         segmenter.predict_batch(next(batches))
     latencies: list[float] = []
     stages: dict[str, list[float]] = {}
-    tiles = 0
+    tiles: list[int] = []
     deadline = None if config.duration_s is None else time.perf_counter() + config.duration_s
     while _keep_going(len(latencies), config.iterations, deadline):
         images = next(batches)
         start = time.perf_counter()
         results = segmenter.predict_batch(images)
         latencies.append(time.perf_counter() - start)
-        tiles = sum(r.tiles for r in results)
+        tiles.append(sum(r.tiles for r in results))
         totals: dict[str, float] = {}
         for result in results:
             for stage, seconds in result.timings.items():
@@ -202,10 +202,11 @@ def _time_batches(segmenter: Segmenter, sheets: BenchSheets, config: BenchConfig
     row.latency_per_sheet_ms = round(summary.p50 * 1000.0 / batch, 3)
     row.throughput_sheets_per_s = round(batch / summary.p50, 3)
     row.stages_ms = {stage: round(median(values) * 1000.0, 3) for stage, values in stages.items()}
-    row.tiles_per_batch = tiles
-    inference_ms = row.stages_ms.get("inference")
-    if row.gflops_per_tile is not None and inference_ms:
-        row.achieved_gflops_per_s = round(row.gflops_per_tile * tiles / (inference_ms / 1000.0), 2)
+    row.tiles_per_batch = median(tiles)
+    inference = stages.get("inference", [])
+    if row.gflops_per_tile is not None and len(inference) == len(tiles) and min(inference, default=0.0) > 0:
+        rates = [row.gflops_per_tile * count / seconds for count, seconds in zip(tiles, inference)]
+        row.achieved_gflops_per_s = round(median(rates), 2)
 
 
 def _keep_going(done: int, iterations: int | None, deadline: float | None) -> bool:
