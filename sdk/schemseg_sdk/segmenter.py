@@ -35,9 +35,12 @@ class Segmenter:
     Any sheet size works: sheets up to the model input (608 x 608) are padded with white, larger
     ones are cut into overlapping tiles at the model's native scale and stitched by confidence.
 
-    Threading: one Segmenter may be shared by any number of threads. It holds no per-call state;
-    the ONNX Runtime backend shares one ``InferenceSession`` whose ``run`` is thread-safe (set
-    ``threads`` to split the cores between callers). Give each process its own Segmenter.
+    Threading: one Segmenter may be shared by any number of threads; it holds no per-call state.
+    The ONNX Runtime backend shares one ``InferenceSession`` whose ``run`` is thread-safe and runs
+    callers concurrently (set ``threads`` to split the cores between them). The TensorRT backend
+    has one execution context: threads take turns, one ``predict*`` call at a time, so do not call
+    ``predict`` from inside a ``predict_stream`` loop of the same Segmenter in the same thread.
+    Give each process its own Segmenter.
 
     Args:
         model: ``.onnx`` model (ONNX Runtime) or ``.engine``/``.plan`` (TensorRT); ``None`` loads

@@ -45,14 +45,14 @@ def find_symbols(
     class_names: Sequence[str] = CLASS_NAMES,
     min_area: int = 1,
 ) -> list[Symbol]:
-    """List the symbols of a class-id ``mask`` ``(H, W)``, sorted by class id, then top-to-bottom.
+    """List the symbols of a class-id ``mask`` ``(H, W)``, sorted by class id, then by top edge, then left.
 
     Background (class 0) is skipped. Each class is labelled inside its own bounding box, so memory
     stays proportional to the area the class covers, not to the sheet times the class count.
 
     >>> mask = np.zeros((4, 6), np.uint8); mask[1:3, 1:3] = 1; mask[0, 5] = 1
     >>> [(s.class_name, s.bbox, s.area) for s in find_symbols(mask)]
-    [('resistor', (1, 1, 3, 3), 4), ('resistor', (5, 0, 6, 1), 1)]
+    [('resistor', (5, 0, 6, 1), 1), ('resistor', (1, 1, 3, 3), 4)]
     """
     counts = class_histogram(mask)
     symbols: list[Symbol] = []
@@ -76,13 +76,12 @@ def _class_symbols(
         means = sums / np.maximum(stats[:, cv2.CC_STAT_AREA], 1)
     name = class_names[class_id] if class_id < len(class_names) else f"class_{class_id}"
     found = []
-    for label in range(1, count):
-        left, top, width, height, area = (int(v) for v in stats[label])
-        if area < min_area:
+    mean_list = means.tolist() if means is not None else None
+    for label, (left, top, width, height, area) in enumerate(stats.tolist()):
+        if label == 0 or area < min_area:
             continue
         bbox = (x0 + left, y0 + top, x0 + left + width, y0 + top + height)
-        mean = None if means is None else float(means[label])
-        found.append(Symbol(class_id, name, bbox, area, mean))
+        found.append(Symbol(class_id, name, bbox, area, None if mean_list is None else mean_list[label]))
     found.sort(key=lambda s: (s.bbox[1], s.bbox[0]))
     return found
 
@@ -93,11 +92,13 @@ def class_histogram(mask: np.ndarray, minlength: int = 256) -> np.ndarray:
     >>> class_histogram(np.array([[0, 2], [2, 2]], np.uint8), minlength=3).tolist()
     [1, 0, 3]
     """
-    flat = mask.reshape(-1)
-    counts = np.zeros(max(minlength, 256), np.int64)
-    for start in range(0, flat.size, _STRIP_PIXELS):
-        counts += np.bincount(flat[start : start + _STRIP_PIXELS], minlength=counts.size)
-    return counts[: max(minlength, int(mask.max(initial=0)) + 1)]
+    flat = np.ascontiguousarray(mask).reshape(1, -1)
+    counts = np.zeros(256, np.int64)
+    for start in range(0, flat.shape[1], _STRIP_PIXELS):
+        # cv2.calcHist is ~20x faster than np.bincount on uint8; float32 counts are exact per 2**18 strip
+        strip = flat[:, start : start + _STRIP_PIXELS]
+        counts += cv2.calcHist([strip], [0], None, [256], [0, 256]).ravel().astype(np.int64)
+    return counts[: max(minlength, int(np.flatnonzero(counts)[-1]) + 1 if counts.any() else minlength)]
 
 
 def _label_sums(labels: np.ndarray, confidence: np.ndarray, inside: np.ndarray, count: int) -> np.ndarray:

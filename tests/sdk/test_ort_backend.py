@@ -48,6 +48,14 @@ def test_infer_returns_ids_and_confidence_or_ids_only(backend: OnnxRuntimeBacken
     np.testing.assert_array_equal(cheap.class_ids, full.class_ids)
 
 
+def test_class_ids_only_runs_a_graph_without_the_confidence_head(backend: OnnxRuntimeBackend) -> None:
+    # ORT runs every node even when an output is not fetched, so the ids-only path uses a cut graph.
+    backend.infer(white_batch(1), with_confidence=False)
+    cut = backend._class_ids_session()
+    assert cut is not backend._session
+    assert [o.name for o in cut.get_outputs()] == ["class_ids"]
+
+
 def test_infer_many_keeps_order(backend: OnnxRuntimeBackend) -> None:
     rng = np.random.default_rng(1)
     batches = [rng.integers(0, 256, (n, 64, 64, 3), dtype=np.uint8) for n in (1, 4, 2)]
