@@ -39,6 +39,7 @@ def draw_overlay(
     canvas = np.full((height, blended.shape[1] + legend.shape[1], 3), 255, np.uint8)
     canvas[: blended.shape[0], : blended.shape[1]] = blended
     canvas[: legend.shape[0], blended.shape[1] :] = legend
+    canvas[:, blended.shape[1]] = 160  # a grey rule keeps the drawing's lines apart from the legend
     return canvas
 
 

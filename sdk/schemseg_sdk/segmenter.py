@@ -359,7 +359,8 @@ def _resolve_model(model: str | os.PathLike[str] | None) -> Path:
         if not DEFAULT_MODEL.is_file():
             raise ModelFormatError(
                 f"{DEFAULT_MODEL}: bundled reference model not found; reinstall schemseg (the package ships it), "
-                "export one with 'schemseg export', or pass a model path: Segmenter('model.onnx')"
+                "export one with 'schemseg export', or pass a model path: Segmenter('model.onnx') "
+                "or 'schemseg segment --model model.onnx'"
             )
         return DEFAULT_MODEL
     if not isinstance(model, (str, os.PathLike)):

@@ -53,7 +53,8 @@ def test_missing_bundled_model_says_where_and_how(monkeypatch: pytest.MonkeyPatc
     missing = tmp_path / "models" / "reference.onnx"
     monkeypatch.setattr(segmenter_module, "DEFAULT_MODEL", missing)
     with pytest.raises(ModelFormatError, match=f"^{re.escape(str(missing))}: bundled reference model not found; "
-                       "reinstall schemseg .*pass a model path: Segmenter\\('model.onnx'\\)$"):
+                       "reinstall schemseg .*pass a model path: Segmenter\\('model.onnx'\\) "
+                       "or 'schemseg segment --model model.onnx'$"):
         Segmenter()
 
 
