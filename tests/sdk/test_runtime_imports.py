@@ -1,0 +1,39 @@
+"""The SDK runtime and every CLI command's module import without torch (plant PCs have none)."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from click.testing import CliRunner
+
+from schemseg_sdk.cli import main
+
+
+def test_cli_and_sdk_never_import_torch() -> None:
+    code = (
+        "import sys\n"
+        "import schemseg_sdk, schemseg_sdk.cli, schemseg_sdk.segmenter, schemseg_sdk.engine.pipeline\n"
+        "from schemseg_sdk.cli import main\n"
+        "bad = sorted(m for m in ('torch', 'segmentation_models_pytorch', 'tensorrt', 'pycuda') if m in sys.modules)\n"
+        "print(','.join(bad))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def _commands(group, prefix=()):  # type: ignore[no-untyped-def]
+    for name, command in group.commands.items():
+        yield (*prefix, name)
+        if hasattr(command, "commands"):
+            yield from _commands(command, (*prefix, name))
+
+
+def test_every_command_has_help() -> None:
+    paths = list(_commands(main))
+    assert {"segment", "doctor", "build-engine", "bench", "synth", "train", "eval", "export", "model", "data"} <= {
+        p[0] for p in paths
+    }
+    for path in paths:
+        result = CliRunner().invoke(main, [*path, "--help"])
+        assert result.exit_code == 0, (path, result.output)
+        assert "Usage: " in result.output and "--help" in result.output
