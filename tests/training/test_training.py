@@ -146,3 +146,15 @@ def test_model_info_cli() -> None:
     assert "attention_unetpp at 64x64:" in result.output and "decoder" in result.output
     result = CliRunner().invoke(main, ["model", "info", "--name", "nope"])
     assert result.exit_code == 2 and "valid names: attention_unetpp, unetpp" in result.output
+
+
+def test_weights_only_checkpoint_resumes(tmp_path: Path) -> None:
+    from schemseg_training.checkpoint import load_checkpoint, save_weights_only
+
+    data = _write_dataset(tmp_path / "data", count=2)
+    summary = train(_config(tmp_path, data, max_steps=1, val=None, epochs=2), progress=False)
+    slim = tmp_path / "slim.pt"
+    save_weights_only(Path(summary["out"]) / "last.pt", slim)
+    assert "optimizer" not in load_checkpoint(slim)
+    resumed = train(_config(tmp_path, data, val=None, epochs=2), resume=slim, progress=False)
+    assert resumed["steps"] == 2 and resumed["epochs"] == 2

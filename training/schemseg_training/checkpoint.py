@@ -13,7 +13,7 @@ from schemseg_sdk.model_info import ModelInfo
 
 from .model import SchemsegNet, create_model
 
-__all__ = ["save_checkpoint", "load_checkpoint", "load_net"]
+__all__ = ["save_checkpoint", "load_checkpoint", "load_net", "save_weights_only"]
 
 
 def save_checkpoint(path: str | Path, state: dict[str, Any]) -> None:
@@ -49,3 +49,14 @@ def load_net(path: str | Path, with_logits: bool = False) -> tuple[SchemsegNet, 
 
 def info_dict(info: ModelInfo) -> dict[str, Any]:
     return asdict(info)
+
+
+def save_weights_only(source: str | Path, target: str | Path) -> None:
+    """Copy a checkpoint without its optimiser and schedule state (a third of the size).
+
+    ``schemseg train --resume`` accepts the result: it continues at the same step with a fresh AdamW state.
+    """
+    state = load_checkpoint(source)
+    for key in ("optimizer", "scheduler"):
+        state.pop(key, None)
+    save_checkpoint(target, state)

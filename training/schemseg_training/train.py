@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import math
 import time
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -127,8 +128,15 @@ class _Run:
                 f"{path}: checkpoint model {state['model_config']} differs from this run's {self.model_config}"
             )
         self.net.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.scheduler.load_state_dict(state["scheduler"])
+        if "optimizer" in state:  # weights-only checkpoints resume with a fresh AdamW state
+            self.optimizer.load_state_dict(state["optimizer"])
+        if "scheduler" in state:
+            self.scheduler.load_state_dict(state["scheduler"])
+        else:
+            with warnings.catch_warnings():  # replaying the schedule is not a skipped optimizer step
+                warnings.simplefilter("ignore", UserWarning)
+                for _ in range(state["step"]):
+                    self.scheduler.step()
         self.step, self.epoch = state["step"], state["epoch"]
         self.best_miou, self.history = state["best_miou"], state["history"]
 
