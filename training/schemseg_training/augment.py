@@ -26,6 +26,7 @@ class AugmentConfig:
     p_blur: float = 0.2
     p_noise: float = 0.25
     p_jpeg: float = 0.25
+    p_symbol_crop: float = 0.8  # centre the crop on a symbol of a class drawn uniformly from those present
 
 
 def augment_crop(
@@ -34,7 +35,7 @@ def augment_crop(
     """Return one ``size x size`` augmented crop of a sheet (image BGR uint8, mask uint8)."""
     if config.enabled:
         image, mask = _random_scale(image, mask, rng, config.scale)
-    image, mask = _random_crop(image, mask, size, rng)
+    image, mask = _random_crop(image, mask, size, rng, config.p_symbol_crop if config.enabled else 0.0)
     if not config.enabled:
         return image, mask
     if rng.random() < config.p_rotate:
@@ -73,7 +74,7 @@ def _random_scale(
 
 
 def _random_crop(
-    image: np.ndarray, mask: np.ndarray, size: int, rng: np.random.Generator
+    image: np.ndarray, mask: np.ndarray, size: int, rng: np.random.Generator, p_symbol: float = 0.0
 ) -> tuple[np.ndarray, np.ndarray]:
     h, w = mask.shape
     if h < size or w < size:
@@ -84,4 +85,26 @@ def _random_crop(
         image, mask, h, w = padded_image, padded_mask, ph, pw
     y = int(rng.integers(0, h - size + 1))
     x = int(rng.integers(0, w - size + 1))
+    if p_symbol and rng.random() < p_symbol:
+        y, x = _symbol_centred_origin(mask, size, rng, (y, x))
     return image[y : y + size, x : x + size], mask[y : y + size, x : x + size]
+
+
+def _symbol_centred_origin(
+    mask: np.ndarray, size: int, rng: np.random.Generator, fallback: tuple[int, int]
+) -> tuple[int, int]:
+    """Crop origin around a pixel of a class drawn uniformly from the classes present.
+
+    Rare classes then appear in crops as often as common ones, instead of in proportion to their
+    (tiny) share of the sheet's pixels.
+    """
+    present = np.flatnonzero(np.bincount(mask.ravel(), minlength=256)[1:255]) + 1
+    if present.size == 0:
+        return fallback
+    ys, xs = np.nonzero(mask == present[rng.integers(present.size)])
+    pick = int(rng.integers(ys.size))
+    h, w = mask.shape
+    jitter = rng.integers(-size // 4, size // 4 + 1, 2)
+    y = int(np.clip(ys[pick] - size // 2 + jitter[0], 0, h - size))
+    x = int(np.clip(xs[pick] - size // 2 + jitter[1], 0, w - size))
+    return y, x

@@ -62,7 +62,7 @@ def _attention_unetpp(
         classes=num_classes,
     )
     model.encoder = AttentionEncoder(model.encoder, heads=heads)
-    return model
+    return _torch_bn_momentum(model)
 
 
 def _plain_unetpp(
@@ -70,12 +70,26 @@ def _plain_unetpp(
     encoder_weights: str | None = None,
     decoder_channels: Sequence[int] = (256, 128, 64, 32, 16),
 ) -> nn.Module:
-    return _smp().UnetPlusPlus(
-        encoder_name="efficientnet-b0",
-        encoder_weights=encoder_weights,
-        decoder_channels=tuple(decoder_channels),
-        classes=num_classes,
+    return _torch_bn_momentum(
+        _smp().UnetPlusPlus(
+            encoder_name="efficientnet-b0",
+            encoder_weights=encoder_weights,
+            decoder_channels=tuple(decoder_channels),
+            classes=num_classes,
+        )
     )
+
+
+def _torch_bn_momentum(model: nn.Module, momentum: float = 0.1) -> nn.Module:
+    """Use PyTorch's usual BatchNorm momentum everywhere.
+
+    smp's EfficientNet keeps TensorFlow's 0.01, so after a few hundred steps from scratch the running
+    statistics still mostly hold their initial values and eval-mode predictions are all background.
+    """
+    for module in model.modules():
+        if isinstance(module, nn.modules.batchnorm._BatchNorm):
+            module.momentum = momentum
+    return model
 
 
 MODEL_NAMES: dict[str, Callable[..., nn.Module]] = {
