@@ -58,7 +58,8 @@ def main() -> None:
         "ratio_to_bare_run": {k: round(statistics.median(v) / base, 3) for k, v in times.items()},
         "machine": machine_info(),
     }
-    out = Path(args.out or f"benchmarks/results/predict-overhead-{machine_slug(result["machine"])}-{time.strftime('%Y-%m-%d')}.json")
+    slug = machine_slug(result["machine"])  # type: ignore[arg-type]
+    out = Path(args.out or f"benchmarks/results/predict-overhead-{slug}-{time.strftime('%Y-%m-%d')}.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
     for name in runs:
