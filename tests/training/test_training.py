@@ -158,3 +158,15 @@ def test_weights_only_checkpoint_resumes(tmp_path: Path) -> None:
     assert "optimizer" not in load_checkpoint(slim)
     resumed = train(_config(tmp_path, data, val=None, epochs=2), resume=slim, progress=False)
     assert resumed["steps"] == 2 and resumed["epochs"] == 2
+
+
+def test_resume_with_another_dataset_size_starts_the_epoch_afresh(tmp_path: Path) -> None:
+    small = _write_dataset(tmp_path / "small", count=2)
+    summary = train(_config(tmp_path, small, max_steps=3, val=None, epochs=3, batch=1), progress=False)
+    assert summary["steps"] == 3  # 2 steps per epoch: stopped inside epoch 2 (offset 1)
+    big = _write_dataset(tmp_path / "big", count=8)
+    resumed = train(
+        _config(tmp_path, big, val=None, epochs=3, batch=2, out=str(tmp_path / "run2")),
+        resume=Path(summary["out"]) / "last.pt", progress=False,
+    )
+    assert resumed["epochs"] == 3 and resumed["steps"] == 3 + 4 + 4  # epoch 2 afresh (4 steps), then epoch 3

@@ -174,19 +174,21 @@ def _reached_max(run: _Run) -> bool:
 
 def _train_epoch(run: _Run, dataset: CropDataset, sampler: EpochSampler, progress: bool) -> None:
     config = run.config
-    start = (run.step - run.epoch * run.steps_per_epoch) * config.batch
+    offset = run.step - run.epoch * run.steps_per_epoch
+    if not 0 <= offset < run.steps_per_epoch:  # resumed with other data or batch size: start the epoch afresh
+        offset = 0
     dataset.epoch = run.epoch
-    sampler.set_position(run.epoch, start)
+    sampler.set_position(run.epoch, offset * config.batch)
     loader = DataLoader(
         dataset, batch_size=config.batch, sampler=sampler, num_workers=config.workers, drop_last=True,
         persistent_workers=False, pin_memory=run.device.type == "cuda",
     )
-    remaining = run.steps_per_epoch - start // config.batch
+    remaining = run.steps_per_epoch - offset
     bar = tqdm(total=remaining, desc=f"epoch {run.epoch + 1}/{config.epochs}", disable=not progress, unit="step")
     run.net.train()
     losses: list[float] = []
     tick = time.perf_counter()
-    for images, masks in loader:
+    for done, (images, masks) in enumerate(loader, start=1):
         loss = _train_step(run, images, masks)
         losses.append(loss)
         run.step += 1
@@ -194,7 +196,7 @@ def _train_epoch(run: _Run, dataset: CropDataset, sampler: EpochSampler, progres
         tick = time.perf_counter()
         bar.set_postfix(loss=f"{np.mean(losses[-20:]):.4f}", sheets_s=f"{rate:.2f}", lr=f"{run.scheduler.get_last_lr()[0]:.2e}")
         bar.update(1)
-        if _reached_max(run) or run.step - run.epoch * run.steps_per_epoch >= run.steps_per_epoch:
+        if _reached_max(run) or done >= remaining:
             break
     bar.close()
     run.last_train_loss = float(np.mean(losses)) if losses else float("nan")
