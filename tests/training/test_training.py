@@ -170,3 +170,26 @@ def test_resume_with_another_dataset_size_starts_the_epoch_afresh(tmp_path: Path
         resume=Path(summary["out"]) / "last.pt", progress=False,
     )
     assert resumed["epochs"] == 3 and resumed["steps"] == 3 + 4 + 4  # epoch 2 afresh (4 steps), then epoch 3
+
+
+def test_sigterm_saves_a_resumable_checkpoint(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    data = _write_dataset(tmp_path / "data", count=4)
+    out = tmp_path / "run"
+    args = ["train", "--data", str(data), "--out", str(out), "--epochs", "500", "--batch", "2", "--size", "64",
+            "--device", "cpu", "--workers", "0", "--threads", "1", "--model", "unetpp"]
+    code = "from schemseg_sdk.cli import main; main(prog_name='schemseg')"
+    proc = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while not (out / "metrics.csv").exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.2)  # wait until at least one epoch is done, so training is surely under way
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1, err
+    assert f"continue with: schemseg train ... --resume {out / 'last.pt'}" in err
+    state = torch.load(out / "last.pt", map_location="cpu", weights_only=False)
+    assert state["step"] >= 2

@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import json
 import math
+import signal
+import threading
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -144,7 +147,8 @@ class _Run:
 def train(config: TrainConfig, resume: str | Path | None = None, progress: bool = True) -> dict[str, Any]:
     """Train, validate each epoch, keep ``best.pt`` (by mIoU) and ``last.pt``; return a summary.
 
-    Ctrl-C saves ``last.pt`` at the current step, so ``resume=out/last.pt`` continues exactly there.
+    Ctrl-C (SIGINT) or SIGTERM saves ``last.pt`` at the current step and raises KeyboardInterrupt,
+    so ``resume=out/last.pt`` continues exactly there.
     """
     if config.threads:
         torch.set_num_threads(config.threads)
@@ -155,6 +159,7 @@ def train(config: TrainConfig, resume: str | Path | None = None, progress: bool 
     (run.out / "config.json").write_text(json.dumps(asdict(config), indent=2))
     dataset = CropDataset(run.source, config.size, config.seed)
     sampler = EpochSampler(len(dataset), config.seed)
+    restore_sigterm = _sigterm_interrupts()
     try:
         while run.epoch < config.epochs and not _reached_max(run):
             _train_epoch(run, dataset, sampler, progress)
@@ -164,8 +169,22 @@ def train(config: TrainConfig, resume: str | Path | None = None, progress: bool 
     except KeyboardInterrupt:
         save_checkpoint(run.out / "last.pt", run.state())
         raise
+    finally:
+        restore_sigterm()
     save_checkpoint(run.out / "last.pt", run.state())
     return {"steps": run.step, "epochs": run.epoch, "best_miou": run.best_miou, "out": str(run.out)}
+
+
+def _sigterm_interrupts() -> Callable[[], None]:
+    """Make SIGTERM (service managers, schedulers) interrupt training like Ctrl-C; return the undo."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    return lambda: signal.signal(signal.SIGTERM, previous)
 
 
 def _reached_max(run: _Run) -> bool:
