@@ -61,8 +61,10 @@ def run(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Res
     (folder / "tiny.int8-cpu.onnx").write_bytes(b"not an onnx model")
     data = _write_dataset(folder / "data")
     out = folder / "out"
-    result = _invoke(["--model", str(model), "--data", str(data), "--data-limit", "2", *FAST,
-                      "--engines-dir", str(folder / "engines"), "--json", str(out / "r.json"), "--note", "test run"])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(folder)  # the default checkpoint (runs/ref/best.pt) is relative: keep a local run out of it
+        result = _invoke(["--model", str(model), "--data", str(data), "--data-limit", "2", *FAST,
+                          "--engines-dir", str(folder / "engines"), "--json", str(out / "r.json"), "--note", "test run"])
     return result, json.loads((out / "r.json").read_text()), out
 
 
