@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Re-measure every recorded figure of the bundled model from a training run, in the order the
+# README reports them: export (bundled ONNX), precision graphs with their accuracy gates, mIoU of
+# each graph on synthetic validation and on the real drawings, the benchmark table and the predict
+# overhead. About 25 minutes on the 2-core development machine.
+#
+#   benchmarks/refresh_reference.sh runs/NAME
+#
+# Needs the datasets of the README ("The reference model"): data/synth-train, data/synth-val,
+# data/ci2n-eval; and the dev install (`make test` creates it). Logs go to runs/NAME/post/.
+# Afterwards: `schemseg bench --readme-table benchmarks/results/<file>.json`, and update the figures
+# quoted in README.md by hand from benchmarks/results/.
+set -euo pipefail
+
+RUN=${1:?usage: benchmarks/refresh_reference.sh runs/NAME}
+BIN=${BIN:-.venv/bin}
+RESULTS=benchmarks/results
+MODEL=sdk/schemseg_sdk/models/reference.onnx
+LOGS=$RUN/post
+for d in data/synth-train data/synth-val data/ci2n-eval; do
+    [ -d "$d" ] || { echo "missing $d: create it with the commands in README.md" >&2; exit 2; }
+done
+mkdir -p "$LOGS" engines "$RESULTS"
+
+step() { echo "== $(date +%H:%M:%S) $*"; }
+
+step export
+"$BIN/schemseg" export "$RUN/best.pt" --out "$MODEL" 2>&1 | tee "$LOGS/export.log"
+cp "$MODEL" engines/reference.onnx
+
+step "int8 graphs + gate (exit 3 = the Q/DQ graph failed its gate; it is recorded, not fatal here)"
+set +e
+"$BIN/schemseg-build-engine" engines/reference.onnx --int8 --calib data/synth-train --calib-count 32 \
+    --val data/synth-val --val-count 30 --onnx-only --out engines > "$LOGS/build-int8.log" 2>&1
+echo "int8 build exit code: $?" | tee -a "$LOGS/build-int8.log"
+set -e
+step "fp16 graph + gate"
+"$BIN/schemseg-build-engine" engines/reference.onnx --fp16 --val data/synth-val --val-count 30 \
+    --onnx-only --out engines > "$LOGS/build-fp16.log" 2>&1
+for p in int8 fp16; do
+    for ext in json txt; do cp "engines/reference.$p.gate.$ext" "$RESULTS/gate-reference-$p.$ext"; done
+done
+
+for graph in fp32:reference.onnx fp16:reference.fp16.onnx int8:reference.int8.onnx int8-cpu:reference.int8-cpu.onnx; do
+    name=${graph%%:*}
+    file=engines/${graph#*:}
+    for set in synth-val ci2n; do
+        data=data/$set; [ "$set" = ci2n ] && data=data/ci2n-eval
+        step "eval $name on $set"
+        "$BIN/schemseg" eval --model "$file" --data "$data" --threads 2 \
+            --json "$RESULTS/eval-$name-$set.json" > "$LOGS/eval-$name-$set.log" 2>&1
+        tail -n 3 "$LOGS/eval-$name-$set.log"
+    done
+done
+
+step benchmark
+"$BIN/schemseg-bench" --model engines/reference.onnx --checkpoint "$RUN/best.pt" \
+    --backends torch,ort,ort-int8,trt-fp16,trt-int8 --batch 1,4 --warmup 2 --iterations 8 --threads 2 \
+    --data data/synth-val --data-limit 20 > "$LOGS/bench.log" 2>&1
+tail -n 12 "$LOGS/bench.log"
+
+step "predict overhead"
+"$BIN/python" benchmarks/predict_overhead.py --reps 7 2>&1 | tee "$LOGS/predict-overhead.log"
+step done
