@@ -294,8 +294,9 @@ def test_gflops_from_metadata_or_the_reference_constant(tmp_path: Path) -> None:
     onnx.save(proto, str(tmp_path / "flops.onnx"))
     rows = measure_target(BenchTarget("ort", "flops", tmp_path / "flops.onnx", "fp32"),
                           load_bench_sheets("synthetic", 2, size=64),
-                          BenchConfig(batches=(2,), warmup=0, iterations=2, device="cpu"), PeakMemory())
+                          BenchConfig(batches=(2,), warmup=0, iterations=3, device="cpu"), PeakMemory())
     (row,) = rows
     assert (row.gflops_per_tile, row.gflops_source) == (0.05, "metadata schemseg.extra.gflops")
+    # with an odd number of runs the median of the per-run rates is the rate of the median inference time
     expected = 0.05 * 2 / (row.stages_ms["inference"] / 1000.0)
-    assert row.achieved_gflops_per_s == pytest.approx(expected, rel=0.5)  # median of per-run rates
+    assert row.achieved_gflops_per_s == pytest.approx(expected, rel=0.02)
