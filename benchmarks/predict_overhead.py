@@ -17,6 +17,7 @@ import onnxruntime as ort
 
 from schemseg_sdk import Segmenter
 from schemseg_sdk.bench.machine import machine_info, machine_slug
+from schemseg_sdk.fileio import atomic_write_text
 from schemseg_sdk.geometry import pad_image
 from schemseg_sdk.imageio import read_image
 from schemseg_sdk.segmenter import DEFAULT_MODEL
@@ -60,8 +61,7 @@ def main() -> None:
     }
     slug = machine_slug(result["machine"])  # type: ignore[arg-type]
     out = Path(args.out or f"benchmarks/results/predict-overhead-{slug}-{time.strftime('%Y-%m-%d')}.json")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    atomic_write_text(out, json.dumps(result, indent=2) + "\n")
     for name in runs:
         print(f"{name:30s} {result['median_ms'][name]:9.1f} ms  x{result['ratio_to_bare_run'][name]:.3f}")
     print(f"wrote {out}")
