@@ -140,9 +140,25 @@ def test_bundled_ci2n_map_covers_every_label_of_the_real_drawings(ci2n_dir: Path
     labels = {s["label"] for p in ci2n_dir.glob("*.json") for s in json.loads(p.read_text())["shapes"]}
     assert labels <= set(label_map)
     ignored = {label for label, name in label_map.items() if name is None}
-    assert ignored == {"single-end-amp", "single-input-single-end-amp", "voltage-lines"}
-    assert label_map["resistor2"] == "resistor_iec" and label_map["diff-amp"] == "opamp"
+    assert ignored == {"single-input-single-end-amp", "voltage-lines", "antenna"}
+    assert label_map["resistor2"] == label_map["resistor2_3"] == "resistor_iec"
+    assert label_map["diff-amp"] == label_map["single-end-amp"] == "opamp"
     assert label_map["port"] == "terminal" and label_map["cross-line-curved"] == "crossover"
+    assert label_map["switch-3"] == "switch" and label_map["inductor-3"] == "inductor"
+
+
+def test_scoring_map_is_the_source_protocol(ci2n_dir: Path) -> None:
+    """``ci2n-scoring`` maps exactly the labels that SOURCE.md scores; everything else is ignored."""
+    scoring = json.loads((BUNDLED_MAPS_DIR / "ci2n-scoring.json").read_text())
+    training = json.loads((BUNDLED_MAPS_DIR / "ci2n.json").read_text())
+    assert set(scoring) == set(training)
+    mapped = {label for label, name in scoring.items() if name is not None}
+    assert {label for label, name in training.items() if name is not None} - mapped == {
+        "single-end-amp", "resistor2_3", "capacitor-3", "inductor-3", "switch-3"
+    }
+    assert all(scoring[label] == training[label] for label in mapped)
+    protocol = (ci2n_dir / "SOURCE.md").read_text()
+    assert "single-end-amp" not in protocol.split("Label mapping:")[1]
 
 
 def test_three_real_drawings_import_as_a_valid_dataset(ci2n_dir: Path, tmp_path: Path) -> None:
@@ -163,16 +179,66 @@ def test_three_real_drawings_import_as_a_valid_dataset(ci2n_dir: Path, tmp_path:
 # --- import errors: one line naming the file and the problem ---------------------------------
 
 
-def test_unreadable_json_names_the_file(labelme_dir: Path, tmp_path: Path) -> None:
+def test_bad_files_are_skipped_listed_and_the_good_ones_kept(labelme_dir: Path, tmp_path: Path) -> None:
     (labelme_dir / "bad.json").write_text("{not json")
+    _write_labelme(labelme_dir, "other", _drawing(), [_rect("antenna", 1, 1, 5, 5)])
     try:
         json.loads("{not json")
     except ValueError as exc:
         reason = str(exc)
     result = _import(labelme_dir, tmp_path / "ds")
-    assert _error(result) == f"Error: {labelme_dir / 'bad.json'}: unreadable LabelMe JSON ({reason})"
-    assert not (tmp_path / "ds").exists()  # nothing half-written
-    assert {p.name for p in tmp_path.iterdir()} == {"src", "map.json"}  # no temporary folder left
+    assert _error(result) == (
+        f"Error: 2 of 3 LabelMe files skipped (listed above, and in {tmp_path / 'ds' / 'dataset.json'}); "
+        f"{tmp_path / 'ds'} holds the other 1"
+    )
+    problems = [
+        f"{labelme_dir / 'bad.json'}: unreadable LabelMe JSON ({reason})",
+        f"{labelme_dir / 'other.json'}: label 'antenna' is not in the label map {str(tmp_path / 'map.json')!r}; "
+        "--map must map it to a schemseg class name or to null (ignore)",
+    ]
+    assert [f"skipped {p}" for p in problems] == result.stderr.strip().splitlines()[-3:-1]
+    assert json.loads((tmp_path / "ds" / "dataset.json").read_text())["skipped"] == problems
+    assert sorted(p.name for p in (tmp_path / "ds" / "masks").iterdir()) == ["sheet.png"]
+    assert {p.name for p in tmp_path.iterdir()} == {"src", "map.json", "ds"}  # no temporary folder left
+
+
+def test_nothing_importable_writes_nothing(labelme_dir: Path, tmp_path: Path) -> None:
+    (labelme_dir / "sheet.json").write_text("{not json")
+    (labelme_dir / "bad.json").write_text("[]")
+    result = _import(labelme_dir, tmp_path / "ds")
+    assert result.exit_code == 1
+    assert f"Error: {labelme_dir}: none of the 2 LabelMe files could be imported:" in result.stderr
+    assert f"{labelme_dir / 'bad.json'}: not a LabelMe annotation" in result.stderr
+    assert {p.name for p in tmp_path.iterdir()} == {"src", "map.json"}
+
+
+def test_annotation_drawn_on_a_resized_image_is_rescaled(labelme_dir: Path, tmp_path: Path) -> None:
+    assert _import(labelme_dir, tmp_path / "plain").exit_code == 0
+    annotation = json.loads((labelme_dir / "sheet.json").read_text())
+    for shape in annotation["shapes"]:
+        shape["points"] = [[2 * x, 2 * y] for x, y in shape["points"]]
+    annotation.update(imageWidth=160, imageHeight=120)
+    (labelme_dir / "sheet.json").write_text(json.dumps(annotation))
+    result = _import(labelme_dir, tmp_path / "ds")
+    assert result.exit_code == 0, result.output
+    assert "rescaled the shapes of 1 files drawn on a resized image: sheet.json" in result.stdout
+    np.testing.assert_array_equal(_mask(tmp_path / "ds"), _mask(tmp_path / "plain"))
+
+
+def test_unboxed_text_ignore_keeps_wires_as_background(tmp_path: Path) -> None:
+    image = np.full((100, 200, 3), 255, np.uint8)
+    image[50, 10:190] = 0  # a wire: long, outside every shape
+    image[20:25, 30:34] = 0  # a character: small, outside every shape
+    image[70:76, 60:64] = 0  # a small piece of ink inside the resistor box
+    _write_labelme(tmp_path / "src", "s", image, [_rect("resistor", 55, 65, 70, 80)])
+    (tmp_path / "map.json").write_text(json.dumps(LABEL_MAP))
+    assert _import(tmp_path / "src", tmp_path / "ds", "--unboxed-text", "ignore").exit_code == 0
+    mask = _mask(tmp_path / "ds", "s")
+    assert (mask[20:25, 30:34] == IGNORE_INDEX).all()
+    assert (mask[50, 10:190] == 0).all() and (mask[70:76, 60:64] == RESISTOR).all()
+    assert json.loads((tmp_path / "ds" / "dataset.json").read_text())["unboxed_text"] == "ignore"
+    assert _import(tmp_path / "src", tmp_path / "ds2").exit_code == 0  # default: text is background
+    assert (_mask(tmp_path / "ds2", "s")[20:25, 30:34] == 0).all()
 
 
 def test_missing_image_names_the_file(labelme_dir: Path, tmp_path: Path) -> None:
@@ -201,7 +267,7 @@ def test_map_value_that_is_not_a_class_name(labelme_dir: Path, tmp_path: Path) -
 
 def test_unknown_bundled_map_and_non_empty_out(labelme_dir: Path, tmp_path: Path) -> None:
     assert _error(_import(labelme_dir, tmp_path / "ds", map_spec="nope")) == (
-        "Error: --map 'nope': no such file and no bundled map of that name (bundled: ci2n); "
+        "Error: --map 'nope': no such file and no bundled map of that name (bundled: ci2n, ci2n-scoring); "
         "pass a JSON file mapping LabelMe labels to class names"
     )
     (tmp_path / "full").mkdir()
@@ -229,7 +295,7 @@ def test_bad_shapes_and_size_mismatch(tmp_path: Path) -> None:
     (tmp_path / "src" / "s.json").write_text(json.dumps({**annotation, "imageHeight": 60}))
     assert _error(_import(tmp_path / "src", tmp_path / "ds")) == (
         f"Error: {tmp_path / 'src' / 's.json'}: s.png is 80x50 but the annotation was drawn on 80x60 "
-        "(imageWidth x imageHeight); re-annotate or fix the image"
+        "(imageWidth x imageHeight), another aspect ratio; re-annotate or fix the image"
     )
 
 
@@ -289,3 +355,20 @@ def test_check_foreign_class_names(dataset: Path) -> None:
 def test_every_data_command_has_help(command: list[str]) -> None:
     result = CliRunner().invoke(main, [*command, "--help"])
     assert result.exit_code == 0 and "Usage:" in result.stdout
+
+
+def test_split_holds_out_a_seeded_part(tmp_path: Path) -> None:
+    for i in range(5):
+        _write_labelme(tmp_path / "src", f"s{i}", _drawing(), SHAPES)
+    (tmp_path / "map.json").write_text(json.dumps(LABEL_MAP))
+    assert _import(tmp_path / "src", tmp_path / "ds").exit_code == 0
+    args = ["data", "split", str(tmp_path / "ds"), "--train-out", str(tmp_path / "tr"), "--val-out", str(tmp_path / "va"),
+            "--val-count", "2", "--seed", "3"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    train, val = SegmentationDataset(tmp_path / "tr"), SegmentationDataset(tmp_path / "va")
+    names = sorted(p.name for p in train.image_paths + val.image_paths)
+    assert len(val) == 2 and names == [f"s{i}.png" for i in range(5)]
+    assert json.loads((tmp_path / "va" / "dataset.json").read_text())["split_seed"] == 3
+    again = CliRunner().invoke(main, args)
+    assert again.exit_code == 1 and f"{tmp_path / 'tr'}: already exists" in again.stderr

@@ -2,6 +2,6 @@
 from __future__ import annotations
 
 from .check import ClassFrequencies, check_dataset
-from .labelme import ImportSettings, LabelMap, import_labelme, load_label_map
+from .labelme import ImportReport, ImportSettings, LabelMap, import_labelme, load_label_map
 
-__all__ = ["ClassFrequencies", "check_dataset", "ImportSettings", "LabelMap", "import_labelme", "load_label_map"]
+__all__ = ["ClassFrequencies", "check_dataset", "ImportReport", "ImportSettings", "LabelMap", "import_labelme", "load_label_map"]

@@ -1,10 +1,9 @@
 """LabelMe annotations -> a schemseg dataset (``images/``, ``masks/``, ``dataset.json``).
 
-Painting rule (the real-drawing scoring protocol): shapes are painted largest first, so a smaller
-shape overwrites a larger one. A ``rectangle`` gives its class to the dark ink inside it (gray below
-the threshold) and background to the paper; a ``polygon`` gives its class to its whole area; a
-shape whose label maps to ``null`` marks its area IGNORE_INDEX. Dark pixels outside every shape
-stay background. With ``score_dark_only`` every pixel that is not dark becomes IGNORE_INDEX.
+How shapes become masks is the painting rule of :mod:`.paint`. Real annotation folders have
+problems (unmapped labels, missing images, annotations drawn on a resized copy of the image): the
+import keeps every good file, rescales annotations whose image was resized with the same aspect
+ratio, and reports every skipped file at the end instead of stopping at the first.
 """
 from __future__ import annotations
 
@@ -12,13 +11,13 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 import cv2
 import numpy as np
-from schemseg_sdk.classes import CLASS_NAMES, IGNORE_INDEX, class_index
+from schemseg_sdk.classes import CLASS_NAMES, class_index
 from schemseg_sdk.dataset import IMAGE_SUFFIXES
 from schemseg_sdk.errors import DatasetError, InvalidInputError
 from schemseg_sdk.fileio import atomic_write_text
@@ -26,12 +25,14 @@ from schemseg_sdk.imageio import read_image
 from tqdm import tqdm
 
 from .check import ClassFrequencies
+from .paint import ImportSettings, paint_mask
 
 __all__ = [
     "BUNDLED_MAPS_DIR",
     "LabelMap",
     "Shape",
     "Annotation",
+    "ImportReport",
     "ImportSettings",
     "load_label_map",
     "read_annotation",
@@ -78,21 +79,37 @@ class Annotation:
     shapes: list[Shape]
     size: tuple[int, int] | None  # (height, width) the annotation claims, when it says
 
-    def check_size(self, image: np.ndarray) -> None:
-        if self.size is not None and image.shape[:2] != self.size:
+    def fit_to(self, image: np.ndarray) -> Annotation:
+        """This annotation in ``image``'s pixels: rescaled if it was drawn on a resized copy.
+
+        Raises:
+            DatasetError: the annotated size has another aspect ratio than the image (more than 1%).
+        """
+        if self.size is None or image.shape[:2] == self.size:
+            return self
+        (height, width), (ann_h, ann_w) = image.shape[:2], self.size
+        scale_x, scale_y = width / max(ann_w, 1), height / max(ann_h, 1)
+        if abs(scale_x / scale_y - 1) > 0.01:
             raise DatasetError(
-                f"{self.json_path}: {self.image_path.name} is {image.shape[1]}x{image.shape[0]} but the annotation "
-                f"was drawn on {self.size[1]}x{self.size[0]} (imageWidth x imageHeight); re-annotate or fix the image"
+                f"{self.json_path}: {self.image_path.name} is {width}x{height} but the annotation was drawn on "
+                f"{ann_w}x{ann_h} (imageWidth x imageHeight), another aspect ratio; re-annotate or fix the image"
             )
+        factor = np.array([scale_x, scale_y])
+        shapes = [Shape(s.label, s.kind, s.points * factor) for s in self.shapes]
+        return Annotation(self.json_path, self.image_path, shapes, (height, width))
 
 
-@dataclass(frozen=True)
-class ImportSettings:
-    """How shapes become class ids (see the module docstring)."""
+@dataclass
+class ImportReport:
+    """What an import did: class frequencies of the written masks, skipped and rescaled files."""
 
-    label_map: LabelMap
-    dark_threshold: int = 128
-    score_dark_only: bool = False
+    frequencies: ClassFrequencies
+    skipped: list[str] = field(default_factory=list)  # one "path: reason" line per skipped file
+    rescaled: list[str] = field(default_factory=list)  # JSON files whose shapes were rescaled
+
+    @property
+    def written(self) -> int:
+        return self.frequencies.images
 
 
 def load_label_map(spec: str) -> LabelMap:
@@ -147,47 +164,22 @@ def read_annotation(json_path: Path) -> Annotation:
     return Annotation(json_path, _find_image(json_path, data.get("imagePath")), shapes, size)
 
 
-def paint_mask(image: np.ndarray, shapes: list[Shape], settings: ImportSettings, source: str) -> np.ndarray:
-    """Return the uint8 class-id mask of ``image`` (BGR) for ``shapes`` (see the module rule).
-
-    Raises:
-        DatasetError: a label the map does not know, naming ``source`` and the label.
-    """
-    dark = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) < settings.dark_threshold
-    mask = np.zeros(dark.shape, np.uint8)
-    for shape in sorted(shapes, key=lambda s: -s.area):  # stable: equal areas keep file order
-        if shape.label not in settings.label_map.class_ids:
-            raise DatasetError(
-                f"{source}: label {shape.label!r} is not in the label map {settings.label_map.name!r}; "
-                "--map must map it to a schemseg class name or to null (ignore)"
-            )
-        class_id = settings.label_map.class_ids[shape.label]
-        region = _region(shape, dark.shape)
-        if class_id is None:
-            mask[region] = IGNORE_INDEX
-        elif shape.kind == "rectangle":
-            mask[region] = np.where(dark[region], np.uint8(class_id), np.uint8(0))
-        else:
-            mask[region] = class_id
-    if settings.score_dark_only:
-        mask[~dark] = IGNORE_INDEX
-    return mask
-
-
 def import_labelme(
     src: str | os.PathLike[str],
     out: str | os.PathLike[str],
     settings: ImportSettings,
     *,
     progress: bool = False,
-) -> ClassFrequencies:
+) -> ImportReport:
     """Turn every ``*.json`` LabelMe file in ``src`` into ``out/images``, ``out/masks``, ``out/dataset.json``.
 
-    The dataset is built in a temporary folder beside ``out`` and renamed onto it at the end, so a
-    failed import leaves nothing behind. ``out`` must not exist or be empty.
+    A bad file (unreadable JSON, missing image, unmapped label, another aspect ratio...) is skipped
+    and reported in :attr:`ImportReport.skipped` and ``dataset.json``; the others are written. The
+    dataset is built in a temporary folder beside ``out`` and renamed onto it at the end, so an
+    interrupted import leaves nothing behind. ``out`` must not exist or be empty.
 
     Raises:
-        DatasetError: the first bad file (unreadable JSON, missing image, unmapped label...).
+        DatasetError: no file could be imported (every problem is in the message), or ``out`` is in use.
     """
     src_dir, out_dir = Path(src), Path(out)
     json_paths = sorted(src_dir.glob("*.json")) if src_dir.is_dir() else []
@@ -198,42 +190,63 @@ def import_labelme(
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
-        freqs = _convert_all(json_paths, work, settings, progress)
-        metadata = {
-            "class_names": list(CLASS_NAMES),
-            "source": str(src_dir.resolve()),
-            "importer": "schemseg data import-labelme",
-            "map": settings.label_map.name,
-            "label_map": {k: (None if v is None else CLASS_NAMES[v]) for k, v in settings.label_map.class_ids.items()},
-            "dark_threshold": settings.dark_threshold,
-            "score_dark_only": settings.score_dark_only,
-            **freqs.to_dict(),
-        }
-        atomic_write_text(work / "dataset.json", json.dumps(metadata, indent=2) + "\n")
+        report = _convert_all(json_paths, work, settings, progress)
+        if not report.written:
+            problems = report.skipped
+            raise DatasetError(problems[0] if len(problems) == 1 else (
+                f"{src_dir}: none of the {len(problems)} LabelMe files could be imported:\n  " + "\n  ".join(problems)
+            ))
+        atomic_write_text(work / "dataset.json", json.dumps(_metadata(src_dir, settings, report), indent=2) + "\n")
         if out_dir.exists():
             out_dir.rmdir()
         work.rename(out_dir)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return freqs
+    return report
 
 
-def _convert_all(json_paths: list[Path], work: Path, settings: ImportSettings, progress: bool) -> ClassFrequencies:
+def _metadata(src_dir: Path, settings: ImportSettings, report: ImportReport) -> dict[str, object]:
+    return {
+        "class_names": list(CLASS_NAMES),
+        "source": str(src_dir.resolve()),
+        "importer": "schemseg data import-labelme",
+        "map": settings.label_map.name,
+        "label_map": {k: (None if v is None else CLASS_NAMES[v]) for k, v in settings.label_map.class_ids.items()},
+        "dark_threshold": settings.dark_threshold,
+        "score_dark_only": settings.score_dark_only,
+        "unboxed_text": settings.unboxed_text,
+        "skipped": report.skipped,
+        "rescaled": report.rescaled,
+        **report.frequencies.to_dict(),
+    }
+
+
+def _convert_all(json_paths: list[Path], work: Path, settings: ImportSettings, progress: bool) -> ImportReport:
     (work / "images").mkdir()
     (work / "masks").mkdir()
-    freqs = ClassFrequencies()
+    report = ImportReport(ClassFrequencies())
     for json_path in tqdm(json_paths, desc="import", unit="file", disable=not progress):
-        annotation = read_annotation(json_path)
         try:
-            image = read_image(annotation.image_path)
-        except InvalidInputError as exc:
-            raise DatasetError(f"{json_path}: {exc}") from None
-        annotation.check_size(image)
-        mask = paint_mask(image, annotation.shapes, settings, str(json_path))
+            image, mask, rescaled = _convert_one(json_path, settings)
+        except DatasetError as exc:
+            report.skipped.append(str(exc))
+            continue
         _write_png(work / "images" / f"{json_path.stem}.png", image)
         _write_png(work / "masks" / f"{json_path.stem}.png", mask)
-        freqs.add(mask)
-    return freqs
+        report.frequencies.add(mask)
+        if rescaled:
+            report.rescaled.append(str(json_path))
+    return report
+
+
+def _convert_one(json_path: Path, settings: ImportSettings) -> tuple[np.ndarray, np.ndarray, bool]:
+    annotation = read_annotation(json_path)
+    try:
+        image = read_image(annotation.image_path)
+    except InvalidInputError as exc:
+        raise DatasetError(f"{json_path}: {exc}") from None
+    fitted = annotation.fit_to(image)
+    return image, paint_mask(image, fitted.shapes, settings, str(json_path)), fitted is not annotation
 
 
 def _parse_shape(json_path: Path, index: int, raw: object) -> Shape:
@@ -265,18 +278,6 @@ def _find_image(json_path: Path, image_path: object) -> Path:
     raise DatasetError(
         f"{json_path}: image not found (imagePath {image_path!r}, nor {json_path.stem}.png/.jpg... beside it)"
     )
-
-
-def _region(shape: Shape, size: tuple[int, int]) -> tuple[slice, slice] | np.ndarray:
-    """Pixels covered by ``shape``, clipped to the image; corners are rounded and included."""
-    height, width = size
-    if shape.kind == "rectangle":
-        (x0, x1), (y0, y1) = np.sort(np.rint(shape.points).astype(np.int64), axis=0).T
-        return slice(max(y0, 0), max(min(y1 + 1, height), 0)), slice(max(x0, 0), max(min(x1 + 1, width), 0))
-    fill = np.zeros(size, np.uint8)
-    points = np.clip(np.rint(shape.points), -(2**20), 2**20)  # far outside is still outside; no int32 overflow
-    cv2.fillPoly(fill, [points.astype(np.int32)], 1)
-    return fill.astype(bool)
 
 
 def _write_png(path: Path, array: np.ndarray) -> None:
