@@ -26,10 +26,12 @@ def _require_torch() -> None:
 
 
 @click.command("train")
-@click.option("--data", type=click.Path(exists=True, file_okay=False), help="Dataset folder (images/ + masks/).")
+@click.option("--data", multiple=True, metavar="DIR[:WEIGHT]",
+              help="Dataset folder (images/ + masks/); repeat to mix folders, drawn in proportion to WEIGHT (1).")
 @click.option("--synthetic", is_flag=True, help="Render synthetic sheets on the fly instead of --data.")
 @click.option("--synthetic-sheets", default=1000, show_default=True, help="Sheets per epoch with --synthetic.")
-@click.option("--val", type=click.Path(exists=True, file_okay=False), help="Validation dataset folder.")
+@click.option("--val", multiple=True, type=click.Path(exists=True, file_okay=False),
+              help="Validation dataset folder; repeat for several (the best checkpoint uses their mean mIoU).")
 @click.option("--val-limit", type=click.IntRange(1), help="Validate on the first N sheets only.")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Run folder, e.g. runs/NAME.")
 @click.option("--epochs", default=10, show_default=True, type=click.IntRange(1))
@@ -39,8 +41,13 @@ def _require_torch() -> None:
 @click.option("--device", default="auto", show_default=True, type=click.Choice(["auto", "cpu", "cuda"]))
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(0), help="Data loader processes.")
 @click.option("--threads", type=click.IntRange(1), help="torch CPU threads (default: torch's choice).")
+@click.option("--precision", default="auto", show_default=True, type=click.Choice(["auto", "fp32", "bf16"]),
+              help="auto: bf16 autocast on GPUs and on CPUs with AVX512_BF16/AMX, fp32 elsewhere.")
 @click.option("--seed", default=0, show_default=True)
-@click.option("--model", "model_name", default="attention_unetpp", show_default=True)
+@click.option("--model", "model_name", default="attention_unetpp", show_default=True,
+              type=click.Choice(["attention_unetpp", "attention_unetpp_lite0", "unetpp"]))
+@click.option("--decoder-channels", metavar="C1,C2,C3,C4,C5",
+              help="U-Net++ decoder widths [default: 256,128,64,32,16].")
 @click.option("--ce-weight", default=1.0, show_default=True, type=float)
 @click.option("--dice-weight", default=1.0, show_default=True, type=float)
 @click.option("--max-steps", type=click.IntRange(1), help="Stop after N steps (the schedule spans all epochs).")
@@ -49,7 +56,7 @@ def _require_torch() -> None:
 def train_command(**options: object) -> None:
     """Train the segmentation model; Ctrl-C leaves a resumable last.pt."""
     _require_torch()
-    from .train import TrainConfig, train
+    from .train import TrainConfig, parse_data_spec, train
 
     if int(options["size"]) % 32:  # type: ignore[call-overload]
         raise click.UsageError(f"--size {options['size']} must be a multiple of 32")
@@ -57,6 +64,15 @@ def train_command(**options: object) -> None:
         raise click.UsageError("give exactly one of --data DIR or --synthetic")
     resume = options.pop("resume")
     options["model"] = options.pop("model_name")
+    decoder = options.pop("decoder_channels")
+    if decoder:
+        options["model_options"] = {"decoder_channels": _channels(str(decoder))}
+    for spec in options["data"]:  # type: ignore[union-attr]
+        folder = parse_data_spec(str(spec))[0]
+        if not Path(folder).is_dir():
+            raise click.UsageError(f"--data {spec}: {folder} is not a folder")
+    options["data"] = list(options["data"]) or None  # type: ignore[call-overload]
+    options["val"] = list(options["val"]) or None  # type: ignore[call-overload]
     config = TrainConfig(**options)  # type: ignore[arg-type]
     try:
         summary = train(config, resume=resume)  # type: ignore[arg-type]
@@ -65,6 +81,16 @@ def train_command(**options: object) -> None:
             f"interrupted; progress saved, continue with: schemseg train ... --resume {Path(config.out) / 'last.pt'}"
         ) from None
     click.echo(json.dumps(summary))
+
+
+def _channels(text: str) -> list[int]:
+    try:
+        channels = [int(c) for c in text.split(",")]
+    except ValueError:
+        channels = []
+    if len(channels) != 5 or min(channels) < 1:
+        raise click.UsageError(f"--decoder-channels {text}: expected five positive integers, e.g. 128,64,32,16,16")
+    return channels
 
 
 @click.command("eval")
@@ -111,15 +137,17 @@ def model_group() -> None:
 @model_group.command("info")
 @click.option("--name", default="attention_unetpp", show_default=True)
 @click.option("--size", default=608, show_default=True, type=click.IntRange(32))
+@click.option("--decoder-channels", metavar="C1,C2,C3,C4,C5", help="U-Net++ decoder widths.")
 @handle_errors
-def model_info_command(name: str, size: int) -> None:
+def model_info_command(name: str, size: int, decoder_channels: str | None) -> None:
     """Parameters and GFLOPs of an architecture at SIZE x SIZE (GFLOPs = 2 x multiply-accumulates)."""
     _require_torch()
     from .model import create_model
     from .model_stats import model_stats
 
     try:
-        stats = model_stats(create_model(name), size)
+        options = {"decoder_channels": _channels(decoder_channels)} if decoder_channels else {}
+        stats = model_stats(create_model(name, encoder_weights=None, **options), size)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     click.echo(f"{name} at {size}x{size}: {stats['parameters'] / 1e6:.2f} M parameters, {stats['gflops']:.1f} GFLOPs")

@@ -17,27 +17,30 @@ import torch
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
+from schemseg_sdk.cpu import has_fast_bf16
 from schemseg_sdk.dataset import SegmentationDataset
 from schemseg_sdk.errors import InvalidInputError
 from schemseg_sdk.model_info import ModelInfo
 
 from .checkpoint import info_dict, load_checkpoint, save_checkpoint
 from .losses import DiceCELoss
-from .model import SchemsegNet, create_model
-from .train_data import CropDataset, EpochSampler, FolderSheets, SheetSource, SyntheticSheets, steps_per_epoch
+from .model import SchemsegNet, create_model, model_normalisation
+from .train_data import (
+    CropDataset, EpochSampler, FolderSheets, MixedSheets, SheetSource, SyntheticSheets, steps_per_epoch,
+)
 from .validate import validate
 from .history import write_history
 
-__all__ = ["TrainConfig", "train", "resolve_device"]
+__all__ = ["TrainConfig", "train", "resolve_device", "resolve_precision", "parse_data_spec"]
 
 
 @dataclass
 class TrainConfig:
     out: str
-    data: str | None = None
+    data: str | list[str] | None = None  # dataset folders, each "DIR" or "DIR:WEIGHT" (mixed by weight)
     synthetic: bool = False
     synthetic_sheets: int = 1000
-    val: str | None = None
+    val: str | list[str] | None = None  # one or more validation folders; the best checkpoint uses their mean
     val_limit: int | None = None
     epochs: int = 10
     batch: int = 8
@@ -55,6 +58,7 @@ class TrainConfig:
     threads: int | None = None
     input_size: int = 608  # the exported model's input (sheets are padded/tiled to it)
     max_steps: int | None = None  # stop early (tests, time budgets); the schedule still spans all epochs
+    precision: str = "auto"  # "auto", "fp32" or "bf16" (autocast); see resolve_precision
 
 
 def resolve_device(device: str) -> torch.device:
@@ -65,12 +69,57 @@ def resolve_device(device: str) -> torch.device:
     return torch.device(device)
 
 
+def resolve_precision(precision: str, device: torch.device) -> torch.dtype | None:
+    """The autocast dtype for training, or None for plain fp32.
+
+    ``auto``: bf16 on a CUDA GPU that supports it, and on CPUs with native bf16 (AVX512_BF16 or AMX);
+    fp32 elsewhere (on AVX2-only CPUs bf16 is emulated and slower than fp32). ``bf16`` forces it.
+    """
+    if precision == "fp32":
+        return None
+    if precision == "bf16":
+        return torch.bfloat16
+    if precision != "auto":
+        raise InvalidInputError(f"--precision {precision}: expected auto, fp32 or bf16")
+    if device.type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.bfloat16 if has_fast_bf16() else None
+
+
 def _sheet_source(config: TrainConfig) -> SheetSource:
-    if config.synthetic == bool(config.data):
+    specs = _as_list(config.data)
+    if config.synthetic == bool(specs):
         raise InvalidInputError("give exactly one of --data DIR or --synthetic")
     if config.synthetic:
         return SyntheticSheets(config.synthetic_sheets, config.seed)
-    return FolderSheets(config.data)  # type: ignore[arg-type]
+    folders, weights = zip(*(parse_data_spec(spec) for spec in specs))
+    if len(folders) == 1:
+        return FolderSheets(folders[0])
+    return MixedSheets([FolderSheets(f) for f in folders], list(weights), config.seed)
+
+
+def parse_data_spec(spec: str) -> tuple[str, float]:
+    """``"DIR"`` -> ``(DIR, 1.0)``; ``"DIR:WEIGHT"`` -> ``(DIR, WEIGHT)`` (a positive number).
+
+    >>> parse_data_spec("data/real:2")
+    ('data/real', 2.0)
+    """
+    folder, _, weight = spec.rpartition(":")
+    if not folder:
+        return spec, 1.0
+    try:
+        value = float(weight)
+    except ValueError:
+        return spec, 1.0  # a ':' that is part of the path
+    if not value > 0:
+        raise InvalidInputError(f"--data {spec}: the weight after ':' must be a positive number")
+    return folder, value
+
+
+def _as_list(value: str | list[str] | None) -> list[str]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
 
 
 def _lr_lambda(total: int, warmup: float):
@@ -92,11 +141,13 @@ class _Run:
         self.config = config
         self.out = Path(config.out)
         self.device = resolve_device(config.device)
+        self.autocast = resolve_precision(config.precision, self.device)
         self.source = _sheet_source(config)
-        self.val = SegmentationDataset(config.val) if config.val else None
+        self.vals = {Path(v).name: SegmentationDataset(v) for v in _as_list(config.val)}
         model_config = {"name": config.model, **config.model_options}
         self.model_config = model_config
-        self.info = ModelInfo(model_name=config.model, input_size=config.input_size)
+        mean, std = model_normalisation(config.model)
+        self.info = ModelInfo(model_name=config.model, input_size=config.input_size, mean=mean, std=std)
         options = dict(model_config)
         name = options.pop("name")
         torch.manual_seed(config.seed)
@@ -196,7 +247,7 @@ def _train_epoch(run: _Run, dataset: CropDataset, sampler: EpochSampler, progres
     offset = run.step - run.epoch * run.steps_per_epoch
     if not 0 <= offset < run.steps_per_epoch:  # resumed with other data or batch size: start the epoch afresh
         offset = 0
-    dataset.epoch = run.epoch
+    dataset.set_epoch(run.epoch)
     sampler.set_position(run.epoch, offset * config.batch)
     loader = DataLoader(
         dataset, batch_size=config.batch, sampler=sampler, num_workers=config.workers, drop_last=True,
@@ -224,9 +275,7 @@ def _train_epoch(run: _Run, dataset: CropDataset, sampler: EpochSampler, progres
 def _train_step(run: _Run, images: torch.Tensor, masks: torch.Tensor) -> float:
     images = images.to(run.device, non_blocking=True)
     masks = masks.to(run.device, non_blocking=True)
-    use_amp = run.device.type == "cuda"
-    dtype = torch.bfloat16 if use_amp and torch.cuda.is_bf16_supported() else torch.float16
-    with torch.autocast(run.device.type, dtype=dtype, enabled=use_amp):
+    with torch.autocast(run.device.type, dtype=run.autocast or torch.float32, enabled=run.autocast is not None):
         logits = run.net.logits(images)
     loss = run.loss_fn(logits, masks)
     run.optimizer.zero_grad(set_to_none=True)
@@ -243,18 +292,29 @@ def _end_epoch(run: _Run, progress: bool) -> None:
         "epoch": run.epoch, "step": run.step, "train_loss": getattr(run, "last_train_loss", float("nan")),
         "lr": run.scheduler.get_last_lr()[0],
     }
-    if run.val is not None:
-        scores = validate(run.net, run.val, run.device, limit=run.config.val_limit, progress=progress)
-        row.update(val_miou=scores.mean_iou, val_pixel_accuracy=scores.pixel_accuracy)
-        (run.out / f"val_epoch{run.epoch:03d}.json").write_text(json.dumps(scores.to_dict(), indent=2))
-        if scores.mean_iou > run.best_miou:
-            run.best_miou = scores.mean_iou
-            run.history.append(row)
+    if run.vals:
+        row.update(_validate_all(run, progress))
+        improved = row["val_miou"] > run.best_miou
+        if improved:
+            run.best_miou = row["val_miou"]
+        run.history.append(row)
+        if improved:
             save_checkpoint(run.out / "best.pt", run.state())
-        else:
-            run.history.append(row)
     else:
         run.history.append(row)
         save_checkpoint(run.out / "best.pt", run.state())
     save_checkpoint(run.out / "last.pt", run.state())
     write_history(run.out, run.history)
+
+
+def _validate_all(run: _Run, progress: bool) -> dict[str, float]:
+    """Score every validation set; ``val_miou`` is their mean (one set: its mIoU), the others per set."""
+    row: dict[str, float] = {}
+    for name, data in run.vals.items():
+        scores = validate(run.net, data, run.device, limit=run.config.val_limit, progress=progress)
+        suffix = "" if len(run.vals) == 1 else f"_{name}"
+        row.update({f"val_miou{suffix}": scores.mean_iou, f"val_pixel_accuracy{suffix}": scores.pixel_accuracy})
+        (run.out / f"val{suffix}_epoch{run.epoch:03d}.json").write_text(json.dumps(scores.to_dict(), indent=2))
+    if len(run.vals) > 1:
+        row["val_miou"] = float(np.mean([row[f"val_miou_{name}"] for name in run.vals]))
+    return row

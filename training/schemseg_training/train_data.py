@@ -13,7 +13,7 @@ from schemseg_sdk.dataset import SegmentationDataset
 
 from .augment import AugmentConfig, augment_crop
 
-__all__ = ["SheetSource", "FolderSheets", "SyntheticSheets", "CropDataset", "EpochSampler"]
+__all__ = ["SheetSource", "FolderSheets", "SyntheticSheets", "MixedSheets", "CropDataset", "EpochSampler"]
 
 
 class SheetSource:
@@ -24,6 +24,9 @@ class SheetSource:
 
     def sheet(self, index: int) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - interface
         raise NotImplementedError
+
+    def set_epoch(self, epoch: int) -> None:
+        """Sources whose item ``i`` depends on the epoch (mixtures) override this."""
 
 
 class FolderSheets(SheetSource):
@@ -55,6 +58,55 @@ class SyntheticSheets(SheetSource):
         return rendered.image, rendered.mask
 
 
+class MixedSheets(SheetSource):
+    """Several sources drawn in proportion to their weights; ``len`` = the sum of their sizes.
+
+    Each epoch gives source ``s`` about ``len * w_s / sum(w)`` of the slots and fills them by walking
+    through the source in seeded shuffled rounds, so over the epochs every sheet of a source comes up
+    equally often, whatever its share. Item ``i`` of an epoch is reproducible from ``(seed, epoch, i)``.
+
+    >>> mix = MixedSheets([SyntheticSheets(6, 0), SyntheticSheets(2, 1)], [1.0, 3.0], seed=0)
+    >>> len(mix), [int(n) for n in mix.slots]
+    (8, [2, 6])
+    """
+
+    def __init__(self, sources: list[SheetSource], weights: list[float], seed: int) -> None:
+        if not sources or len(sources) != len(weights) or min(weights) <= 0:
+            raise ValueError("MixedSheets needs one positive weight per source")
+        self.sources, self.seed = sources, seed
+        self.length = sum(len(s) for s in sources)
+        share = np.asarray(weights, float) / sum(weights) * self.length
+        slots = np.floor(share).astype(int)
+        slots[np.argsort(share - slots)[::-1][: self.length - slots.sum()]] += 1  # largest remainders
+        self.slots = slots
+        self.set_epoch(0)
+
+    def __len__(self) -> int:
+        return self.length
+
+    def set_epoch(self, epoch: int) -> None:
+        table = [
+            (s, local) for s, count in enumerate(self.slots) for local in self._walk(s, epoch * count, count)
+        ]
+        order = np.random.default_rng([self.seed, epoch, 11]).permutation(len(table))
+        self.table = [table[i] for i in order]
+
+    def _walk(self, source: int, start: int, count: int) -> list[int]:
+        """Items ``start .. start + count`` of source ``source``'s endless sequence of shuffled rounds."""
+        size = len(self.sources[source])
+        picked: list[int] = []
+        for position in range(start, start + count):
+            round_, offset = divmod(position, size)
+            if offset == 0 or not picked:
+                order = np.random.default_rng([self.seed, source, round_, 13]).permutation(size)
+            picked.append(int(order[offset]))
+        return picked
+
+    def sheet(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        source, local = self.table[index]
+        return self.sources[source].sheet(local)
+
+
 class CropDataset(Dataset):
     """Item ``i`` of epoch ``e`` is an augmented crop of sheet ``i``, reproducible from ``(seed, e, i)``."""
 
@@ -63,6 +115,10 @@ class CropDataset(Dataset):
             raise ValueError(f"crop size {crop_size} must be divisible by 32")
         self.source, self.crop_size, self.seed, self.augment = source, crop_size, seed, augment
         self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+        self.source.set_epoch(epoch)
 
     def __len__(self) -> int:
         return len(self.source)

@@ -13,11 +13,11 @@ import platform
 import shutil
 import subprocess
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import click
 
 from .._version import __version__
+from ..cpu import read_cpuinfo
 
 __all__ = ["doctor", "main", "Finding", "collect_findings", "cpu_summary", "gpu_summary"]
 
@@ -40,10 +40,7 @@ class Finding:
 def cpu_summary(cpuinfo: str | None = None) -> str:
     """CPU model, logical/physical cores and the vector features ONNX Runtime uses (Linux /proc/cpuinfo)."""
     if cpuinfo is None:
-        try:
-            cpuinfo = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            cpuinfo = ""
+        cpuinfo = read_cpuinfo()
     model, flags, cores = platform.processor() or platform.machine(), set(), set()
     physical_id = ""
     for line in cpuinfo.splitlines():

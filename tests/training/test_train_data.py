@@ -1,0 +1,91 @@
+"""Mixing dataset folders by weight, and training on a mix with several validation sets."""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch", reason="training tests need the 'train' extra (torch)")
+
+from click.testing import CliRunner  # noqa: E402
+
+from schemseg_sdk.cli import main  # noqa: E402
+from schemseg_sdk.errors import InvalidInputError  # noqa: E402
+from schemseg_training.train import parse_data_spec, resolve_precision  # noqa: E402
+from schemseg_training.train_data import MixedSheets, SheetSource  # noqa: E402
+
+from test_training import TINY, _write_dataset  # noqa: E402
+
+
+class _Numbered(SheetSource):
+    """Sheet ``i`` is a 1x1 image whose pixel holds the source's tag and ``i``."""
+
+    def __init__(self, tag: int, count: int) -> None:
+        self.tag, self.count = tag, count
+
+    def __len__(self) -> int:
+        return self.count
+
+    def sheet(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        return np.array([[[self.tag, index, 0]]], np.uint8), np.zeros((1, 1), np.uint8)
+
+
+def _epoch(mix: MixedSheets, epoch: int) -> list[tuple[int, int]]:
+    mix.set_epoch(epoch)
+    return [tuple(int(v) for v in mix.sheet(i)[0][0, 0, :2]) for i in range(len(mix))]  # type: ignore[misc]
+
+
+def test_weights_set_the_share_and_every_sheet_comes_up_equally_often() -> None:
+    mix = MixedSheets([_Numbered(0, 30), _Numbered(1, 10)], [1.0, 3.0], seed=5)
+    assert len(mix) == 40 and mix.slots.tolist() == [10, 30]
+    seen: Counter[tuple[int, int]] = Counter()
+    for epoch in range(3):
+        items = _epoch(mix, epoch)
+        assert Counter(tag for tag, _ in items) == {0: 10, 1: 30}
+        seen.update(items)
+    assert {seen[(0, i)] for i in range(30)} == {1}  # 3 epochs x 10 slots = each of 30 sheets once
+    assert {seen[(1, i)] for i in range(10)} == {9}  # 3 epochs x 30 slots = each of 10 sheets 9 times
+    assert _epoch(mix, 1) == _epoch(MixedSheets([_Numbered(0, 30), _Numbered(1, 10)], [1.0, 3.0], seed=5), 1)
+    assert _epoch(mix, 1) != _epoch(mix, 2)
+
+
+def test_data_spec_and_precision_parsing() -> None:
+    assert parse_data_spec("data/real") == ("data/real", 1.0)
+    assert parse_data_spec("data/real:0.5") == ("data/real", 0.5)
+    assert parse_data_spec("c:/odd:name") == ("c:/odd:name", 1.0)
+    with pytest.raises(InvalidInputError, match="must be a positive number"):
+        parse_data_spec("data/real:0")
+    assert resolve_precision("fp32", torch.device("cpu")) is None
+    assert resolve_precision("bf16", torch.device("cpu")) is torch.bfloat16
+    with pytest.raises(InvalidInputError, match="expected auto, fp32 or bf16"):
+        resolve_precision("fp8", torch.device("cpu"))
+
+
+def test_train_cli_mixes_folders_and_validates_on_each(tmp_path: Path) -> None:
+    synth = _write_dataset(tmp_path / "synth", count=4, size=64)
+    real = _write_dataset(tmp_path / "real", count=2, size=64)
+    out = tmp_path / "run"
+    args = ["train", "--data", f"{synth}:1", "--data", f"{real}:3", "--val", str(synth), "--val", str(real),
+            "--out", str(out), "--epochs", "1", "--batch", "2", "--size", "64", "--device", "cpu",
+            "--workers", "0", "--threads", "2", "--precision", "fp32", "--decoder-channels", "16,16,8,8,8"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    config = json.loads((out / "config.json").read_text())
+    assert config["data"] == [f"{synth}:1", f"{real}:3"] and config["model_options"] == {"decoder_channels": [16, 16, 8, 8, 8]}
+    row = json.loads((out / "metrics.json").read_text())[-1]
+    assert row["step"] == 3  # 6 sheets, batch 2
+    assert row["val_miou"] == pytest.approx((row["val_miou_synth"] + row["val_miou_real"]) / 2)
+    assert (out / "val_synth_epoch001.json").is_file() and (out / "val_real_epoch001.json").is_file()
+    assert TINY["decoder_channels"] == [16, 16, 8, 8, 8]
+
+
+def test_train_cli_refuses_bad_decoder_and_missing_folder(tmp_path: Path) -> None:
+    synth = _write_dataset(tmp_path / "synth", count=2, size=64)
+    base = ["train", "--out", str(tmp_path / "run")]
+    result = CliRunner().invoke(main, [*base, "--data", str(synth), "--decoder-channels", "16,16"])
+    assert result.exit_code == 2 and "expected five positive integers" in result.output
+    result = CliRunner().invoke(main, [*base, "--data", f"{tmp_path / 'nope'}:2"])
+    assert result.exit_code == 2 and f"{tmp_path / 'nope'} is not a folder" in result.output
