@@ -145,7 +145,7 @@ def test_model_info_cli() -> None:
     assert result.exit_code == 0, result.output
     assert "attention_unetpp at 64x64:" in result.output and "decoder" in result.output
     result = CliRunner().invoke(main, ["model", "info", "--name", "nope"])
-    assert result.exit_code == 2 and "valid names: attention_unetpp, unetpp" in result.output
+    assert result.exit_code == 2 and "valid names: attention_unetpp, attention_unetpp_lite0, unetpp" in result.output
 
 
 def test_weights_only_checkpoint_resumes(tmp_path: Path) -> None:
@@ -154,8 +154,13 @@ def test_weights_only_checkpoint_resumes(tmp_path: Path) -> None:
     data = _write_dataset(tmp_path / "data", count=2)
     summary = train(_config(tmp_path, data, max_steps=1, val=None, epochs=2), progress=False)
     slim = tmp_path / "slim.pt"
-    save_weights_only(Path(summary["out"]) / "last.pt", slim)
-    assert "optimizer" not in load_checkpoint(slim)
+    result = CliRunner().invoke(main, ["model", "weights", str(Path(summary["out"]) / "last.pt"), "--out", str(slim)])
+    assert result.exit_code == 0, result.output
+    state = load_checkpoint(slim)
+    assert "optimizer" not in state and state["model"]["core.segmentation_head.0.weight"].dtype == torch.float16
+    assert slim.stat().st_size < 0.4 * (Path(summary["out"]) / "last.pt").stat().st_size
+    save_weights_only(Path(summary["out"]) / "last.pt", tmp_path / "fp32.pt", half=False)
+    assert load_checkpoint(tmp_path / "fp32.pt")["model"]["core.segmentation_head.0.weight"].dtype == torch.float32
     resumed = train(_config(tmp_path, data, val=None, epochs=2), resume=slim, progress=False)
     assert resumed["steps"] == 2 and resumed["epochs"] == 2
 

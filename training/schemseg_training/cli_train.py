@@ -155,3 +155,17 @@ def model_info_command(name: str, size: int, decoder_channels: str | None) -> No
         share = gflops / stats["gflops"]  # type: ignore[operator]
         params = stats["parameters_by_part"].get(part, 0) / 1e6  # type: ignore[union-attr]
         click.echo(f"  {part:<18} {params:6.2f} M params  {gflops:6.1f} GFLOPs ({share:.0%})")
+
+
+@model_group.command("weights")
+@click.argument("checkpoint", type=click.Path(exists=True, dir_okay=False))
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="The weights-only checkpoint to write.")
+@click.option("--fp32", is_flag=True, help="Keep fp32 weights (default: fp16, half the size).")
+@handle_errors
+def model_weights_command(checkpoint: str, out: str, fp32: bool) -> None:
+    """Write CHECKPOINT without optimiser state (fp16 weights): small enough to commit, resumable."""
+    _require_torch()
+    from .checkpoint import save_weights_only
+
+    save_weights_only(checkpoint, out, half=not fp32)
+    click.echo(f"wrote {out} ({Path(out).stat().st_size / 1e6:.1f} MB)")
