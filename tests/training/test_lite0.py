@@ -55,3 +55,25 @@ def test_lite0_normalisation_and_output_shape() -> None:
 def test_unknown_encoder_weights_are_refused() -> None:
     with pytest.raises(ValueError, match="encoder_weights 'noisy'"):
         create_model("attention_unetpp_lite0", encoder_weights="noisy")
+
+
+def test_lite0_run_exports_its_normalisation_and_matches_pytorch(tmp_path) -> None:
+    import onnx
+    from click.testing import CliRunner
+
+    from schemseg_sdk.cli import main
+    from schemseg_sdk.model_info import ModelInfo
+    from schemseg_training.train import train
+    from test_training import _config, _write_dataset
+
+    data = _write_dataset(tmp_path / "data", count=2, size=64)
+    config = _config(tmp_path, data, model="attention_unetpp_lite0", val=None, max_steps=1, epochs=1,
+                     model_options={"decoder_channels": [16, 16, 8, 8, 8], "heads": 4})
+    summary = train(config, progress=False)
+    onnx_path = tmp_path / "lite0.onnx"
+    result = CliRunner().invoke(main, ["export", f"{summary['out']}/last.pt", "--out", str(onnx_path)])
+    assert result.exit_code == 0, result.output
+    agreement = float(result.output.split("pixel agreement ")[1].split("%")[0])
+    assert agreement >= 99.9
+    info = ModelInfo.from_metadata({p.key: p.value for p in onnx.load(str(onnx_path)).metadata_props})
+    assert info.model_name == "attention_unetpp_lite0" and info.mean == LITE0_MEAN and info.std == LITE0_STD
