@@ -137,7 +137,7 @@ def _lr_lambda(total: int, warmup: float):
 class _Run:
     """The state of one training run (model, optimiser, schedule, position, history)."""
 
-    def __init__(self, config: TrainConfig) -> None:
+    def __init__(self, config: TrainConfig, resuming: bool = False) -> None:
         self.config = config
         self.out = Path(config.out)
         self.device = resolve_device(config.device)
@@ -150,6 +150,8 @@ class _Run:
         self.info = ModelInfo(model_name=config.model, input_size=config.input_size, mean=mean, std=std)
         options = dict(model_config)
         name = options.pop("name")
+        if resuming:  # every weight comes from the checkpoint: no need for (or cost of) ImageNet weights
+            options["encoder_weights"] = None
         torch.manual_seed(config.seed)
         self.net = SchemsegNet(create_model(name, **options), self.info).to(self.device)
         self.net = self.net.to(memory_format=torch.channels_last)
@@ -203,7 +205,7 @@ def train(config: TrainConfig, resume: str | Path | None = None, progress: bool 
     """
     if config.threads:
         torch.set_num_threads(config.threads)
-    run = _Run(config)
+    run = _Run(config, resuming=bool(resume))
     if resume:
         run.restore(resume)
     run.out.mkdir(parents=True, exist_ok=True)

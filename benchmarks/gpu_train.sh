@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Train reference model v2 on a lent GPU machine, from the committed checkpoint, within a time budget,
+# and bring back a resumable weights-only checkpoint. Runs ON the GPU machine, in the repo root:
+#
+#   benchmarks/gpu_train.sh OUT [MINUTES]          (default 6 minutes of training)
+#
+# Needs .gpu/ from benchmarks/gpu_train_pack.sh (carried: `carry: [".gpu"]`). Makes the synthetic
+# data there (same seeds as the CPU runs, so the same sheets), imports the carried real drawings,
+# resumes $RESUME (default training/checkpoints/reference-v2.pt) with bf16 autocast, stops after
+# MINUTES with SIGTERM (which saves last.pt), and writes into OUT: last-weights.pt (fp16, resumable),
+# best-weights.pt, metrics.csv, curves.png and train.log. Env: BATCH (32), SIZE (256), EPOCHS (40),
+# LR (1e-3), WORKERS (12). Every step runs under `timeout`; nothing is downloaded.
+set -u
+OUT=${1:?usage: benchmarks/gpu_train.sh OUT [MINUTES]}
+MINUTES=${2:-6}
+RESUME=${RESUME:-training/checkpoints/reference-v2.pt}
+mkdir -p "$OUT" && OUT=$(cd "$OUT" && pwd)
+cd "$(dirname "$0")/.."
+export PYTHONUNBUFFERED=1
+python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target /tmp/site .gpu/whl/*.whl \
+    || { echo "wheel install failed: run benchmarks/gpu_train_pack.sh and carry .gpu" | tee "$OUT/train.log"; exit 2; }
+export PYTHONPATH=/tmp/site:$PWD/sdk:$PWD/training
+S="python3 -m schemseg_sdk"
+D=/tmp/schemseg-data
+W=${WORKERS:-12}
+{
+  nvidia-smi --query-gpu=name,memory.total --format=csv,noheader
+  timeout 300 $S synth --out $D/synth-train --count 1200 --seed 1 --workers "$W" >/dev/null &&
+  timeout 120 $S synth --out $D/synth-val --count 100 --seed 2 --workers "$W" >/dev/null &&
+  timeout 300 $S data import-labelme .gpu/ci2n-train --out $D/ci2n-train --map ci2n --unboxed-text ignore | tail -n 3 &&
+  timeout 120 $S data import-labelme .gpu/ci2n-val --out $D/ci2n-val --map ci2n --unboxed-text ignore | tail -n 3
+  echo "data ready after ${SECONDS}s"
+  timeout -s TERM -k 60 "$((MINUTES * 60))" $S train --model attention_unetpp_lite0 \
+      --decoder-channels 128,64,32,16,16 --data $D/synth-train:1 --data $D/ci2n-train:1 \
+      --val $D/synth-val --val $D/ci2n-val --val-limit 50 --out /tmp/run --device cuda \
+      --epochs "${EPOCHS:-40}" --batch "${BATCH:-32}" --size "${SIZE:-256}" --lr "${LR:-1e-3}" \
+      --workers "$W" --resume "$RESUME"
+  echo "train exit code $? after ${SECONDS}s"
+  for f in last best; do
+    [ -f /tmp/run/$f.pt ] && timeout 120 $S model weights /tmp/run/$f.pt --out "$OUT/$f-weights.pt"
+  done
+  cp /tmp/run/metrics.csv /tmp/run/curves.png "$OUT/" 2>/dev/null
+} 2>&1 | tr '\r' '\n' > "$OUT/train.log"
+tail -n 25 "$OUT/train.log"
