@@ -2,12 +2,17 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "sdk" / "schemseg_sdk" / "examples"
+CLI = [sys.executable, "-c", "from schemseg_sdk.cli import main; main()"]
 RED = (0, 0, 255)  # a pure red top-left pixel makes the poisoned tiny model fail (tests/tiny_model.py)
 
 
@@ -57,3 +62,33 @@ def assert_outputs_whole(out: Path) -> None:
 
 def summary(out: Path) -> dict:
     return json.loads((out / "schemseg-run" / "summary.json").read_text())
+
+
+def start_segment(*args: str | Path, log: Path | None = None) -> subprocess.Popen[bytes]:
+    """``schemseg segment ARGS`` in its own process (to be killed); stdout and stderr go to ``log``."""
+    with open(log or os.devnull, "wb") as sink:
+        return subprocess.Popen([*CLI, "segment", *map(str, args)], stdout=sink, stderr=subprocess.STDOUT)
+
+
+def wait_for_jsons(out: Path, count: int, process: subprocess.Popen[bytes], timeout: float = 120.0) -> None:
+    """Wait until ``count`` sheets have their JSON in ``out``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        if out.is_dir() and sum(1 for p in out.glob("*.json") if not p.name.startswith(".")) >= count:
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"{count} outputs not reached (exit code {process.poll()})")
+
+
+def wait_until_still(out: Path, quiet: float = 2.0, timeout: float = 60.0) -> dict[str, tuple[int, int]]:
+    """Wait until nothing in ``out`` has changed for ``quiet`` seconds; return its files (see output_files)."""
+    deadline = time.monotonic() + timeout
+    files, since = output_files(out), time.monotonic()
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        now = output_files(out)
+        if now != files:
+            files, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            return files
+    raise AssertionError(f"{out} still changes after {timeout} s")

@@ -5,15 +5,20 @@ Real processes, real drawings (parts of the example sheets) and the tiny real ON
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-from archive_testdata import add_bad_sheets, assert_outputs_whole, make_sheets, output_files, summary
+from archive_testdata import (
+    add_bad_sheets,
+    assert_outputs_whole,
+    make_sheets,
+    output_files,
+    start_segment,
+    summary,
+    wait_for_jsons,
+)
 from click.testing import CliRunner
 from tiny_model import build_poisoned_model
 
@@ -22,24 +27,8 @@ from schemseg_sdk.archive.ray_run import ActorPlan, plan_actors
 from schemseg_sdk.cli import main
 from schemseg_sdk.errors import BackendUnavailableError, InvalidInputError
 
-CLI = [sys.executable, "-c", "from schemseg_sdk.cli import main; main()"]
-
-
 def run(*args: str | Path) -> object:
     return CliRunner().invoke(main, [str(a) for a in args])
-
-
-def start_segment(*args: str | Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([*CLI, "segment", *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-
-
-def wait_for_jsons(out: Path, count: int, process: subprocess.Popen[bytes], timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and process.poll() is None:
-        if out.is_dir() and sum(1 for _ in out.glob("*.json")) >= count:
-            return
-        time.sleep(0.01)
-    raise AssertionError(f"{count} outputs not reached (exit code {process.poll()})")
 
 
 def test_sigkill_part_way_then_the_rerun_finishes_the_rest_and_redoes_none(tmp_path: Path, tiny_model: Path) -> None:
@@ -75,12 +64,12 @@ def test_sigterm_stops_cleanly_and_records_the_run(tmp_path: Path, tiny_model: P
     sheets = tmp_path / "sheets"
     make_sheets(sheets, 60, size=(96, 128))
     out = tmp_path / "out"
-    process = start_segment(sheets, "--model", tiny_model, "--out", out, "--threads", "1")
+    log = tmp_path / "segment.log"
+    process = start_segment(sheets, "--model", tiny_model, "--out", out, "--threads", "1", log=log)
     wait_for_jsons(out, 5, process)
     process.send_signal(signal.SIGTERM)
-    _, stderr = process.communicate(timeout=60)
-    assert process.returncode == 130
-    assert stderr.decode().splitlines()[-1] == "Error: interrupted; run the same command again to finish the rest"
+    assert process.wait(timeout=60) == 130
+    assert log.read_text().splitlines()[-1] == "Error: interrupted; run the same command again to finish the rest"
     assert_outputs_whole(out)
     record = summary(out)
     assert record["state"] == "interrupted" and record["counts"]["pending"] > 0
