@@ -38,7 +38,7 @@ ACTOR_TITLE = b"ray::MapWorker(MapBatches(_SheetActor))"
 @pytest.fixture(scope="module")
 def local_ray() -> object:
     """One Ray for the module, sized like the CI machine; runs use the Ray of their process."""
-    ray.init(num_cpus=2, include_dashboard=False, logging_level="WARNING")
+    ray.init(address="local", num_cpus=2, include_dashboard=False, logging_level="WARNING")  # never a RAY_ADDRESS cluster
     yield ray
     ray.shutdown()
 

@@ -27,6 +27,7 @@ from types import ModuleType
 import numpy as np
 
 from .. import errors
+from .._signals import sigterm_interrupts
 from ..errors import BackendUnavailableError, InferenceError, InvalidInputError, ModelFormatError, SchemsegError
 from ..segmenter import ENGINE_SUFFIXES, Segmenter
 from .jobs import SheetJob
@@ -122,6 +123,9 @@ def run_on_ray(
     started_here = not ray.is_initialized()
     if started_here:
         ray.init(address=settings.address, include_dashboard=False, logging_level="WARNING")
+    # ray.init replaces the SIGTERM handler with one that logs a stack trace and dies: take it back,
+    # so SIGTERM stops the run cleanly (actors and a Ray started here shut down, summary written)
+    restore_sigterm = sigterm_interrupts()
     try:
         plan = _plan_for_cluster(ray, options, settings.actors)
         where = settings.address or os.environ.get("RAY_ADDRESS") or "local"
@@ -133,6 +137,7 @@ def run_on_ray(
         observer.started(recorder.summary.description, len(pending), recorder.summary.skipped)
         _stream_statuses(ray, pending, options, plan, settings.actors, recorder, observer)
     finally:
+        restore_sigterm()
         if started_here:
             ray.shutdown()
     for job in recorder.missing():

@@ -27,7 +27,8 @@ __all__ = ["segment", "main", "collect_images", "output_stems"]
 @click.option("--overlay/--no-overlay", "write_overlay", default=True, show_default=True,
               help="Write NAME.overlay.png per sheet.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=4, show_default=True, help="Tiles per model run.")
-@click.option("--threads", type=click.IntRange(min=1), default=None, help="ONNX Runtime threads [default: all cores].")
+@click.option("--threads", type=click.IntRange(min=1), default=None,
+              help="ONNX Runtime threads (per actor with --ray) [default: all cores; with --ray, the actor's CPUs].")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
               help="Where ONNX models run; engines always run on the GPU.")
 @click.option("--force", is_flag=True, help="Redo sheets whose outputs are already complete (skipped otherwise).")
@@ -68,7 +69,8 @@ def segment(
     if not files:
         raise click.UsageError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in {', '.join(map(str, paths))}")
     ray = _ray_options(ray_address, actors)
-    options = RunOptions(out_dir, model, device, batch_size, threads, write_json, write_overlay, force)  # type: ignore[arg-type]
+    options = RunOptions(out_dir, model=model, device=device, batch_size=batch_size, threads=threads,  # type: ignore[arg-type]
+                         write_json=write_json, write_overlay=write_overlay, force=force)
     progress = _Progress(out_dir)
     try:
         summary = segment_archive(files, options, ray=ray, observer=progress)
