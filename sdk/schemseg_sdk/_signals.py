@@ -6,7 +6,7 @@ import signal
 import threading
 from collections.abc import Callable
 
-__all__ = ["sigterm_interrupts"]
+__all__ = ["sigterm_interrupts", "reclaim_interrupts"]
 
 
 def sigterm_interrupts() -> Callable[[], None]:
@@ -22,3 +22,19 @@ def sigterm_interrupts() -> Callable[[], None]:
 
     previous = signal.signal(signal.SIGTERM, interrupt)
     return lambda: signal.signal(signal.SIGTERM, previous)
+
+
+def reclaim_interrupts() -> None:
+    """Let Ctrl-C and SIGTERM reach Python's main thread again after native code started threads.
+
+    A runtime that starts native threads (Ray's core worker in ``ray.init``) may block signals in
+    the thread that starts it or install its own handlers; Python then never raises
+    KeyboardInterrupt. This unblocks SIGINT and SIGTERM here and re-installs, at the C level, the
+    SIGINT handler Python believes is set. Off the main thread this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+    handler = signal.getsignal(signal.SIGINT)
+    if handler is not None:
+        signal.signal(signal.SIGINT, handler)

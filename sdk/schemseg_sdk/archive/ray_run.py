@@ -27,7 +27,7 @@ from types import ModuleType
 import numpy as np
 
 from .. import errors
-from .._signals import sigterm_interrupts
+from .._signals import reclaim_interrupts, sigterm_interrupts
 from ..errors import BackendUnavailableError, InferenceError, InvalidInputError, ModelFormatError, SchemsegError
 from ..segmenter import ENGINE_SUFFIXES, Segmenter
 from .jobs import SheetJob
@@ -123,8 +123,10 @@ def run_on_ray(
     started_here = not ray.is_initialized()
     if started_here:
         ray.init(address=settings.address, include_dashboard=False, logging_level="WARNING")
-    # ray.init replaces the SIGTERM handler with one that logs a stack trace and dies: take it back,
-    # so SIGTERM stops the run cleanly (actors and a Ray started here shut down, summary written)
+    # ray.init replaces the SIGTERM handler with one that logs a stack trace and dies, and Ctrl-C was
+    # seen not to interrupt a driver waiting on Ray Data: take both back, so they stop the run
+    # cleanly (actors and a Ray started here shut down, summary written)
+    reclaim_interrupts()
     restore_sigterm = sigterm_interrupts()
     try:
         plan = _plan_for_cluster(ray, options, settings.actors)
