@@ -122,7 +122,7 @@ def run_on_ray(
         raise ModelFormatError(f"{options.model}: no such model file")
     started_here = not ray.is_initialized()
     if started_here:
-        ray.init(address=settings.address, include_dashboard=False, logging_level="WARNING")
+        _start_or_join(ray, settings.address)
     # ray.init replaces the SIGTERM handler with one that logs a stack trace and dies, and Ctrl-C was
     # seen not to interrupt a driver waiting on Ray Data: take both back, so they stop the run
     # cleanly (actors and a Ray started here shut down, summary written)
@@ -149,6 +149,18 @@ def run_on_ray(
         ))
         recorder.add(status)
         observer.sheet_finished(status)
+
+
+def _start_or_join(ray: ModuleType, address: str | None) -> None:
+    try:
+        ray.init(address=address, include_dashboard=False, logging_level="WARNING")
+    except Exception as exc:  # ConnectionError, TimeoutError, plain Exception: Ray's start-up errors share no base
+        target = address or os.environ.get("RAY_ADDRESS")
+        where = f"the Ray cluster at {target}" if target not in (None, "local") else "a local Ray"
+        raise BackendUnavailableError(
+            f"could not start or join {where} ({_first_line(exc)}); check the address (--ray ADDRESS, RAY_ADDRESS) "
+            "and 'ray status', or run without --ray"
+        ) from None
 
 
 def _plan_for_cluster(ray: ModuleType, options: RunOptions, actors: int) -> ActorPlan:
