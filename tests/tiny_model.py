@@ -15,7 +15,7 @@ from onnx import TensorProto, helper, numpy_helper
 from schemseg_sdk.classes import CLASS_NAMES
 from schemseg_sdk.model_info import CLASS_IDS, CONFIDENCE, INPUT_NAME, LOGITS, ModelInfo
 
-__all__ = ["build_tiny_model", "tiny_model_proto"]
+__all__ = ["build_tiny_model", "build_poisoned_model", "tiny_model_proto"]
 
 
 def tiny_model_proto(
@@ -98,4 +98,44 @@ def build_tiny_model(path: str | Path, input_size: int = 64, **kwargs: object) -
     """Write the tiny model to ``path`` and return it."""
     path = Path(path)
     onnx.save(tiny_model_proto(input_size, **kwargs), str(path))  # type: ignore[arg-type]
+    return path
+
+
+def build_poisoned_model(path: str | Path, input_size: int = 64) -> Path:
+    """The tiny model, except that ONNX Runtime fails on any batch holding a tile whose top-left pixel
+    is pure red (BGR 0, 0, 255): a real in-model failure, for tests of sheets that fail inside the model.
+
+    The pixel's ``R - G - B`` (at least 0) indexes a 250-element Gather: line drawings (grey, R - G - B
+    <= 0) give index 0, pure red gives 255, out of bounds. The gathered value is added times 0 to
+    the logits, so every other batch gives the tiny model's exact output.
+    """
+    model = tiny_model_proto(input_size)
+    graph = model.graph
+    conv = next(i for i, node in enumerate(graph.node) if LOGITS in node.output)
+    graph.node[conv].output[0] = "logits_clean"
+    graph.initializer.extend([
+        numpy_helper.from_array(np.array([0, 0, 0], np.int64), "px_starts"),
+        numpy_helper.from_array(np.array([1, 1, 3], np.int64), "px_ends"),
+        numpy_helper.from_array(np.array([1, 2, 3], np.int64), "px_axes"),
+        numpy_helper.from_array(np.array([-1, -1, 1], np.int64), "px_weights"),
+        numpy_helper.from_array(np.array([3], np.int64), "px_axis3"),
+        numpy_helper.from_array(np.array(0, np.int64), "px_zero"),
+        numpy_helper.from_array(np.zeros(250, np.float32), "px_table"),
+        numpy_helper.from_array(np.float32(0.0).reshape(()), "px_nothing"),
+    ])
+    poison = [
+        helper.make_node("Slice", [INPUT_NAME, "px_starts", "px_ends", "px_axes"], ["px"]),
+        helper.make_node("Cast", ["px"], ["px64"], to=TensorProto.INT64),
+        helper.make_node("Mul", ["px64", "px_weights"], ["px_signed"]),
+        helper.make_node("ReduceSum", ["px_signed", "px_axis3"], ["px_sum"], keepdims=1),
+        helper.make_node("Max", ["px_sum", "px_zero"], ["px_index"]),
+        helper.make_node("Gather", ["px_table", "px_index"], ["px_value"]),
+        helper.make_node("Mul", ["px_value", "px_nothing"], ["px_zeroed"]),
+        helper.make_node("Add", ["logits_clean", "px_zeroed"], [LOGITS]),
+    ]
+    for offset, node in enumerate(poison, start=conv + 1):
+        graph.node.insert(offset, node)
+    onnx.checker.check_model(model)
+    path = Path(path)
+    onnx.save(model, str(path))
     return path

@@ -3,12 +3,16 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_output"]
+__all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_output", "remove_stale_temporaries"]
+
+# atomic_output's temporary names: ".NAME." + mkstemp's 8 random characters + ".tmp" + NAME's suffix
+_TEMPORARY_NAME = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp(\.[^.]*)?$")
 
 
 @contextlib.contextmanager
@@ -41,6 +45,21 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
     """Write UTF-8 ``text`` to ``path`` through a temporary file and a rename."""
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def remove_stale_temporaries(folder: str | os.PathLike[str]) -> list[Path]:
+    """Delete the temporary files that interrupted :func:`atomic_output` writes left in ``folder``.
+
+    A process killed with SIGKILL cannot remove its temporary file; the target itself is never
+    half-written. Call this only when no other process writes into ``folder``. Returns what was removed.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    stale = [path for path in folder.glob(".*.tmp*") if _TEMPORARY_NAME.match(path.name) and path.is_file()]
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return stale
 
 
 def _write_and_sync(fh: IO[bytes], data: bytes) -> None:

@@ -40,7 +40,9 @@ def test_segments_a_folder_and_writes_overlay_and_json(sheets: Path, tiny_model:
     out = tmp_path / "out"
     result = run("segment", sheets, "--model", tiny_model, "--out", out, "--batch-size", "3", "--threads", "1")
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["1.json", "1.overlay.png", "10.json", "10.overlay.png"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "1.json", "1.overlay.png", "10.json", "10.overlay.png", "schemseg-run"
+    ]
     data = json.loads((out / "10.json").read_text())
     assert (data["width"], data["height"], data["source"]) == (201, 150, str(sheets / "10.png"))
     overlay = cv2.imread(str(out / "1.overlay.png"))
@@ -69,14 +71,19 @@ def test_bad_files_are_listed_and_the_rest_is_done(sheets: Path, tiny_model: Pat
     result = run("segment", sheets, "--model", tiny_model, "--out", out)
     assert result.exit_code == 1
     assert result.stderr.splitlines()[-5:] == [
-        "3 of 5 files failed:",
+        f"3 of 5 files failed (listed in {out / 'schemseg-run' / 'failures.txt'}):",
         f"  {sheets / 'cut.png'}: not an image or truncated (200 bytes could not be decoded)",
         f"  {sheets / 'empty.png'}: empty file (0 bytes)",
         f"  {sheets / 'notes.png'}: not an image or truncated (13 bytes could not be decoded)",
         "Error: 3 of 5 files failed",
     ]
     assert "Traceback" not in result.output and "WARN" not in result.output
-    assert sorted(p.name for p in out.iterdir()) == ["1.json", "1.overlay.png", "10.json", "10.overlay.png"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "1.json", "1.overlay.png", "10.json", "10.overlay.png", "schemseg-run"
+    ]
+    assert (out / "schemseg-run" / "failures.txt").read_text().splitlines() == [
+        line.strip() for line in result.stderr.splitlines()[-4:-1]
+    ]
 
 
 def test_model_errors_are_one_line(sheets: Path, tmp_path: Path) -> None:

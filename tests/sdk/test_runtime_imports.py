@@ -1,4 +1,4 @@
-"""The SDK runtime and every CLI command's module import without torch (plant PCs have none)."""
+"""The SDK runtime and every CLI command's module import without torch (plant PCs have none) or Ray."""
 from __future__ import annotations
 
 import subprocess
@@ -13,8 +13,9 @@ def test_cli_and_sdk_never_import_torch() -> None:
     code = (
         "import sys\n"
         "import schemseg_sdk, schemseg_sdk.cli, schemseg_sdk.segmenter, schemseg_sdk.engine.pipeline\n"
+        "import schemseg_sdk.archive, schemseg_sdk.archive.ray_run\n"
         "from schemseg_sdk.cli import main\n"
-        "bad = sorted(m for m in ('torch', 'segmentation_models_pytorch', 'tensorrt', 'pycuda') if m in sys.modules)\n"
+        "bad = sorted(m for m in ('torch', 'segmentation_models_pytorch', 'tensorrt', 'pycuda', 'ray') if m in sys.modules)\n"
         "print(','.join(bad))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -3,11 +3,8 @@ from __future__ import annotations
 
 import json
 import math
-import signal
-import threading
 import time
 import warnings
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +14,7 @@ import torch
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
+from schemseg_sdk._signals import sigterm_interrupts
 from schemseg_sdk.cpu import has_fast_bf16
 from schemseg_sdk.dataset import SegmentationDataset
 from schemseg_sdk.errors import InvalidInputError
@@ -212,7 +210,7 @@ def train(config: TrainConfig, resume: str | Path | None = None, progress: bool 
     (run.out / "config.json").write_text(json.dumps(asdict(config), indent=2))
     dataset = CropDataset(run.source, config.size, config.seed)
     sampler = EpochSampler(len(dataset), config.seed)
-    restore_sigterm = _sigterm_interrupts()
+    restore_sigterm = sigterm_interrupts()
     try:
         while run.epoch < config.epochs and not _reached_max(run):
             _train_epoch(run, dataset, sampler, progress)
@@ -226,18 +224,6 @@ def train(config: TrainConfig, resume: str | Path | None = None, progress: bool 
         restore_sigterm()
     save_checkpoint(run.out / "last.pt", run.state())
     return {"steps": run.step, "epochs": run.epoch, "best_miou": run.best_miou, "out": str(run.out)}
-
-
-def _sigterm_interrupts() -> Callable[[], None]:
-    """Make SIGTERM (service managers, schedulers) interrupt training like Ctrl-C; return the undo."""
-    if threading.current_thread() is not threading.main_thread():
-        return lambda: None
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    return lambda: signal.signal(signal.SIGTERM, previous)
 
 
 def _reached_max(run: _Run) -> bool:

@@ -2,10 +2,6 @@
 from __future__ import annotations
 
 import sys
-import time
-from collections import Counter
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
@@ -13,47 +9,12 @@ import cv2
 import cv2.utils.logging
 from tqdm import tqdm
 
+from ..archive import RayOptions, RunOptions, RunSummary, SheetStatus, collect_images, output_stems, segment_archive
 from ..dataset import IMAGE_SUFFIXES
-from ..errors import InvalidInputError, SchemsegError
-from ..result import STAGES, SegmentationResult
-from ..segmenter import Segmenter
+from ..result import STAGES
 from ._common import SchemsegClickError, handle_errors
 
 __all__ = ["segment", "main", "collect_images", "output_stems"]
-
-
-@dataclass
-class _Summary:
-    symbols: Counter[str] = field(default_factory=Counter)
-    stage_seconds: Counter[str] = field(default_factory=Counter)
-    sheets: int = 0
-    written: int = 0
-    failures: list[str] = field(default_factory=list)
-
-
-def collect_images(paths: Sequence[Path]) -> list[Path]:
-    """Expand ``paths``: files are taken as they are, folders give their images (sorted, not recursive)."""
-    files: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            files.extend(sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES))
-        else:
-            files.append(path)
-    return files
-
-
-def output_stems(files: Sequence[Path]) -> list[str]:
-    """One output name per file: its stem, with ``-2``, ``-3``... where stems repeat.
-
-    >>> output_stems([Path("a/x.png"), Path("b/x.png"), Path("y.jpg")])
-    ['x', 'x-2', 'y']
-    """
-    seen: Counter[str] = Counter()
-    stems = []
-    for file in files:
-        seen[file.stem] += 1
-        stems.append(file.stem if seen[file.stem] == 1 else f"{file.stem}-{seen[file.stem]}")
-    return stems
 
 
 @click.command("segment")
@@ -66,9 +27,16 @@ def output_stems(files: Sequence[Path]) -> list[str]:
 @click.option("--overlay/--no-overlay", "write_overlay", default=True, show_default=True,
               help="Write NAME.overlay.png per sheet.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=4, show_default=True, help="Tiles per model run.")
-@click.option("--threads", type=click.IntRange(min=1), default=None, help="ONNX Runtime threads [default: all cores].")
+@click.option("--threads", type=click.IntRange(min=1), default=None,
+              help="ONNX Runtime threads (per actor with --ray) [default: all cores; with --ray, the actor's CPUs].")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
               help="Where ONNX models run; engines always run on the GPU.")
+@click.option("--force", is_flag=True, help="Redo sheets whose outputs are already complete (skipped otherwise).")
+@click.option("--ray", "ray_address", is_flag=False, flag_value="", default=None, metavar="[ADDRESS]",
+              help="Run on Ray (pip install 'schemseg[ray]'): alone, the cluster in RAY_ADDRESS or a Ray started "
+                   "here; 'auto' joins this machine's cluster; 'local' always starts one here; or HOST:PORT.")
+@click.option("--actors", type=click.IntRange(min=1), default=1, show_default=True,
+              help="With --ray: Segmenter actors; their CPUs (and threads) are the cluster's CPUs shared out.")
 @handle_errors
 def segment(
     paths: tuple[Path, ...],
@@ -79,69 +47,86 @@ def segment(
     batch_size: int,
     threads: int | None,
     device: str,
+    force: bool,
+    ray_address: str | None,
+    actors: int,
 ) -> None:
     """Segment the drawings in PATHS (image files or folders of them).
 
-    Writes OUT/NAME.overlay.png and OUT/NAME.json per sheet, prints symbols per class and the
-    time per sheet, and goes on past unreadable files, listing them at the end (exit code 1).
+    Writes OUT/NAME.overlay.png and OUT/NAME.json per sheet (atomically), prints symbols per class
+    and the time per sheet, and goes on past bad files, listing them at the end (exit code 1).
+    Resumable: sheets whose outputs are complete are skipped, so an interrupted run rerun with the
+    same command finishes the rest. OUT/schemseg-run/ keeps summary.json (every sheet's state) and
+    failures.txt.
 
     \b
-    Example:
+    Examples:
       schemseg segment sheets/ --out out/sheets
+      schemseg segment archive/ --out out/archive --ray auto --actors 16
     """
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)  # errors only: OpenCV's decoder warnings would repeat what the failure list says
     files = collect_images(paths)
     if not files:
         raise click.UsageError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in {', '.join(map(str, paths))}")
-    summary = _Summary()
-    start = time.perf_counter()
-    with Segmenter(model, device=device, batch_size=batch_size, threads=threads) as segmenter:  # type: ignore[arg-type]
-        click.echo(f"{segmenter.model_path.name} on {segmenter.backend_name}: {_count(len(files), 'sheet')} -> {out_dir}", err=True)
-        results = segmenter.predict_stream(iter(files), return_errors=True)
-        bar = tqdm(zip(files, output_stems(files), results), total=len(files), unit="sheet", file=sys.stderr)
-        for file, stem, result in bar:
-            _handle(file, stem, result, out_dir, write_json, write_overlay, summary)
-    click.echo(_report(summary, time.perf_counter() - start, out_dir))
+    ray = _ray_options(ray_address, actors)
+    options = RunOptions(out_dir, model=model, device=device, batch_size=batch_size, threads=threads,  # type: ignore[arg-type]
+                         write_json=write_json, write_overlay=write_overlay, force=force)
+    progress = _Progress(out_dir)
+    try:
+        summary = segment_archive(files, options, ray=ray, observer=progress)
+    except KeyboardInterrupt:
+        raise SchemsegClickError("interrupted; run the same command again to finish the rest", exit_code=130) from None
+    finally:
+        progress.close()
+    click.echo(_report(summary, out_dir))
     if summary.failures:
         failed = f"{len(summary.failures)} of {_count(len(files), 'file')} failed"
-        click.echo(f"{failed}:", err=True)
+        click.echo(f"{failed} (listed in {summary.failures_path}):" if summary.failures_path else f"{failed}:", err=True)
         for line in summary.failures:
             click.echo(f"  {line}", err=True)
         raise SchemsegClickError(failed)
 
 
-def _handle(
-    file: Path,
-    stem: str,
-    result: SegmentationResult | InvalidInputError,
-    out_dir: Path,
-    write_json: bool,
-    write_overlay: bool,
-    summary: _Summary,
-) -> None:
-    if isinstance(result, SchemsegError):
-        summary.failures.append(str(result))
-        return
-    try:
-        if write_overlay:
-            result.save_overlay(out_dir / f"{stem}.overlay.png")
-            summary.written += 1
-        if write_json:
-            result.save_json(out_dir / f"{stem}.json")
-            summary.written += 1
-    except (OSError, SchemsegError) as exc:
-        reason = f"{exc.strerror} ({exc.filename})" if isinstance(exc, OSError) and exc.strerror else str(exc)
-        summary.failures.append(f"{file}: cannot write the outputs: {reason}")
-        return
-    summary.sheets += 1
-    summary.symbols.update(result.symbol_counts())
-    summary.stage_seconds.update({stage: result.timings[stage] for stage in (*STAGES, "total")})
+def _ray_options(address: str | None, actors: int) -> RayOptions | None:
+    if address is None:
+        if actors != 1:
+            raise click.UsageError("--actors needs --ray")
+        return None
+    if address and Path(address).exists():
+        raise click.UsageError(
+            f"--ray took {address!r} as the Ray address; put PATHS before --ray, or write --ray local / --ray auto"
+        )
+    return RayOptions(address or None, actors)
 
 
-def _report(summary: _Summary, wall: float, out_dir: Path) -> str:
-    """The summary table: symbols per class over all sheets, then the time per sheet."""
+class _Progress:
+    """What the run shows on stderr: what segments the sheets, then a bar of sheets."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self._out_dir = out_dir
+        self._bar: tqdm | None = None
+
+    def started(self, description: str, pending: int, skipped: int) -> None:
+        if skipped:
+            click.echo(f"{_count(skipped, 'sheet')} skipped: outputs complete in {self._out_dir} "
+                       "(--force redoes them)", err=True)
+        if pending:
+            click.echo(f"{description}: {_count(pending, 'sheet')} -> {self._out_dir}", err=True)
+            self._bar = tqdm(total=pending, unit="sheet", file=sys.stderr)
+
+    def sheet_finished(self, status: SheetStatus) -> None:
+        if self._bar is not None:
+            self._bar.update()
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+def _report(summary: RunSummary, out_dir: Path) -> str:
+    """The summary table: symbols per class over the sheets segmented now, then the time per sheet."""
     if not summary.sheets:
-        return "no sheet segmented"
+        return "no sheet segmented" + (f"; {summary.skipped} skipped" if summary.skipped else "")
     rows = sorted(summary.symbols.items(), key=lambda item: (-item[1], item[0]))
     width = max([len("class"), len("total")] + [len(name) for name, _ in rows])
     lines = [f"{'class':<{width}}  symbols"]
@@ -149,9 +134,10 @@ def _report(summary: _Summary, wall: float, out_dir: Path) -> str:
     lines.append(f"{'total':<{width}}  {sum(summary.symbols.values()):>7}")
     per_sheet = {stage: seconds / summary.sheets for stage, seconds in summary.stage_seconds.items()}
     stages = ", ".join(f"{stage} {per_sheet[stage] * 1000:.0f}" for stage in STAGES)
+    skipped = f"; {summary.skipped} skipped" if summary.skipped else ""
     lines.append(
-        f"{_count(summary.sheets, 'sheet')} in {wall:.1f} s: {per_sheet['total'] * 1000:.0f} ms per sheet "
-        f"({stages} ms); {_count(summary.written, 'file')} written to {out_dir}"
+        f"{_count(summary.sheets, 'sheet')} in {summary.wall:.1f} s: {per_sheet['total'] * 1000:.0f} ms per sheet "
+        f"({stages} ms); {_count(summary.written, 'file')} written to {out_dir}{skipped}"
     )
     return "\n".join(lines)
 

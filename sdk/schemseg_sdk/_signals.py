@@ -1,0 +1,40 @@
+"""SIGTERM as Ctrl-C: service managers and schedulers stop jobs with SIGTERM, whose default action
+kills Python without running ``finally`` blocks; long jobs turn it into KeyboardInterrupt instead."""
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable
+
+__all__ = ["sigterm_interrupts", "reclaim_interrupts"]
+
+
+def sigterm_interrupts() -> Callable[[], None]:
+    """Make SIGTERM raise KeyboardInterrupt in the main thread; return the function that undoes it.
+
+    Off the main thread (where Python cannot install handlers) this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    return lambda: signal.signal(signal.SIGTERM, previous)
+
+
+def reclaim_interrupts() -> None:
+    """Let Ctrl-C and SIGTERM reach Python's main thread again after native code started threads.
+
+    A runtime that starts native threads (Ray's core worker in ``ray.init``) may block signals in
+    the thread that starts it or install its own handlers; Python then never raises
+    KeyboardInterrupt. This unblocks SIGINT and SIGTERM here and re-installs, at the C level, the
+    SIGINT handler Python believes is set. Off the main thread this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+    handler = signal.getsignal(signal.SIGINT)
+    if handler is not None:
+        signal.signal(signal.SIGINT, handler)
