@@ -26,6 +26,7 @@ from schemseg_sdk.imageio import read_image
 from tqdm import tqdm
 
 from .check import ClassFrequencies
+from .labelme_boxes import write_shape_boxes
 
 __all__ = [
     "BUNDLED_MAPS_DIR",
@@ -221,6 +222,7 @@ def import_labelme(
 def _convert_all(json_paths: list[Path], work: Path, settings: ImportSettings, progress: bool) -> ClassFrequencies:
     (work / "images").mkdir()
     (work / "masks").mkdir()
+    (work / "boxes").mkdir()
     freqs = ClassFrequencies()
     for json_path in tqdm(json_paths, desc="import", unit="file", disable=not progress):
         annotation = read_annotation(json_path)
@@ -232,6 +234,7 @@ def _convert_all(json_paths: list[Path], work: Path, settings: ImportSettings, p
         mask = paint_mask(image, annotation.shapes, settings, str(json_path))
         _write_png(work / "images" / f"{json_path.stem}.png", image)
         _write_png(work / "masks" / f"{json_path.stem}.png", mask)
+        write_shape_boxes(work / "boxes" / f"{json_path.stem}.json", mask, annotation.shapes, settings)
         freqs.add(mask)
     return freqs
 
