@@ -234,7 +234,8 @@ def _convert_all(json_paths: list[Path], work: Path, settings: ImportSettings, p
         mask = paint_mask(image, annotation.shapes, settings, str(json_path))
         _write_png(work / "images" / f"{json_path.stem}.png", image)
         _write_png(work / "masks" / f"{json_path.stem}.png", mask)
-        write_shape_boxes(work / "boxes" / f"{json_path.stem}.json", mask, annotation.shapes, settings)
+        write_shape_boxes(work / "boxes" / f"{json_path.stem}.json", mask, annotation.shapes,
+                          settings.label_map.class_ids)
         freqs.add(mask)
     return freqs
 

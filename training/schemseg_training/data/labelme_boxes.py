@@ -7,39 +7,44 @@ of a polygon, so it is comparable with the ink box of a predicted symbol. Shapes
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 from schemseg_sdk.boxes import Box, write_boxes
 
-if TYPE_CHECKING:  # labelme.py imports this module
-    from .labelme import ImportSettings, Shape
-
 __all__ = ["shape_boxes", "write_shape_boxes"]
 
 
+class Shape(Protocol):
+    """What is read of a :class:`~schemseg_training.data.labelme.Shape` (which imports this module)."""
+
+    label: str
+    kind: str
+    points: np.ndarray
+
+
 def shape_boxes(
-    mask: np.ndarray, shapes: Sequence[Shape], settings: ImportSettings
+    mask: np.ndarray, shapes: Sequence[Shape], class_ids: Mapping[str, int | None]
 ) -> tuple[list[tuple[int, Box]], list[Box]]:
     """``(symbols, ignore)`` of one sheet: ``(class_id, box)`` per mapped shape, boxes of ignored labels.
 
-    ``mask`` is the sheet's painted class-id mask. Shapes outside the image or with labels the map
+    ``mask`` is the sheet's painted class-id mask, ``class_ids`` the label map. Shapes outside the image or with labels the map
     does not know are left out (the mask import reports unknown labels).
     """
     height, width = mask.shape
     symbols: list[tuple[int, Box]] = []
     ignore: list[Box] = []
     for shape in shapes:
-        if shape.label not in settings.label_map.class_ids:
+        if shape.label not in class_ids:
             continue
         lo = np.clip(np.floor(shape.points.min(axis=0)), 0, [width, height]).astype(int)
         hi = np.clip(np.floor(shape.points.max(axis=0)) + 1, 0, [width, height]).astype(int)
         if hi[0] <= lo[0] or hi[1] <= lo[1]:
             continue
         box = (int(lo[0]), int(lo[1]), int(hi[0]), int(hi[1]))
-        class_id = settings.label_map.class_ids[shape.label]
+        class_id = class_ids[shape.label]
         if class_id is None:
             ignore.append(box)
         else:
@@ -47,9 +52,10 @@ def shape_boxes(
     return symbols, ignore
 
 
-def write_shape_boxes(path: Path, mask: np.ndarray, shapes: Sequence[Shape], settings: ImportSettings) -> None:
+def write_shape_boxes(path: Path, mask: np.ndarray, shapes: Sequence[Shape],
+                      class_ids: Mapping[str, int | None]) -> None:
     """Write :func:`shape_boxes` of one sheet to ``path`` (``boxes/NAME.json``)."""
-    symbols, ignore = shape_boxes(mask, shapes, settings)
+    symbols, ignore = shape_boxes(mask, shapes, class_ids)
     write_boxes(path, symbols, ignore)
 
 
