@@ -72,48 +72,35 @@ def evaluate_model(
     >>> scores = evaluate_model("model.onnx", "data/val", limit=20)  # doctest: +SKIP
     >>> print(scores.table())  # doctest: +SKIP
     """
-    return _evaluate(model, data, batch_size, threads, limit, progress, device, grouping, symbols=False).pixels
+    dataset, count = _open(data, limit)
+    if isinstance(model, Segmenter):
+        return _score(model, dataset, count, progress, symbols=False).pixels
+    with Segmenter(model, device=device, batch_size=batch_size, threads=threads, grouping=grouping) as segmenter:
+        return _score(segmenter, dataset, count, progress, symbols=False).pixels
 
 
 def evaluate_dataset(
-    model: str | os.PathLike[str] | Segmenter,
+    segmenter: Segmenter,
     data: SegmentationDataset | str | os.PathLike[str],
     *,
-    batch_size: int = 4,
-    threads: int | None = None,
     limit: int | None = None,
     progress: bool = True,
-    device: Device = "auto",
-    grouping: GroupingSettings | None = GroupingSettings(),
 ) -> Evaluation:
-    """Pixel scores and symbol-level scores (per-class precision, recall, F1, count error) of ``model``.
+    """Pixel scores and symbol-level scores (per-class precision, recall, F1, count error) of an open Segmenter.
 
-    Arguments as for :func:`evaluate_model`. Symbols are scored when ``data`` has ``boxes/``.
+    Symbols are scored when ``data`` has ``boxes/``; the Segmenter's own ``grouping`` decides what a
+    symbol is. Arguments otherwise as for :func:`evaluate_model`.
 
-    >>> evaluation = evaluate_dataset("model.onnx", "data/val")  # doctest: +SKIP
-    >>> evaluation.symbols.mean_f1  # doctest: +SKIP
+    >>> with Segmenter("model.onnx") as seg:  # doctest: +SKIP
+    ...     print(evaluate_dataset(seg, "data/val").symbols.mean_f1)
     """
-    return _evaluate(model, data, batch_size, threads, limit, progress, device, grouping, symbols=True)
+    dataset, count = _open(data, limit)
+    return _score(segmenter, dataset, count, progress, symbols=dataset.has_boxes)
 
 
-def _evaluate(
-    model: str | os.PathLike[str] | Segmenter,
-    data: SegmentationDataset | str | os.PathLike[str],
-    batch_size: int,
-    threads: int | None,
-    limit: int | None,
-    progress: bool,
-    device: Device,
-    grouping: GroupingSettings | None,
-    symbols: bool,
-) -> Evaluation:
+def _open(data: SegmentationDataset | str | os.PathLike[str], limit: int | None) -> tuple[SegmentationDataset, int]:
     dataset = data if isinstance(data, SegmentationDataset) else SegmentationDataset(data)
-    count = len(dataset) if limit is None else max(0, min(limit, len(dataset)))
-    symbols = symbols and dataset.has_boxes
-    if isinstance(model, Segmenter):
-        return _score(model, dataset, count, progress, symbols)
-    with Segmenter(model, device=device, batch_size=batch_size, threads=threads, grouping=grouping) as segmenter:
-        return _score(segmenter, dataset, count, progress, symbols)
+    return dataset, len(dataset) if limit is None else max(0, min(limit, len(dataset)))
 
 
 def _score(segmenter: Segmenter, dataset: SegmentationDataset, count: int, progress: bool,

@@ -39,7 +39,8 @@ def test_perfect_masks_score_one(dataset: Path, tiny_model: Path) -> None:
 
 
 def test_symbols_found_as_recorded_score_one(dataset: Path, tiny_model: Path) -> None:
-    evaluation = evaluate_dataset(tiny_model, dataset, progress=False)
+    with Segmenter(tiny_model) as seg:
+        evaluation = evaluate_dataset(seg, dataset, progress=False)
     assert evaluation.grouped and evaluation.pixels.mean_iou == 1.0
     assert evaluation.symbols is not None and evaluation.symbols.mean_f1 == 1.0
     for row in evaluation.symbols.classes:
@@ -58,7 +59,8 @@ def test_missing_and_extra_symbols_count(dataset: Path, tiny_model: Path, tmp_pa
     index = next(i for i in range(len(truth)) if truth.read_boxes(i).symbols)
     symbols = list(truth.read_boxes(index).symbols)
     write_boxes(truth.boxes_path(index), symbols[1:] + [(symbols[0][0], (0, 0, 1, 1))])  # one moved away
-    rows = evaluate_dataset(tiny_model, tmp_path, progress=False).symbols
+    with Segmenter(tiny_model) as seg:
+        rows = evaluate_dataset(seg, tmp_path, progress=False).symbols
     assert rows is not None
     row = rows.by_name()[truth.class_names[symbols[0][0]]]
     assert row.matched == row.true_count - 1 == row.predicted - 1
@@ -70,7 +72,8 @@ def test_without_boxes_only_pixels_are_scored(dataset: Path, tiny_model: Path, t
         (tmp_path / folder).mkdir()
         for file in (dataset / folder).iterdir():
             (tmp_path / folder / file.name).write_bytes(file.read_bytes())
-    evaluation = evaluate_dataset(tiny_model, tmp_path, progress=False, grouping=None)
+    with Segmenter(tiny_model, grouping=None) as seg:
+        evaluation = evaluate_dataset(seg, tmp_path, progress=False)
     assert evaluation.symbols is None and not evaluation.grouped
     assert evaluation.table().endswith("symbols: not scored (the dataset has no boxes/)")
 

@@ -34,5 +34,6 @@ def evaluate_path(
         with Segmenter.from_backend(backend, name=str(model), grouping=grouping) as seg:
             return evaluate_dataset(seg, dataset, limit=limit, progress=progress)
     if suffix in (".onnx", ".engine", ".plan"):
-        return evaluate_dataset(model, dataset, threads=threads, limit=limit, progress=progress, grouping=grouping)
+        with Segmenter(model, threads=threads, grouping=grouping) as seg:
+            return evaluate_dataset(seg, dataset, limit=limit, progress=progress)
     raise InvalidInputError(f"{model}: expected a checkpoint (.pt), an .onnx model or an engine, got '{suffix}'")
