@@ -13,8 +13,10 @@ import cv2
 import cv2.utils.logging
 from tqdm import tqdm
 
+from ..bill import write_bill_from_results
 from ..dataset import IMAGE_SUFFIXES
 from ..errors import InvalidInputError, SchemsegError
+from ..instances import GroupingSettings
 from ..result import STAGES, SegmentationResult
 from ..segmenter import Segmenter
 from ._common import SchemsegClickError, handle_errors
@@ -69,6 +71,10 @@ def output_stems(files: Sequence[Path]) -> list[str]:
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="ONNX Runtime threads [default: all cores].")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
               help="Where ONNX models run; engines always run on the GPU.")
+@click.option("--group/--no-group", "group", default=True, show_default=True,
+              help="Group predicted pixels into symbols with one class each; --no-group: one per region.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Bill of symbols: one row per symbol of every sheet, and FILE.counts.csv per sheet and class.")
 @handle_errors
 def segment(
     paths: tuple[Path, ...],
@@ -79,29 +85,40 @@ def segment(
     batch_size: int,
     threads: int | None,
     device: str,
+    group: bool,
+    csv_path: Path | None,
 ) -> None:
     """Segment the drawings in PATHS (image files or folders of them).
 
     Writes OUT/NAME.overlay.png and OUT/NAME.json per sheet, prints symbols per class and the
     time per sheet, and goes on past unreadable files, listing them at the end (exit code 1).
+    With --csv, the bill of symbols is built at the end from the NAME.json of every sheet.
 
     \b
     Example:
-      schemseg segment sheets/ --out out/sheets
+      schemseg segment sheets/ --out out/sheets --csv out/sheets/bill.csv
     """
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)  # errors only: OpenCV's decoder warnings would repeat what the failure list says
     files = collect_images(paths)
     if not files:
         raise click.UsageError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in {', '.join(map(str, paths))}")
+    if csv_path is not None and not write_json:
+        raise click.UsageError("--csv is built from the NAME.json files: drop --no-json")
     summary = _Summary()
     start = time.perf_counter()
-    with Segmenter(model, device=device, batch_size=batch_size, threads=threads) as segmenter:  # type: ignore[arg-type]
+    grouping = GroupingSettings() if group else None
+    with Segmenter(model, device=device, batch_size=batch_size, threads=threads,  # type: ignore[arg-type]
+                   grouping=grouping) as segmenter:
         click.echo(f"{segmenter.model_path.name} on {segmenter.backend_name}: {_count(len(files), 'sheet')} -> {out_dir}", err=True)
         results = segmenter.predict_stream(iter(files), return_errors=True)
         bar = tqdm(zip(files, output_stems(files), results), total=len(files), unit="sheet", file=sys.stderr)
         for file, stem, result in bar:
             _handle(file, stem, result, out_dir, write_json, write_overlay, summary)
     click.echo(_report(summary, time.perf_counter() - start, out_dir))
+    if csv_path is not None:
+        bill = write_bill_from_results(csv_path, out_dir, output_stems(files))
+        symbols, sheets = _count(bill.symbols, "symbol"), _count(bill.sheets, "sheet")
+        click.echo(f"bill of symbols: {symbols} on {sheets} -> {bill.bill}, {bill.counts}")
     if summary.failures:
         failed = f"{len(summary.failures)} of {_count(len(files), 'file')} failed"
         click.echo(f"{failed}:", err=True)
