@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Re-measure every recorded figure of the bundled model from a training run, in the order the
 # README reports them: export (bundled ONNX), precision graphs with their accuracy gates, mIoU of
-# each graph on synthetic validation and on the real drawings, the benchmark table and the predict
-# overhead. About 25 minutes on the 2-core development machine.
+# each graph on synthetic validation and on the real drawings, the benchmark table, the predict
+# overhead and the symbol figures (measure_symbols.sh). About 40 minutes on the 2-core development machine.
 #
 #   benchmarks/refresh_reference.sh runs/NAME
 #
@@ -61,4 +61,7 @@ tail -n 12 "$LOGS/bench.log"
 
 step "predict overhead"
 "$BIN/python" benchmarks/predict_overhead.py --reps 7 2>&1 | tee "$LOGS/predict-overhead.log"
+
+step "symbols (grouping on and off, counts, grouping cost, demo bill)"
+BIN="$BIN" NICE= benchmarks/measure_symbols.sh "$MODEL" 2>&1 | tee "$LOGS/symbols.log"
 step done
