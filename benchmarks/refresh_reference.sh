@@ -47,7 +47,7 @@ for graph in fp32:reference.onnx fp16:reference.fp16.onnx int8:reference.int8.on
     for set in synth-val ci2n; do
         data=data/$set; [ "$set" = ci2n ] && data=data/ci2n-eval
         step "eval $name on $set"
-        "$BIN/schemseg" eval --model "$file" --data "$data" --threads 2 \
+        "$BIN/schemseg" eval --model "$file" --data "$data" --threads 2 --no-group \
             --json "$RESULTS/eval-$name-$set.json" > "$LOGS/eval-$name-$set.log" 2>&1
         tail -n 3 "$LOGS/eval-$name-$set.log"
     done
