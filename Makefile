@@ -20,7 +20,7 @@ venv-dev: $(VENV)/.dev
 
 ## Segment the bundled example sheets on the CPU with the bundled model.
 demo: $(VENV)/.runtime
-	$(VENV)/bin/schemseg segment sdk/schemseg_sdk/examples --out out/demo --overlay --json
+	$(VENV)/bin/schemseg segment sdk/schemseg_sdk/examples --out out/demo --overlay --json --csv out/demo/bill.csv
 
 ## Run the test suite (CPU; GPU/TensorRT tests are collected and skipped with their reason).
 test: $(VENV)/.dev

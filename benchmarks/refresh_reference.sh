@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Re-measure every recorded figure of the bundled model from a training run, in the order the
 # README reports them: export (bundled ONNX), precision graphs with their accuracy gates, mIoU of
-# each graph on synthetic validation and on the real drawings, the benchmark table and the predict
-# overhead. About 25 minutes on the 2-core development machine.
+# each graph on synthetic validation and on the real drawings, the benchmark table, the predict
+# overhead and the symbol figures (measure_symbols.sh). About 40 minutes on the 2-core development machine.
 #
 #   benchmarks/refresh_reference.sh runs/NAME
 #
@@ -47,7 +47,7 @@ for graph in fp32:reference.onnx fp16:reference.fp16.onnx int8:reference.int8.on
     for set in synth-val ci2n; do
         data=data/$set; [ "$set" = ci2n ] && data=data/ci2n-eval
         step "eval $name on $set"
-        "$BIN/schemseg" eval --model "$file" --data "$data" --threads 2 \
+        "$BIN/schemseg" eval --model "$file" --data "$data" --threads 2 --no-group \
             --json "$RESULTS/eval-$name-$set.json" > "$LOGS/eval-$name-$set.log" 2>&1
         tail -n 3 "$LOGS/eval-$name-$set.log"
     done
@@ -61,4 +61,7 @@ tail -n 12 "$LOGS/bench.log"
 
 step "predict overhead"
 "$BIN/python" benchmarks/predict_overhead.py --reps 7 2>&1 | tee "$LOGS/predict-overhead.log"
+
+step "symbols (grouping on and off, counts, grouping cost, demo bill)"
+BIN="$BIN" NICE= benchmarks/measure_symbols.sh "$MODEL" 2>&1 | tee "$LOGS/symbols.log"
 step done

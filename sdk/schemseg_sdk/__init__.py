@@ -19,7 +19,8 @@ from .errors import (
     ModelFormatError,
     SchemsegError,
 )
-from .evaluate import evaluate_model
+from .evaluate import Evaluation, evaluate_dataset, evaluate_model
+from .instances import GroupingSettings
 from .result import SegmentationResult
 from .segmenter import Segmenter
 from .symbols import Symbol
@@ -29,7 +30,10 @@ __all__ = [
     "Segmenter",
     "SegmentationResult",
     "Symbol",
+    "GroupingSettings",
     "evaluate_model",
+    "evaluate_dataset",
+    "Evaluation",
     "CLASS_NAMES",
     "NUM_CLASSES",
     "SchemsegError",

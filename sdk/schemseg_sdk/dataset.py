@@ -1,5 +1,8 @@
 """The dataset format: ``images/NAME.png`` + ``masks/NAME.png`` (uint8 class ids) + ``dataset.json``.
 
+Optional ``boxes/NAME.json`` hold every true symbol's class and box (:mod:`schemseg_sdk.boxes`);
+the symbol-level evaluation needs them.
+
 Used by training, evaluation, calibration, the accuracy gate and the benchmark. Masks may hold
 :data:`~schemseg_sdk.classes.IGNORE_INDEX` (255) for pixels that are not scored.
 """
@@ -12,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .boxes import SheetBoxes, read_boxes
 from .classes import CLASS_NAMES, IGNORE_INDEX
 from .errors import DatasetError, InvalidInputError
 from .imageio import read_image, read_mask
@@ -42,6 +46,7 @@ class SegmentationDataset:
         if require_masks and not self.masks_dir.is_dir():
             raise DatasetError(f"{self.root}: no masks/ folder")
         self.has_masks = self.masks_dir.is_dir()
+        self.boxes_dir = self.root / "boxes"
         self.metadata = self._read_metadata()
         self.class_names: tuple[str, ...] = tuple(self.metadata.get("class_names", CLASS_NAMES))
         if self.class_names != CLASS_NAMES:
@@ -59,6 +64,28 @@ class SegmentationDataset:
 
     def mask_path(self, index: int) -> Path:
         return self.masks_dir / (self.image_paths[index].stem + ".png")
+
+    def boxes_path(self, index: int) -> Path:
+        return self.boxes_dir / (self.image_paths[index].stem + ".json")
+
+    @property
+    def has_boxes(self) -> bool:
+        """True when the dataset records its symbols' boxes (``boxes/``)."""
+        return self.boxes_dir.is_dir()
+
+    def read_boxes(self, index: int) -> SheetBoxes:
+        """The true symbols of item ``index`` (class id and box each).
+
+        Raises:
+            DatasetError: no ``boxes/NAME.json`` for this sheet, or a malformed one.
+        """
+        path = self.boxes_path(index)
+        if not path.is_file():
+            raise DatasetError(
+                f"{path}: missing symbol boxes for {self.image_paths[index].name}; regenerate the dataset with "
+                "'schemseg synth' or 'schemseg data import-labelme' (both write boxes/)"
+            )
+        return read_boxes(path)
 
     def read_image(self, index: int) -> np.ndarray:
         try:

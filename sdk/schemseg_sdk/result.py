@@ -11,9 +11,18 @@ JSON schema (``schema`` = ``"schemseg.segmentation/1"``; keys are only ever adde
       "tiles": 4,                          # model runs for this sheet (1 when it fits the input)
       "symbols": [{"class_id": 1, "class_name": "resistor", "bbox": [x0, y0, x1, y1],
                    "area": 812, "confidence": 0.9731}],   # bbox x1/y1 exclusive; confidence may be null
+      "symbol_counts": {"resistor": 4, "capacitor": 2},   # symbols per class name
+      "grouping": {"stroke_width": 2.0, "gap": 1.0, ...}, # null: one symbol per region, no grouping
       "timings": {"decode": 0.004, "preprocess": 0.001, "inference": 0.41, "compute": 0.40,
-                  "stitch": 0.0005, "postprocess": 0.003, "total": 0.42}   # seconds
+                  "stitch": 0.0005, "group": 0.02, "postprocess": 0.0, "total": 0.44}   # seconds
     }
+
+With grouping (the default) a symbol is one instance as a person would count it: its pixels were
+grouped across classes and fragments, and ``confidence`` is the mean over its pixels of the
+confidence in its class (pixels the model gave another class count 0). Without grouping it is one
+connected region of one class, and ``confidence`` the mean confidence of its pixels. The keys
+``symbol_counts`` and ``grouping`` were added without raising the schema version: readers of
+version 1 ignore them.
 """
 from __future__ import annotations
 
@@ -31,8 +40,8 @@ from .symbols import Symbol
 __all__ = ["SegmentationResult", "JSON_SCHEMA", "STAGES"]
 
 JSON_SCHEMA = "schemseg.segmentation/1"
-STAGES = ("decode", "preprocess", "inference", "stitch", "postprocess")
-"""Stages timed for every sheet; ``total`` is their sum. Backends may add sub-stages of ``inference``
+STAGES = ("decode", "preprocess", "inference", "stitch", "group", "postprocess")
+"""Stages timed for every sheet; ``total`` is their sum (``group``: symbol grouping, 0 when off). Backends may add sub-stages of ``inference``
 (``compute``, and ``h2d``/``d2h`` for TensorRT), which are not added to ``total`` again."""
 
 
@@ -45,13 +54,15 @@ class SegmentationResult:
         confidence: ``(H, W)`` top softmax probability per pixel; float32 for a sheet that fits the
             model input, float16 for a tiled (larger) sheet to keep big scans compact; ``None``
             when the prediction was made with ``with_confidence=False``.
-        symbols: one :class:`~schemseg_sdk.symbols.Symbol` per connected region of a class.
+        symbols: one :class:`~schemseg_sdk.symbols.Symbol` per symbol instance (per connected region
+            of a class when the Segmenter's grouping is off).
         timings: seconds per stage (see :data:`STAGES`) and ``total``.
         source: the input's path, or ``"<array>"`` / ``"<bytes>"``.
         image: the decoded BGR uint8 drawing (what :meth:`overlay` draws on).
         model: name, version, precision, input size and backend of the model that made it.
         tiles: how many model-sized tiles the sheet was cut into.
         class_names: the model's class names (``class_names[i]`` names class id ``i``).
+        grouping: the stroke width and settings of the symbol grouping; ``None`` when it was off.
     """
 
     mask: np.ndarray
@@ -63,6 +74,7 @@ class SegmentationResult:
     model: dict[str, object] = field(default_factory=dict)
     tiles: int = 1
     class_names: tuple[str, ...] = ()
+    grouping: dict[str, object] | None = None
 
     def __repr__(self) -> str:
         return (
@@ -92,6 +104,8 @@ class SegmentationResult:
             "model": dict(self.model),
             "tiles": self.tiles,
             "symbols": [s.to_dict() for s in self.symbols],
+            "symbol_counts": self.symbol_counts(),
+            "grouping": None if self.grouping is None else dict(self.grouping),
             "timings": {k: round(v, 6) for k, v in self.timings.items()},
         }
 

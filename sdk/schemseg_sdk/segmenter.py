@@ -17,8 +17,8 @@ from .backends.onnxruntime import Device, OnnxRuntimeBackend
 from .errors import BackendUnavailableError, InvalidInputError, ModelFormatError, SchemsegError
 from .imageio import ImageSource, read_image
 from .model_info import ModelInfo
+from .instances import GroupingSettings, list_symbols
 from .result import STAGES, SegmentationResult
-from .symbols import find_symbols
 from .tiling import TilePlan, TileStitcher, copy_tile, plan_tiles
 
 __all__ = ["Segmenter", "DEFAULT_MODEL", "ENGINE_SUFFIXES"]
@@ -51,6 +51,9 @@ class Segmenter:
         threads: ONNX Runtime intra-op threads (``None``: ORT's default).
         rebuild_from: TensorRT only: the ``.onnx`` to rebuild the engine from when it does not fit
             this GPU or TensorRT version.
+        grouping: how predicted pixels become symbols: grouped into instances with one class each
+            (:class:`~schemseg_sdk.instances.GroupingSettings`, the default), or ``None`` for one
+            symbol per connected region of a class, as the model painted it.
 
     Raises:
         ModelFormatError: missing, unreadable or foreign model file.
@@ -71,6 +74,7 @@ class Segmenter:
         batch_size: int = 4,
         threads: int | None = None,
         rebuild_from: str | os.PathLike[str] | None = None,
+        grouping: GroupingSettings | None = GroupingSettings(),
     ) -> None:
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise InvalidInputError(f"batch_size must be a positive integer, got {batch_size!r}")
@@ -84,10 +88,12 @@ class Segmenter:
                 f"pass batch_size <= {max_batch} or rebuild the engine with a larger --batch"
             )
         self.batch_size = batch_size
+        self.grouping = grouping
         self._closed = False
 
     @classmethod
-    def from_backend(cls, backend: Backend, *, batch_size: int = 4, name: str = "<backend>") -> Segmenter:
+    def from_backend(cls, backend: Backend, *, batch_size: int = 4, name: str = "<backend>",
+                     grouping: GroupingSettings | None = GroupingSettings()) -> Segmenter:
         """Wrap an already open backend (e.g. a PyTorch backend for benchmarks and checkpoint evaluation).
 
         The Segmenter takes ownership: closing it closes ``backend``.
@@ -100,6 +106,7 @@ class Segmenter:
         self.model_path = Path(name)
         self.backend = backend
         self.batch_size = batch_size
+        self.grouping = grouping
         self._closed = False
         return self
 
@@ -270,9 +277,7 @@ class Segmenter:
     def _finish_job(self, job: _Job) -> SegmentationResult:
         assert job.stitcher is not None and job.image is not None
         mask, confidence = job.stitcher.result()
-        start = time.perf_counter()
-        symbols = find_symbols(mask, confidence, self.class_names)
-        job.timings["postprocess"] += time.perf_counter() - start
+        mask, symbols, grouping = list_symbols(mask, confidence, job.image, self.class_names, self.grouping, job.timings)
         job.timings["total"] = sum(job.timings[stage] for stage in STAGES)
         info = self.info
         model = {
@@ -283,7 +288,8 @@ class Segmenter:
             "backend": self.backend_name,
         }
         return SegmentationResult(
-            mask, confidence, symbols, job.timings, job.label, job.image, model, len(job.stitcher.plan), self.class_names
+            mask, confidence, symbols, job.timings, job.label, job.image, model, len(job.stitcher.plan),
+            self.class_names, grouping,
         )
 
 

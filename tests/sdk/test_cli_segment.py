@@ -1,6 +1,7 @@
 """`schemseg segment` through click's CliRunner, with real drawings and the tiny real model."""
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 from pathlib import Path
@@ -54,6 +55,54 @@ def test_segments_a_folder_and_writes_overlay_and_json(sheets: Path, tiny_model:
     assert lines[-1].startswith("2 sheets in ") and lines[-1].endswith(f"4 files written to {out}")
     assert "ms per sheet (decode " in lines[-1]
     assert "tiny.onnx on onnxruntime-cpu: 2 sheets -> " in result.stderr
+
+
+def test_csv_bill_of_symbols_and_counts_per_sheet(sheets: Path, tiny_model: Path, tmp_path: Path) -> None:
+    out, bill = tmp_path / "out", tmp_path / "bill.csv"
+    result = run("segment", sheets, "--model", tiny_model, "--out", out, "--csv", bill, "--no-overlay")
+    assert result.exit_code == 0, result.output
+    results = {n: json.loads((out / f"{n}.json").read_text()) for n in ("1", "10")}
+    rows = list(csv.reader(bill.read_text().splitlines()))
+    assert rows[0] == ["sheet", "class", "x0", "y0", "x1", "y1", "area", "confidence"]
+    expected = [
+        [data["source"], s["class_name"], *map(str, s["bbox"]), str(s["area"]), str(s["confidence"])]
+        for data in results.values() for s in data["symbols"]
+    ]
+    assert rows[1:] == expected and expected
+    counts = list(csv.DictReader((tmp_path / "bill.counts.csv").read_text().splitlines()))
+    assert [row["sheet"] for row in counts] == [results["1"]["source"], results["10"]["source"]]
+    for row, data in zip(counts, results.values()):
+        assert int(row["total"]) == len(data["symbols"])
+        assert {k: int(v) for k, v in row.items() if k not in ("sheet", "total") and int(v)} == data["symbol_counts"]
+    total = len(expected)
+    assert result.stdout.splitlines()[-1] == (
+        f"bill of symbols: {total} symbols on 2 sheets -> {bill}, {tmp_path / 'bill.counts.csv'}"
+    )
+
+
+def test_bill_includes_sheets_finished_by_an_earlier_run(sheets: Path, tiny_model: Path, tmp_path: Path) -> None:
+    from schemseg_sdk.bill import write_bill_from_results
+
+    out = tmp_path / "out"
+    assert run("segment", sheets / "1.png", "--model", tiny_model, "--out", out, "--no-overlay").exit_code == 0
+    assert run("segment", sheets / "10.png", "--model", tiny_model, "--out", out, "--no-overlay").exit_code == 0
+    written = write_bill_from_results(tmp_path / "bill.csv", out, ["1", "10", "never-segmented"])
+    symbols = sum(len(json.loads((out / f"{n}.json").read_text())["symbols"]) for n in ("1", "10"))
+    assert (written.sheets, written.symbols) == (2, symbols)
+
+
+def test_csv_needs_the_json_files(sheets: Path, tiny_model: Path, tmp_path: Path) -> None:
+    result = run("segment", sheets, "--model", tiny_model, "--no-json", "--csv", tmp_path / "b.csv")
+    assert result.exit_code == 2 and "--csv is built from the NAME.json files: drop --no-json" in result.output
+
+
+def test_no_group_lists_regions_as_the_model_painted_them(sheets: Path, tiny_model: Path, tmp_path: Path) -> None:
+    grouped, raw = tmp_path / "grouped", tmp_path / "raw"
+    assert run("segment", sheets / "10.png", "--model", tiny_model, "--out", grouped).exit_code == 0
+    assert run("segment", sheets / "10.png", "--model", tiny_model, "--out", raw, "--no-group").exit_code == 0
+    grouped_data, raw_data = (json.loads((d / "10.json").read_text()) for d in (grouped, raw))
+    assert raw_data["grouping"] is None and grouped_data["grouping"]["stroke_width"] >= 1
+    assert len(grouped_data["symbols"]) < len(raw_data["symbols"])
 
 
 def test_no_outputs_when_both_are_switched_off(sheets: Path, tiny_model: Path, tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 import schemseg_sdk.segmenter as segmenter_module
 from schemseg_sdk import CLASS_NAMES, SegmentationResult, Segmenter
 from schemseg_sdk.errors import BackendUnavailableError, InvalidInputError, ModelFormatError, SchemsegError
+from schemseg_sdk.instances import GroupingSettings
 from schemseg_sdk.palette import CLASS_COLORS, blend_mask
 from schemseg_sdk.result import JSON_SCHEMA
 
@@ -75,9 +77,11 @@ def test_predict_real_drawings(seg: Segmenter, sheets: list[Path]) -> None:
         for class_id in np.unique(result.mask)[1:]:
             area = sum(s.area for s in result.symbols if s.class_id == class_id)
             assert area == int((result.mask == class_id).sum())
-        assert {"decode", "preprocess", "inference", "compute", "stitch", "postprocess", "total"} <= set(result.timings)
+        assert {"decode", "preprocess", "inference", "compute", "stitch", "group", "postprocess", "total"} <= set(
+            result.timings
+        )
         assert result.timings["total"] == pytest.approx(
-            sum(result.timings[k] for k in ("decode", "preprocess", "inference", "stitch", "postprocess"))
+            sum(result.timings[k] for k in ("decode", "preprocess", "inference", "stitch", "group", "postprocess"))
         )
 
 
@@ -100,14 +104,21 @@ def test_gray_bgra_and_16_bit_inputs(seg: Segmenter) -> None:
     assert result.tiles == 1 and result.confidence is not None and result.confidence.dtype == np.float32
 
 
-def test_without_confidence(seg: Segmenter, crops: list[np.ndarray]) -> None:
+def test_without_confidence(tiny_model: Path, crops: list[np.ndarray]) -> None:
     small = np.full((40, 40, 3), 255, np.uint8)
     small[10:30, 18:22] = 0
-    cheap, full = seg.predict(small, with_confidence=False), seg.predict(small)
-    assert cheap.confidence is None and all(s.confidence is None for s in cheap.symbols)
-    np.testing.assert_array_equal(cheap.mask, full.mask)
-    tiled_cheap, tiled_full = seg.predict(crops[0], with_confidence=False), seg.predict(crops[0])
-    assert float((tiled_cheap.mask == tiled_full.mask).mean()) >= 0.995
+    with Segmenter(tiny_model, device="cpu", grouping=None) as raw:  # the model's own masks, not regrouped
+        cheap, full = raw.predict(small, with_confidence=False), raw.predict(small)
+        assert cheap.confidence is None and all(s.confidence is None for s in cheap.symbols)
+        np.testing.assert_array_equal(cheap.mask, full.mask)
+        tiled_cheap, tiled_full = raw.predict(crops[0], with_confidence=False), raw.predict(crops[0])
+        assert float((tiled_cheap.mask == tiled_full.mask).mean()) >= 0.995
+
+
+def test_grouping_without_confidence_gives_symbols_without_confidence(seg: Segmenter, crops: list[np.ndarray]) -> None:
+    result = seg.predict(crops[0], with_confidence=False)
+    assert result.symbols and all(s.confidence is None for s in result.symbols)
+    assert result.grouping is not None and result.timings["group"] > 0
 
 
 def test_batch_keeps_order_and_batch_size_does_not_change_results(
@@ -175,7 +186,10 @@ def test_threads_sharing_one_segmenter_get_identical_results(seg: Segmenter, cro
 def test_json_schema(seg: Segmenter, sheets: list[Path]) -> None:
     result = seg.predict(sheets[2])
     data = json.loads(result.to_json())
-    assert list(data) == ["schema", "source", "width", "height", "model", "tiles", "symbols", "timings"]
+    assert list(data) == ["schema", "source", "width", "height", "model", "tiles", "symbols", "symbol_counts",
+                          "grouping", "timings"]
+    assert data["symbol_counts"] == dict(Counter(s["class_name"] for s in data["symbols"]))
+    assert data["grouping"]["stroke_width"] >= 1.0 and data["grouping"]["gap"] == GroupingSettings().gap
     assert data["schema"] == JSON_SCHEMA and data["source"] == str(sheets[2])
     assert (data["width"], data["height"]) == (676, 357)
     assert data["model"] == {"name": "tiny_test_model", "version": "test", "precision": "fp32",

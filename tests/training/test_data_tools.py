@@ -99,6 +99,17 @@ def test_rectangles_paint_dark_ink_smaller_wins_and_polygons_fill(labelme_dir: P
     assert np.array_equal(image, _drawing())
 
 
+def test_boxes_keep_every_mapped_shape_tight_to_its_ink(labelme_dir: Path, tmp_path: Path) -> None:
+    assert _import(labelme_dir, tmp_path / "ds", "--score-dark-only").exit_code == 0
+    boxes = SegmentationDataset(tmp_path / "ds").read_boxes(0)
+    assert sorted(boxes.symbols) == [
+        (RESISTOR, (12, 20, 39, 21)),  # the ink inside the rectangle, not the rectangle
+        (CAPACITOR, (20, 20, 31, 21)),
+        (GROUND, (45, 40, 76, 56)),  # polygons keep their bounding box
+    ]
+    assert sorted(boxes.ignore) == [(32, 12, 39, 19), (50, 5, 71, 26)]  # ignored labels: their whole box
+
+
 def test_score_dark_only_ignores_every_light_pixel(labelme_dir: Path, tmp_path: Path) -> None:
     assert _import(labelme_dir, tmp_path / "ds", "--score-dark-only").exit_code == 0
     expected = np.full((60, 80), IGNORE_INDEX, np.uint8)

@@ -116,13 +116,27 @@ def test_dataset_json_and_files(coverage_dataset: tuple[Path, dict[str, object]]
     assert raw.ndim == 2 and raw.dtype == np.uint8
 
 
+def test_boxes_list_every_symbol_with_its_class(coverage_dataset: tuple[Path, dict[str, object]]) -> None:
+    out, info = coverage_dataset
+    ds = SegmentationDataset(out)
+    assert ds.has_boxes
+    counts: dict[str, int] = dict.fromkeys(CLASS_NAMES[1:], 0)
+    for index in range(len(ds)):
+        mask = ds.read_mask(index)
+        for class_id, (x0, y0, x1, y1) in ds.read_boxes(index).symbols:
+            counts[CLASS_NAMES[class_id]] += 1
+            assert 0 <= x0 < x1 <= 600 and 0 <= y0 < y1 <= 600
+            assert (mask[y0:y1, x0:x1] == class_id).any()  # the box holds its symbol
+    assert counts == info["class_instances"]
+
+
 def test_workers_do_not_change_output(tmp_path: Path) -> None:
     one = write_dataset(tmp_path / "one", 6, seed=5, size=160, workers=1, progress=False)
     two = write_dataset(tmp_path / "two", 6, seed=5, size=160, workers=2, progress=False)
     assert one == two
-    for sub in ("images", "masks"):
+    for sub, suffix in (("images", ".png"), ("masks", ".png"), ("boxes", ".json")):
         for i in range(6):
-            name = f"{i:05d}.png"
+            name = f"{i:05d}{suffix}"
             assert (tmp_path / "one" / sub / name).read_bytes() == (tmp_path / "two" / sub / name).read_bytes()
 
 

@@ -112,7 +112,10 @@ def test_train_resume_export_and_eval_agree(tmp_path: Path) -> None:
         out = tmp_path / f"{model_path.suffix[1:]}.json"
         res = CliRunner().invoke(main, ["eval", "--model", str(model_path), "--data", str(data), "--json", str(out)])
         assert res.exit_code == 0, res.output
-        scores[model_path.suffix] = json.loads(out.read_text())["mean_iou"]
+        payload = json.loads(out.read_text())
+        scores[model_path.suffix] = payload["mean_iou"]
+        assert payload["grouped"] is True and payload["symbols"] is None  # these sheets record no boxes/
+        assert "symbols: not scored (the dataset has no boxes/)" in res.output
     assert abs(scores[".pt"] - scores[".onnx"]) < 1e-3
 
 

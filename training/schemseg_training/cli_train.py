@@ -100,15 +100,22 @@ def _channels(text: str) -> list[int]:
 @click.option("--json", "json_out", type=click.Path(dir_okay=False), help="Write the scores as JSON here.")
 @click.option("--limit", type=click.IntRange(1), help="Evaluate the first N sheets only.")
 @click.option("--threads", type=click.IntRange(1))
+@click.option("--group/--no-group", "group", default=True, show_default=True,
+              help="Group predicted pixels into symbols with one class each (as 'schemseg segment' does).")
 @handle_errors
-def eval_command(model_path: str, data: str, json_out: str | None, limit: int | None, threads: int | None) -> None:
-    """Per-class IoU table and mean IoU (classes 1..40 that occur) of a model on a dataset."""
+def eval_command(model_path: str, data: str, json_out: str | None, limit: int | None, threads: int | None,
+                 group: bool) -> None:
+    """Per-class IoU and mean IoU (classes 1..40 that occur) of a model on a dataset, and, where the
+    dataset has boxes/, per-class symbol precision, recall, F1 and count error."""
+    from schemseg_sdk.instances import GroupingSettings
+
     from .evaluate import evaluate_path
 
-    scores = evaluate_path(model_path, data, limit=limit, threads=threads)
-    click.echo(scores.table())
+    evaluation = evaluate_path(model_path, data, limit=limit, threads=threads,
+                               grouping=GroupingSettings() if group else None)
+    click.echo(evaluation.table())
     if json_out:
-        payload = {"model": model_path, "data": data, "limit": limit, **scores.to_dict()}
+        payload = {"model": model_path, "data": data, "limit": limit, **evaluation.to_dict()}
         atomic_write_text(json_out, json.dumps(payload, indent=2) + "\n")
 
 

@@ -31,7 +31,7 @@ from .._signals import reclaim_interrupts, sigterm_interrupts
 from ..errors import BackendUnavailableError, InferenceError, InvalidInputError, ModelFormatError, SchemsegError
 from ..segmenter import ENGINE_SUFFIXES, Segmenter
 from .jobs import SheetJob
-from .run import RayOptions, RunObserver, RunOptions
+from .options import RayOptions, RunObserver, RunOptions
 from .status import RunRecorder, SheetStatus
 from .worker import segment_jobs
 
@@ -104,7 +104,7 @@ class _SheetActor:
         if os.path.isdir(cwd):
             os.chdir(cwd)  # relative paths mean what they mean to the driver (shared storage, same mount)
         self._segmenter = Segmenter(options.model, device=options.device, batch_size=options.batch_size,
-                                    threads=threads)
+                                    threads=threads, grouping=options.grouping)
         self._outputs = options.outputs
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

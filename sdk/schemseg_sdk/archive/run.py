@@ -2,64 +2,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 from .._signals import sigterm_interrupts
-from ..backends.onnxruntime import Device
 from ..fileio import remove_stale_temporaries
 from ..segmenter import Segmenter
-from .jobs import Outputs, SheetJob, plan_jobs
+from .jobs import SheetJob, plan_jobs
+from .options import RayOptions, RunObserver, RunOptions
 from .status import RunRecorder, RunState, RunSummary, SheetStatus
 from .worker import segment_jobs
 
 __all__ = ["RunOptions", "RayOptions", "RunObserver", "segment_archive"]
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    """How to segment an archive (the options of ``schemseg segment``)."""
-
-    out_dir: Path
-    model: Path | None = None
-    """``.onnx`` or ``.engine`` file; ``None``: the bundled reference model."""
-    device: Device = "auto"
-    batch_size: int = 4
-    threads: int | None = None
-    """ONNX Runtime threads (per actor on Ray); ``None``: all cores here, the actor's CPUs on Ray."""
-    write_json: bool = True
-    write_overlay: bool = True
-    force: bool = False
-    """Redo sheets whose outputs are already complete."""
-
-    @property
-    def outputs(self) -> Outputs:
-        return Outputs(self.out_dir, self.write_json, self.write_overlay)
-
-
-@dataclass(frozen=True)
-class RayOptions:
-    """Where and how wide to run on Ray.
-
-    ``address``: ``None`` joins the cluster in ``RAY_ADDRESS`` when it is set and otherwise starts
-    Ray on this machine; ``"local"`` always starts Ray here; ``"auto"`` joins the cluster this
-    machine belongs to (``ray start``); ``"HOST:PORT"`` or ``"ray://HOST:10001"`` join that one.
-    A Ray already initialised in this process is used as it is.
-    """
-
-    address: str | None = None
-    actors: int = 1
-
-
-class RunObserver(Protocol):
-    """Told what a run does, e.g. to show progress (the library itself never prints)."""
-
-    def started(self, description: str, pending: int, skipped: int) -> None:
-        """Segmenting begins: what runs it, how many sheets it will segment, how many are skipped."""
-
-    def sheet_finished(self, status: SheetStatus) -> None:
-        """One sheet is done or failed."""
 
 
 class _Silent:
@@ -130,7 +83,7 @@ def segment_archive(
 def _run_here(pending: list[SheetJob], options: RunOptions, recorder: RunRecorder, observer: RunObserver) -> None:
     """The plain path: one Segmenter in this process."""
     with Segmenter(options.model, device=options.device, batch_size=options.batch_size,
-                   threads=options.threads) as segmenter:
+                   threads=options.threads, grouping=options.grouping) as segmenter:
         recorder.summary.description = f"{segmenter.model_path.name} on {segmenter.backend_name}"
         observer.started(recorder.summary.description, len(pending), recorder.summary.skipped)
         for status in segment_jobs(segmenter, pending, options.outputs):

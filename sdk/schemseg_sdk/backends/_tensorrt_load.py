@@ -54,16 +54,16 @@ def rebuild_engine(onnx_path: Path, sidecar: EngineSidecar, path: Path) -> tuple
     if not onnx_path.is_file():
         raise EngineLoadError(f"{path}: rebuild_from='{onnx_path}' does not exist; pass the model's ONNX file")
     try:
-        from ..engine.pipeline import build_engine
+        from ..engine.bundle import rebuild_bundle  # the build without the accuracy gate: no evaluation here
     except ImportError as exc:
         raise EngineLoadError(f"{path}: cannot rebuild, the engine builder is unavailable ({exc})") from None
     _log.warning("%s does not match this system; rebuilding it from %s", path, onnx_path)
     suffix = f".{sidecar.precision}.engine"
     name = path.name[: -len(suffix)] if path.name.endswith(suffix) else path.stem
-    result = build_engine(
+    result = rebuild_bundle(
         onnx_path,
         sidecar.precision,  # type: ignore[arg-type]
-        out_dir=path.parent,
+        path.parent,
         batch=(sidecar.batch_min, sidecar.batch_opt, sidecar.batch_max),
         version_compatible=sidecar.version_compatible,
         name=name,

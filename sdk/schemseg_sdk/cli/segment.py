@@ -10,7 +10,9 @@ import cv2.utils.logging
 from tqdm import tqdm
 
 from ..archive import RayOptions, RunOptions, RunSummary, SheetStatus, collect_images, output_stems, segment_archive
+from ..bill import write_bill_from_results
 from ..dataset import IMAGE_SUFFIXES
+from ..instances import GroupingSettings
 from ..result import STAGES
 from ._common import SchemsegClickError, handle_errors
 
@@ -37,6 +39,10 @@ __all__ = ["segment", "main", "collect_images", "output_stems"]
                    "here; 'auto' joins this machine's cluster; 'local' always starts one here; or HOST:PORT.")
 @click.option("--actors", type=click.IntRange(min=1), default=1, show_default=True,
               help="With --ray: Segmenter actors; their CPUs (and threads) are the cluster's CPUs shared out.")
+@click.option("--group/--no-group", "group", default=True, show_default=True,
+              help="Group predicted pixels into symbols with one class each; --no-group: one per region.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Bill of symbols: one row per symbol of every sheet, and FILE.counts.csv per sheet and class.")
 @handle_errors
 def segment(
     paths: tuple[Path, ...],
@@ -50,6 +56,8 @@ def segment(
     force: bool,
     ray_address: str | None,
     actors: int,
+    group: bool,
+    csv_path: Path | None,
 ) -> None:
     """Segment the drawings in PATHS (image files or folders of them).
 
@@ -57,20 +65,23 @@ def segment(
     and the time per sheet, and goes on past bad files, listing them at the end (exit code 1).
     Resumable: sheets whose outputs are complete are skipped, so an interrupted run rerun with the
     same command finishes the rest. OUT/schemseg-run/ keeps summary.json (every sheet's state) and
-    failures.txt.
+    failures.txt. With --csv, the bill of symbols is built at the end from the NAME.json of every sheet.
 
     \b
     Examples:
-      schemseg segment sheets/ --out out/sheets
+      schemseg segment sheets/ --out out/sheets --csv out/sheets/bill.csv
       schemseg segment archive/ --out out/archive --ray auto --actors 16
     """
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)  # errors only: OpenCV's decoder warnings would repeat what the failure list says
     files = collect_images(paths)
     if not files:
         raise click.UsageError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in {', '.join(map(str, paths))}")
+    if csv_path is not None and not write_json:
+        raise click.UsageError("--csv is built from the NAME.json files: drop --no-json")
     ray = _ray_options(ray_address, actors)
     options = RunOptions(out_dir, model=model, device=device, batch_size=batch_size, threads=threads,  # type: ignore[arg-type]
-                         write_json=write_json, write_overlay=write_overlay, force=force)
+                         write_json=write_json, write_overlay=write_overlay, force=force,
+                         grouping=GroupingSettings() if group else None)
     progress = _Progress(out_dir)
     try:
         summary = segment_archive(files, options, ray=ray, observer=progress)
@@ -79,6 +90,10 @@ def segment(
     finally:
         progress.close()
     click.echo(_report(summary, out_dir))
+    if csv_path is not None:
+        bill = write_bill_from_results(csv_path, out_dir, output_stems(files))
+        symbols, sheets = _count(bill.symbols, "symbol"), _count(bill.sheets, "sheet")
+        click.echo(f"bill of symbols: {symbols} on {sheets} -> {bill.bill}, {bill.counts}")
     if summary.failures:
         failed = f"{len(summary.failures)} of {_count(len(files), 'file')} failed"
         click.echo(f"{failed} (listed in {summary.failures_path}):" if summary.failures_path else f"{failed}:", err=True)

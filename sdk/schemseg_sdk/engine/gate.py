@@ -13,8 +13,10 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ..evaluate import evaluate_model
 from ..fileio import atomic_write_text
 from ..metrics import SegmentationScores
+from .sidecar import skipped_gate
 
 __all__ = [
     "MAX_MEAN_DROP",
@@ -121,15 +123,12 @@ def compare_scores(
 
 def score_graph(model_path: str | os.PathLike[str], val: str | os.PathLike[str], *, limit: int | None,
                 progress: bool) -> SegmentationScores:
-    """IoU of a graph on ``val`` with ONNX Runtime on CPU, through the SDK's own inference path."""
-    from ..evaluate import evaluate_model
+    """IoU of a graph on ``val`` with ONNX Runtime on CPU, through the SDK's own inference path.
 
-    return evaluate_model(model_path, val, limit=limit, progress=progress, device="cpu")
-
-
-def skipped_gate(reason: str) -> dict[str, object]:
-    """What the sidecar and report record when no validation set was given."""
-    return {"status": "skipped", "reason": reason}
+    The graph's own masks are scored (no symbol grouping): the gate judges the arithmetic, and a
+    post-processing that both sides share could hide a drift.
+    """
+    return evaluate_model(model_path, val, limit=limit, progress=progress, device="cpu", grouping=None)
 
 
 def write_gate_report(base: str | os.PathLike[str], precision: str, results: list[GateResult],

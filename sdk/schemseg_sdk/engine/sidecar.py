@@ -9,7 +9,12 @@ from pathlib import Path
 from ..errors import EngineLoadError
 from ..fileio import atomic_write_text
 
-__all__ = ["EngineSidecar", "sidecar_path", "read_sidecar", "write_sidecar"]
+__all__ = ["EngineSidecar", "sidecar_path", "read_sidecar", "write_sidecar", "skipped_gate"]
+
+
+def skipped_gate(reason: str) -> dict[str, object]:
+    """What the sidecar (``gate``) and the gate report record when the accuracy gate did not run."""
+    return {"status": "skipped", "reason": reason}
 
 
 @dataclass(frozen=True)

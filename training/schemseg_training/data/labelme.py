@@ -13,7 +13,6 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 import cv2
 import numpy as np
@@ -25,7 +24,9 @@ from schemseg_sdk.imageio import read_image
 from tqdm import tqdm
 
 from .check import ClassFrequencies
+from .labelme_boxes import write_shape_boxes
 from .paint import ImportSettings, paint_mask
+from .shapes import LabelMap, Shape
 
 __all__ = [
     "BUNDLED_MAPS_DIR",
@@ -41,34 +42,6 @@ __all__ = [
 ]
 
 BUNDLED_MAPS_DIR = Path(__file__).parent / "maps"
-
-ShapeKind = Literal["rectangle", "polygon"]
-
-
-@dataclass(frozen=True)
-class LabelMap:
-    """LabelMe label -> class id, or None for "ignore the pixels of this label"."""
-
-    name: str  # the bundled name or the file path, as given
-    class_ids: dict[str, int | None]
-
-
-@dataclass(frozen=True)
-class Shape:
-    """One LabelMe shape: a rectangle (two corners) or a polygon (three or more vertices)."""
-
-    label: str
-    kind: ShapeKind
-    points: np.ndarray  # float (N, 2) of x, y in image pixels
-
-    @property
-    def area(self) -> float:
-        if self.kind == "rectangle":
-            (x0, y0), (x1, y1) = self.points
-            return abs(float(x1 - x0) * float(y1 - y0))
-        x, y = self.points[:, 0], self.points[:, 1]
-        return 0.5 * abs(float(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1))))
-
 
 @dataclass(frozen=True)
 class Annotation:
@@ -224,29 +197,33 @@ def _metadata(src_dir: Path, settings: ImportSettings, report: ImportReport) -> 
 def _convert_all(json_paths: list[Path], work: Path, settings: ImportSettings, progress: bool) -> ImportReport:
     (work / "images").mkdir()
     (work / "masks").mkdir()
+    (work / "boxes").mkdir()
     report = ImportReport(ClassFrequencies())
     for json_path in tqdm(json_paths, desc="import", unit="file", disable=not progress):
         try:
-            image, mask, rescaled = _convert_one(json_path, settings)
+            image, mask, annotation, rescaled = _convert_one(json_path, settings)
         except DatasetError as exc:
             report.skipped.append(str(exc))
             continue
         _write_png(work / "images" / f"{json_path.stem}.png", image)
         _write_png(work / "masks" / f"{json_path.stem}.png", mask)
+        write_shape_boxes(work / "boxes" / f"{json_path.stem}.json", mask, annotation.shapes,
+                          settings.label_map.class_ids)
         report.frequencies.add(mask)
         if rescaled:
             report.rescaled.append(str(json_path))
     return report
 
 
-def _convert_one(json_path: Path, settings: ImportSettings) -> tuple[np.ndarray, np.ndarray, bool]:
+def _convert_one(json_path: Path, settings: ImportSettings) -> tuple[np.ndarray, np.ndarray, Annotation, bool]:
+    """Image, mask, the annotation in the image's pixels, and whether it had to be rescaled."""
     annotation = read_annotation(json_path)
     try:
         image = read_image(annotation.image_path)
     except InvalidInputError as exc:
         raise DatasetError(f"{json_path}: {exc}") from None
     fitted = annotation.fit_to(image)
-    return image, paint_mask(image, fitted.shapes, settings, str(json_path)), fitted is not annotation
+    return image, paint_mask(image, fitted.shapes, settings, str(json_path)), fitted, fitted is not annotation
 
 
 def _parse_shape(json_path: Path, index: int, raw: object) -> Shape:

@@ -12,15 +12,14 @@ becomes IGNORE_INDEX.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import cv2
 import numpy as np
 from schemseg_sdk.classes import IGNORE_INDEX
 from schemseg_sdk.errors import DatasetError
 
-if TYPE_CHECKING:
-    from .labelme import LabelMap, Shape
+from .shapes import LabelMap, Shape
 
 __all__ = ["ImportSettings", "UnboxedText", "paint_mask", "TEXT_MAX_FRACTION"]
 

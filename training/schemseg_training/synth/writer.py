@@ -1,4 +1,4 @@
-"""``write_dataset``: many sheets to ``images/``, ``masks/`` and ``dataset.json`` (+ optional preview)."""
+"""``write_dataset``: many sheets to ``images/``, ``masks/``, ``boxes/`` and ``dataset.json`` (+ optional preview)."""
 from __future__ import annotations
 
 import json
@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from schemseg_sdk.boxes import write_boxes
 from schemseg_sdk.classes import CLASS_NAMES
 from schemseg_sdk.errors import InvalidInputError
 from schemseg_sdk.fileio import atomic_write_bytes, atomic_write_text
@@ -42,6 +43,7 @@ def _write_one(job: tuple[str, int, int, int]) -> tuple[np.ndarray, np.ndarray, 
     root = Path(out_dir)
     atomic_write_bytes(root / "images" / name, _encode_png(sheet.image, name))
     atomic_write_bytes(root / "masks" / name, _encode_png(sheet.mask, name))
+    write_boxes(root / "boxes" / f"{index:05d}.json", sheet.instances)
     pixels = np.bincount(sheet.mask.ravel(), minlength=len(CLASS_NAMES)).astype(np.int64)
     instances = np.bincount([c for c, _ in sheet.instances], minlength=len(CLASS_NAMES)).astype(np.int64)
     return pixels, instances, (pixels > 0).astype(np.int64)
@@ -64,6 +66,7 @@ def write_dataset(out_dir: str | os.PathLike[str], count: int, seed: int, size: 
     root = Path(out_dir)
     (root / "images").mkdir(parents=True, exist_ok=True)
     (root / "masks").mkdir(parents=True, exist_ok=True)
+    (root / "boxes").mkdir(parents=True, exist_ok=True)
     jobs = [(str(root), seed, i, size) for i in range(count)]
     totals = [np.zeros(len(CLASS_NAMES), np.int64) for _ in range(3)]
     bar = tqdm(total=count, desc="synth", unit="sheet", disable=not progress)

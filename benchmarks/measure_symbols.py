@@ -1,0 +1,158 @@
+"""Pixel mIoU and symbol F1 with and without grouping, and what grouping costs, on one dataset.
+
+One inference pass per sheet (the Segmenter with ``grouping=None``, confidence on); the raw result
+is scored as it is and after :func:`~schemseg_sdk.instances.group_symbols`, exactly what a
+grouping Segmenter does after stitching. ``--predictions DIR`` keeps the raw predictions
+(``NAME.npz``: ``mask``, ``conf``) and reuses those already there, so scoring can be repeated
+without inference. The cost of grouping is timed in a separate pass over the first
+``--timing-sheets`` sheets: inference, then grouping, each sheet afresh. Writes one JSON (see
+``--json``) and prints a summary.
+
+    python benchmarks/measure_symbols.py --model sdk/schemseg_sdk/models/reference.onnx \\
+        --data data/synth-val --json benchmarks/results/symbols-reference-synth-val.json
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from schemseg_sdk import Segmenter
+from schemseg_sdk.dataset import SegmentationDataset
+from schemseg_sdk.fileio import atomic_write_text
+from schemseg_sdk.instances import GroupingSettings, group_symbols
+from schemseg_sdk.metrics import ConfusionMatrix
+from schemseg_sdk.symbol_metrics import SymbolMatcher
+from schemseg_sdk.symbols import find_symbols
+
+COUNT_IOU = 0.5  # classes at or above this pixel IoU must be counted within COUNT_TOLERANCE
+COUNT_TOLERANCE = 0.10
+
+
+def measure(model: str, data: str, threads: int | None, limit: int | None, predictions: Path | None,
+            timing_sheets: int) -> dict[str, object]:
+    dataset = SegmentationDataset(data)
+    count = len(dataset) if limit is None else min(limit, len(dataset))
+    settings = GroupingSettings()
+    pixels = {"raw": ConfusionMatrix(), "grouped": ConfusionMatrix()}
+    symbols = {"raw": SymbolMatcher(), "grouped": SymbolMatcher()}
+    with Segmenter(model, device="cpu", threads=threads, grouping=None) as segmenter:
+        names = segmenter.class_names
+        for index in tqdm(range(count), desc=Path(data).name):
+            image, target, truth = dataset.read_image(index), dataset.read_mask(index), dataset.read_boxes(index)
+            mask, confidence = _raw_prediction(segmenter, image, predictions, dataset.image_paths[index].stem)
+            grouped = group_symbols(mask, confidence, image, names, settings)
+            raw_symbols = find_symbols(mask, confidence, names)
+            for name, labels, found in (("raw", mask, raw_symbols), ("grouped", grouped.mask, grouped.symbols)):
+                pixels[name].update(labels, target)
+                symbols[name].update([(s.class_id, s.bbox) for s in found], truth)
+        timing = _time_grouping(segmenter, dataset, min(timing_sheets, count), settings) if timing_sheets else None
+    report = {name: _scores(pixels[name], symbols[name]) for name in ("raw", "grouped")}
+    report["raw"]["count_check"] = _count_check(report["raw"])  # type: ignore[index]
+    report["grouped"]["count_check"] = _count_check(report["grouped"], report["raw"])  # type: ignore[index]
+    return {
+        "model": model, "data": data, "sheets": count, "settings": settings.__dict__,
+        "date": date.today().isoformat(), "machine": f"{platform.processor() or platform.machine()}, {threads} threads",
+        "load_average": list(os.getloadavg()), **report, "timing": timing,
+    }
+
+
+def _raw_prediction(segmenter: Segmenter, image: np.ndarray, predictions: Path | None,
+                    stem: str) -> tuple[np.ndarray, np.ndarray]:
+    """The model's stitched mask and confidence: from ``predictions/STEM.npz`` when there, else inferred (and kept)."""
+    path = None if predictions is None else predictions / f"{stem}.npz"
+    if path is not None and path.is_file():
+        saved = np.load(path)
+        return saved["mask"], saved["conf"].astype(np.float32)
+    result = segmenter.predict(image)
+    assert result.confidence is not None
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(path, mask=result.mask, conf=result.confidence)
+    return result.mask, result.confidence.astype(np.float32)
+
+
+def _time_grouping(segmenter: Segmenter, dataset: SegmentationDataset, count: int,
+                   settings: GroupingSettings) -> dict[str, object]:
+    """Inference and grouping time of each of the first ``count`` sheets, measured back to back."""
+    inference, grouping, sizes = [], [], []
+    for index in tqdm(range(count), desc="timing"):
+        image = dataset.read_image(index)
+        result = segmenter.predict(image)
+        start = time.perf_counter()
+        group_symbols(result.mask, result.confidence, image, segmenter.class_names, settings)
+        grouping.append(time.perf_counter() - start)
+        inference.append(result.timings["inference"])
+        sizes.append(result.mask.size)
+    return _timing(inference, grouping, sizes)
+
+
+def _scores(matrix: ConfusionMatrix, matcher: SymbolMatcher) -> dict[str, object]:
+    return {"pixels": matrix.scores().to_dict(), "symbols": matcher.scores().to_dict()}
+
+
+def _count_check(report: dict[str, object], iou_from: dict[str, object] | None = None) -> dict[str, object]:
+    """Predicted vs true counts of the classes whose pixel IoU (of the raw output) is >= COUNT_IOU."""
+    iou = (iou_from or report)["pixels"]["per_class"]  # type: ignore[index]
+    per_class = report["symbols"]["per_class"]  # type: ignore[index]
+    rows = {}
+    for name, value in iou.items():
+        if name == "background" or value is None or value < COUNT_IOU or name not in per_class:
+            continue
+        row = per_class[name]
+        rows[name] = {"iou": value, "true": row["true"], "predicted": row["predicted"], "count_error": row["count_error"],
+                      "within": abs(row["count_error"]) <= COUNT_TOLERANCE}
+    return {"iou_at_least": COUNT_IOU, "tolerance": COUNT_TOLERANCE, "classes": rows,
+            "within": sum(r["within"] for r in rows.values()), "of": len(rows)}
+
+
+def _timing(inference: list[float], grouping: list[float], sizes: list[int]) -> dict[str, object]:
+    ratio = np.array(grouping) / np.maximum(np.array(inference), 1e-9)
+    single = np.array(sizes) <= 608 * 608  # sheets that fit one model input (600x600)
+    return {
+        "sheets": len(inference),
+        "inference_ms_mean": round(1000 * float(np.mean(inference)), 2),
+        "grouping_ms_mean": round(1000 * float(np.mean(grouping)), 2),
+        "grouping_ms_p90": round(1000 * float(np.percentile(grouping, 90)), 2),
+        "grouping_over_inference_total": round(float(np.sum(grouping) / np.sum(inference)), 4),
+        "grouping_over_inference_median": round(float(np.median(ratio)), 4),
+        "grouping_over_inference_max": round(float(np.max(ratio)), 4),
+        "single_tile_sheets": int(single.sum()),
+        "grouping_over_inference_single_tile_median": round(float(np.median(ratio[single])), 4) if single.any() else None,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="sdk/schemseg_sdk/models/reference.onnx")
+    parser.add_argument("--data", required=True)
+    parser.add_argument("--json", required=True)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--limit", type=int)
+    parser.add_argument("--predictions", type=Path, help="cache of raw predictions (NAME.npz), reused when present")
+    parser.add_argument("--timing-sheets", type=int, default=20, help="sheets timed afresh (0: no timing)")
+    args = parser.parse_args()
+    report = measure(args.model, args.data, args.threads, args.limit, args.predictions, args.timing_sheets)
+    atomic_write_text(args.json, json.dumps(report, indent=2) + "\n")
+    for name in ("raw", "grouped"):
+        part = report[name]
+        check = part["count_check"]
+        print(f"{name:8s} mIoU {part['pixels']['mean_iou']:.4f}  symbol mean F1 {part['symbols']['mean_f1']:.4f}  "
+              f"symbols {part['symbols']['predicted']} (true {part['symbols']['true']})  "
+              f"counts within 10%: {check['within']} of {check['of']} classes with IoU >= 0.5")
+    timing = report["timing"]
+    if timing is not None:
+        print(f"grouping {timing['grouping_ms_mean']} ms vs inference {timing['inference_ms_mean']} ms per sheet "
+              f"(median ratio {timing['grouping_over_inference_median']:.1%})")
+    print(f"written: {args.json}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+"""The symbol boxes of a LabelMe sheet, for ``boxes/NAME.json`` (symbol-level evaluation).
+
+Each mapped shape is one true symbol. Its box is the extent of the pixels of its class inside a
+rectangle (the ink the mask gives it; the rectangle itself when there is none) or the bounding box
+of a polygon, so it is comparable with the ink box of a predicted symbol. Shapes whose label maps to
+``null`` become ``ignore`` boxes: predictions there are neither right nor wrong.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+from schemseg_sdk.boxes import Box, write_boxes
+
+__all__ = ["shape_boxes", "write_shape_boxes"]
+
+
+class Shape(Protocol):
+    """What is read of a :class:`~schemseg_training.data.labelme.Shape` (which imports this module)."""
+
+    label: str
+    kind: str
+    points: np.ndarray
+
+
+def shape_boxes(
+    mask: np.ndarray, shapes: Sequence[Shape], class_ids: Mapping[str, int | None]
+) -> tuple[list[tuple[int, Box]], list[Box]]:
+    """``(symbols, ignore)`` of one sheet: ``(class_id, box)`` per mapped shape, boxes of ignored labels.
+
+    ``mask`` is the sheet's painted class-id mask, ``class_ids`` the label map. Shapes outside the image or with labels the map
+    does not know are left out (the mask import reports unknown labels).
+    """
+    height, width = mask.shape
+    symbols: list[tuple[int, Box]] = []
+    ignore: list[Box] = []
+    for shape in shapes:
+        if shape.label not in class_ids:
+            continue
+        lo = np.clip(np.floor(shape.points.min(axis=0)), 0, [width, height]).astype(int)
+        hi = np.clip(np.floor(shape.points.max(axis=0)) + 1, 0, [width, height]).astype(int)
+        if hi[0] <= lo[0] or hi[1] <= lo[1]:
+            continue
+        box = (int(lo[0]), int(lo[1]), int(hi[0]), int(hi[1]))
+        class_id = class_ids[shape.label]
+        if class_id is None:
+            ignore.append(box)
+        else:
+            symbols.append((class_id, _ink_box(mask, class_id, box) if shape.kind == "rectangle" else box))
+    return symbols, ignore
+
+
+def write_shape_boxes(path: Path, mask: np.ndarray, shapes: Sequence[Shape],
+                      class_ids: Mapping[str, int | None]) -> None:
+    """Write :func:`shape_boxes` of one sheet to ``path`` (``boxes/NAME.json``)."""
+    symbols, ignore = shape_boxes(mask, shapes, class_ids)
+    write_boxes(path, symbols, ignore)
+
+
+def _ink_box(mask: np.ndarray, class_id: int, box: Box) -> Box:
+    x0, y0, x1, y1 = box
+    inside = mask[y0:y1, x0:x1] == class_id
+    rows, cols = np.flatnonzero(inside.any(axis=1)), np.flatnonzero(inside.any(axis=0))
+    if not rows.size:
+        return box
+    return x0 + int(cols[0]), y0 + int(rows[0]), x0 + int(cols[-1]) + 1, y0 + int(rows[-1]) + 1
