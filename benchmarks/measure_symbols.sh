@@ -29,7 +29,7 @@ fi
 if [ ! -d data/ci2n-eval/boxes ]; then
     step "real drawings with boxes"
     rm -rf data/ci2n-eval
-    $NICE "$BIN/schemseg" data import-labelme ../shared/data/ci2n-dev --out data/ci2n-eval --map ci2n --score-dark-only
+    $NICE "$BIN/schemseg" data import-labelme ../shared/data/ci2n-dev --out data/ci2n-eval --map ci2n-scoring --score-dark-only
 fi
 mkdir -p "$RESULTS"
 # raw predictions are kept in data/predictions/NAME-SHA-SET/; grouping is timed afresh on 20 synthetic 600x600 sheets
