@@ -85,11 +85,10 @@ class MixedSheets(SheetSource):
         return self.length
 
     def set_epoch(self, epoch: int) -> None:
-        table = [
+        # ordered by source: the EpochSampler already draws the items of an epoch in a seeded order
+        self.table = [
             (s, local) for s, count in enumerate(self.slots) for local in self._walk(s, epoch * count, count)
         ]
-        order = np.random.default_rng([self.seed, epoch, 11]).permutation(len(table))
-        self.table = [table[i] for i in order]
 
     def _walk(self, source: int, start: int, count: int) -> list[int]:
         """Items ``start .. start + count`` of source ``source``'s endless sequence of shuffled rounds."""
