@@ -28,8 +28,8 @@ from schemseg_sdk.fileio import atomic_write_text
 from schemseg_sdk.model_info import ModelInfo
 from schemseg_training.losses import DiceCELoss
 from schemseg_training.model import SchemsegNet, create_model, model_normalisation
-from schemseg_training.train import parse_data_spec
-from schemseg_training.train_data import CropDataset, EpochSampler, FolderSheets, MixedSheets
+from schemseg_training.train import folder_sheets
+from schemseg_training.train_data import CropDataset, EpochSampler
 
 SLIM = (128, 64, 32, 16, 16)
 WIDE = (256, 128, 64, 32, 16)
@@ -73,9 +73,7 @@ def measure(setting: Setting, data: list[str], steps: int, warmup: int) -> list[
     net.train()
     optimizer = torch.optim.AdamW(net.parameters(), lr=1e-3)
     loss_fn = DiceCELoss()
-    folders, weights = zip(*(parse_data_spec(d) for d in data))
-    source = MixedSheets([FolderSheets(f) for f in folders], list(weights), 0) if len(folders) > 1 else FolderSheets(folders[0])
-    dataset = CropDataset(source, setting.crop, seed=0)
+    dataset = CropDataset(folder_sheets(data, seed=0), setting.crop, seed=0)
     loader = DataLoader(dataset, batch_size=setting.batch, sampler=EpochSampler(len(dataset), 0),
                         num_workers=setting.workers, drop_last=True)
     times: list[float] = []

@@ -29,7 +29,7 @@ from .train_data import (
 from .validate import validate
 from .history import write_history
 
-__all__ = ["TrainConfig", "train", "resolve_device", "resolve_precision", "parse_data_spec"]
+__all__ = ["TrainConfig", "train", "resolve_device", "resolve_precision", "parse_data_spec", "folder_sheets"]
 
 
 @dataclass
@@ -90,10 +90,15 @@ def _sheet_source(config: TrainConfig) -> SheetSource:
         raise InvalidInputError("give exactly one of --data DIR or --synthetic")
     if config.synthetic:
         return SyntheticSheets(config.synthetic_sheets, config.seed)
+    return folder_sheets(specs, config.seed)
+
+
+def folder_sheets(specs: list[str], seed: int) -> SheetSource:
+    """The sheets of ``DIR[:WEIGHT]`` dataset folders: one folder as it is, several mixed by weight."""
     folders, weights = zip(*(parse_data_spec(spec) for spec in specs))
     if len(folders) == 1:
         return FolderSheets(folders[0])
-    return MixedSheets([FolderSheets(f) for f in folders], list(weights), config.seed)
+    return MixedSheets([FolderSheets(f) for f in folders], list(weights), seed)
 
 
 def parse_data_spec(spec: str) -> tuple[str, float]:
