@@ -40,7 +40,8 @@ def evaluate_model(
         progress: show a tqdm bar on stderr.
 
     Raises:
-        DatasetError: missing/mismatched masks or unreadable images in ``data``.
+        DatasetError: missing/mismatched masks or unreadable images in ``data``, or a dataset whose
+            class list differs from the model's.
         ModelFormatError, BackendUnavailableError, InferenceError: from the model.
 
     >>> scores = evaluate_model("model.onnx", "data/val", limit=20)  # doctest: +SKIP
@@ -56,6 +57,7 @@ def evaluate_model(
 
 def _score(segmenter: Segmenter, dataset: SegmentationDataset, count: int, progress: bool) -> SegmentationScores:
     names = segmenter.class_names
+    dataset.require_classes(names, f"model {segmenter.model_path.name}")
     matrix = ConfusionMatrix(len(names), names)
     images = _images(dataset, count)
     results = segmenter.predict_stream(images, with_confidence=False)
