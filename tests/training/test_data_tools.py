@@ -12,6 +12,7 @@ from click.testing import CliRunner, Result
 from schemseg_sdk.classes import CLASS_NAMES, IGNORE_INDEX
 from schemseg_sdk.cli import main
 from schemseg_sdk.dataset import SegmentationDataset
+from schemseg_sdk.errors import DatasetError
 from schemseg_training.data.check import check_dataset
 from schemseg_training.data.labelme import BUNDLED_MAPS_DIR
 
@@ -421,3 +422,19 @@ def test_split_holds_out_a_seeded_part(tmp_path: Path) -> None:
     assert json.loads((tmp_path / "va" / "dataset.json").read_text())["split_seed"] == 3
     again = CliRunner().invoke(main, args)
     assert again.exit_code == 1 and f"{tmp_path / 'tr'}: already exists" in again.stderr
+
+
+def test_subsets_of_one_seed_are_nested(tmp_path: Path) -> None:
+    from schemseg_training.data.split import subset_dataset
+
+    for i in range(6):
+        _write_labelme(tmp_path / "src", f"s{i}", _drawing(), SHAPES)
+    (tmp_path / "map.json").write_text(json.dumps(LABEL_MAP))
+    assert _import(tmp_path / "src", tmp_path / "ds").exit_code == 0
+    assert subset_dataset(tmp_path / "ds", tmp_path / "two", 2, seed=1) == 2
+    assert subset_dataset(tmp_path / "ds", tmp_path / "four", 4, seed=1) == 4
+    two, four = (SegmentationDataset(tmp_path / n) for n in ("two", "four"))
+    assert {p.name for p in two.image_paths} < {p.name for p in four.image_paths} and len(four) == 4
+    assert json.loads((tmp_path / "two" / "dataset.json").read_text())["subset_seed"] == 1
+    with pytest.raises(DatasetError, match="cannot take 7 of its 6 sheets; choose 1..6"):
+        subset_dataset(tmp_path / "ds", tmp_path / "seven", 7)
