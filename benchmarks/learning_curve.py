@@ -1,8 +1,8 @@
 """How many labelled drawings it takes: fine-tune the bundled model on 25, 100 and 400 real sheets.
 
 Every subset gets the same budget (``--steps`` steps of ``--batch`` crops of ``--size`` px, from
-``--init reference``, its default learning rate and encoder freeze) and is scored on the same
-evaluation set; point 0 is the bundled model itself (zero-shot). Subsets are drawn with ``--seed``
+``--init`` (the bundled model by default), its default learning rate and encoder freeze) and is
+scored on the same evaluation set; point 0 is the starting model itself (zero-shot). Subsets are drawn with ``--seed``
 and nested (the 25 sheets are among the 100, those among the 400)::
 
     .venv/bin/python benchmarks/learning_curve.py --train data/ci2n-train --eval data/ci2n-eval \
@@ -30,7 +30,7 @@ from schemseg_sdk.metrics import SegmentationScores
 from schemseg_training.checkpoint import load_checkpoint
 from schemseg_training.data.split import subset_dataset
 from schemseg_training.evaluate import evaluate_path
-from schemseg_training.finetune import REFERENCE_CHECKPOINT
+from schemseg_training.finetune import resolve_init_checkpoint
 from schemseg_training.train import TrainConfig, train
 from schemseg_training.train_data import steps_per_epoch
 
@@ -50,6 +50,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--seed", type=int, default=0, help="which sheets form the subsets")
     parser.add_argument("--eval-limit", type=int, default=None, help="score the first N evaluation sheets only")
+    parser.add_argument("--init", default="reference", help="the model to start from: reference or a checkpoint")
     parser.add_argument("--work", type=Path, default=Path("runs/learning-curve"))
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     parser.add_argument("--plot", type=Path, default=PLOT)
@@ -66,7 +67,7 @@ def fine_tune(args: argparse.Namespace, sheets: int) -> tuple[Path, float]:
     if last.is_file() and load_checkpoint(last)["step"] >= args.steps:
         return last, float(json.loads((run / "seconds.json").read_text())["seconds"])
     epochs = math.ceil(args.steps / steps_per_epoch(sheets, args.batch))  # the schedule ends with the budget
-    config = TrainConfig(out=str(run), data=str(data), init="reference", epochs=epochs, max_steps=args.steps,
+    config = TrainConfig(out=str(run), data=str(data), init=args.init, epochs=epochs, max_steps=args.steps,
                          batch=args.batch, size=args.size, threads=args.threads, seed=args.seed, device="cpu")
     start = time.perf_counter()
     train(config)
@@ -109,7 +110,7 @@ def plot(points: list[dict[str, object]], path: Path, title: str) -> None:
 def readme_block(report: dict[str, object], source: str, plot_path: Path) -> str:
     lines = ["| labelled sheets | training | mIoU | pixel accuracy | CPU training time |", "|---|---|---|---|---|"]
     for p in report["points"]:  # type: ignore[union-attr]
-        training = f"{report['steps']} steps from `--init reference`" if p["sheets"] else "none (the bundled model)"
+        training = f"{report['steps']} steps from `--init`" if p["sheets"] else "none (the starting model)"
         minutes = f"{p['train_seconds'] / 60:.0f} min" if p["sheets"] else "-"
         lines.append(f"| {p['sheets']} | {training} | {p['mean_iou']:.4f} | {p['pixel_accuracy']:.4f} | {minutes} |")
     lines += ["", f"![learning curve]({plot_path.as_posix()})", "",
@@ -122,8 +123,8 @@ def main() -> None:
     args = parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     eval_sheets = min(len(SegmentationDataset(args.eval)), args.eval_limit or 10**9)
-    points = [point(0, evaluate_path(REFERENCE_CHECKPOINT, args.eval, args.eval_limit, args.threads), 0.0,
-                    REFERENCE_CHECKPOINT)]
+    start = resolve_init_checkpoint(args.init)
+    points = [point(0, evaluate_path(start, args.eval, args.eval_limit, args.threads), 0.0, start)]
     print(f"0 sheets (zero-shot): mIoU {points[0]['mean_iou']:.4f}", flush=True)
     for sheets in sizes:
         last, seconds = fine_tune(args, sheets)
@@ -133,7 +134,7 @@ def main() -> None:
     date = datetime.date.today().isoformat()
     report = {"date": date, "machine": info, "machine_name": machine_slug(info), "train": str(args.train),
               "eval": str(args.eval), "eval_sheets": eval_sheets, "seed": args.seed, "steps": args.steps,
-              "batch": args.batch, "crop": args.size, "reference": str(REFERENCE_CHECKPOINT.name), "points": points}
+              "batch": args.batch, "crop": args.size, "init": str(start), "points": points}
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / f"learning-curve-{machine_slug(info)}-{date}.json"
     atomic_write_text(path, json.dumps(report, indent=2) + "\n")

@@ -114,7 +114,12 @@ def test_init_errors(start: Path, tmp_path: Path) -> None:
 def test_reference_checkpoint_is_found_or_explained(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     path = resolve_init_checkpoint("reference")
     assert path == Path(__file__).resolve().parents[2] / "training" / "checkpoints" / "reference.pt"
-    assert load_checkpoint(path)["model_info"]["class_names"] == list(CLASS_NAMES)
+    state = load_checkpoint(path)
+    net = SchemsegNet(create_model(state["model_config"]["name"], num_classes=3), ModelInfo(OURS))
+    report = init_from_checkpoint(net, state, OURS, "reference")
+    assert report.kept == ("background", "terminal") and len(report.dropped) == len(CLASS_NAMES) - 2
+    head = state["model"][HEAD + "bias"].float()
+    assert torch.equal(net.state_dict()[HEAD + "bias"][:2], head[[0, class_index("terminal")]])
     monkeypatch.setattr(finetune, "REFERENCE_CHECKPOINT", tmp_path / "reference.pt")
     with pytest.raises(InvalidInputError, match="is not shipped in the wheel, only in the repository"):
         resolve_init_checkpoint("reference")

@@ -1,5 +1,9 @@
 """The README walkthrough, end to end through the CLI: LabelMe -> import with your own 3-class map
-(one class new) -> check -> train --init reference -> eval -> export -> build-engine -> segment."""
+(one class new) -> check -> train --init -> eval -> export -> build-engine -> segment.
+
+``--init`` starts from a tiny checkpoint with the reference class list and a 64 px input (the
+fine-tuned model follows it), so the test runs in seconds; ``--init reference`` itself is tested in
+``test_finetune.py``."""
 from __future__ import annotations
 
 import json
@@ -19,6 +23,7 @@ from schemseg_sdk.cli import main  # noqa: E402
 from schemseg_sdk.cli.build_engine import main as build_engine_main  # noqa: E402
 from schemseg_sdk.overlay import draw_legend  # noqa: E402
 from schemseg_training.synth import render_sheet  # noqa: E402
+from schemseg_training.train import TrainConfig, train  # noqa: E402
 
 # Two classes the reference model knows, one it does not: "earth" is the generator's ground symbol.
 MAP = {
@@ -60,6 +65,15 @@ def _shapes(mask: np.ndarray) -> list[dict[str, object]]:
     return shapes
 
 
+def _start_checkpoint(root: Path) -> Path:
+    """A tiny model on the reference class list, one step on synthetic sheets: what --init starts from."""
+    config = TrainConfig(out=str(root), synthetic=True, synthetic_sheets=2, epochs=1, batch=2, size=64, input_size=64,
+                         device="cpu", workers=0, threads=2, model_options={"decoder_channels": [16, 16, 8, 8, 8],
+                                                                          "heads": 4})
+    train(config, progress=False)
+    return root / "last.pt"
+
+
 def _run(*args: object, command: object = main) -> Result:
     result = CliRunner().invoke(command, [str(a) for a in args])  # type: ignore[arg-type]
     assert result.exit_code == 0, result.output
@@ -75,7 +89,8 @@ def test_walkthrough_with_a_custom_class_list(tmp_path: Path) -> None:
     check = _run("data", "check", data)
     assert "0 of 3 symbol classes absent" in check.output and "  earth  " in check.output
 
-    trained = _run("train", "--data", data, "--val", data, "--out", run, "--init", "reference", "--epochs", "1",
+    start = _start_checkpoint(tmp_path / "runs" / "start")
+    trained = _run("train", "--data", data, "--val", data, "--out", run, "--init", start, "--epochs", "1",
                    "--batch", "2", "--size", "64", "--device", "cpu", "--workers", "0", "--threads", "2")
     summary = json.loads(trained.stdout.strip().splitlines()[-1])
     assert summary["steps"] == 2 and summary["init"]["new"] == ["earth"]
@@ -98,7 +113,7 @@ def test_walkthrough_with_a_custom_class_list(tmp_path: Path) -> None:
     # TODO(merge with issue 11): `schemseg segment --csv` lands there; check its class_name column here too.
 
     with Segmenter(tmp_path / "mine.onnx") as segmenter:
-        assert segmenter.class_names == OUR_NAMES
+        assert segmenter.class_names == OUR_NAMES and segmenter.input_size == 64  # the start's input size
         result = segmenter.predict(data / "images" / "sheet0.png")
     assert {s.class_name for s in result.symbols} <= set(OUR_NAMES[1:]) and result.symbols
     height, width = result.mask.shape

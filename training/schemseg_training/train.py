@@ -21,6 +21,7 @@ from schemseg_sdk.classes import class_difference
 from schemseg_sdk.cpu import has_fast_bf16
 from schemseg_sdk.dataset import SegmentationDataset
 from schemseg_sdk.errors import InvalidInputError
+from schemseg_sdk.geometry import MODEL_INPUT_SIZE
 from schemseg_sdk.model_info import ModelInfo
 
 from .checkpoint import info_dict, load_checkpoint, save_checkpoint
@@ -61,7 +62,7 @@ class TrainConfig:
     ce_weight: float = 1.0
     dice_weight: float = 1.0
     threads: int | None = None
-    input_size: int = 608  # the exported model's input (sheets are padded/tiled to it)
+    input_size: int | None = None  # the exported model's input: the init/resume checkpoint's, else 608
     max_steps: int | None = None  # stop early (tests, time budgets); the schedule still spans all epochs
     precision: str = "auto"  # "auto", "fp32" or "bf16" (autocast); see resolve_precision
     init: str | None = None  # "reference" or a checkpoint: a new run from its weights (see finetune.py)
@@ -162,7 +163,8 @@ class _Run:
         options = dict(self.model_config)
         name = options.pop("name")
         mean, std = model_normalisation(name)
-        self.info = ModelInfo(self.class_names, model_name=name, input_size=config.input_size, mean=mean, std=std)
+        size = config.input_size or (state["model_info"]["input_size"] if state else MODEL_INPUT_SIZE)
+        self.info = ModelInfo(self.class_names, model_name=name, input_size=size, mean=mean, std=std)
         if state is not None:
             options["encoder_weights"] = None  # every weight comes from the checkpoint
         torch.manual_seed(config.seed)
