@@ -80,7 +80,7 @@ def point(sheets: int, scores: SegmentationScores, seconds: float, model: Path) 
     return {"sheets": sheets, "model": str(model), "train_seconds": round(seconds, 1), **scores.to_dict()}
 
 
-def plot(points: list[dict[str, object]], path: Path, title: str) -> None:
+def plot(points: list[dict[str, object]], path: Path, title: str, start: str) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -88,14 +88,16 @@ def plot(points: list[dict[str, object]], path: Path, title: str) -> None:
 
     tuned = [p for p in points if p["sheets"]]
     fig, ax = plt.subplots(figsize=(6, 4), dpi=120)
-    ax.plot([p["sheets"] for p in tuned], [p["mean_iou"] for p in tuned], "o-", label="fine-tuned from the bundled model")
+    ax.plot([p["sheets"] for p in tuned], [p["mean_iou"] for p in tuned], "o-", label=f"fine-tuned from {start}")
     for p in tuned:
         ax.annotate(f"{p['mean_iou']:.3f}", (p["sheets"], p["mean_iou"]), textcoords="offset points", xytext=(0, 6),
                     ha="center", fontsize=8)
     zero = [p for p in points if not p["sheets"]]
     if zero:
-        ax.axhline(zero[0]["mean_iou"], color="grey", linestyle="--", label=f"bundled model, zero-shot ({zero[0]['mean_iou']:.3f})")
+        ax.axhline(zero[0]["mean_iou"], color="grey", linestyle="--", label=f"{start}, zero-shot ({zero[0]['mean_iou']:.3f})")
     ax.set_xscale("log")
+    ax.minorticks_off()
+    ax.set_ylim(0, max(0.05, 1.2 * max(float(p["mean_iou"]) for p in points)))  # type: ignore[arg-type]
     ax.set_xticks([p["sheets"] for p in tuned], [str(p["sheets"]) for p in tuned])
     ax.set_xlabel("labelled sheets")
     ax.set_ylabel("mIoU on the evaluation drawings")
@@ -111,7 +113,7 @@ def readme_block(report: dict[str, object], source: str, plot_path: Path) -> str
     lines = ["| labelled sheets | training | mIoU | pixel accuracy | CPU training time |", "|---|---|---|---|---|"]
     for p in report["points"]:  # type: ignore[union-attr]
         training = f"{report['steps']} steps from `--init`" if p["sheets"] else "none (the starting model)"
-        minutes = f"{p['train_seconds'] / 60:.0f} min" if p["sheets"] else "-"
+        minutes = f"{p['train_seconds'] / 60:.1f} min" if p["sheets"] else "-"
         lines.append(f"| {p['sheets']} | {training} | {p['mean_iou']:.4f} | {p['pixel_accuracy']:.4f} | {minutes} |")
     lines += ["", f"![learning curve]({plot_path.as_posix()})", "",
               f"Measured {report['date']} on {report['machine_name']}, scored on {report['eval_sheets']} sheets of "
@@ -138,7 +140,8 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / f"learning-curve-{machine_slug(info)}-{date}.json"
     atomic_write_text(path, json.dumps(report, indent=2) + "\n")
-    plot(points, args.plot, f"{args.steps} steps of {args.batch}x{args.size}px crops per subset, {eval_sheets} eval sheets")
+    title = f"{args.steps} steps of {args.batch} crops of {args.size} px per subset, scored on {eval_sheets} sheets"
+    plot(points, args.plot, title, "the bundled model" if args.init == "reference" else start.name)
     print(f"wrote {path} and {args.plot}")
     if args.readme:
         replace_marked_block(args.readme, CURVE_START, CURVE_END, readme_block(report, path.as_posix(), args.plot),
