@@ -6,6 +6,7 @@ Two 3x3 convolutions give it a 5x5 receptive field, so tiled and whole-sheet run
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -19,13 +20,15 @@ __all__ = ["build_tiny_model", "build_poisoned_model", "tiny_model_proto"]
 
 
 def tiny_model_proto(
-    input_size: int = 64, hidden: int = 8, seed: int = 0, logits: bool = False, attention: bool = False
+    input_size: int = 64, hidden: int = 8, seed: int = 0, logits: bool = False, attention: bool = False,
+    class_names: Sequence[str] = CLASS_NAMES,
 ) -> onnx.ModelProto:
     """The tiny model; ``attention=True`` adds a per-pixel attention block between the two convolutions
-    (Transpose, LayerNormalization, MatMul, Softmax, Mul, Add), the op mix of the real model's bottleneck."""
+    (Transpose, LayerNormalization, MatMul, Softmax, Mul, Add), the op mix of the real model's bottleneck.
+    ``class_names`` sets its class list (and so its head's width), the reference model's by default."""
     rng = np.random.default_rng(seed)
-    k = len(CLASS_NAMES)
-    info = ModelInfo(input_size=input_size, model_name="tiny_test_model", model_version="test")
+    k = len(class_names)
+    info = ModelInfo(tuple(class_names), input_size=input_size, model_name="tiny_test_model", model_version="test")
     mean = np.array(info.mean[::-1], np.float32).reshape(1, 3, 1, 1)  # BGR order in-graph
     std = np.array(info.std[::-1], np.float32).reshape(1, 3, 1, 1)
     inits = [

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,25 +37,27 @@ class SheetBoxes:
     symbols: tuple[tuple[int, Box], ...]
     ignore: tuple[Box, ...] = field(default=())
 
-    def to_dict(self) -> dict[str, object]:
+    def to_dict(self, class_names: Sequence[str] = CLASS_NAMES) -> dict[str, object]:
+        """The file's JSON object; ``class_names`` names the class ids (the dataset's list)."""
         return {
             "schema": BOXES_SCHEMA,
             "boxes": [
-                {"class_id": class_id, "class_name": CLASS_NAMES[class_id], "bbox": list(box)}
+                {"class_id": class_id, "class_name": class_names[class_id], "bbox": list(box)}
                 for class_id, box in self.symbols
             ],
             "ignore": [list(box) for box in self.ignore],
         }
 
 
-def write_boxes(path: str | os.PathLike[str], symbols: Iterable[tuple[int, Box]], ignore: Iterable[Box] = ()) -> None:
+def write_boxes(path: str | os.PathLike[str], symbols: Iterable[tuple[int, Box]], ignore: Iterable[Box] = (),
+                class_names: Sequence[str] = CLASS_NAMES) -> None:
     """Write one sheet's boxes to ``path`` atomically (see the module docstring for the format)."""
     boxes = SheetBoxes(tuple((int(c), _box(b)) for c, b in symbols), tuple(_box(b) for b in ignore))
-    atomic_write_text(path, json.dumps(boxes.to_dict()) + "\n")
+    atomic_write_text(path, json.dumps(boxes.to_dict(class_names)) + "\n")
 
 
-def read_boxes(path: str | os.PathLike[str]) -> SheetBoxes:
-    """Read and check one ``boxes/NAME.json``.
+def read_boxes(path: str | os.PathLike[str], num_classes: int = len(CLASS_NAMES)) -> SheetBoxes:
+    """Read and check one ``boxes/NAME.json`` of a dataset with ``num_classes`` classes (background included).
 
     Raises:
         DatasetError: unreadable file, another schema, or a class id / box that is not valid.
@@ -69,15 +71,17 @@ def read_boxes(path: str | os.PathLike[str]) -> SheetBoxes:
         found = data.get("schema") if isinstance(data, dict) else type(data).__name__
         raise DatasetError(f"{path}: expected a {BOXES_SCHEMA!r} object, got {found!r}; regenerate the dataset")
     try:
-        symbols = tuple((_class_id(item["class_id"]), _box(item["bbox"])) for item in data.get("boxes", []))
+        symbols = tuple((_class_id(item["class_id"], num_classes), _box(item["bbox"])) for item in data.get("boxes", []))
         ignore = tuple(_box(box) for box in data.get("ignore", []))
     except (KeyError, TypeError, ValueError) as exc:
-        raise DatasetError(f"{path}: malformed box ({exc}); expected class_id 1..40 and bbox [x0, y0, x1, y1]") from None
+        raise DatasetError(
+            f"{path}: malformed box ({exc}); expected class_id 1..{num_classes - 1} and bbox [x0, y0, x1, y1]"
+        ) from None
     return SheetBoxes(symbols, ignore)
 
 
-def _class_id(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value < len(CLASS_NAMES):
+def _class_id(value: object, num_classes: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value < num_classes:
         raise ValueError(f"class_id {value!r}")
     return value
 

@@ -4,7 +4,9 @@ Optional ``boxes/NAME.json`` hold every true symbol's class and box (:mod:`schem
 the symbol-level evaluation needs them.
 
 Used by training, evaluation, calibration, the accuracy gate and the benchmark. Masks may hold
-:data:`~schemseg_sdk.classes.IGNORE_INDEX` (255) for pixels that are not scored.
+:data:`~schemseg_sdk.classes.IGNORE_INDEX` (255) for pixels that are not scored. ``dataset.json``
+``class_names`` is the dataset's class list (mask id ``i`` is ``class_names[i]``); without it the
+dataset has the reference model's 41 classes.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .boxes import SheetBoxes, read_boxes
-from .classes import CLASS_NAMES, IGNORE_INDEX
+from .classes import CLASS_NAMES, IGNORE_INDEX, class_difference, class_list_problem
 from .errors import DatasetError, InvalidInputError
 from .imageio import read_image, read_mask
 
@@ -48,11 +50,24 @@ class SegmentationDataset:
         self.has_masks = self.masks_dir.is_dir()
         self.boxes_dir = self.root / "boxes"
         self.metadata = self._read_metadata()
-        self.class_names: tuple[str, ...] = tuple(self.metadata.get("class_names", CLASS_NAMES))
-        if self.class_names != CLASS_NAMES:
+        names = self.metadata.get("class_names", list(CLASS_NAMES))
+        problem = class_list_problem(names)
+        if problem:
             raise DatasetError(
-                f"{self.root / 'dataset.json'}: class_names differ from schemseg's 41 classes; "
+                f"{self.root / 'dataset.json'}: class_names {problem}; "
                 "re-import the data with 'schemseg data import-labelme --map'"
+            )
+        self.class_names: tuple[str, ...] = tuple(names)  # type: ignore[arg-type]
+
+    def require_classes(self, class_names: tuple[str, ...], user: str) -> None:
+        """Raise :class:`DatasetError` unless ``user`` (e.g. ``"model reference.onnx"``) has this dataset's class list."""
+        difference = class_difference(self.class_names, tuple(class_names), "the dataset", user)
+        if difference:
+            raise DatasetError(
+                f"{self.root}: the dataset's {len(self.class_names)} classes differ from the "
+                f"{len(class_names)} of {user} ({difference}); both need the same list in the same order: "
+                "import the data with a map of those classes, or adapt a model to the data's classes with "
+                "'schemseg train --init'"
             )
 
     def __len__(self) -> int:
@@ -85,7 +100,7 @@ class SegmentationDataset:
                 f"{path}: missing symbol boxes for {self.image_paths[index].name}; regenerate the dataset with "
                 "'schemseg synth' or 'schemseg data import-labelme' (both write boxes/)"
             )
-        return read_boxes(path)
+        return read_boxes(path, len(self.class_names))
 
     def read_image(self, index: int) -> np.ndarray:
         try:
@@ -94,7 +109,7 @@ class SegmentationDataset:
             raise DatasetError(str(exc)) from None
 
     def read_mask(self, index: int, shape: tuple[int, int] | None = None) -> np.ndarray:
-        """Read and validate the mask of item ``index`` (size ``shape`` if given, ids <= 40 or 255)."""
+        """Read and validate the mask of item ``index`` (size ``shape`` if given, class ids or 255)."""
         path = self.mask_path(index)
         if not path.is_file():
             raise DatasetError(f"{path}: missing mask for {self.image_paths[index].name}")
@@ -106,11 +121,12 @@ class SegmentationDataset:
             raise DatasetError(
                 f"{path}: mask is {mask.shape[1]}x{mask.shape[0]} but its image is {shape[1]}x{shape[0]}"
             )
-        bad = (mask >= len(CLASS_NAMES)) & (mask != IGNORE_INDEX)
+        last = len(self.class_names) - 1
+        bad = (mask > last) & (mask != IGNORE_INDEX)
         if bad.any():
             raise DatasetError(
-                f"{path}: class id {int(mask[bad].max())} above {len(CLASS_NAMES) - 1} "
-                f"(only 0..{len(CLASS_NAMES) - 1} and {IGNORE_INDEX}=ignore are allowed)"
+                f"{path}: class id {int(mask[bad].max())} above {last} "
+                f"(the dataset has {last + 1} classes: only 0..{last} and {IGNORE_INDEX}=ignore are allowed)"
             )
         return mask
 

@@ -66,7 +66,8 @@ def evaluate_model(
         progress: show a tqdm bar on stderr.
 
     Raises:
-        DatasetError: missing/mismatched masks or unreadable images in ``data``.
+        DatasetError: missing/mismatched masks or unreadable images in ``data``, or a dataset whose
+            class list differs from the model's.
         ModelFormatError, BackendUnavailableError, InferenceError: from the model.
 
     >>> scores = evaluate_model("model.onnx", "data/val", limit=20)  # doctest: +SKIP
@@ -106,6 +107,7 @@ def _open(data: SegmentationDataset | str | os.PathLike[str], limit: int | None)
 def _score(segmenter: Segmenter, dataset: SegmentationDataset, count: int, progress: bool,
            symbols: bool) -> Evaluation:
     names = segmenter.class_names
+    dataset.require_classes(names, f"model {segmenter.model_path.name}")
     matrix = ConfusionMatrix(len(names), names)
     matcher = SymbolMatcher(names) if symbols else None
     images = _images(dataset, count)

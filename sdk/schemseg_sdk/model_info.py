@@ -6,7 +6,7 @@ Graph I/O of every schemseg ONNX model (fp32, fp16 and int8 graphs alike):
   :attr:`ModelInfo.input_size`; cast, normalisation and layout change happen inside the graph.
 * output ``class_ids``: uint8 ``(N, S, S)``, the arg-max class per pixel.
 * output ``confidence``: float32 ``(N, S, S)``, the top softmax probability.
-* optional output ``logits``: float32 ``(N, 41, S, S)`` (export ``--logits``, debugging only).
+* optional output ``logits``: float32 ``(N, K, S, S)`` for ``K`` classes (export ``--logits``, debugging only).
 """
 from __future__ import annotations
 

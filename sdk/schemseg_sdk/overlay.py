@@ -8,7 +8,7 @@ import numpy as np
 
 from .classes import CLASS_NAMES
 from .errors import InvalidInputError
-from .palette import CLASS_COLORS, blend_mask
+from .palette import blend_mask, class_colors
 from .symbols import class_histogram
 
 __all__ = ["draw_overlay", "draw_legend", "encode_png"]
@@ -47,6 +47,7 @@ def draw_legend(mask: np.ndarray, class_names: Sequence[str] = CLASS_NAMES, scal
     """A white panel listing the classes present in ``mask`` with their colour swatch and pixel share."""
     counts = class_histogram(mask, minlength=len(class_names))
     present = [int(c) for c in np.flatnonzero(counts[1 : len(class_names)]) + 1]
+    colors = class_colors(len(class_names))
     total = max(int(mask.size), 1)
     row = int(round(_ROW * scale))
     margin = int(round(_MARGIN * scale))
@@ -61,7 +62,7 @@ def draw_legend(mask: np.ndarray, class_names: Sequence[str] = CLASS_NAMES, scal
         top = margin + i * row
         text_x = margin
         if class_id is not None:
-            swatch = tuple(int(v) for v in CLASS_COLORS[class_id])
+            swatch = tuple(int(v) for v in colors[class_id])
             cv2.rectangle(panel, (margin, top + 3), (margin + row - 6, top + row - 3), swatch, -1)
             text_x = margin + row
         cv2.putText(panel, text, (text_x, top + row - 7), _FONT, font_scale, (0, 0, 0), thickness, cv2.LINE_AA)

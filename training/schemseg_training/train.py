@@ -5,7 +5,7 @@ import json
 import math
 import time
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +15,15 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from schemseg_sdk._signals import sigterm_interrupts
+from schemseg_sdk.classes import class_difference
 from schemseg_sdk.cpu import has_fast_bf16
 from schemseg_sdk.dataset import SegmentationDataset
 from schemseg_sdk.errors import InvalidInputError
+from schemseg_sdk.geometry import MODEL_INPUT_SIZE
 from schemseg_sdk.model_info import ModelInfo
 
 from .checkpoint import info_dict, load_checkpoint, save_checkpoint
+from .finetune import init_from_checkpoint, resolve_init_checkpoint, set_encoder_frozen, start_model_config
 from .losses import DiceCELoss
 from .model import SchemsegNet, create_model, model_normalisation
 from .train_data import (
@@ -29,7 +32,13 @@ from .train_data import (
 from .validate import validate
 from .history import write_history
 
-__all__ = ["TrainConfig", "train", "resolve_device", "resolve_precision", "parse_data_spec", "folder_sheets"]
+__all__ = [
+    "TrainConfig", "train", "resolve_device", "resolve_precision", "parse_data_spec", "folder_sheets",
+    "SCRATCH_LR", "FINETUNE_LR",
+]
+
+SCRATCH_LR = 2e-3
+FINETUNE_LR = 5e-4  # from trained weights: a quarter of the from-scratch rate keeps what they learned
 
 
 @dataclass
@@ -43,20 +52,22 @@ class TrainConfig:
     epochs: int = 10
     batch: int = 8
     size: int = 256
-    lr: float = 2e-3
+    lr: float | None = None  # None: SCRATCH_LR, FINETUNE_LR with init, the run's own when resuming
     weight_decay: float = 1e-4
     warmup: float = 0.05
     device: str = "auto"
     workers: int = 1
     seed: int = 0
-    model: str = "attention_unetpp"
+    model: str | None = None  # None: the init/resume checkpoint's architecture, else attention_unetpp
     model_options: dict[str, Any] = field(default_factory=dict)
     ce_weight: float = 1.0
     dice_weight: float = 1.0
     threads: int | None = None
-    input_size: int = 608  # the exported model's input (sheets are padded/tiled to it)
+    input_size: int | None = None  # the exported model's input: the init/resume checkpoint's, else 608
     max_steps: int | None = None  # stop early (tests, time budgets); the schedule still spans all epochs
     precision: str = "auto"  # "auto", "fp32" or "bf16" (autocast); see resolve_precision
+    init: str | None = None  # "reference" or a checkpoint: a new run from its weights (see finetune.py)
+    freeze_encoder_steps: int | None = None  # None: a tenth of the run's steps with init, else 0
 
 
 def resolve_device(device: str) -> torch.device:
@@ -96,9 +107,10 @@ def _sheet_source(config: TrainConfig) -> SheetSource:
 def folder_sheets(specs: list[str], seed: int) -> SheetSource:
     """The sheets of ``DIR[:WEIGHT]`` dataset folders: one folder as it is, several mixed by weight."""
     folders, weights = zip(*(parse_data_spec(spec) for spec in specs))
-    if len(folders) == 1:
-        return FolderSheets(folders[0])
-    return MixedSheets([FolderSheets(f) for f in folders], list(weights), seed)
+    sources = [FolderSheets(f) for f in folders]
+    for source in sources[1:]:
+        source.dataset.require_classes(sources[0].class_names, f"the training data {folders[0]}")
+    return sources[0] if len(sources) == 1 else MixedSheets(list(sources), list(weights), seed)
 
 
 def parse_data_spec(spec: str) -> tuple[str, float]:
@@ -140,31 +152,43 @@ def _lr_lambda(total: int, warmup: float):
 class _Run:
     """The state of one training run (model, optimiser, schedule, position, history)."""
 
-    def __init__(self, config: TrainConfig, resuming: bool = False) -> None:
-        self.config = config
+    def __init__(self, config: TrainConfig, resume: str | Path | None = None) -> None:
+        if resume and config.init:
+            raise InvalidInputError("give --init (a new run from trained weights) or --resume (continue a run), not both")
         self.out = Path(config.out)
         self.device = resolve_device(config.device)
         self.autocast = resolve_precision(config.precision, self.device)
         self.source = _sheet_source(config)
+        self.class_names = self.source.class_names
         self.vals = {Path(v).name: SegmentationDataset(v) for v in _as_list(config.val)}
-        model_config = {"name": config.model, **config.model_options}
-        self.model_config = model_config
-        mean, std = model_normalisation(config.model)
-        self.info = ModelInfo(model_name=config.model, input_size=config.input_size, mean=mean, std=std)
-        options = dict(model_config)
+        for data in self.vals.values():
+            data.require_classes(self.class_names, "the training data")
+        start = Path(resume) if resume else resolve_init_checkpoint(config.init) if config.init else None
+        state = load_checkpoint(start) if start else None
+        self.model_config = start_model_config(_requested_model(config), state, str(start))
+        options = dict(self.model_config)
         name = options.pop("name")
-        if resuming:  # every weight comes from the checkpoint: no need for (or cost of) ImageNet weights
-            options["encoder_weights"] = None
+        mean, std = model_normalisation(name)
+        size = config.input_size or (state["model_info"]["input_size"] if state else MODEL_INPUT_SIZE)
+        self.info = ModelInfo(self.class_names, model_name=name, input_size=size, mean=mean, std=std)
+        if state is not None:
+            options["encoder_weights"] = None  # every weight comes from the checkpoint
         torch.manual_seed(config.seed)
-        self.net = SchemsegNet(create_model(name, **options), self.info).to(self.device)
-        self.net = self.net.to(memory_format=torch.channels_last)
-        self.optimizer = torch.optim.AdamW(self.net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        self.net = SchemsegNet(create_model(name, num_classes=len(self.class_names), **options), self.info)
+        self.net = self.net.to(self.device).to(memory_format=torch.channels_last)
         self.steps_per_epoch = steps_per_epoch(len(self.source), config.batch)
         self.total_steps = self.steps_per_epoch * config.epochs
+        self.config = config = _resolve_defaults(config, state if resume else None, self.total_steps)
+        self.optimizer = torch.optim.AdamW(self.net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, _lr_lambda(self.total_steps, config.warmup))
         self.loss_fn = DiceCELoss(config.ce_weight, config.dice_weight)
         self.step, self.epoch, self.best_miou = 0, 0, -1.0
         self.history: list[dict[str, float]] = []
+        self.init: dict[str, object] | None = None
+        if state is not None and config.init:
+            self.init = init_from_checkpoint(self.net, state, self.class_names, str(start)).to_dict()
+        elif state is not None:
+            self.restore(state, str(start))
 
     def state(self) -> dict[str, Any]:
         return {
@@ -178,13 +202,15 @@ class _Run:
             "train_config": asdict(self.config),
             "model_config": self.model_config,
             "model_info": info_dict(self.info),
+            "init": self.init,
         }
 
-    def restore(self, path: str | Path) -> None:
-        state = load_checkpoint(path)
-        if state["model_config"] != self.model_config:
+    def restore(self, state: dict[str, Any], path: str) -> None:
+        difference = class_difference(tuple(state["model_info"]["class_names"]), self.class_names, "the checkpoint", "the data")
+        if difference:
             raise InvalidInputError(
-                f"{path}: checkpoint model {state['model_config']} differs from this run's {self.model_config}"
+                f"{path}: the checkpoint's classes differ from the training data's ({difference}); "
+                f"to start a new run from it with the data's classes use --init {path} instead of --resume"
             )
         self.net.load_state_dict(state["model"])
         if "optimizer" in state:  # weights-only checkpoints resume with a fresh AdamW state
@@ -198,6 +224,25 @@ class _Run:
                     self.scheduler.step()
         self.step, self.epoch = state["step"], state["epoch"]
         self.best_miou, self.history = state["best_miou"], state["history"]
+        self.init = state.get("init")
+
+
+def _requested_model(config: TrainConfig) -> dict[str, Any] | None:
+    """The architecture asked for on the command line, or None to take the checkpoint's."""
+    if config.model is None and not config.model_options:
+        return None
+    return {"name": config.model or "attention_unetpp", **config.model_options}
+
+
+def _resolve_defaults(config: TrainConfig, resumed: dict[str, Any] | None, total_steps: int) -> TrainConfig:
+    """Fill in ``lr`` and ``freeze_encoder_steps``: a resumed run keeps its own, a new one gets the defaults."""
+    previous = resumed["train_config"] if resumed else {}
+    lr = config.lr if config.lr is not None else previous.get("lr") or (FINETUNE_LR if config.init else SCRATCH_LR)
+    freeze = config.freeze_encoder_steps
+    if freeze is None:
+        budget = min(total_steps, config.max_steps or total_steps)
+        freeze = previous.get("freeze_encoder_steps") or (budget // 10 if config.init else 0)
+    return replace(config, lr=lr, freeze_encoder_steps=freeze)
 
 
 def train(config: TrainConfig, resume: str | Path | None = None, progress: bool = True) -> dict[str, Any]:
@@ -208,9 +253,8 @@ def train(config: TrainConfig, resume: str | Path | None = None, progress: bool 
     """
     if config.threads:
         torch.set_num_threads(config.threads)
-    run = _Run(config, resuming=bool(resume))
-    if resume:
-        run.restore(resume)
+    run = _Run(config, resume)
+    config = run.config
     run.out.mkdir(parents=True, exist_ok=True)
     (run.out / "config.json").write_text(json.dumps(asdict(config), indent=2))
     dataset = CropDataset(run.source, config.size, config.seed)
@@ -228,7 +272,8 @@ def train(config: TrainConfig, resume: str | Path | None = None, progress: bool 
     finally:
         restore_sigterm()
     save_checkpoint(run.out / "last.pt", run.state())
-    return {"steps": run.step, "epochs": run.epoch, "best_miou": run.best_miou, "out": str(run.out)}
+    summary = {"steps": run.step, "epochs": run.epoch, "best_miou": run.best_miou, "out": str(run.out)}
+    return {**summary, "init": run.init} if run.init else summary
 
 
 def _reached_max(run: _Run) -> bool:
@@ -266,6 +311,7 @@ def _train_epoch(run: _Run, dataset: CropDataset, sampler: EpochSampler, progres
 
 
 def _train_step(run: _Run, images: torch.Tensor, masks: torch.Tensor) -> float:
+    set_encoder_frozen(run.net, run.step < (run.config.freeze_encoder_steps or 0))
     images = images.to(run.device, non_blocking=True)
     masks = masks.to(run.device, non_blocking=True)
     with torch.autocast(run.device.type, dtype=run.autocast or torch.float32, enabled=run.autocast is not None):

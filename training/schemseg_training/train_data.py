@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, Sampler
 
+from schemseg_sdk.classes import CLASS_NAMES
 from schemseg_sdk.dataset import SegmentationDataset
 
 from .augment import AugmentConfig, augment_crop
@@ -17,7 +18,12 @@ __all__ = ["SheetSource", "FolderSheets", "SyntheticSheets", "MixedSheets", "Cro
 
 
 class SheetSource:
-    """``len(source)`` sheets; ``source.sheet(i)`` returns ``(image BGR uint8, mask uint8)``."""
+    """``len(source)`` sheets; ``source.sheet(i)`` returns ``(image BGR uint8, mask uint8)``.
+
+    Mask ids index ``source.class_names``.
+    """
+
+    class_names: tuple[str, ...] = CLASS_NAMES
 
     def __len__(self) -> int:  # pragma: no cover - interface
         raise NotImplementedError
@@ -34,6 +40,7 @@ class FolderSheets(SheetSource):
 
     def __init__(self, root: str | Path) -> None:
         self.dataset = SegmentationDataset(root)
+        self.class_names = self.dataset.class_names
 
     def __len__(self) -> int:
         return len(self.dataset)
@@ -74,6 +81,7 @@ class MixedSheets(SheetSource):
         if not sources or len(sources) != len(weights) or min(weights) <= 0:
             raise ValueError("MixedSheets needs one positive weight per source")
         self.sources, self.seed = sources, seed
+        self.class_names = sources[0].class_names  # the caller checks that every source has the same list
         self.length = sum(len(s) for s in sources)
         share = np.asarray(weights, float) / sum(weights) * self.length
         slots = np.floor(share).astype(int)

@@ -32,7 +32,8 @@ def validate(
     """Per-class IoU over the dataset (summed intersections and unions), background excluded from the mean."""
     was_training = net.training
     net.eval()
-    matrix = ConfusionMatrix()
+    names = net.info.class_names
+    matrix = ConfusionMatrix(len(names), names)
     count = len(data) if limit is None else min(limit, len(data))
     for index in tqdm(range(count), desc="validate", disable=not progress, unit="sheet", leave=False):
         image, mask = data[index]

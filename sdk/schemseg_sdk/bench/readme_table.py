@@ -14,7 +14,7 @@ from ..errors import InvalidInputError
 from ..fileio import atomic_write_text
 from .report import load_report, markdown_table, ok_rows
 
-__all__ = ["BENCH_START", "BENCH_END", "readme_table", "update_readme"]
+__all__ = ["BENCH_START", "BENCH_END", "readme_table", "update_readme", "replace_marked_block"]
 
 BENCH_START = "<!-- bench:start -->"
 BENCH_END = "<!-- bench:end -->"
@@ -64,19 +64,28 @@ def update_readme(readme: str | os.PathLike[str], results: str | os.PathLike[str
 
     >>> update_readme("README.md", "benchmarks/results/amd-epyc-2cpu-2026-11-25.json")  # doctest: +SKIP
     """
-    path = Path(readme)
     source = Path(results).as_posix()
     block = readme_table(load_report(results), source)
+    replace_marked_block(readme, BENCH_START, BENCH_END, block, "the performance table")
+    return block
+
+
+def replace_marked_block(readme: str | os.PathLike[str], start_marker: str, end_marker: str, block: str,
+                         what: str) -> None:
+    """Replace the lines between ``start_marker`` and ``end_marker`` of ``readme`` with ``block`` (atomically).
+
+    Raises:
+        InvalidInputError: ``readme`` is missing or lacks the two markers in order.
+    """
+    path = Path(readme)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise InvalidInputError(f"{path}: cannot read the README ({exc.strerror or exc})") from None
-    start, end = text.find(BENCH_START), text.find(BENCH_END)
+    start, end = text.find(start_marker), text.find(end_marker)
     if start < 0 or end < start:
         raise InvalidInputError(
-            f"{path}: no '{BENCH_START}' ... '{BENCH_END}' block; add both markers, on their own lines, "
-            "where the performance table belongs"
+            f"{path}: no '{start_marker}' ... '{end_marker}' block; add both markers, on their own lines, "
+            f"where {what} belongs"
         )
-    updated = text[: start + len(BENCH_START)] + "\n" + block + "\n" + text[end:]
-    atomic_write_text(path, updated)
-    return block
+    atomic_write_text(path, text[: start + len(start_marker)] + "\n" + block + "\n" + text[end:])

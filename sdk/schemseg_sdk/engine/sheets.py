@@ -15,7 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..classes import CLASS_NAMES, IGNORE_INDEX
+from ..classes import IGNORE_INDEX
 from ..dataset import IMAGE_SUFFIXES, SegmentationDataset
 from ..errors import EngineBuildError
 from ..geometry import PAD_VALUE, pad_image
@@ -33,6 +33,7 @@ class ClassCoverage:
 
     present: tuple[int, ...]  # foreground classes found in the dataset's masks
     covered: tuple[int, ...]  # foreground classes found in the chosen sheets
+    class_names: tuple[str, ...]  # the dataset's class list
 
     @property
     def missing(self) -> tuple[int, ...]:
@@ -41,7 +42,7 @@ class ClassCoverage:
     def summary(self) -> str:
         text = f"{len(self.covered)}/{len(self.present)} symbol classes of the dataset covered"
         if self.missing:
-            text += " (missing: " + ", ".join(CLASS_NAMES[c] for c in self.missing) + ")"
+            text += " (missing: " + ", ".join(self.class_names[c] for c in self.missing) + ")"
         return text
 
 
@@ -113,7 +114,7 @@ def _from_dataset(root: Path, count: int, input_size: int) -> SheetSet:
     batch = np.stack([to_model_input(dataset.read_image(i), input_size) for i in picked])
     present = sorted(set().union(*classes))
     covered = sorted(set().union(*(classes[i] for i in picked)))
-    coverage = ClassCoverage(tuple(present), tuple(covered))
+    coverage = ClassCoverage(tuple(present), tuple(covered), dataset.class_names)
     return SheetSet(tuple(p.name for p in paths), batch, _hash_files(paths), str(root), coverage)
 
 

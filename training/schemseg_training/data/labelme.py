@@ -16,7 +16,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from schemseg_sdk.classes import CLASS_NAMES, class_index
+from schemseg_sdk.classes import BACKGROUND, CLASS_NAMES, class_list_problem
 from schemseg_sdk.dataset import IMAGE_SUFFIXES
 from schemseg_sdk.errors import DatasetError, InvalidInputError
 from schemseg_sdk.fileio import atomic_write_text
@@ -88,39 +88,68 @@ class ImportReport:
 def load_label_map(spec: str) -> LabelMap:
     """Load a label map from a JSON file, or the bundled map called ``spec`` (e.g. ``"ci2n"``).
 
-    The JSON object maps each LabelMe label to a schemseg class name or to ``null`` (ignore).
+    Two forms. ``{label: class name | null}`` maps LabelMe labels to the reference model's classes
+    (:data:`~schemseg_sdk.classes.CLASS_NAMES`); ``null`` means "ignore this label's pixels".
+    ``{"classes": [name, ...], "labels": {label: class name | null}}`` defines the dataset's own
+    class list: ``background`` then ``classes`` in order (without ``"classes"``: the distinct
+    values of ``labels`` in order of appearance).
 
     >>> load_label_map("ci2n").class_ids["gnd"]
     9
     """
-    path = Path(spec)
-    if not path.is_file():
-        bundled = BUNDLED_MAPS_DIR / f"{spec}.json"
-        if os.sep in spec or not bundled.is_file():
-            names = ", ".join(sorted(p.stem for p in BUNDLED_MAPS_DIR.glob("*.json")))
-            raise InvalidInputError(
-                f"--map {spec!r}: no such file and no bundled map of that name "
-                f"(bundled: {names}); pass a JSON file mapping LabelMe labels to class names"
-            )
-        path = bundled
+    path = _label_map_path(spec)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise InvalidInputError(f"{path}: unreadable label map ({exc})") from None
     if not isinstance(data, dict):
         raise InvalidInputError(f"{path}: a label map must be a JSON object {{label: class name or null}}")
+    own = isinstance(data.get("labels"), dict)
+    labels, class_names = (data["labels"], _own_class_names(path, data)) if own else (data, CLASS_NAMES)
+    index = {name: i for i, name in enumerate(class_names)}
     class_ids: dict[str, int | None] = {}
-    for label, value in data.items():
-        if value is None:
-            class_ids[label] = None
-            continue
-        if not isinstance(value, str):
+    for label, value in labels.items():
+        if value is not None and not isinstance(value, str):
             raise InvalidInputError(f"{path}: label {label!r} maps to {value!r}; expected a class name or null")
-        try:
-            class_ids[label] = class_index(value)
-        except InvalidInputError as exc:
-            raise InvalidInputError(f"{path}: label {label!r} maps to {exc}, or null to ignore it") from None
-    return LabelMap(spec, class_ids)
+        if value is not None and value not in index:
+            hint = ("; add it to \"classes\"" if own else
+                    "; for classes of your own write the map as {\"classes\": [...], \"labels\": {...}}")
+            raise InvalidInputError(
+                f"{path}: label {label!r} maps to unknown class name {value!r}; expected one of: "
+                f"{', '.join(class_names[1:])}, or null to ignore it{hint}"
+            )
+        class_ids[label] = None if value is None else index[value]
+    return LabelMap(spec, class_ids, tuple(class_names))
+
+
+def _label_map_path(spec: str) -> Path:
+    path = Path(spec)
+    if path.is_file():
+        return path
+    bundled = BUNDLED_MAPS_DIR / f"{spec}.json"
+    if os.sep in spec or not bundled.is_file():
+        names = ", ".join(sorted(p.stem for p in BUNDLED_MAPS_DIR.glob("*.json")))
+        raise InvalidInputError(
+            f"--map {spec!r}: no such file and no bundled map of that name "
+            f"(bundled: {names}); pass a JSON file mapping LabelMe labels to class names"
+        )
+    return bundled
+
+
+def _own_class_names(path: Path, data: dict[str, object]) -> tuple[str, ...]:
+    """``background`` + the map's ``"classes"`` (or the distinct label values in order)."""
+    labels: dict[str, object] = data["labels"]  # type: ignore[assignment]
+    classes = data.get("classes")
+    if classes is None:
+        classes = list(dict.fromkeys(v for v in labels.values() if v is not None and v != BACKGROUND))
+    names = [BACKGROUND, *classes] if isinstance(classes, list) else classes
+    problem = class_list_problem(names)
+    if problem:
+        raise InvalidInputError(
+            f"{path}: \"classes\" (with {BACKGROUND!r} first) {problem}; list your class names, "
+            f"e.g. {{\"classes\": [\"valve\", \"pump\"], \"labels\": {{\"v\": \"valve\", \"p\": \"pump\"}}}}"
+        )
+    return tuple(names)  # type: ignore[arg-type]
 
 
 def read_annotation(json_path: Path) -> Annotation:
@@ -180,11 +209,12 @@ def import_labelme(
 
 def _metadata(src_dir: Path, settings: ImportSettings, report: ImportReport) -> dict[str, object]:
     return {
-        "class_names": list(CLASS_NAMES),
+        "class_names": list(settings.label_map.class_names),
         "source": str(src_dir.resolve()),
         "importer": "schemseg data import-labelme",
         "map": settings.label_map.name,
-        "label_map": {k: (None if v is None else CLASS_NAMES[v]) for k, v in settings.label_map.class_ids.items()},
+        "label_map": {k: (None if v is None else settings.label_map.class_names[v])
+                      for k, v in settings.label_map.class_ids.items()},
         "dark_threshold": settings.dark_threshold,
         "score_dark_only": settings.score_dark_only,
         "unboxed_text": settings.unboxed_text,
@@ -198,7 +228,7 @@ def _convert_all(json_paths: list[Path], work: Path, settings: ImportSettings, p
     (work / "images").mkdir()
     (work / "masks").mkdir()
     (work / "boxes").mkdir()
-    report = ImportReport(ClassFrequencies())
+    report = ImportReport(ClassFrequencies(settings.label_map.class_names))
     for json_path in tqdm(json_paths, desc="import", unit="file", disable=not progress):
         try:
             image, mask, annotation, rescaled = _convert_one(json_path, settings)
@@ -207,8 +237,7 @@ def _convert_all(json_paths: list[Path], work: Path, settings: ImportSettings, p
             continue
         _write_png(work / "images" / f"{json_path.stem}.png", image)
         _write_png(work / "masks" / f"{json_path.stem}.png", mask)
-        write_shape_boxes(work / "boxes" / f"{json_path.stem}.json", mask, annotation.shapes,
-                          settings.label_map.class_ids)
+        write_shape_boxes(work / "boxes" / f"{json_path.stem}.json", mask, annotation.shapes, settings.label_map)
         report.frequencies.add(mask)
         if rescaled:
             report.rescaled.append(str(json_path))

@@ -9,20 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 from schemseg_sdk.boxes import Box, write_boxes
 
+from .shapes import LabelMap, Shape
+
 __all__ = ["shape_boxes", "write_shape_boxes"]
-
-
-class Shape(Protocol):
-    """What is read of a :class:`~schemseg_training.data.labelme.Shape` (which imports this module)."""
-
-    label: str
-    kind: str
-    points: np.ndarray
 
 
 def shape_boxes(
@@ -52,11 +45,10 @@ def shape_boxes(
     return symbols, ignore
 
 
-def write_shape_boxes(path: Path, mask: np.ndarray, shapes: Sequence[Shape],
-                      class_ids: Mapping[str, int | None]) -> None:
-    """Write :func:`shape_boxes` of one sheet to ``path`` (``boxes/NAME.json``)."""
-    symbols, ignore = shape_boxes(mask, shapes, class_ids)
-    write_boxes(path, symbols, ignore)
+def write_shape_boxes(path: Path, mask: np.ndarray, shapes: Sequence[Shape], label_map: LabelMap) -> None:
+    """Write :func:`shape_boxes` of one sheet to ``path`` (``boxes/NAME.json``), named by the map's class list."""
+    symbols, ignore = shape_boxes(mask, shapes, label_map.class_ids)
+    write_boxes(path, symbols, ignore, label_map.class_names)
 
 
 def _ink_box(mask: np.ndarray, class_id: int, box: Box) -> Box:

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+from schemseg_sdk.classes import CLASS_NAMES
 
 __all__ = ["LabelMap", "Shape", "ShapeKind"]
 
@@ -13,10 +14,11 @@ ShapeKind = Literal["rectangle", "polygon"]
 
 @dataclass(frozen=True)
 class LabelMap:
-    """LabelMe label -> class id, or None for "ignore the pixels of this label"."""
+    """LabelMe label -> class id in ``class_names``, or None for "ignore the pixels of this label"."""
 
     name: str  # the bundled name or the file path, as given
     class_ids: dict[str, int | None]
+    class_names: tuple[str, ...] = CLASS_NAMES  # the dataset's class list (background first)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from schemseg_sdk.dataset import SegmentationDataset
 from schemseg_sdk.errors import DatasetError
 from schemseg_sdk.fileio import atomic_write_text
 
-__all__ = ["split_dataset"]
+__all__ = ["split_dataset", "subset_dataset"]
 
 
 def split_dataset(
@@ -38,6 +38,21 @@ def split_dataset(
     for out, indices in parts.items():
         _write_part(source, out, indices, {"split_of": str(Path(root).resolve()), "split_seed": seed})
     return len(parts[Path(train_out)]), val_count
+
+
+def subset_dataset(root: str | os.PathLike[str], out: str | os.PathLike[str], count: int, seed: int = 0) -> int:
+    """Put ``count`` sheets of ``root``, drawn with ``seed``, in ``out`` (hard links); return ``count``.
+
+    Subsets of one ``seed`` are nested: the 25 sheets of ``count=25`` are among the 100 of ``count=100``.
+    """
+    source = SegmentationDataset(root)
+    if not 0 < count <= len(source):
+        raise DatasetError(f"{root}: cannot take {count} of its {len(source)} sheets; choose 1..{len(source)}")
+    if Path(out).exists():
+        raise DatasetError(f"{out}: already exists; choose a new folder or delete it")
+    indices = sorted(np.random.default_rng(seed).permutation(len(source))[:count].tolist())
+    _write_part(source, Path(out), indices, {"subset_of": str(Path(root).resolve()), "subset_seed": seed})
+    return count
 
 
 def _write_part(source: SegmentationDataset, out: Path, indices: list[int], note: dict[str, object]) -> None:
