@@ -201,3 +201,28 @@ def test_sigterm_saves_a_resumable_checkpoint(tmp_path: Path) -> None:
     assert f"continue with: schemseg train ... --resume {out / 'last.pt'}" in err
     state = torch.load(out / "last.pt", map_location="cpu", weights_only=False)
     assert state["step"] >= 2
+
+
+def test_weight_average_is_validated_kept_and_resumed(tmp_path: Path) -> None:
+    from schemseg_training.checkpoint import load_checkpoint, load_net, save_weights_only
+
+    data = _write_dataset(tmp_path / "data", count=2)
+    summary = train(_config(tmp_path, data, epochs=2, ema_decay=0.9), progress=False)
+    state = load_checkpoint(Path(summary["out"]) / "last.pt")
+    assert state["train_config"]["ema_decay"] == 0.9 and state["step"] == 2  # one step per epoch
+    average, trained = state["model"], state["trained_model"]
+    key = "core.segmentation_head.0.weight"
+    assert not torch.equal(average[key], trained[key])  # the average lags the trained weights
+    net, _ = load_net(Path(summary["out"]) / "last.pt")  # export, eval and --init take the average
+    assert torch.equal(net.state_dict()[key], average[key])
+
+    # resuming without --ema keeps the run's own decay and goes on from both sets of weights
+    resumed = train(_config(tmp_path, data, epochs=3), resume=Path(summary["out"]) / "last.pt", progress=False)
+    after = load_checkpoint(Path(resumed["out"]) / "last.pt")
+    assert resumed["steps"] == 3 and after["train_config"]["ema_decay"] == 0.9
+    expected = 0.9 * average[key] + 0.1 * after["trained_model"][key]  # one more update of the restored average
+    assert torch.allclose(after["model"][key], expected, atol=1e-7)
+
+    save_weights_only(Path(resumed["out"]) / "last.pt", tmp_path / "slim.pt")
+    slim = load_checkpoint(tmp_path / "slim.pt")
+    assert "trained_model" not in slim and torch.equal(slim["model"][key], after["model"][key].half())

@@ -59,9 +59,11 @@ def save_weights_only(source: str | Path, target: str | Path, half: bool = True)
     That is a sixth of a full checkpoint, small enough to commit. ``schemseg train --resume`` accepts
     the result: it continues at the same step with a fresh AdamW state, the fp16 weights widened back
     to fp32 on loading (rounding them costs nothing measurable in accuracy).
+    A run with ``--ema`` keeps only the averaged weights (its ``model``); resuming from them starts
+    the trained weights from the average.
     """
     state = load_checkpoint(source)
-    for key in ("optimizer", "scheduler"):
+    for key in ("optimizer", "scheduler", "trained_model"):
         state.pop(key, None)
     if half:
         state["model"] = {k: v.half() if v.is_floating_point() else v for k, v in state["model"].items()}

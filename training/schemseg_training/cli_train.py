@@ -55,6 +55,9 @@ def _require_torch() -> None:
 @click.option("--init", metavar="reference|CHECKPOINT",
               help="Start a new run (fresh optimiser and schedule) from the bundled model's weights or a checkpoint's; "
                    "head rows are matched to the data's classes by name.")
+@click.option("--ema", "ema_decay", type=click.FloatRange(0, 1, min_open=True, max_open=True), metavar="DECAY",
+              help="Keep an exponential moving average of the weights (e.g. 0.998) and validate, keep and export it "
+                   "[default: off; a resumed run's own].")
 @click.option("--freeze-encoder-steps", type=click.IntRange(0),
               help="Train only decoder and head for the first N steps [default: a tenth of the steps with --init, else 0].")
 @handle_errors

@@ -24,6 +24,7 @@ from schemseg_sdk.model_info import ModelInfo
 
 from .checkpoint import info_dict, load_checkpoint, save_checkpoint
 from .finetune import init_from_checkpoint, resolve_init_checkpoint, set_encoder_frozen, start_model_config
+from .ema import WeightAverage
 from .losses import DiceCELoss
 from .model import SchemsegNet, create_model, model_normalisation
 from .train_data import (
@@ -68,6 +69,7 @@ class TrainConfig:
     precision: str = "auto"  # "auto", "fp32" or "bf16" (autocast); see resolve_precision
     init: str | None = None  # "reference" or a checkpoint: a new run from its weights (see finetune.py)
     freeze_encoder_steps: int | None = None  # None: a tenth of the run's steps with init, else 0
+    ema_decay: float | None = None  # average the weights (validated, kept, exported); None: off (a resumed run's own)
 
 
 def resolve_device(device: str) -> torch.device:
@@ -189,10 +191,20 @@ class _Run:
             self.init = init_from_checkpoint(self.net, state, self.class_names, str(start)).to_dict()
         elif state is not None:
             self.restore(state, str(start))
+        self.average = WeightAverage(self.net, config.ema_decay) if config.ema_decay else None
+        if self.average is not None and state is not None and "trained_model" in state and not config.init:
+            self.average.module.load_state_dict(state["model"])  # a run that averaged goes on with its average
+
+    @property
+    def scored_net(self) -> SchemsegNet:
+        """The weights that are validated, kept in ``best.pt`` and exported: the average when there is one."""
+        return self.net if self.average is None else self.average.module  # type: ignore[return-value]
 
     def state(self) -> dict[str, Any]:
+        trained = {} if self.average is None else {"trained_model": self.net.state_dict()}
         return {
-            "model": self.net.state_dict(),
+            "model": self.scored_net.state_dict(),
+            **trained,  # the weights the optimiser moves, where "model" holds their average
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict(),
             "step": self.step,
@@ -212,7 +224,7 @@ class _Run:
                 f"{path}: the checkpoint's classes differ from the training data's ({difference}); "
                 f"to start a new run from it with the data's classes use --init {path} instead of --resume"
             )
-        self.net.load_state_dict(state["model"])
+        self.net.load_state_dict(state.get("trained_model", state["model"]))  # "model" is the average if any
         if "optimizer" in state:  # weights-only checkpoints resume with a fresh AdamW state
             self.optimizer.load_state_dict(state["optimizer"])
         if "scheduler" in state:
@@ -235,14 +247,15 @@ def _requested_model(config: TrainConfig) -> dict[str, Any] | None:
 
 
 def _resolve_defaults(config: TrainConfig, resumed: dict[str, Any] | None, total_steps: int) -> TrainConfig:
-    """Fill in ``lr`` and ``freeze_encoder_steps``: a resumed run keeps its own, a new one gets the defaults."""
+    """Fill in ``lr``, ``freeze_encoder_steps`` and ``ema_decay``: a resumed run keeps its own, a new one gets the defaults."""
     previous = resumed["train_config"] if resumed else {}
     lr = config.lr if config.lr is not None else previous.get("lr") or (FINETUNE_LR if config.init else SCRATCH_LR)
     freeze = config.freeze_encoder_steps
     if freeze is None:
         budget = min(total_steps, config.max_steps or total_steps)
         freeze = previous.get("freeze_encoder_steps") or (budget // 10 if config.init else 0)
-    return replace(config, lr=lr, freeze_encoder_steps=freeze)
+    ema_decay = config.ema_decay if config.ema_decay is not None else previous.get("ema_decay")
+    return replace(config, lr=lr, freeze_encoder_steps=freeze, ema_decay=ema_decay)
 
 
 def train(config: TrainConfig, resume: str | Path | None = None, progress: bool = True) -> dict[str, Any]:
@@ -322,6 +335,8 @@ def _train_step(run: _Run, images: torch.Tensor, masks: torch.Tensor) -> float:
     torch.nn.utils.clip_grad_norm_(run.net.parameters(), 5.0)
     run.optimizer.step()
     run.scheduler.step()
+    if run.average is not None:
+        run.average.update(run.net)
     return float(loss.detach())
 
 
@@ -350,7 +365,7 @@ def _validate_all(run: _Run, progress: bool) -> dict[str, float]:
     """Score every validation set; ``val_miou`` is their mean (one set: its mIoU), the others per set."""
     row: dict[str, float] = {}
     for name, data in run.vals.items():
-        scores = validate(run.net, data, run.device, limit=run.config.val_limit, progress=progress)
+        scores = validate(run.scored_net, data, run.device, limit=run.config.val_limit, progress=progress)
         suffix = "" if len(run.vals) == 1 else f"_{name}"
         row.update({f"val_miou{suffix}": scores.mean_iou, f"val_pixel_accuracy{suffix}": scores.pixel_accuracy})
         (run.out / f"val{suffix}_epoch{run.epoch:03d}.json").write_text(json.dumps(scores.to_dict(), indent=2))
