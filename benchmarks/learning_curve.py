@@ -6,7 +6,7 @@ scored on the same evaluation set; point 0 is the starting model itself (zero-sh
 and nested (the 25 sheets are among the 100, those among the 400)::
 
     .venv/bin/python benchmarks/learning_curve.py --train data/ci2n-train --eval data/ci2n-eval \
-        --sizes 25,100,400 --steps 600 --threads 2 --readme README.md
+        --sizes 25,100,400 --steps 300 --threads 2 --readme README.md
 
 Writes ``benchmarks/results/learning-curve-<machine>-<date>.json`` (per point: mIoU, pixel
 accuracy, per-class IoU, training seconds), ``benchmarks/learning_curve.png`` and, with
@@ -44,7 +44,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--train", type=Path, required=True, help="labelled real sheets to draw the subsets from")
     parser.add_argument("--eval", type=Path, required=True, help="evaluation dataset (never trained on)")
     parser.add_argument("--sizes", default="25,100,400", help="subset sizes, comma-separated")
-    parser.add_argument("--steps", type=int, default=600, help="training steps per subset (the same for all)")
+    parser.add_argument("--steps", type=int, default=300, help="training steps per subset (the same for all)")
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--size", type=int, default=192, help="crop size")
     parser.add_argument("--threads", type=int, default=None)
