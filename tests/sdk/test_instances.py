@@ -91,6 +91,26 @@ def test_specks_and_unsure_small_regions_are_dropped_confident_dots_kept() -> No
     assert all(s.confidence is None for s in without_confidence.symbols)
 
 
+def test_large_instances_the_model_hardly_believes_in_are_dropped() -> None:
+    """A big region won by a thin plurality of unsure pixels is dropped; as big a sure one is kept."""
+    image, mask = _sheet(), np.zeros((120, 160), np.uint8)
+    _ink(image, mask, (10, 10, 70, 70), RESISTOR)
+    _ink(image, mask, (90, 10, 150, 70), CAPACITOR)
+    confidence = np.where(mask == CAPACITOR, 0.9, 0.0).astype(np.float32)
+    left = mask[:, :80]  # the left symbol: resistor pixels at 0.05, a third of them (pixel id) another class
+    confidence[:, :80][left != 0] = 0.05
+    left[(left != 0) & (np.indices(left.shape).sum(axis=0) % 3 == 0)] = DESIGNATION
+    grouped = group_symbols(mask, confidence, image)
+    assert [s.class_name for s in grouped.symbols] == ["capacitor"]
+    assert not grouped.mask[:, :80].any() and (grouped.mask[:, 80:] == mask[:, 80:]).all()
+    kept = group_symbols(mask, confidence, image, settings=GroupingSettings(floor_confidence=0.0))
+    assert sorted(s.class_name for s in kept.symbols) == ["capacitor", "resistor"]
+    resistor = kept.symbols[0]
+    assert resistor.area > GroupingSettings().unsure_area * kept.stroke_width**2  # only the floor drops it
+    assert resistor.confidence is not None and resistor.confidence < GroupingSettings().floor_confidence
+    assert len(group_symbols(mask, None, image).symbols) == 2  # no confidence: no floor
+
+
 def test_settings_change_what_joins() -> None:
     image, mask = _sheet(), np.zeros((120, 160), np.uint8)
     _ink(image, mask, (20, 20, 40, 50), CAPACITOR)
