@@ -70,8 +70,12 @@ def start_segment(*args: str | Path, log: Path | None = None) -> subprocess.Pope
         return subprocess.Popen([*CLI, "segment", *map(str, args)], stdout=sink, stderr=subprocess.STDOUT)
 
 
-def wait_for_jsons(out: Path, count: int, process: subprocess.Popen[bytes], timeout: float = 120.0) -> None:
-    """Wait until ``count`` sheets have their JSON in ``out``."""
+def wait_for_jsons(out: Path, count: int, process: subprocess.Popen[bytes], timeout: float = 600.0) -> None:
+    """Wait until ``count`` sheets have their JSON in ``out``.
+
+    The deadline only catches a hang: starting a local Ray cluster on a loaded 2-core machine took
+    more than two minutes once, and the wait ends as soon as the outputs are there.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and process.poll() is None:
         if out.is_dir() and sum(1 for p in out.glob("*.json") if not p.name.startswith(".")) >= count:
