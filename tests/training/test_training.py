@@ -203,6 +203,30 @@ def test_sigterm_saves_a_resumable_checkpoint(tmp_path: Path) -> None:
     assert state["step"] >= 2
 
 
+def test_weights_only_checkpoint_keeps_values_beyond_fp16_and_rejects_damaged_ones(tmp_path: Path) -> None:
+    from schemseg_sdk.errors import InvalidInputError
+    from schemseg_training.checkpoint import load_checkpoint, load_net, save_checkpoint, save_weights_only
+
+    data = _write_dataset(tmp_path / "data", count=2)
+    summary = train(_config(tmp_path, data, max_steps=1, val=None, epochs=1), progress=False)
+    state = load_checkpoint(Path(summary["out"]) / "last.pt")
+    var_key = next(k for k in state["model"] if k.endswith("running_var"))
+    state["model"][var_key] = state["model"][var_key] * 0 + 3.4e7  # as the v1/v2 bottleneck decoder block had
+    save_checkpoint(tmp_path / "big.pt", state)
+    save_weights_only(tmp_path / "big.pt", tmp_path / "slim.pt")
+    slim = load_checkpoint(tmp_path / "slim.pt")["model"]
+    assert slim[var_key].dtype == torch.float32 and torch.equal(slim[var_key], state["model"][var_key])
+    assert slim["core.segmentation_head.0.weight"].dtype == torch.float16  # kernels are still halved
+    assert slim["mean"].dtype == torch.float32 and torch.equal(slim["mean"], state["model"]["mean"])
+    net, _ = load_net(tmp_path / "slim.pt")
+    assert torch.isfinite(net.state_dict()[var_key]).all()
+
+    state["model"][var_key] = state["model"][var_key].half()  # what the old fp16 copy wrote: inf
+    save_checkpoint(tmp_path / "inf.pt", state)
+    with pytest.raises(InvalidInputError, match=f"inf or NaN .*{var_key}"):
+        load_checkpoint(tmp_path / "inf.pt")
+
+
 def test_weight_average_is_validated_kept_and_resumed(tmp_path: Path) -> None:
     from schemseg_training.checkpoint import load_checkpoint, load_net, save_weights_only
 
