@@ -70,9 +70,10 @@ def save_weights_only(source: str | Path, target: str | Path, half: bool = True)
     That is a sixth of a full checkpoint, small enough to commit. Only convolution and linear kernels
     (``*.weight`` of two or more dimensions: nearly all the bytes) become fp16, and only where every
     value fits fp16's range. Biases, norm weights, BatchNorm statistics and the input normalisation
-    stay fp32: a BatchNorm running variance can exceed 65504, the largest fp16 value, and would become inf. ``schemseg train --resume`` accepts
-    the result: it continues at the same step with a fresh AdamW state, the fp16 weights widened back
-    to fp32 on loading (rounding them costs nothing measurable in accuracy).
+    stay fp32: a BatchNorm running variance can exceed 65504, the largest fp16 value, and would become
+    inf. ``schemseg train --resume`` accepts the result: it continues at the same step with a fresh
+    AdamW state, the fp16 kernels widened back to fp32 on loading (rounding them costs nothing
+    measurable in accuracy).
     A run with ``--ema`` keeps only the averaged weights (its ``model``); resuming from them starts
     the trained weights from the average.
     """

@@ -32,16 +32,17 @@ class WeightAverage:
         self.module = copy.deepcopy(net).eval()
         for parameter in self.module.parameters():
             parameter.requires_grad_(False)
-        self._pairs: list[tuple[torch.Tensor, torch.Tensor]] | None = None
+        self._floats: tuple[list[torch.Tensor], list[torch.Tensor]] | None = None
+        self._others: list[tuple[torch.Tensor, torch.Tensor]] = []
 
     @torch.no_grad()
     def update(self, net: torch.nn.Module) -> None:
         """Move the average towards ``net`` (always the network it was made from)."""
-        if self._pairs is None:  # state_dict tensors share storage with the modules: pair them once
+        if self._floats is None:  # state_dict tensors share storage with the modules: pair them once
             averaged, current = self.module.state_dict(), net.state_dict()
-            self._pairs = [(averaged[k], current[k]) for k in averaged]
-        floats = [(a, c) for a, c in self._pairs if a.is_floating_point()]
-        torch._foreach_lerp_([a for a, _ in floats], [c for _, c in floats], 1.0 - self.decay)
-        for average, current_value in self._pairs:
-            if not average.is_floating_point():
-                average.copy_(current_value)
+            floats = [k for k, v in averaged.items() if v.is_floating_point()]
+            self._floats = ([averaged[k] for k in floats], [current[k] for k in floats])
+            self._others = [(v, current[k]) for k, v in averaged.items() if not v.is_floating_point()]
+        torch._foreach_lerp_(*self._floats, 1.0 - self.decay)
+        for average, current_value in self._others:  # step counters and the like: copied
+            average.copy_(current_value)
