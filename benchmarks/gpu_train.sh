@@ -6,14 +6,14 @@
 #
 # Needs .gpu/ from benchmarks/gpu_train_pack.sh (carried: `carry: [".gpu"]`). Makes the synthetic
 # data there (same seeds as the CPU runs, so the same sheets), imports the carried real drawings,
-# resumes $RESUME (default training/checkpoints/reference-v2.pt) with bf16 autocast, stops after
+# resumes $RESUME (default training/checkpoints/reference.pt) with bf16 autocast, stops after
 # MINUTES with SIGTERM (which saves last.pt), and writes into OUT: last-weights.pt (fp16, resumable),
 # best-weights.pt, metrics.csv, curves.png and train.log. Env: BATCH (32), SIZE (256), EPOCHS (40),
 # LR (1e-3), WORKERS (12). Every step runs under `timeout`; nothing is downloaded.
 set -u
 OUT=${1:?usage: benchmarks/gpu_train.sh OUT [MINUTES]}
 MINUTES=${2:-6}
-RESUME=${RESUME:-training/checkpoints/reference-v2.pt}
+RESUME=${RESUME:-training/checkpoints/reference.pt}
 mkdir -p "$OUT" && OUT=$(cd "$OUT" && pwd)
 cd "$(dirname "$0")/.."
 export PYTHONUNBUFFERED=1

@@ -20,7 +20,7 @@ def test_bundled_model_is_the_reference_model() -> None:
     with Segmenter(device="cpu") as seg:
         assert seg.class_names == CLASS_NAMES
         assert seg.input_size == 608
-        assert seg.info.model_name == "attention_unetpp"
+        assert seg.info.model_name == "attention_unetpp_lite0"
 
 
 def test_bundled_model_segments_an_example_sheet() -> None:

@@ -115,7 +115,8 @@ def test_reference_checkpoint_is_found_or_explained(monkeypatch: pytest.MonkeyPa
     path = resolve_init_checkpoint("reference")
     assert path == Path(__file__).resolve().parents[2] / "training" / "checkpoints" / "reference.pt"
     state = load_checkpoint(path)
-    net = SchemsegNet(create_model(state["model_config"]["name"], num_classes=3), ModelInfo(OURS))
+    options = dict(state["model_config"])  # the bundled architecture, whichever it is
+    net = SchemsegNet(create_model(options.pop("name"), num_classes=3, encoder_weights=None, **options), ModelInfo(OURS))
     report = init_from_checkpoint(net, state, OURS, "reference")
     assert report.kept == ("background", "terminal") and len(report.dropped) == len(CLASS_NAMES) - 2
     head = state["model"][HEAD + "bias"].float()

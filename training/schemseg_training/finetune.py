@@ -24,7 +24,7 @@ __all__ = [
 ]
 
 REFERENCE_CHECKPOINT = Path(__file__).resolve().parents[1] / "checkpoints" / "reference.pt"
-"""The bundled model's weights-only checkpoint, in the repository (not in the wheel: 30 MB)."""
+"""The bundled model's weights-only checkpoint, in the repository (not in the wheel: 11 MB)."""
 
 HEAD_PREFIX = "core.segmentation_head."
 """State-dict keys of the per-class output convolution."""
@@ -53,7 +53,7 @@ def resolve_init_checkpoint(spec: str) -> Path:
     if spec == "reference":
         if not REFERENCE_CHECKPOINT.is_file():
             raise InvalidInputError(
-                f"--init reference: {REFERENCE_CHECKPOINT} not found; the reference checkpoint (30 MB) is not "
+                f"--init reference: {REFERENCE_CHECKPOINT} not found; the reference checkpoint (11 MB) is not "
                 "shipped in the wheel, only in the repository: clone it and 'pip install -e .[train]' there, "
                 "or pass --init PATH to a copy of training/checkpoints/reference.pt"
             )
