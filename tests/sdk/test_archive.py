@@ -130,6 +130,30 @@ def test_bad_sheets_are_listed_with_their_reason_and_the_rest_is_done(tmp_path: 
         assert sorted(p.name for p in out.glob("*.json")) == [f"sheet000{i}.json" for i in range(5)]
 
 
+class _KilledWriter:
+    """Leaves, while the run goes on, what a worker killed mid-write (SIGKILL, OOM) leaves of an atomic write."""
+
+    def __init__(self, out: Path) -> None:
+        self.left = out / ".sheet0001.overlay.png.x1y2z3_4.tmp.png"
+
+    def started(self, description: str, pending: int, skipped: int) -> None:
+        pass
+
+    def sheet_finished(self, status: object) -> None:
+        if not self.left.exists():
+            self.left.write_bytes(b"\x89PNG")
+
+
+def test_a_temporary_file_left_during_the_run_is_gone_when_it_finishes(tmp_path: Path, tiny_model: Path) -> None:
+    files = make_sheets(tmp_path / "sheets", 3, size=(70, 90))
+    out = tmp_path / "out"
+    writer = _KilledWriter(out)
+    result = segment_archive(files, RunOptions(out, tiny_model), observer=writer)
+    assert (result.sheets, result.failures) == (3, [])
+    assert not writer.left.exists()
+    assert_outputs_whole(out)
+
+
 def test_library_run_without_outputs_writes_nothing(tmp_path: Path, tiny_model: Path) -> None:
     files = make_sheets(tmp_path / "sheets", 3, size=(70, 90))
     options = RunOptions(tmp_path / "out", tiny_model, write_json=False, write_overlay=False)

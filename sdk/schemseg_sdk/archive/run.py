@@ -33,7 +33,8 @@ def segment_archive(
     """Segment ``files`` into ``options.out_dir``, resumably; return what was done.
 
     Sheets whose outputs are complete are skipped (``options.force`` redoes them); temporary
-    files of interrupted writes are removed first. Every sheet ends ``done``, ``skipped`` or
+    files of interrupted writes are removed first, and again when the run has finished (a worker
+    killed mid-write leaves one). Every sheet ends ``done``, ``skipped`` or
     ``failed`` with its reason, recorded in ``OUT/schemseg-run/`` (see :mod:`.status`) while the
     run goes on; Ctrl-C and SIGTERM stop it cleanly (KeyboardInterrupt, after recording), and a
     rerun of the same call finishes the rest. Use one run per output folder at a time.
@@ -71,6 +72,10 @@ def segment_archive(
         else:
             _run_here(pending, options, recorder, observer)
         state = "finished"
+        if outputs.any:
+            # a worker killed mid-write (an OOM-killed Ray actor, whose sheet Ray retried) leaves
+            # its temporary file behind; every writer has finished now, so none of them is live
+            remove_stale_temporaries(options.out_dir)
     except KeyboardInterrupt:
         state = "interrupted"
         raise
