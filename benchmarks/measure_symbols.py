@@ -37,10 +37,9 @@ COUNT_TOLERANCE = 0.10
 
 
 def measure(model: str, data: str, threads: int | None, limit: int | None, predictions: Path | None,
-            timing_sheets: int) -> dict[str, object]:
+            timing_sheets: int, settings: GroupingSettings = GroupingSettings()) -> dict[str, object]:
     dataset = SegmentationDataset(data)
     count = len(dataset) if limit is None else min(limit, len(dataset))
-    settings = GroupingSettings()
     pixels = {"raw": ConfusionMatrix(), "grouped": ConfusionMatrix()}
     symbols = {"raw": SymbolMatcher(), "grouped": SymbolMatcher()}
     with Segmenter(model, device="cpu", threads=threads, grouping=None) as segmenter:
@@ -129,6 +128,19 @@ def _timing(inference: list[float], grouping: list[float], sizes: list[int]) -> 
     }
 
 
+def _settings(overrides: list[str], parser: argparse.ArgumentParser) -> GroupingSettings:
+    values: dict[str, float] = {}
+    for text in overrides:
+        name, _, value = text.partition("=")
+        if name not in GroupingSettings.__dataclass_fields__:
+            parser.error(f"--set {text}: GroupingSettings has no field {name!r}")
+        try:
+            values[name] = float(value)
+        except ValueError:
+            parser.error(f"--set {text}: {value!r} is not a number")
+    return GroupingSettings(**values)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="sdk/schemseg_sdk/models/reference.onnx")
@@ -138,8 +150,12 @@ def main() -> None:
     parser.add_argument("--limit", type=int)
     parser.add_argument("--predictions", type=Path, help="cache of raw predictions (NAME.npz), reused when present")
     parser.add_argument("--timing-sheets", type=int, default=20, help="sheets timed afresh (0: no timing)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="NAME=VALUE",
+                        help="a GroupingSettings field other than its default, e.g. merge_gap=6 (repeatable; "
+                             "for tuning, on a tuning set only)")
     args = parser.parse_args()
-    report = measure(args.model, args.data, args.threads, args.limit, args.predictions, args.timing_sheets)
+    settings = _settings(args.overrides, parser)
+    report = measure(args.model, args.data, args.threads, args.limit, args.predictions, args.timing_sheets, settings)
     atomic_write_text(args.json, json.dumps(report, indent=2) + "\n")
     for name in ("raw", "grouped"):
         part = report[name]
