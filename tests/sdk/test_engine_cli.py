@@ -37,6 +37,7 @@ def test_help_of_both_entry_points() -> None:
     [
         (["--fp16", "--int8"], "Error: --fp32, --fp16 and --int8 exclude each other; got --fp16 and --int8"),
         (["--fp16", "--calib-count", "8"], "Error: --calib-count only apply to --int8 (building fp16)"),
+        (["--fp32", "--cpu-weight-bits", "8"], "Error: --cpu-weight-bits only apply to --int8 (building fp32)"),
         (["--onnx-only", "--workspace", "2"], "Error: --workspace set TensorRT options, but --onnx-only builds no engine"),
         (["--batch", "8:4:1"], "expected MIN:OPT:MAX with 1 <= MIN <= OPT <= MAX, got '8:4:1'"),
         (["--opt-level", "9"], "Invalid value for '--opt-level': 9 is not in the range 0<=x<=5."),

@@ -15,9 +15,9 @@ from schemseg_sdk.engine import _graph
 from schemseg_sdk.engine.calibration import calibrate
 from schemseg_sdk.engine.gate import compare_scores, score_graph, write_gate_report
 from schemseg_sdk.engine.pipeline import build_engine
-from schemseg_sdk.engine.quantize import check_tensorrt_qdq, scale_qdq_scales
+from schemseg_sdk.engine.quantize import check_tensorrt_qdq, cpu_weight_bits_here, quantize_for_cpu, scale_qdq_scales
 from schemseg_sdk.engine.sheets import load_sheets
-from schemseg_sdk.errors import AccuracyGateError
+from schemseg_sdk.errors import AccuracyGateError, BackendUnavailableError, EngineBuildError
 
 
 @pytest.fixture(scope="module")
@@ -107,18 +107,52 @@ def test_cpu_graph_runs_in_the_sdk(int8_build, dataset: Path) -> None:
     from schemseg_sdk.backends.onnxruntime import OnnxRuntimeBackend
     from schemseg_sdk.segmenter import Segmenter
 
-    result, _ = int8_build
+    result, lines = int8_build
     assert result.cpu_onnx_path.name == "tiny.int8-cpu.onnx"
     model = onnx.load(str(result.cpu_onnx_path))
     assert "QLinearConv" in {n.op_type for n in model.graph.node}
     info = _graph.read_info(model, "cpu")
     assert info.precision == "int8" and info.extra["quantization"] == "qoperator-u8s8"
+    assert info.extra["cpu_weight_bits"] == str(cpu_weight_bits_here())  # built for this CPU by default
+    assert any(line.startswith(f"CPU graph: {cpu_weight_bits_here()}-bit weights") for line in lines)
     with OnnxRuntimeBackend(result.cpu_onnx_path, device="cpu") as backend:
         out = backend.infer(np.full((2, 64, 64, 3), 255, np.uint8))
         assert out.class_ids.shape == (2, 64, 64) and out.class_ids.dtype == np.uint8
     with Segmenter(result.cpu_onnx_path, device="cpu") as segmenter:
         mask = segmenter.predict(dataset / "images" / "sheet00.png").mask
         assert mask.shape == (64, 64)
+
+
+def _weight_range(model: onnx.ModelProto) -> tuple[int, int]:
+    inits = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+    weights = [inits[n.input[3]] for n in model.graph.node if n.op_type == "QLinearConv"]
+    return min(int(w.min()) for w in weights), max(int(w.max()) for w in weights)
+
+
+def test_cpu_graph_weights_are_7_or_8_bit(dataset: Path) -> None:
+    model, tensors = _body_tensors(tiny_model_proto())
+    regions = _graph.find_regions(model)
+    ranges = calibrate(model, load_sheets(dataset, 4, 64), tensors, "minmax", None).ranges
+    low7, high7 = _weight_range(quantize_for_cpu(model, ranges, regions, 7))
+    low8, high8 = _weight_range(quantize_for_cpu(model, ranges, regions, 8))
+    assert -64 <= low7 and high7 <= 64 and max(-low7, high7) == 64  # no pair of u8 x s8 products saturates int16
+    assert max(-low8, high8) == 127
+    with pytest.raises(EngineBuildError, match="7 or 8"):
+        quantize_for_cpu(model, ranges, regions, 6)  # type: ignore[arg-type]
+
+
+def test_8_bit_cpu_graph_is_refused_without_vnni(int8_build) -> None:
+    from schemseg_sdk.backends.onnxruntime import check_cpu_weight_bits
+
+    info = _graph.read_info(onnx.load(str(int8_build[0].cpu_onnx_path)), "cpu")
+    eight = info.replace(extra={**info.extra, "cpu_weight_bits": "8"})
+    seven = info.replace(extra={**info.extra, "cpu_weight_bits": "7"})
+    with pytest.raises(BackendUnavailableError, match="needs a CPU with VNNI.*--cpu-weight-bits 7"):
+        check_cpu_weight_bits(eight, "m.int8-cpu.onnx", {"avx2", "fma"})
+    check_cpu_weight_bits(eight, "m.int8-cpu.onnx", {"avx2", "avx512_vnni"})
+    check_cpu_weight_bits(eight, "m.int8-cpu.onnx", {"avx_vnni"})
+    check_cpu_weight_bits(seven, "m.int8-cpu.onnx", {"avx2"})
+    check_cpu_weight_bits(info.replace(extra={}), "m.onnx", {"avx2"})  # fp32 graphs carry no weight bits
 
 
 def test_gate_passes_for_the_calibrated_graphs(int8_build) -> None:

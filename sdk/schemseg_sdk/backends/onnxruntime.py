@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from ..cpu import has_int8_dot_product
 from ..errors import BackendUnavailableError, InferenceError, ModelFormatError
 from ..model_info import CLASS_IDS, CONFIDENCE, INPUT_NAME, ModelInfo
 from .base import BackendBase, BatchOutput, InputSpec
@@ -29,7 +30,7 @@ from .base import BackendBase, BatchOutput, InputSpec
 if TYPE_CHECKING:
     import onnxruntime
 
-__all__ = ["OnnxRuntimeBackend", "Device", "select_providers"]
+__all__ = ["OnnxRuntimeBackend", "Device", "select_providers", "check_cpu_weight_bits"]
 
 Device = Literal["auto", "cpu", "cuda"]
 
@@ -120,6 +121,8 @@ class OnnxRuntimeBackend(BackendBase):
         _check_io(self._session, info, str(self.model_path))
         self.name = "onnxruntime-" + {TENSORRT_EP: "tensorrt", CUDA_EP: "cuda"}.get(self.providers[0], "cpu")
         self.device = "cpu" if self.name == "onnxruntime-cpu" else "cuda"
+        if self.device == "cpu":
+            check_cpu_weight_bits(info, self.model_path.name)
         super().__init__(info, InputSpec(INPUT_NAME, info.input_size, ORT_MAX_BATCH))
 
     def _run(self, batch: np.ndarray, with_confidence: bool) -> BatchOutput:
@@ -150,6 +153,17 @@ class OnnxRuntimeBackend(BackendBase):
     def _release(self) -> None:
         self._session = None  # type: ignore[assignment]
         self._ids_session = None
+
+
+def check_cpu_weight_bits(info: ModelInfo, name: str, flags: set[str] | None = None) -> None:
+    """Refuse an INT8 CPU graph with 8-bit weights on a CPU without VNNI, where it computes wrong results."""
+    if info.extra.get("cpu_weight_bits") == "8" and not has_int8_dot_product(flags):
+        raise BackendUnavailableError(
+            f"{name}: an INT8 CPU graph with 8-bit weights, which needs a CPU with VNNI (avx512_vnni, avx_vnni or "
+            "amx_int8); this CPU has none, and its int16 arithmetic would saturate and give wrong classes. Use the "
+            "FP32 model here, or build a portable graph: schemseg-build-engine MODEL.onnx --int8 --onnx-only "
+            "--cpu-weight-bits 7"
+        )
 
 
 def _check_model_file(path: Path) -> None:

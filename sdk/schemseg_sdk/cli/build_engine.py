@@ -48,9 +48,11 @@ def _precision(fp32: bool, fp16: bool, int8: bool) -> str:
 
 
 def _check_usage(precision: str, calib: Path | None, calib_count: int | None, calib_method: str | None,
-                 onnx_only: bool, workspace: float | None, opt_level: int | None, version_compatible: bool) -> None:
+                 cpu_weight_bits: str | None, onnx_only: bool, workspace: float | None, opt_level: int | None,
+                 version_compatible: bool) -> None:
     int8_only = [flag for flag, value in (("--calib", calib), ("--calib-count", calib_count),
-                                          ("--calib-method", calib_method)) if value is not None]
+                                          ("--calib-method", calib_method), ("--cpu-weight-bits", cpu_weight_bits))
+                 if value is not None]
     if int8_only and precision != "int8":
         raise click.UsageError(f"{', '.join(int8_only)} only apply to --int8 (building {precision})")
     trt_only = [flag for flag, value in (("--workspace", workspace), ("--opt-level", opt_level),
@@ -69,6 +71,9 @@ def _check_usage(precision: str, calib: Path | None, calib_count: int | None, ca
 @click.option("--calib-count", type=click.IntRange(min=1), help="Number of calibration sheets  [default: 64]")
 @click.option("--calib-method", type=click.Choice(["minmax", "entropy", "percentile"]),
               help="Calibration method  [default: minmax]")
+@click.option("--cpu-weight-bits", type=click.Choice(["auto", "7", "8"]),
+              help="Weights of NAME.int8-cpu.onnx: 7 runs on any x86 CPU, 8 is more accurate but runs only on CPUs "
+                   "with VNNI (the SDK refuses it elsewhere); auto: 8 where this CPU has VNNI  [default: auto]")
 @click.option("--val", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Validation dataset for the accuracy gate (without it the gate is skipped).")
 @click.option("--val-count", type=click.IntRange(min=1), help="Score only the first N validation sheets.")
@@ -82,7 +87,8 @@ def _check_usage(precision: str, calib: Path | None, calib_count: int | None, ca
 @click.option("--onnx-only", is_flag=True, help="Stop after the checked precision ONNX (no TensorRT needed).")
 @click.option("--accept-drop", is_flag=True, help="Keep a graph that fails the accuracy gate.")
 def build_engine(model: Path, fp32: bool, fp16: bool, int8: bool, calib: Path | None, calib_count: int | None,
-                 calib_method: str | None, val: Path | None, val_count: int | None, batch: tuple[int, int, int],
+                 calib_method: str | None, cpu_weight_bits: str | None, val: Path | None, val_count: int | None,
+                 batch: tuple[int, int, int],
                  out_dir: Path, workspace: float | None, opt_level: int | None, version_compatible: bool,
                  onnx_only: bool, accept_drop: bool) -> None:
     """Build the TensorRT engine bundle of MODEL (an exported schemseg ONNX): simplify, convert to
@@ -90,7 +96,8 @@ def build_engine(model: Path, fp32: bool, fp16: bool, int8: bool, calib: Path | 
     from ..engine.pipeline import build_engine as run_build
 
     precision = _precision(fp32, fp16, int8)
-    _check_usage(precision, calib, calib_count, calib_method, onnx_only, workspace, opt_level, version_compatible)
+    _check_usage(precision, calib, calib_count, calib_method, cpu_weight_bits, onnx_only, workspace, opt_level,
+                 version_compatible)
     try:
         result = run_build(
             model, precision, out_dir, calib=calib, calib_count=calib_count or 64,  # type: ignore[arg-type]
@@ -98,6 +105,7 @@ def build_engine(model: Path, fp32: bool, fp16: bool, int8: bool, calib: Path | 
             batch=batch, workspace_gb=workspace or 4.0, opt_level=3 if opt_level is None else opt_level,
             version_compatible=version_compatible, onnx_only=onnx_only, accept_drop=accept_drop,
             report=lambda line: click.echo(line, err=True), progress=True,
+            cpu_weight_bits=None if cpu_weight_bits in (None, "auto") else int(cpu_weight_bits),  # type: ignore[arg-type]
         )
     except AccuracyGateError as exc:
         raise SchemsegClickError(str(exc), EXIT_GATE_FAILED) from None

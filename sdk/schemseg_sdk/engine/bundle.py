@@ -27,7 +27,7 @@ from . import _graph
 from .calibration import DEFAULT_CACHE_DIR, CalibrationMethod, calibrate
 from .fp16 import convert_fp16
 from .parity import run_graph
-from .quantize import check_tensorrt_qdq, quantize_for_cpu, quantize_for_tensorrt
+from .quantize import WeightBits, check_tensorrt_qdq, cpu_weight_bits_here, quantize_for_cpu, quantize_for_tensorrt
 from .sheets import SheetSet, load_sheets, synthetic_sheets
 from .sidecar import EngineSidecar, skipped_gate, write_sidecar
 from .simplify import simplify_graph
@@ -68,6 +68,7 @@ class BuildJob:
     name: str
     report: Report
     bars: bool
+    cpu_weight_bits: WeightBits = 7  # of the INT8 CPU graph
 
     def path(self, suffix: str) -> Path:
         return self.out_dir / f"{self.name}.{suffix}"
@@ -89,18 +90,20 @@ def prepare_graphs(
     progress: bool = False,
     accept_drop: bool = False,
     tensorrt: bool = True,
+    cpu_weight_bits: WeightBits | None = None,
 ) -> tuple[BuildJob, BuildResult]:
     """Load and check the FP32 graph, then write the checked ``precision`` graph (no accuracy gate).
 
     ``parity_val`` gives the sheets of the parity checks (else calibration or synthetic sheets);
-    ``tensorrt`` reports whether TensorRT is there for the compile that follows.
+    ``tensorrt`` reports whether TensorRT is there for the compile that follows; ``cpu_weight_bits``
+    are those of the INT8 CPU graph (``None``: 8 where this CPU has VNNI, else 7).
     """
     source = Path(onnx_path)
     model = _graph.load_model(source)
     _graph.check_contract(model, str(source))
     info = _graph.read_info(model, str(source))
     job = BuildJob(source, info, precision, Path(out_dir), name or source.name.removesuffix(".onnx"),
-                   report or (lambda line: None), progress)
+                   report or (lambda line: None), progress, cpu_weight_bits or cpu_weight_bits_here())
     job.report(f"model: {source} ({info.model_name} {info.model_version}, input {info.input_size}, "
                f"{len(model.graph.node)} nodes); target: {precision}")
     if tensorrt:
@@ -224,8 +227,11 @@ def _int8(job: BuildJob, graph: onnx.ModelProto, sheets: SheetSet, method: Calib
     if problems:
         raise EngineBuildError("the TensorRT INT8 graph is malformed: " + "; ".join(problems))
     trt_path = _save(job, qdq, "int8", extra={"quantization": "qdq-s8s8-symmetric-per-channel"})
-    cpu = quantize_for_cpu(graph, calibration.ranges, regions)
-    cpu_path = _save(job, cpu, "int8", "int8-cpu", extra={"quantization": "qoperator-u8s8"})
+    bits = job.cpu_weight_bits
+    job.report(f"CPU graph: {bits}-bit weights (" + ("runs only on CPUs with VNNI; --cpu-weight-bits 7 for any x86 CPU)"
+                                                   if bits == 8 else "runs on any x86 CPU)"))
+    cpu = quantize_for_cpu(graph, calibration.ranges, regions, bits)
+    cpu_path = _save(job, cpu, "int8", "int8-cpu", extra={"quantization": "qoperator-u8s8", "cpu_weight_bits": str(bits)})
     return BuildResult("int8", trt_path, cpu_path, build=build)
 
 

@@ -25,6 +25,7 @@ from .bundle import (
 )
 from .calibration import DEFAULT_CACHE_DIR, CalibrationMethod
 from .gate import GateResult, compare_scores, score_graph, skipped_gate, write_gate_report
+from .quantize import WeightBits
 
 __all__ = ["Precision", "PRECISIONS", "BuildResult", "build_engine", "DEFAULT_CALIB_DIR"]
 
@@ -49,6 +50,7 @@ def build_engine(
     cache_dir: str | os.PathLike[str] | None = DEFAULT_CACHE_DIR,
     report: Report | None = None,
     progress: bool = False,
+    cpu_weight_bits: WeightBits | None = None,
 ) -> BuildResult:
     """Build the ``precision`` engine bundle of an exported schemseg model.
 
@@ -69,6 +71,8 @@ def build_engine(
         cache_dir: calibration cache folder (``None``: no cache).
         report: called with one line per stage (the CLI prints them); library code prints nothing.
         progress: show tqdm bars for long stages on stderr.
+        cpu_weight_bits: weights of the INT8 CPU graph: 7 (any x86 CPU) or 8 (CPUs with VNNI only);
+            ``None``: 8 where this CPU has VNNI, else 7.
 
     Raises:
         ModelFormatError: not a schemseg ONNX graph.
@@ -83,7 +87,8 @@ def build_engine(
     check_arguments(precision, batch, calib_count, workspace_gb, opt_level)
     job, result = prepare_graphs(onnx_path, precision, out_dir, calib=calib, calib_count=calib_count,
                                  calib_method=calib_method, parity_val=val, name=name, cache_dir=cache_dir,
-                                 report=report, progress=progress, accept_drop=accept_drop, tensorrt=not onnx_only)
+                                 report=report, progress=progress, accept_drop=accept_drop, tensorrt=not onnx_only,
+                                 cpu_weight_bits=cpu_weight_bits)
     _run_gate(job, result, val, val_count, accept_drop)
     if onnx_only:
         job.report(f"--onnx-only: stopped after the checked graph {result.onnx_path}; no engine built")

@@ -4,8 +4,12 @@
   weights, symmetric (zero point 0), per-channel weight scales, bias left in float, Q/DQ only on the
   inputs of the compute ops (Conv, MatMul, Gemm): TensorRT fuses them into int8 kernels.
 * **CPU** (``NAME.int8-cpu.onnx``): ONNX Runtime's QOperator form, uint8 activations and int8
-  weights (U8S8), 7-bit weight range against int16 saturation on CPUs without VNNI; the fastest
-  ORT form measured on x86 by the issue (QOperator U8S8 2.24x fp32, QDQ U8S8 1.96x, QDQ S8S8 1.10x).
+  weights (U8S8); the fastest ORT form measured on x86 by the issue (QOperator U8S8 2.24x fp32,
+  QDQ U8S8 1.96x, QDQ S8S8 1.10x). Weights are 7-bit (portable: CPUs without VNNI add pairs of
+  u8 x s8 products in int16, which 8-bit weights saturate) or 8-bit (only for CPUs with VNNI; half
+  the weight rounding error: the 7-bit graph of reference model v2 lost 21 mIoU points, the 8-bit
+  one a fraction of a point). The graph records its weight bits (``extra.cpu_weight_bits``) and the
+  ONNX Runtime backend refuses an 8-bit graph on a CPU without VNNI.
 
 Both quantize only the compute body: the in-graph preprocessing and the head keep float arithmetic,
 and the graph keeps its contract (uint8 ``image`` in, ``class_ids``/``confidence`` out).
@@ -16,15 +20,21 @@ import copy
 import logging
 import tempfile
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import onnx
 from onnx import numpy_helper
 
+from ..cpu import has_int8_dot_product
 from ..errors import EngineBuildError
 from ._graph import COMPUTE_OPS, GraphRegions, sort_topologically
 
-__all__ = ["CPU_OPS", "quantize_for_tensorrt", "quantize_for_cpu", "check_tensorrt_qdq", "scale_qdq_scales"]
+__all__ = ["CPU_OPS", "CPU_WEIGHT_BITS", "WeightBits", "cpu_weight_bits_here", "quantize_for_tensorrt",
+           "quantize_for_cpu", "check_tensorrt_qdq", "scale_qdq_scales"]
+
+WeightBits = Literal[7, 8]
+CPU_WEIGHT_BITS: tuple[int, ...] = (7, 8)
 
 CPU_OPS = (*COMPUTE_OPS, "Relu", "Clip", "Add", "Mul", "Concat", "MaxPool", "AveragePool",
            "GlobalAveragePool", "Resize", "Sigmoid", "LeakyRelu")
@@ -62,15 +72,23 @@ def quantize_for_tensorrt(model: onnx.ModelProto, ranges: dict[str, tuple[float,
     return _run_quantizer(model, ranges, make)
 
 
+def cpu_weight_bits_here() -> WeightBits:
+    """8 where this CPU has VNNI, else 7: the weight bits of a CPU graph built for this machine."""
+    return 8 if has_int8_dot_product() else 7
+
+
 def quantize_for_cpu(model: onnx.ModelProto, ranges: dict[str, tuple[float, float]],
-                     regions: GraphRegions) -> onnx.ModelProto:
-    """The ONNX Runtime QOperator U8S8 graph of a named FP32 ``model``."""
+                     regions: GraphRegions, weight_bits: WeightBits = 7) -> onnx.ModelProto:
+    """The ONNX Runtime QOperator U8S8 graph of a named FP32 ``model``, with 7- or 8-bit weights."""
+    if weight_bits not in CPU_WEIGHT_BITS:
+        raise EngineBuildError(f"CPU weight bits must be 7 or 8, got {weight_bits!r}")
     from onnxruntime.quantization import QuantType
     from onnxruntime.quantization.onnx_quantizer import ONNXQuantizer
     from onnxruntime.quantization.quant_utils import QuantizationMode
 
     def make(prepared: onnx.ModelProto, tensors_range: object) -> object:
-        return ONNXQuantizer(prepared, True, True, QuantizationMode.QLinearOps, True, QuantType.QInt8,
+        reduce_range = weight_bits == 7  # ORT's reduce_range: weights in [-64, 64]; activations keep 8 bits
+        return ONNXQuantizer(prepared, True, reduce_range, QuantizationMode.QLinearOps, True, QuantType.QInt8,
                              QuantType.QUInt8, tensors_range, [], _excluded_nodes(prepared, regions), list(CPU_OPS),
                              {})
 
