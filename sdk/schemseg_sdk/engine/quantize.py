@@ -7,8 +7,8 @@
   weights (U8S8); the fastest ORT form measured on x86 by the issue (QOperator U8S8 2.24x fp32,
   QDQ U8S8 1.96x, QDQ S8S8 1.10x). Weights are 7-bit (portable: CPUs without VNNI add pairs of
   u8 x s8 products in int16, which 8-bit weights saturate) or 8-bit (only for CPUs with VNNI; half
-  the weight rounding error: the 7-bit graph of reference model v2 lost 21 mIoU points, the 8-bit
-  one a fraction of a point). The graph records its weight bits (``extra.cpu_weight_bits``) and the
+  the weight rounding error: at step 7,917 of reference model v2 the 7-bit graph lost 21.5 mIoU
+  points on 30 synthetic sheets, the 8-bit one 0.8). The graph records its weight bits (``extra.cpu_weight_bits``) and the
   ONNX Runtime backend refuses an 8-bit graph on a CPU without VNNI.
 
 Both quantize only the compute body: the in-graph preprocessing and the head keep float arithmetic,
