@@ -74,15 +74,32 @@ def write_dataset(out_dir: str | os.PathLike[str], count: int, seed: int, size: 
         results = map(_write_one, jobs)
         _accumulate(results, totals, bar)
     else:
-        ctx = multiprocessing.get_context("spawn" if os.name == "nt" else "fork")
-        with ctx.Pool(workers) as pool:
-            _accumulate(pool.imap(_write_one, jobs, chunksize=4), totals, bar)
+        _write_in_pool(jobs, workers, totals, bar)
     bar.close()
     info = _metadata(seed, size, count, *totals)
     atomic_write_text(root / "dataset.json", json.dumps(info, indent=2) + "\n")
     if preview:
         atomic_write_bytes(root / "preview.png", _encode_png(make_preview(seed, size), "preview.png"))
     return info
+
+
+def _write_in_pool(jobs: list[tuple[str, int, int, int]], workers: int, totals: list[np.ndarray], bar: tqdm) -> None:
+    """Write ``jobs`` in ``workers`` processes; on success the workers end by themselves.
+
+    ``Pool.__exit__`` would SIGTERM them, and a forked worker inherits the parent's SIGTERM handler:
+    one that a native runtime installed in the parent (Ray's, seen in the test suite) can keep it
+    alive and hang the join. Closing and joining the pool ends the workers without a signal.
+    """
+    ctx = multiprocessing.get_context("spawn" if os.name == "nt" else "fork")
+    pool = ctx.Pool(workers)
+    try:
+        _accumulate(pool.imap(_write_one, jobs, chunksize=4), totals, bar)
+        pool.close()
+    except BaseException:
+        pool.terminate()
+        raise
+    finally:
+        pool.join()
 
 
 def _accumulate(results, totals: list[np.ndarray], bar: tqdm) -> None:  # type: ignore[no-untyped-def]
