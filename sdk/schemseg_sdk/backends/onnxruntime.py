@@ -86,7 +86,8 @@ class OnnxRuntimeBackend(BackendBase):
 
     Raises:
         ModelFormatError: the file is missing, a directory, not ONNX, or lacks schemseg metadata.
-        BackendUnavailableError: the asked-for provider is not installed or did not load.
+        BackendUnavailableError: the asked-for provider is not installed or did not load, or the model is
+            an INT8 CPU graph with 8-bit weights and this CPU lacks VNNI.
 
     >>> with OnnxRuntimeBackend("model.onnx") as backend:  # doctest: +SKIP
     ...     out = backend.infer(np.full((1, 608, 608, 3), 255, np.uint8))

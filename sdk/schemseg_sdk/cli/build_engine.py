@@ -6,11 +6,15 @@ precision ONNX was still written).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ..errors import AccuracyGateError, BackendUnavailableError, SchemsegError
 from ._common import SchemsegClickError
+
+if TYPE_CHECKING:
+    from ..engine.quantize import WeightBits
 
 __all__ = ["build_engine", "main", "EXIT_GATE_FAILED", "EXIT_TENSORRT_UNAVAILABLE"]
 
@@ -45,6 +49,11 @@ def _precision(fp32: bool, fp16: bool, int8: bool) -> str:
     if len(chosen) > 1:
         raise click.UsageError(f"--fp32, --fp16 and --int8 exclude each other; got --{' and --'.join(chosen)}")
     return chosen[0] if chosen else "fp16"
+
+
+def _weight_bits(choice: str | None) -> WeightBits | None:
+    """``--cpu-weight-bits``: ``None`` (auto: this CPU decides) or 7 or 8."""
+    return None if choice in (None, "auto") else (8 if choice == "8" else 7)
 
 
 def _check_usage(precision: str, calib: Path | None, calib_count: int | None, calib_method: str | None,
@@ -105,7 +114,7 @@ def build_engine(model: Path, fp32: bool, fp16: bool, int8: bool, calib: Path | 
             batch=batch, workspace_gb=workspace or 4.0, opt_level=3 if opt_level is None else opt_level,
             version_compatible=version_compatible, onnx_only=onnx_only, accept_drop=accept_drop,
             report=lambda line: click.echo(line, err=True), progress=True,
-            cpu_weight_bits=None if cpu_weight_bits in (None, "auto") else int(cpu_weight_bits),  # type: ignore[arg-type]
+            cpu_weight_bits=_weight_bits(cpu_weight_bits),
         )
     except AccuracyGateError as exc:
         raise SchemsegClickError(str(exc), EXIT_GATE_FAILED) from None

@@ -228,10 +228,11 @@ def _int8(job: BuildJob, graph: onnx.ModelProto, sheets: SheetSet, method: Calib
         raise EngineBuildError("the TensorRT INT8 graph is malformed: " + "; ".join(problems))
     trt_path = _save(job, qdq, "int8", extra={"quantization": "qdq-s8s8-symmetric-per-channel"})
     bits = job.cpu_weight_bits
-    job.report(f"CPU graph: {bits}-bit weights (" + ("runs only on CPUs with VNNI; --cpu-weight-bits 7 for any x86 CPU)"
-                                                   if bits == 8 else "runs on any x86 CPU)"))
+    where = "only on CPUs with VNNI; --cpu-weight-bits 7 for any x86 CPU" if bits == 8 else "on any x86 CPU"
+    job.report(f"CPU graph: {bits}-bit weights (runs {where})")
     cpu = quantize_for_cpu(graph, calibration.ranges, regions, bits)
-    cpu_path = _save(job, cpu, "int8", "int8-cpu", extra={"quantization": "qoperator-u8s8", "cpu_weight_bits": str(bits)})
+    extra = {"quantization": "qoperator-u8s8", "cpu_weight_bits": str(bits)}
+    cpu_path = _save(job, cpu, "int8", "int8-cpu", extra=extra)
     return BuildResult("int8", trt_path, cpu_path, build=build)
 
 

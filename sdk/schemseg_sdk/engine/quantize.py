@@ -8,8 +8,8 @@
   QDQ U8S8 1.96x, QDQ S8S8 1.10x). Weights are 7-bit (portable: CPUs without VNNI add pairs of
   u8 x s8 products in int16, which 8-bit weights saturate) or 8-bit (only for CPUs with VNNI; half
   the weight rounding error: at step 7,917 of reference model v2 the 7-bit graph lost 21.5 mIoU
-  points on 30 synthetic sheets, the 8-bit one 0.8). The graph records its weight bits (``extra.cpu_weight_bits``) and the
-  ONNX Runtime backend refuses an 8-bit graph on a CPU without VNNI.
+  points on 30 synthetic sheets, the 8-bit one 0.8). The graph records its weight bits
+  (``extra.cpu_weight_bits``) and the ONNX Runtime backend refuses an 8-bit graph on a CPU without VNNI.
 
 Both quantize only the compute body: the in-graph preprocessing and the head keep float arithmetic,
 and the graph keeps its contract (uint8 ``image`` in, ``class_ids``/``confidence`` out).
