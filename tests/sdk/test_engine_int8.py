@@ -123,6 +123,27 @@ def test_cpu_graph_runs_in_the_sdk(int8_build, dataset: Path) -> None:
         assert mask.shape == (64, 64)
 
 
+def test_tensorrt_graph_runs_as_written_on_every_cpu(int8_build) -> None:
+    """The Q/DQ graph is not fused into ORT's int8 kernels (which saturate on CPUs without VNNI): the
+    backend computes what the graph says, as a session without any graph optimisation does."""
+    import onnxruntime as ort
+
+    from schemseg_sdk.backends.onnxruntime import OnnxRuntimeBackend
+
+    path = int8_build[0].onnx_path
+    batch = np.random.default_rng(0).integers(0, 256, (2, 64, 64, 3), dtype=np.uint8)
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    plain = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    ids, confidence = plain.run(["class_ids", "confidence"], {"image": batch})
+    with OnnxRuntimeBackend(path, device="cpu") as backend:
+        config = backend._session.get_session_options().get_session_config_entry("session.disable_quant_qdq")
+        out = backend.infer(batch)
+    assert config == "1"
+    np.testing.assert_allclose(out.confidence, confidence, atol=1e-4)
+    assert (out.class_ids == ids).mean() > 0.999
+
+
 def _weight_range(model: onnx.ModelProto) -> tuple[int, int]:
     inits = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
     weights = [inits[n.input[3]] for n in model.graph.node if n.op_type == "QLinearConv"]
