@@ -144,6 +144,28 @@ def test_tensorrt_graph_runs_as_written_on_every_cpu(int8_build) -> None:
     assert (out.class_ids == ids).mean() > 0.999
 
 
+def test_the_first_layers_of_the_bundled_model_keep_float() -> None:
+    from schemseg_sdk.engine.quantize import FLOAT_INPUT_LAYERS, first_layers, quantize_for_tensorrt
+    from schemseg_sdk.segmenter import DEFAULT_MODEL
+
+    model = _graph.name_nodes(onnx.load(str(DEFAULT_MODEL)))
+    regions = _graph.find_regions(model)
+    kept = first_layers(model, regions)
+    assert len(kept) == FLOAT_INPUT_LAYERS == 3
+    assert [k.rsplit("/", 2)[-2] for k in kept] == ["conv_stem", "conv_dw", "conv_pw"]  # stem, first block
+    tiny = _graph.name_nodes(tiny_model_proto(attention=True))
+    assert first_layers(tiny, _graph.find_regions(tiny)) == []  # fewer than 10 weighted layers: none kept
+    tensors = _graph.float_tensor_names(model, [n.name for n in model.graph.node if n.name not in regions.excluded])
+    qdq = quantize_for_tensorrt(model, {t: (-4.0, 4.0) for t in tensors}, regions)
+    producers = {o: n.op_type for n in qdq.graph.node for o in n.output}
+    weights = {n.name: producers.get(n.input[1], "initializer") for n in qdq.graph.node if n.op_type == "Conv"}
+    assert all(weights[name] == "initializer" for name in kept)  # float weights
+    inits = {t.name for t in model.graph.initializer}
+    body = {n.name for n in model.graph.node
+            if n.op_type == "Conv" and n.name not in regions.excluded and n.input[1] in inits}
+    assert {name for name, kind in weights.items() if kind == "DequantizeLinear"} == body - set(kept)  # the rest: int8
+
+
 def _weight_range(model: onnx.ModelProto) -> tuple[int, int]:
     inits = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
     weights = [inits[n.input[3]] for n in model.graph.node if n.op_type == "QLinearConv"]

@@ -27,7 +27,8 @@ from . import _graph
 from .calibration import DEFAULT_CACHE_DIR, CalibrationMethod, calibrate
 from .fp16 import convert_fp16
 from .parity import run_graph
-from .quantize import WeightBits, check_tensorrt_qdq, cpu_weight_bits_here, quantize_for_cpu, quantize_for_tensorrt
+from .quantize import (WeightBits, check_tensorrt_qdq, cpu_weight_bits_here, first_layers, quantize_for_cpu,
+                       quantize_for_tensorrt)
 from .sheets import SheetSet, load_sheets, synthetic_sheets
 from .sidecar import EngineSidecar, skipped_gate, write_sidecar
 from .simplify import simplify_graph
@@ -222,16 +223,20 @@ def _int8(job: BuildJob, graph: onnx.ModelProto, sheets: SheetSet, method: Calib
     build["calibration"] = calibration.to_dict()
     if sheets.coverage is not None:
         build["calibration"]["coverage"] = sheets.coverage.summary()  # type: ignore[index]
+    kept = first_layers(graph, regions)
+    job.report(f"int8: the first {len(kept)} compute layers keep float: {', '.join(kept)}")
+    build["float_input_layers"] = kept
     qdq = quantize_for_tensorrt(graph, calibration.ranges, regions)
     problems = check_tensorrt_qdq(qdq)
     if problems:
         raise EngineBuildError("the TensorRT INT8 graph is malformed: " + "; ".join(problems))
-    trt_path = _save(job, qdq, "int8", extra={"quantization": "qdq-s8s8-symmetric-per-channel"})
+    trt_path = _save(job, qdq, "int8", extra={"quantization": "qdq-s8s8-symmetric-per-channel",
+                                              "float_input_layers": str(len(kept))})
     bits = job.cpu_weight_bits
     where = "only on CPUs with VNNI; --cpu-weight-bits 7 for any x86 CPU" if bits == 8 else "on any x86 CPU"
     job.report(f"CPU graph: {bits}-bit weights (runs {where})")
     cpu = quantize_for_cpu(graph, calibration.ranges, regions, bits)
-    extra = {"quantization": "qoperator-u8s8", "cpu_weight_bits": str(bits)}
+    extra = {"quantization": "qoperator-u8s8", "cpu_weight_bits": str(bits), "float_input_layers": str(len(kept))}
     cpu_path = _save(job, cpu, "int8", "int8-cpu", extra=extra)
     return BuildResult("int8", trt_path, cpu_path, build=build)
 
