@@ -68,20 +68,19 @@ def main() -> None:
     todo = args.group or ["none", *groups, "build"]
     reference = score_graph(args.model, args.val, limit=args.val_count, progress=False)
     results = {}
-    float_layers = quantize.FLOAT_INPUT_LAYERS
     for label in todo:
         extra = {n for part in label.split("+") for n in groups.get(part, [])}
-        quantize.FLOAT_INPUT_LAYERS = float_layers if label == "build" else 0
         regs = _graph.GraphRegions(regions.preprocessing | frozenset(extra), regions.head, regions.logits)
-        qdq = quantize_for_tensorrt(graph, ranges, regs)
+        qdq = quantize_for_tensorrt(graph, ranges, regs, None if label == "build" else 0)
         info = _graph.read_info(graph, label)
         path = _graph.save_model(_graph.with_precision(qdq, info, "int8"), work / f"float-{label}.onnx")
         scores = score_graph(path, args.val, limit=args.val_count, progress=False)
-        verdict = compare_scores(reference, scores, label=label, graph=path.name, val=args.val, sheets=args.val_count)
+        verdict = compare_scores(reference, scores, label=label, graph=path.name, val=args.val,
+                                 sheets=args.val_count)
         fails = {c.name: c.drop for c in verdict.classes if c.failed}
         results[label] = {"float_layers": len(extra), "mean_drop": verdict.mean_drop, "classes_over": fails}
-        print(f"{label:<40} float layers {len(extra):3d}  mean drop {verdict.mean_drop:6.2f}  over: {fails}", flush=True)
-    quantize.FLOAT_INPUT_LAYERS = float_layers
+        print(f"{label:<40} float layers {len(extra):3d}  mean drop {verdict.mean_drop:6.2f}  over: {fails}",
+              flush=True)
     Path(args.json).write_text(json.dumps({"model": args.model, "val": args.val, "sheets": args.val_count,
                                            "groups": {k: len(v) for k, v in groups.items()}, "results": results},
                                           indent=1) + "\n")

@@ -12,7 +12,8 @@
   (``extra.cpu_weight_bits``) and the ONNX Runtime backend refuses an 8-bit graph on a CPU without VNNI.
 
 Both quantize only the compute body: the in-graph preprocessing, the first
-:data:`FLOAT_INPUT_LAYERS` compute layers and the head keep float arithmetic, and the graph keeps its contract (uint8 ``image`` in, ``class_ids``/``confidence`` out).
+:data:`FLOAT_INPUT_LAYERS` compute layers and the head keep float arithmetic, and the graph keeps
+its contract (uint8 ``image`` in, ``class_ids``/``confidence`` out).
 """
 from __future__ import annotations
 
@@ -30,8 +31,8 @@ from ..cpu import has_int8_dot_product
 from ..errors import EngineBuildError
 from ._graph import COMPUTE_OPS, GraphRegions, sort_topologically
 
-__all__ = ["CPU_OPS", "CPU_WEIGHT_BITS", "FLOAT_INPUT_LAYERS", "first_layers", "WeightBits", "cpu_weight_bits_here", "quantize_for_tensorrt",
-           "quantize_for_cpu", "check_tensorrt_qdq", "scale_qdq_scales"]
+__all__ = ["CPU_OPS", "CPU_WEIGHT_BITS", "FLOAT_INPUT_LAYERS", "first_layers", "WeightBits", "cpu_weight_bits_here",
+           "quantize_for_tensorrt", "quantize_for_cpu", "check_tensorrt_qdq", "scale_qdq_scales"]
 
 WeightBits = Literal[7, 8]
 CPU_WEIGHT_BITS: tuple[int, ...] = (7, 8)
@@ -66,17 +67,19 @@ def _constants(model: onnx.ModelProto) -> set[str]:
     return constants | {o for n in model.graph.node if n.op_type == "Constant" for o in n.output}
 
 
-def _excluded_nodes(model: onnx.ModelProto, regions: GraphRegions) -> list[str]:
-    """Preprocessing, head, the first layers, and the MatMuls of two activations (attention scores)."""
+def _excluded_nodes(model: onnx.ModelProto, regions: GraphRegions, float_layers: int | None = None) -> list[str]:
+    """Preprocessing, head, the first ``float_layers`` layers (default :data:`FLOAT_INPUT_LAYERS`), and the
+    MatMuls of two activations (attention scores)."""
     constants = _constants(model)
     products = {n.name for n in model.graph.node
                 if n.op_type in ("MatMul", "Gemm") and not any(i in constants for i in n.input[:2])}
-    return sorted(regions.excluded | products | set(first_layers(model, regions)))
+    return sorted(regions.excluded | products | set(first_layers(model, regions, float_layers)))
 
 
 def quantize_for_tensorrt(model: onnx.ModelProto, ranges: dict[str, tuple[float, float]],
-                          regions: GraphRegions) -> onnx.ModelProto:
-    """The TensorRT QDQ graph of a named FP32 ``model`` (see the module docstring)."""
+                          regions: GraphRegions, float_layers: int | None = None) -> onnx.ModelProto:
+    """The TensorRT QDQ graph of a named FP32 ``model`` (see the module docstring); ``float_layers``
+    overrides :data:`FLOAT_INPUT_LAYERS` (the sensitivity benchmark sets 0)."""
     from onnxruntime.quantization import QuantType
     from onnxruntime.quantization.qdq_quantizer import QDQQuantizer
 
@@ -90,7 +93,7 @@ def quantize_for_tensorrt(model: onnx.ModelProto, ranges: dict[str, tuple[float,
 
     def make(prepared: onnx.ModelProto, tensors_range: object) -> object:
         return QDQQuantizer(prepared, True, False, QuantType.QInt8, QuantType.QInt8, tensors_range,
-                            [], _excluded_nodes(prepared, regions), list(COMPUTE_OPS), extra)
+                            [], _excluded_nodes(prepared, regions, float_layers), list(COMPUTE_OPS), extra)
 
     return _run_quantizer(model, ranges, make)
 
