@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
-__all__ = ["sigterm_interrupts", "reclaim_interrupts"]
+__all__ = ["sigterm_interrupts", "reclaim_interrupts", "deferred_interrupts"]
 
 
 def sigterm_interrupts() -> Callable[[], None]:
@@ -22,6 +23,38 @@ def sigterm_interrupts() -> Callable[[], None]:
 
     previous = signal.signal(signal.SIGTERM, interrupt)
     return lambda: signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
+def deferred_interrupts() -> Iterator[Callable[[], None]]:
+    """Within the block Ctrl-C (SIGINT) and SIGTERM only take note; the yielded ``check()`` raises
+    KeyboardInterrupt at a point the caller chose. A second signal raises at once.
+
+    For loops of native work (training steps): an exception raised at an arbitrary bytecode can
+    land inside a library's import or its native objects' Python glue, and such half-done state
+    has crashed the interpreter at exit ("Fatal Python error: PyThreadState_Get" while finalizing,
+    seen once in CI after SIGTERM). Off the main thread ``check()`` never raises.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: None
+        return
+    received: list[int] = []
+
+    def note(signum: int, frame: object) -> None:
+        if received:
+            raise KeyboardInterrupt(f"signal {signum} (second)")
+        received.append(signum)
+
+    def check() -> None:
+        if received:
+            raise KeyboardInterrupt(f"signal {received[0]}")
+
+    previous = {signum: signal.signal(signum, note) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield check
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def reclaim_interrupts() -> None:

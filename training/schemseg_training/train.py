@@ -5,6 +5,7 @@ import json
 import math
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ import torch
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from schemseg_sdk._signals import sigterm_interrupts
+from schemseg_sdk._signals import deferred_interrupts
 from schemseg_sdk.classes import class_difference
 from schemseg_sdk.cpu import has_fast_bf16
 from schemseg_sdk.dataset import SegmentationDataset
@@ -261,8 +262,9 @@ def _resolve_defaults(config: TrainConfig, resumed: dict[str, Any] | None, total
 def train(config: TrainConfig, resume: str | Path | None = None, progress: bool = True) -> dict[str, Any]:
     """Train, validate each epoch, keep ``best.pt`` (by mIoU) and ``last.pt``; return a summary.
 
-    Ctrl-C (SIGINT) or SIGTERM saves ``last.pt`` at the current step and raises KeyboardInterrupt,
-    so ``resume=out/last.pt`` continues exactly there.
+    Ctrl-C (SIGINT) or SIGTERM stops after the current step (or after the end of the epoch, if its
+    validation is running), saves ``last.pt`` there and raises KeyboardInterrupt, so
+    ``resume=out/last.pt`` continues exactly there; a second signal stops at once.
     """
     if config.threads:
         torch.set_num_threads(config.threads)
@@ -272,18 +274,17 @@ def train(config: TrainConfig, resume: str | Path | None = None, progress: bool 
     (run.out / "config.json").write_text(json.dumps(asdict(config), indent=2))
     dataset = CropDataset(run.source, config.size, config.seed)
     sampler = EpochSampler(len(dataset), config.seed)
-    restore_sigterm = sigterm_interrupts()
-    try:
-        while run.epoch < config.epochs and not _reached_max(run):
-            _train_epoch(run, dataset, sampler, progress)
-            if _reached_max(run) and run.step % run.steps_per_epoch:
-                break
-            _end_epoch(run, progress)
-    except KeyboardInterrupt:
-        save_checkpoint(run.out / "last.pt", run.state())
-        raise
-    finally:
-        restore_sigterm()
+    with deferred_interrupts() as check_stop:
+        try:
+            while run.epoch < config.epochs and not _reached_max(run):
+                _train_epoch(run, dataset, sampler, progress, check_stop)
+                if _reached_max(run) and run.step % run.steps_per_epoch:
+                    break
+                _end_epoch(run, progress)
+                check_stop()
+        except KeyboardInterrupt:
+            save_checkpoint(run.out / "last.pt", run.state())
+            raise
     save_checkpoint(run.out / "last.pt", run.state())
     summary = {"steps": run.step, "epochs": run.epoch, "best_miou": run.best_miou, "out": str(run.out)}
     return {**summary, "init": run.init} if run.init else summary
@@ -293,7 +294,9 @@ def _reached_max(run: _Run) -> bool:
     return run.config.max_steps is not None and run.step >= run.config.max_steps
 
 
-def _train_epoch(run: _Run, dataset: CropDataset, sampler: EpochSampler, progress: bool) -> None:
+def _train_epoch(
+    run: _Run, dataset: CropDataset, sampler: EpochSampler, progress: bool, check_stop: Callable[[], None],
+) -> None:
     config = run.config
     offset = run.step - run.epoch * run.steps_per_epoch
     if not 0 <= offset < run.steps_per_epoch:  # resumed with other data or batch size: start the epoch afresh
@@ -309,17 +312,21 @@ def _train_epoch(run: _Run, dataset: CropDataset, sampler: EpochSampler, progres
     run.net.train()
     losses: list[float] = []
     tick = time.perf_counter()
-    for done, (images, masks) in enumerate(loader, start=1):
-        loss = _train_step(run, images, masks)
-        losses.append(loss)
-        run.step += 1
-        rate = config.batch / max(1e-9, time.perf_counter() - tick)
-        tick = time.perf_counter()
-        bar.set_postfix(loss=f"{np.mean(losses[-20:]):.4f}", sheets_s=f"{rate:.2f}", lr=f"{run.scheduler.get_last_lr()[0]:.2e}")
-        bar.update(1)
-        if _reached_max(run) or done >= remaining:
-            break
-    bar.close()
+    try:
+        for done, (images, masks) in enumerate(loader, start=1):
+            loss = _train_step(run, images, masks)
+            losses.append(loss)
+            run.step += 1
+            rate = config.batch / max(1e-9, time.perf_counter() - tick)
+            tick = time.perf_counter()
+            lr = run.scheduler.get_last_lr()[0]
+            bar.set_postfix(loss=f"{np.mean(losses[-20:]):.4f}", sheets_s=f"{rate:.2f}", lr=f"{lr:.2e}")
+            bar.update(1)
+            check_stop()
+            if _reached_max(run) or done >= remaining:
+                break
+    finally:
+        bar.close()
     run.last_train_loss = float(np.mean(losses)) if losses else float("nan")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from .._signals import sigterm_interrupts
+from .._signals import deferred_interrupts, sigterm_interrupts
 from ..fileio import remove_stale_temporaries
 from ..segmenter import Segmenter
 from .jobs import SheetJob, plan_jobs
@@ -86,14 +86,17 @@ def segment_archive(
 
 
 def _run_here(pending: list[SheetJob], options: RunOptions, recorder: RunRecorder, observer: RunObserver) -> None:
-    """The plain path: one Segmenter in this process."""
-    with Segmenter(options.model, device=options.device, batch_size=options.batch_size,
-                   threads=options.threads, grouping=options.grouping) as segmenter:
+    """The plain path: one Segmenter in this process; Ctrl-C and SIGTERM stop it between sheets."""
+    with deferred_interrupts() as check_stop, Segmenter(
+        options.model, device=options.device, batch_size=options.batch_size,
+        threads=options.threads, grouping=options.grouping,
+    ) as segmenter:
         recorder.summary.description = f"{segmenter.model_path.name} on {segmenter.backend_name}"
         observer.started(recorder.summary.description, len(pending), recorder.summary.skipped)
         for status in segment_jobs(segmenter, pending, options.outputs):
             recorder.add(status)
             observer.sheet_finished(status)
+            check_stop()
 
 
 def _settings(options: RunOptions, ray: RayOptions | None) -> dict[str, object]:
