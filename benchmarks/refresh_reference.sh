@@ -2,7 +2,7 @@
 # Re-measure every recorded figure of the bundled model from a training run, in the order the
 # README reports them: export (bundled ONNX), precision graphs with their accuracy gates, mIoU of
 # each graph on synthetic validation and on the real drawings, the benchmark table, the predict
-# overhead and the symbol figures (measure_symbols.sh). About 40 minutes on the 2-core development machine.
+# overhead and the symbol figures (measure_symbols.sh). 20-40 minutes on the 2-core development machine.
 #
 #   benchmarks/refresh_reference.sh runs/NAME
 #
@@ -28,7 +28,7 @@ step export
 "$BIN/schemseg" export "$RUN/best.pt" --out "$MODEL" 2>&1 | tee "$LOGS/export.log"
 cp "$MODEL" engines/reference.onnx
 
-step "int8 graphs + gate (exit 3 = the Q/DQ graph failed its gate; it is recorded, not fatal here)"
+step "int8 graphs + gate (entropy calibration, the default; exit 3 = a graph failed its gate: recorded, not fatal here)"
 set +e
 "$BIN/schemseg-build-engine" engines/reference.onnx --int8 --calib data/synth-train --calib-count 32 \
     --val data/synth-val --val-count 30 --onnx-only --out engines > "$LOGS/build-int8.log" 2>&1

@@ -79,7 +79,7 @@ def _check_usage(precision: str, calib: Path | None, calib_count: int | None, ca
               help="INT8 calibration sheets: a dataset (images/ + masks/) or any images  [default: calibration/]")
 @click.option("--calib-count", type=click.IntRange(min=1), help="Number of calibration sheets  [default: 64]")
 @click.option("--calib-method", type=click.Choice(["minmax", "entropy", "percentile"]),
-              help="Calibration method  [default: minmax]")
+              help="Calibration method  [default: entropy]")
 @click.option("--cpu-weight-bits", type=click.Choice(["auto", "7", "8"]),
               help="Weights of NAME.int8-cpu.onnx: 7 runs on any x86 CPU, 8 is more accurate but runs only on CPUs "
                    "with VNNI (the SDK refuses it elsewhere); auto: 8 where this CPU has VNNI  [default: auto]")
@@ -102,6 +102,7 @@ def build_engine(model: Path, fp32: bool, fp16: bool, int8: bool, calib: Path | 
                  onnx_only: bool, accept_drop: bool) -> None:
     """Build the TensorRT engine bundle of MODEL (an exported schemseg ONNX): simplify, convert to
     the chosen precision, check accuracy against FP32, compile, write NAME.PRECISION.engine + .json."""
+    from ..engine.calibration import DEFAULT_CALIBRATION_METHOD
     from ..engine.pipeline import build_engine as run_build
 
     precision = _precision(fp32, fp16, int8)
@@ -110,7 +111,7 @@ def build_engine(model: Path, fp32: bool, fp16: bool, int8: bool, calib: Path | 
     try:
         result = run_build(
             model, precision, out_dir, calib=calib, calib_count=calib_count or 64,  # type: ignore[arg-type]
-            calib_method=calib_method or "minmax", val=val, val_count=val_count,  # type: ignore[arg-type]
+            calib_method=calib_method or DEFAULT_CALIBRATION_METHOD, val=val, val_count=val_count,  # type: ignore[arg-type]
             batch=batch, workspace_gb=workspace or 4.0, opt_level=3 if opt_level is None else opt_level,
             version_compatible=version_compatible, onnx_only=onnx_only, accept_drop=accept_drop,
             report=lambda line: click.echo(line, err=True), progress=True,

@@ -24,7 +24,7 @@ from ..errors import AccuracyGateError, BackendUnavailableError, EngineBuildErro
 from ..fileio import atomic_write_bytes
 from ..model_info import INPUT_NAME, ModelInfo
 from . import _graph
-from .calibration import DEFAULT_CACHE_DIR, CalibrationMethod, calibrate
+from .calibration import DEFAULT_CACHE_DIR, DEFAULT_CALIBRATION_METHOD, CalibrationMethod, calibrate
 from .fp16 import convert_fp16
 from .parity import run_graph
 from .quantize import (WeightBits, check_tensorrt_qdq, cpu_weight_bits_here, first_layers, quantize_for_cpu,
@@ -83,7 +83,7 @@ def prepare_graphs(
     *,
     calib: str | os.PathLike[str] | None = None,
     calib_count: int = 64,
-    calib_method: CalibrationMethod = "minmax",
+    calib_method: CalibrationMethod = DEFAULT_CALIBRATION_METHOD,
     parity_val: str | os.PathLike[str] | None = None,
     name: str | None = None,
     cache_dir: str | os.PathLike[str] | None = DEFAULT_CACHE_DIR,

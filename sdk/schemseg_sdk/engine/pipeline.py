@@ -23,7 +23,7 @@ from .bundle import (
     compile_bundle,
     prepare_graphs,
 )
-from .calibration import DEFAULT_CACHE_DIR, CalibrationMethod
+from .calibration import DEFAULT_CACHE_DIR, DEFAULT_CALIBRATION_METHOD, CalibrationMethod
 from .gate import GateResult, compare_scores, score_graph, skipped_gate, write_gate_report
 from .quantize import WeightBits
 
@@ -37,7 +37,7 @@ def build_engine(
     *,
     calib: str | os.PathLike[str] | None = None,
     calib_count: int = 64,
-    calib_method: CalibrationMethod = "minmax",
+    calib_method: CalibrationMethod = DEFAULT_CALIBRATION_METHOD,
     val: str | os.PathLike[str] | None = None,
     val_count: int | None = None,
     batch: tuple[int, int, int] = (1, 4, 8),
