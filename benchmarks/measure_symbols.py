@@ -1,10 +1,11 @@
 """Pixel mIoU and symbol F1 with and without grouping, and what grouping costs, on one dataset.
 
 One inference pass per sheet (the Segmenter with ``grouping=None``, confidence on); the raw result
-is scored as it is and after :func:`~schemseg_sdk.instances.group_symbols`, exactly what a
-grouping Segmenter does after stitching. ``--predictions DIR`` keeps the raw predictions
+is scored as it is (``raw``), after :func:`~schemseg_sdk.instances.group_symbols` with the model's
+vote alone (``voted``) and with the symbol classifier the Segmenter uses by default (``grouped``,
+exactly what a default Segmenter does after stitching). ``--predictions DIR`` keeps the raw predictions
 (``NAME.npz``: ``mask``, ``conf``) and reuses those already there, so scoring can be repeated
-without inference. The cost of grouping is timed in a separate pass over the first
+without inference. The cost of grouping (with the classifier) is timed in a separate pass over the first
 ``--timing-sheets`` sheets: inference, then grouping, each sheet afresh. Writes one JSON (see
 ``--json``) and prints a summary.
 
@@ -30,7 +31,9 @@ from schemseg_sdk.fileio import atomic_write_text
 from schemseg_sdk.instances import GroupingSettings, group_symbols
 from schemseg_sdk.metrics import ConfusionMatrix
 from schemseg_sdk.symbol_metrics import SymbolMatcher
+from schemseg_sdk.symbol_classifier import SymbolClassifier, open_classifier
 from schemseg_sdk.symbols import find_symbols
+from schemseg_training.classifier_data import cached_prediction
 
 COUNT_IOU = 0.5  # classes at or above this pixel IoU must be counted within COUNT_TOLERANCE
 COUNT_TOLERANCE = 0.10
@@ -40,53 +43,57 @@ def measure(model: str, data: str, threads: int | None, limit: int | None, predi
             timing_sheets: int, settings: GroupingSettings = GroupingSettings()) -> dict[str, object]:
     dataset = SegmentationDataset(data)
     count = len(dataset) if limit is None else min(limit, len(dataset))
-    pixels = {"raw": ConfusionMatrix(), "grouped": ConfusionMatrix()}
-    symbols = {"raw": SymbolMatcher(), "grouped": SymbolMatcher()}
+    variants = ("raw", "voted", "grouped")
+    pixels = {name: ConfusionMatrix() for name in variants}
+    symbols = {name: SymbolMatcher() for name in variants}
     with Segmenter(model, device="cpu", threads=threads, grouping=None) as segmenter:
+        classifier = _classifier(segmenter, threads)
         names = segmenter.class_names
         for index in tqdm(range(count), desc=Path(data).name):
             image, target, truth = dataset.read_image(index), dataset.read_mask(index), dataset.read_boxes(index)
-            mask, confidence = _raw_prediction(segmenter, image, predictions, dataset.image_paths[index].stem)
-            grouped = group_symbols(mask, confidence, image, names, settings)
+            path = None if predictions is None else predictions / f"{dataset.image_paths[index].stem}.npz"
+            mask, confidence = cached_prediction(segmenter, image, path)
+            voted = group_symbols(mask, confidence, image, names, settings)
+            grouped = group_symbols(mask, confidence, image, names, settings, classifier)
             raw_symbols = find_symbols(mask, confidence, names)
-            for name, labels, found in (("raw", mask, raw_symbols), ("grouped", grouped.mask, grouped.symbols)):
+            for name, labels, found in (("raw", mask, raw_symbols), ("voted", voted.mask, voted.symbols),
+                                        ("grouped", grouped.mask, grouped.symbols)):
                 pixels[name].update(labels, target)
                 symbols[name].update([(s.class_id, s.bbox) for s in found], truth)
-        timing = _time_grouping(segmenter, dataset, min(timing_sheets, count), settings) if timing_sheets else None
-    report = {name: _scores(pixels[name], symbols[name]) for name in ("raw", "grouped")}
+        timing = (_time_grouping(segmenter, classifier, dataset, min(timing_sheets, count), settings)
+                  if timing_sheets else None)
+        classifier.close()
+    report = {name: _scores(pixels[name], symbols[name]) for name in variants}
     report["raw"]["count_check"] = _count_check(report["raw"])  # type: ignore[index]
-    report["grouped"]["count_check"] = _count_check(report["grouped"], report["raw"])  # type: ignore[index]
+    for name in variants[1:]:
+        report[name]["count_check"] = _count_check(report[name], report["raw"])  # type: ignore[index]
     return {
         "model": model, "data": data, "sheets": count, "settings": settings.__dict__,
+        "classifier": classifier.describe(),
         "date": date.today().isoformat(), "machine": f"{platform.processor() or platform.machine()}, {threads} threads",
         "load_average": list(os.getloadavg()), **report, "timing": timing,
     }
 
 
-def _raw_prediction(segmenter: Segmenter, image: np.ndarray, predictions: Path | None,
-                    stem: str) -> tuple[np.ndarray, np.ndarray]:
-    """The model's stitched mask and confidence: from ``predictions/STEM.npz`` when there, else inferred (and kept)."""
-    path = None if predictions is None else predictions / f"{stem}.npz"
-    if path is not None and path.is_file():
-        saved = np.load(path)
-        return saved["mask"], saved["conf"].astype(np.float32)
-    result = segmenter.predict(image)
-    assert result.confidence is not None
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(path, mask=result.mask, conf=result.confidence)
-    return result.mask, result.confidence.astype(np.float32)
+def _classifier(segmenter: Segmenter, threads: int | None) -> SymbolClassifier:
+    """The classifier a default Segmenter of this model uses (the bundled one, for the model it was trained for)."""
+    info = segmenter.info
+    classifier = open_classifier("auto", info.class_names, f"{info.model_name} {info.model_version}", threads)
+    if classifier is None:
+        raise SystemExit(f"{segmenter.model_path}: the bundled symbol classifier was not trained for this model; "
+                         "train one (schemseg train-classifier) and bundle it first")
+    return classifier
 
 
-def _time_grouping(segmenter: Segmenter, dataset: SegmentationDataset, count: int,
+def _time_grouping(segmenter: Segmenter, classifier: SymbolClassifier, dataset: SegmentationDataset, count: int,
                    settings: GroupingSettings) -> dict[str, object]:
-    """Inference and grouping time of each of the first ``count`` sheets, measured back to back."""
+    """Inference and grouping (with the classifier) time of each of the first ``count`` sheets, back to back."""
     inference, grouping, sizes = [], [], []
     for index in tqdm(range(count), desc="timing"):
         image = dataset.read_image(index)
         result = segmenter.predict(image)
         start = time.perf_counter()
-        group_symbols(result.mask, result.confidence, image, segmenter.class_names, settings)
+        group_symbols(result.mask, result.confidence, image, segmenter.class_names, settings, classifier)
         grouping.append(time.perf_counter() - start)
         inference.append(result.timings["inference"])
         sizes.append(result.mask.size)
@@ -157,7 +164,7 @@ def main() -> None:
     settings = _settings(args.overrides, parser)
     report = measure(args.model, args.data, args.threads, args.limit, args.predictions, args.timing_sheets, settings)
     atomic_write_text(args.json, json.dumps(report, indent=2) + "\n")
-    for name in ("raw", "grouped"):
+    for name in ("raw", "voted", "grouped"):
         part = report[name]
         check = part["count_check"]
         print(f"{name:8s} mIoU {part['pixels']['mean_iou']:.4f}  symbol mean F1 {part['symbols']['mean_f1']:.4f}  "

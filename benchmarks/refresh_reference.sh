@@ -2,12 +2,13 @@
 # Re-measure every recorded figure of the bundled model from a training run, in the order the
 # README reports them: export (bundled ONNX), precision graphs with their accuracy gates, mIoU of
 # each graph on synthetic validation and on the real drawings, the benchmark table, the predict
-# overhead and the symbol figures (measure_symbols.sh). 20-40 minutes on the 2-core development machine.
+# overhead, the symbol classifier for the new model and the symbol figures (measure_symbols.sh).
+# 60-90 minutes on the 2-core development machine (the classifier: 30-45).
 #
 #   benchmarks/refresh_reference.sh runs/NAME
 #
 # Needs the datasets of the README ("The reference model"): data/synth-train, data/synth-val,
-# data/ci2n-eval; and the dev install (`make test` creates it). Logs go to runs/NAME/post/.
+# data/ci2n-eval, data/ci2n-train-all; and the dev install (`make test` creates it). Logs go to runs/NAME/post/.
 # Afterwards: `schemseg bench --readme-table benchmarks/results/<file>.json`, and update the figures
 # quoted in README.md by hand from benchmarks/results/.
 set -euo pipefail
@@ -17,7 +18,7 @@ BIN=${BIN:-.venv/bin}
 RESULTS=benchmarks/results
 MODEL=sdk/schemseg_sdk/models/reference.onnx
 LOGS=$RUN/post
-for d in data/synth-train data/synth-val data/ci2n-eval; do
+for d in data/synth-train data/synth-val data/ci2n-eval data/ci2n-train-all; do
     [ -d "$d" ] || { echo "missing $d: create it with the commands in README.md" >&2; exit 2; }
 done
 mkdir -p "$LOGS" engines "$RESULTS"
@@ -67,6 +68,10 @@ tail -n 12 "$LOGS/bench.log"
 
 step "predict overhead"
 "$BIN/python" benchmarks/predict_overhead.py --reps 7 2>&1 | tee "$LOGS/predict-overhead.log"
+
+step "symbol classifier for the new model (the bundled one is used only with the model it was trained for)"
+"$BIN/schemseg" train-classifier --data data/synth-train --partial data/ci2n-train-all --limit 800 \
+    --val data/synth-val --threads 2 --out sdk/schemseg_sdk/models/symbol_classifier.onnx 2>&1 | tee "$LOGS/classifier.log"
 
 step "symbols (grouping on and off, counts, grouping cost, demo bill)"
 BIN="$BIN" NICE= benchmarks/measure_symbols.sh "$MODEL" 2>&1 | tee "$LOGS/symbols.log"

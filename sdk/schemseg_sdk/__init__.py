@@ -23,6 +23,7 @@ from .evaluate import Evaluation, evaluate_dataset, evaluate_model
 from .instances import GroupingSettings
 from .result import SegmentationResult
 from .segmenter import Segmenter
+from .symbol_classifier import SymbolClassifier
 from .symbols import Symbol
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "SegmentationResult",
     "Symbol",
     "GroupingSettings",
+    "SymbolClassifier",
     "evaluate_model",
     "evaluate_dataset",
     "Evaluation",

@@ -14,7 +14,11 @@ The model labels pixels; a noisy symbol comes out as several regions of several 
 5. Instances smaller than ``min_area * w**2`` pixels, small unsure ones, and those of any size whose
    class the model hardly believes in (mean confidence below ``floor_confidence``: a plurality won by
    a few low-confidence pixels, typically a symbol of another class) are dropped (painted
-   background); the others are painted back into the mask in their one class.
+   background).
+6. With a :class:`~schemseg_sdk.symbol_classifier.SymbolClassifier`, each remaining instance takes
+   the class the classifier gives it from its crop of the drawing, its size and the vote of step 3;
+   "no symbol" drops it. The symbol's confidence is then the classifier's probability.
+7. The kept instances are painted back into the mask in their one class.
 
 Everything is vectorised (OpenCV morphology and labelling, ``numpy.bincount`` votes); grouping runs
 on the stitched sheet, so a symbol across a tile seam is one instance.
@@ -23,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 import time
 
@@ -30,9 +35,14 @@ import cv2
 import numpy as np
 
 from .classes import CLASS_NAMES
+from .instance_crops import to_gray
 from .symbols import Symbol, find_symbols
 
-__all__ = ["GroupingSettings", "GroupedSymbols", "group_symbols", "estimate_stroke_width", "list_symbols"]
+if TYPE_CHECKING:
+    from .symbol_classifier import SymbolClassifier
+
+__all__ = ["GroupingSettings", "GroupedSymbols", "InstanceTable", "group_symbols", "find_instances",
+           "estimate_stroke_width", "list_symbols"]
 
 _INK_THRESHOLD = 128  # gray below this is ink (the real-drawing scoring protocol's threshold)
 _STRIP_ROWS = 1024  # the stroke width is measured strip by strip: bounded memory on big scans
@@ -76,10 +86,49 @@ class GroupedSymbols:
     symbols: list[Symbol]
     stroke_width: float
     settings: GroupingSettings = GroupingSettings()
+    classifier: dict[str, object] | None = None
 
     def describe(self) -> dict[str, object]:
-        """What the JSON result records about the grouping (stroke width and settings)."""
-        return {"stroke_width": self.stroke_width, **asdict(self.settings)}
+        """What the JSON result records about the grouping (stroke width, settings, classifier or ``None``)."""
+        return {"stroke_width": self.stroke_width, **asdict(self.settings), "classifier": self.classifier}
+
+
+@dataclass(frozen=True)
+class InstanceTable:
+    """The instances grouping keeps before a classifier looks at them (steps 1-5): what it is trained on.
+
+    ``boxes`` ``(N, 4)`` on the sheet (x1/y1 exclusive), ``areas`` ``(N,)`` pixels, ``votes``
+    ``(N, C)`` mean confidence per class (background column 0), ``classes`` ``(N,)`` winning class ids.
+    """
+
+    boxes: np.ndarray
+    areas: np.ndarray
+    votes: np.ndarray
+    classes: np.ndarray
+    stroke_width: float
+
+
+def find_instances(mask: np.ndarray, confidence: np.ndarray | None, image: np.ndarray,
+                   settings: GroupingSettings = GroupingSettings()) -> InstanceTable:
+    """The instances of steps 1-5 of the grouping of ``mask`` (see :func:`group_symbols`)."""
+    instances, offset, width = _label_sheet(mask, confidence, image, settings)
+    if instances is None:
+        return InstanceTable(np.zeros((0, 4), np.int64), np.zeros(0, np.int64), np.zeros((0, 1)), np.zeros(0, np.int64), width)
+    kept = np.flatnonzero(instances.keep)
+    return InstanceTable(instances.boxes[kept] + np.array([*offset, *offset]), instances.area[kept],
+                         instances.mean_votes()[kept], instances.winner[kept], width)
+
+
+def _label_sheet(mask: np.ndarray, confidence: np.ndarray | None, image: np.ndarray,
+                 settings: GroupingSettings) -> tuple[_Instances | None, tuple[int, int], float]:
+    """The instances of the bounding box of ``mask``'s symbols, that box's corner and the stroke width."""
+    width = estimate_stroke_width(image)
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if not rows.size:
+        return None, (0, 0), width
+    y0, y1, x0, x1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+    weights = None if confidence is None else confidence[y0:y1, x0:x1]
+    return _Instances.label(mask[y0:y1, x0:x1], weights, width, settings), (x0, y0), width
 
 
 def estimate_stroke_width(image: np.ndarray) -> float:
@@ -116,6 +165,7 @@ def group_symbols(
     image: np.ndarray,
     class_names: Sequence[str] = CLASS_NAMES,
     settings: GroupingSettings = GroupingSettings(),
+    classifier: SymbolClassifier | None = None,
 ) -> GroupedSymbols:
     """Group the predicted ``mask`` of ``image`` into symbol instances with one class each.
 
@@ -125,6 +175,8 @@ def group_symbols(
         image: the drawing (BGR or gray), for the stroke width.
         class_names: names of the class ids.
         settings: the grouping's parameters.
+        classifier: gives each instance its class (or drops it) from its crop (step 6); its class
+            names must be ``class_names``.
 
     >>> image = np.full((40, 40, 3), 255, np.uint8); image[10:30, 10:12] = 0
     >>> mask = np.zeros((40, 40), np.uint8); mask[10:20, 10:12] = 1; mask[20:30, 10:12] = 2; mask[21, 10] = 1
@@ -133,18 +185,16 @@ def group_symbols(
     >>> [(s.class_name, s.bbox, s.area) for s in grouped.symbols], int(grouped.mask[25, 10])
     ([('resistor', (10, 10, 12, 30), 40)], 1)
     """
-    width = estimate_stroke_width(image)
     out = np.zeros_like(mask)
-    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    if not rows.size:
-        return GroupedSymbols(out, [], width, settings)
-    y0, y1, x0, x1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
-    crop = mask[y0:y1, x0:x1]
-    weights = None if confidence is None else confidence[y0:y1, x0:x1]
-    instances = _Instances.label(crop, weights, width, settings)
-    out[y0:y1, x0:x1] = instances.paint()
-    symbols = instances.symbols(class_names, (x0, y0), weights is not None)
-    return GroupedSymbols(out, symbols, width, settings)
+    described = None if classifier is None else classifier.describe()
+    instances, (x0, y0), width = _label_sheet(mask, confidence, image, settings)
+    if instances is None:
+        return GroupedSymbols(out, [], width, settings, described)
+    if classifier is not None:
+        instances.reclassify(classifier, to_gray(image), (x0, y0), width)
+    out[y0:y0 + instances.crop.shape[0], x0:x0 + instances.crop.shape[1]] = instances.paint()
+    symbols = instances.symbols(class_names, (x0, y0), confidence is not None or classifier is not None)
+    return GroupedSymbols(out, symbols, width, settings, described)
 
 
 def list_symbols(
@@ -154,8 +204,10 @@ def list_symbols(
     class_names: Sequence[str],
     grouping: GroupingSettings | None,
     timings: dict[str, float],
+    classifier: SymbolClassifier | None = None,
 ) -> tuple[np.ndarray, list[Symbol], dict[str, object] | None]:
-    """The symbols of a prediction: grouped into instances (``grouping``) or one per connected region (``None``).
+    """The symbols of a prediction: grouped into instances (``grouping``, with ``classifier`` if
+    given) or one per connected region (``None``).
 
     Returns the mask (repainted when grouped), the symbols and the grouping's description (or
     ``None``); adds the seconds spent to ``timings["group"]`` or ``timings["postprocess"]``.
@@ -165,7 +217,7 @@ def list_symbols(
         symbols = find_symbols(mask, confidence, class_names)
         timings["postprocess"] += time.perf_counter() - start
         return mask, symbols, None
-    grouped = group_symbols(mask, confidence, image, class_names, grouping)
+    grouped = group_symbols(mask, confidence, image, class_names, grouping, classifier)
     timings["group"] += time.perf_counter() - start
     return grouped.mask, grouped.symbols, grouped.describe()
 
@@ -178,6 +230,7 @@ class _Instances:
         self.fg = crop != 0
         self.classes_count = int(crop.max()) + 1
         self.keep = np.ones(count, bool)
+        self.probability: np.ndarray | None = None  # the classifier's, once it has spoken
 
     @classmethod
     def label(cls, crop: np.ndarray, weights: np.ndarray | None, width: float,
@@ -283,8 +336,29 @@ class _Instances:
         self.keep = np.ones(self.count, bool)
         self._vote(weights)
 
+    def reclassify(self, classifier: SymbolClassifier, gray: np.ndarray, offset: tuple[int, int], width: float) -> None:
+        """Give every kept instance the classifier's class; those it calls class 0 (no symbol) are dropped."""
+        kept = np.flatnonzero(self.keep)
+        self.probability = np.zeros(self.count)
+        if not kept.size:
+            return
+        boxes = self.boxes[kept] + np.array([offset[0], offset[1], offset[0], offset[1]])
+        probabilities = classifier.classify(gray, boxes, self.area[kept], self.mean_votes()[kept], width)
+        best = probabilities.argmax(axis=1)
+        self.winner = self.winner.copy()
+        self.winner[kept] = best
+        self.probability[kept] = probabilities[np.arange(len(kept)), best]
+        self.keep[kept[best == 0]] = False
+
+    def mean_votes(self) -> np.ndarray:
+        """``(count, classes)``: each instance's mean confidence per class over its pixels (others count 0)."""
+        return self.votes / np.maximum(self.area, 1)[:, None]
+
     def score(self) -> np.ndarray:
-        """Per instance: the mean over its pixels of the confidence in its class (0 where another class won)."""
+        """Per instance: the classifier's probability of its class when it classified them, else the
+        mean over its pixels of the confidence in its class (0 where another class won)."""
+        if self.probability is not None:
+            return self.probability
         return self.votes[np.arange(self.count), self.winner] / np.maximum(self.area, 1)
 
     def paint(self, keep_all: bool = False) -> np.ndarray:

@@ -12,17 +12,19 @@ JSON schema (``schema`` = ``"schemseg.segmentation/1"``; keys are only ever adde
       "symbols": [{"class_id": 1, "class_name": "resistor", "bbox": [x0, y0, x1, y1],
                    "area": 812, "confidence": 0.9731}],   # bbox x1/y1 exclusive; confidence may be null
       "symbol_counts": {"resistor": 4, "capacitor": 2},   # symbols per class name
-      "grouping": {"stroke_width": 2.0, "gap": 1.0, ...}, # null: one symbol per region, no grouping
+      "grouping": {"stroke_width": 2.0, "gap": 1.0, ...,  # null: one symbol per region, no grouping
+                   "classifier": {"file": "symbol_classifier.onnx", ...}},  # null: the model's vote
       "timings": {"decode": 0.004, "preprocess": 0.001, "inference": 0.41, "compute": 0.40,
                   "stitch": 0.0005, "group": 0.02, "postprocess": 0.0, "total": 0.44}   # seconds
     }
 
 With grouping (the default) a symbol is one instance as a person would count it: its pixels were
-grouped across classes and fragments, and ``confidence`` is the mean over its pixels of the
-confidence in its class (pixels the model gave another class count 0). Without grouping it is one
-connected region of one class, and ``confidence`` the mean confidence of its pixels. The keys
-``symbol_counts`` and ``grouping`` were added without raising the schema version: readers of
-version 1 ignore them.
+grouped across classes and fragments. With the symbol classifier (the default for the bundled
+model) its class and ``confidence`` are the classifier's; without it, the class won the model's
+vote and ``confidence`` is the mean over its pixels of the confidence in that class (pixels the
+model gave another class count 0). Without grouping a symbol is one connected region of one class,
+and ``confidence`` the mean confidence of its pixels. The keys ``symbol_counts``, ``grouping`` and
+``grouping.classifier`` were added without raising the schema version: readers of version 1 ignore them.
 """
 from __future__ import annotations
 
@@ -62,7 +64,7 @@ class SegmentationResult:
         model: name, version, precision, input size and backend of the model that made it.
         tiles: how many model-sized tiles the sheet was cut into.
         class_names: the model's class names (``class_names[i]`` names class id ``i``).
-        grouping: the stroke width and settings of the symbol grouping; ``None`` when it was off.
+        grouping: the stroke width, settings and symbol classifier of the grouping; ``None`` when it was off.
     """
 
     mask: np.ndarray

@@ -19,6 +19,7 @@ from .imageio import ImageSource, read_image
 from .model_info import ModelInfo
 from .instances import GroupingSettings, list_symbols
 from .result import STAGES, SegmentationResult
+from .symbol_classifier import ClassifierChoice, SymbolClassifier, open_classifier
 from .tiling import TilePlan, TileStitcher, copy_tile, plan_tiles
 
 __all__ = ["Segmenter", "DEFAULT_MODEL", "ENGINE_SUFFIXES"]
@@ -54,6 +55,11 @@ class Segmenter:
         grouping: how predicted pixels become symbols: grouped into instances with one class each
             (:class:`~schemseg_sdk.instances.GroupingSettings`, the default), or ``None`` for one
             symbol per connected region of a class, as the model painted it.
+        classifier: with grouping, what gives each instance its class from its crop of the drawing
+            (:mod:`~schemseg_sdk.symbol_classifier`): ``"auto"`` (the default) takes the bundled
+            classifier when it was trained for this model (the bundled reference model and the
+            engines built from it) and none otherwise; a classifier file; or ``None`` (the
+            segmentation model's vote decides, see :mod:`~schemseg_sdk.instances`).
 
     Raises:
         ModelFormatError: missing, unreadable or foreign model file.
@@ -75,6 +81,7 @@ class Segmenter:
         threads: int | None = None,
         rebuild_from: str | os.PathLike[str] | None = None,
         grouping: GroupingSettings | None = GroupingSettings(),
+        classifier: ClassifierChoice = "auto",
     ) -> None:
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise InvalidInputError(f"batch_size must be a positive integer, got {batch_size!r}")
@@ -90,10 +97,12 @@ class Segmenter:
         self.batch_size = batch_size
         self.grouping = grouping
         self._closed = False
+        self.classifier = self._open_classifier(classifier, threads)
 
     @classmethod
     def from_backend(cls, backend: Backend, *, batch_size: int = 4, name: str = "<backend>",
-                     grouping: GroupingSettings | None = GroupingSettings()) -> Segmenter:
+                     grouping: GroupingSettings | None = GroupingSettings(),
+                     classifier: ClassifierChoice = "auto") -> Segmenter:
         """Wrap an already open backend (e.g. a PyTorch backend for benchmarks and checkpoint evaluation).
 
         The Segmenter takes ownership: closing it closes ``backend``.
@@ -108,7 +117,18 @@ class Segmenter:
         self.batch_size = batch_size
         self.grouping = grouping
         self._closed = False
+        self.classifier = self._open_classifier(classifier, None)
         return self
+
+    def _open_classifier(self, choice: ClassifierChoice, threads: int | None) -> SymbolClassifier | None:
+        if self.grouping is None:
+            return None
+        info = self.backend.info
+        try:
+            return open_classifier(choice, info.class_names, f"{info.model_name} {info.model_version}", threads)
+        except SchemsegError:
+            self.backend.close()
+            raise
 
     # -- properties ------------------------------------------------------------------------
     @property
@@ -186,6 +206,8 @@ class Segmenter:
         """Free the backend (the ORT session or the TensorRT context); safe to call twice."""
         self._closed = True
         self.backend.close()
+        if self.classifier is not None:
+            self.classifier.close()
 
     def __enter__(self) -> Segmenter:
         return self
@@ -277,7 +299,8 @@ class Segmenter:
     def _finish_job(self, job: _Job) -> SegmentationResult:
         assert job.stitcher is not None and job.image is not None
         mask, confidence = job.stitcher.result()
-        mask, symbols, grouping = list_symbols(mask, confidence, job.image, self.class_names, self.grouping, job.timings)
+        mask, symbols, grouping = list_symbols(mask, confidence, job.image, self.class_names, self.grouping, job.timings,
+                                               self.classifier)
         job.timings["total"] = sum(job.timings[stage] for stage in STAGES)
         info = self.info
         model = {

@@ -17,7 +17,7 @@ import numpy as np
 from .boxes import Box, SheetBoxes
 from .classes import CLASS_NAMES
 
-__all__ = ["MATCH_IOU", "SymbolScores", "SymbolMatcher", "box_iou"]
+__all__ = ["MATCH_IOU", "SymbolScores", "SymbolMatcher", "box_iou", "greedy_pairs", "covered_fraction"]
 
 MATCH_IOU = 0.5
 
@@ -33,6 +33,37 @@ def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     area_a = (a[..., 2] - a[..., 0]) * (a[..., 3] - a[..., 1])
     area_b = (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1])
     return inter / np.maximum(area_a + area_b - inter, 1e-9)
+
+
+def covered_fraction(boxes: np.ndarray, cover: Sequence[Box]) -> np.ndarray:
+    """Per box of ``boxes`` ``(N, 4)``: the largest fraction of its area inside one box of ``cover``.
+
+    >>> covered_fraction(np.array([[0, 0, 4, 4], [10, 10, 12, 12]]), [(0, 0, 2, 4)]).tolist()
+    [0.5, 0.0]
+    """
+    boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+    if not len(cover) or not len(boxes):
+        return np.zeros(len(boxes))
+    area = np.maximum((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]), 1e-9)
+    inside = _intersection(boxes[:, None, :], np.asarray(cover, np.float64)[None, :, :]).max(axis=1)
+    return inside / area
+
+
+def greedy_pairs(iou: np.ndarray, threshold: float) -> list[tuple[int, int]]:
+    """One-to-one ``(row, column)`` pairs of an IoU matrix at IoU >= ``threshold``, greedily from the highest.
+
+    >>> greedy_pairs(np.array([[0.9, 0.6], [0.7, 0.2]]), 0.5)
+    [(0, 0)]
+    """
+    rows, cols = np.nonzero(iou >= threshold)
+    order = np.argsort(-iou[rows, cols], kind="stable")
+    used_rows, used_cols, pairs = set(), set(), []
+    for r, c in zip(rows[order].tolist(), cols[order].tolist()):
+        if r not in used_rows and c not in used_cols:
+            used_rows.add(r)
+            used_cols.add(c)
+            pairs.append((r, c))
+    return pairs
 
 
 def _intersection(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -164,14 +195,12 @@ def _drop_ignored(pred: tuple[np.ndarray, np.ndarray], ignore: Sequence[Box],
     """Leave out predictions that lie at least half in an ignored box and match no true box."""
     if not ignore or not len(pred[0]):
         return pred
-    boxes = pred[1].astype(np.float64)
-    area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-    covered = _intersection(boxes[:, None, :], np.asarray(ignore, np.float64)[None, :, :]).max(axis=1)
-    overlaps_truth = np.zeros(len(boxes), bool)
+    covered = covered_fraction(pred[1], ignore)
+    overlaps_truth = np.zeros(len(pred[0]), bool)
     if len(true[0]):
         same_class = pred[0][:, None] == true[0][None, :]
         overlaps_truth = ((box_iou(pred[1], true[1]) >= MATCH_IOU) & same_class).any(axis=1)
-    keep = (covered < 0.5 * area) | overlaps_truth
+    keep = (covered < 0.5) | overlaps_truth
     return pred[0][keep], pred[1][keep]
 
 
@@ -179,16 +208,7 @@ def _count_matches(predicted: np.ndarray, true: np.ndarray, threshold: float) ->
     """One-to-one matches at IoU >= ``threshold``, greedily from the highest IoU."""
     if not len(predicted) or not len(true):
         return 0
-    iou = box_iou(predicted, true)
-    rows, cols = np.nonzero(iou >= threshold)
-    order = np.argsort(-iou[rows, cols], kind="stable")
-    used_p, used_t, matches = set(), set(), 0
-    for r, c in zip(rows[order].tolist(), cols[order].tolist()):
-        if r not in used_p and c not in used_t:
-            used_p.add(r)
-            used_t.add(c)
-            matches += 1
-    return matches
+    return len(greedy_pairs(box_iou(predicted, true), threshold))
 
 
 def _rounded(value: float) -> float | None:

@@ -9,7 +9,7 @@ import pytest
 
 from schemseg_sdk import Segmenter
 from schemseg_sdk.classes import class_index
-from schemseg_sdk.instances import GroupingSettings, estimate_stroke_width, group_symbols
+from schemseg_sdk.instances import GroupingSettings, estimate_stroke_width, find_instances, group_symbols
 
 RESISTOR, CAPACITOR, DESIGNATION, JUNCTION = (class_index(n) for n in ("resistor", "capacitor", "designation", "junction"))
 
@@ -135,3 +135,19 @@ def test_tiled_sheets_are_grouped_whole(tiny_model: Path, ci2n_dir: Path) -> Non
     np.testing.assert_array_equal(result.mask, expected.mask)
     assert result.symbols == expected.symbols
     assert len(result.symbols) < len(plain.symbols)
+
+
+def test_find_instances_lists_what_grouping_keeps() -> None:
+    """The instances a classifier is trained on are the symbols grouping gives without one."""
+    image, mask = _sheet(), np.zeros((120, 160), np.uint8)
+    _ink(image, mask, (20, 20, 80, 50), RESISTOR)
+    _ink(image, mask, (100, 60, 140, 100), CAPACITOR)
+    mask[110, 5] = JUNCTION  # a speck: dropped by both
+    confidence = np.where(mask == RESISTOR, 0.9, 0.7).astype(np.float32)
+    table = find_instances(mask, confidence, image)
+    grouped = group_symbols(mask, confidence, image)
+    listed = zip(table.classes.tolist(), map(tuple, table.boxes.tolist()), table.areas.tolist())
+    assert sorted(listed) == sorted((s.class_id, s.bbox, s.area) for s in grouped.symbols)
+    assert len(table.boxes) == 2
+    assert table.votes[:, 0].max() == 0 and table.votes[table.classes == RESISTOR, RESISTOR][0] == pytest.approx(0.9)
+    assert table.stroke_width == grouped.stroke_width

@@ -430,6 +430,8 @@ def test_split_holds_out_a_seeded_part(tmp_path: Path) -> None:
     train, val = SegmentationDataset(tmp_path / "tr"), SegmentationDataset(tmp_path / "va")
     names = sorted(p.name for p in train.image_paths + val.image_paths)
     assert len(val) == 2 and names == [f"s{i}.png" for i in range(5)]
+    # the symbol boxes go with their sheets: the symbol-level evaluation and the classifier need them
+    assert val.read_boxes(0) == SegmentationDataset(tmp_path / "ds").read_boxes(int(val.image_paths[0].stem[1:]))
     assert json.loads((tmp_path / "va" / "dataset.json").read_text())["split_seed"] == 3
     again = CliRunner().invoke(main, args)
     assert again.exit_code == 1 and f"{tmp_path / 'tr'}: already exists" in again.stderr

@@ -7,6 +7,7 @@ from typing import Protocol
 
 from ..backends.onnxruntime import Device
 from ..instances import GroupingSettings
+from ..symbol_classifier import ClassifierChoice
 from .jobs import Outputs
 from .status import SheetStatus
 
@@ -30,6 +31,8 @@ class RunOptions:
     """Redo sheets whose outputs are already complete."""
     grouping: GroupingSettings | None = GroupingSettings()
     """How pixels become symbols (the Segmenter's default); ``None``: one symbol per predicted region."""
+    classifier: ClassifierChoice = "auto"
+    """The symbol classifier (the Segmenter's ``classifier``): ``"auto"``, a file, or ``None``."""
 
     @property
     def outputs(self) -> Outputs:

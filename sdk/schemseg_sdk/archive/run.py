@@ -89,7 +89,7 @@ def _run_here(pending: list[SheetJob], options: RunOptions, recorder: RunRecorde
     """The plain path: one Segmenter in this process; Ctrl-C and SIGTERM stop it between sheets."""
     with deferred_interrupts() as check_stop, Segmenter(
         options.model, device=options.device, batch_size=options.batch_size,
-        threads=options.threads, grouping=options.grouping,
+        threads=options.threads, grouping=options.grouping, classifier=options.classifier,
     ) as segmenter:
         recorder.summary.description = f"{segmenter.model_path.name} on {segmenter.backend_name}"
         observer.started(recorder.summary.description, len(pending), recorder.summary.skipped)

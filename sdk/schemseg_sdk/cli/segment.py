@@ -41,6 +41,9 @@ __all__ = ["segment", "main", "collect_images", "output_stems"]
               help="With --ray: Segmenter actors; their CPUs (and threads) are the cluster's CPUs shared out.")
 @click.option("--group/--no-group", "group", default=True, show_default=True,
               help="Group predicted pixels into symbols with one class each; --no-group: one per region.")
+@click.option("--classifier", "classifier", default="auto", show_default=True, metavar="auto|none|FILE",
+              help="With grouping, what gives each symbol its class from its crop: 'auto' (the bundled classifier "
+                   "when it was trained for the model), 'none' (the model's vote), or a classifier .onnx.")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Bill of symbols: one row per symbol of every sheet, and FILE.counts.csv per sheet and class.")
 @handle_errors
@@ -57,6 +60,7 @@ def segment(
     ray_address: str | None,
     actors: int,
     group: bool,
+    classifier: str,
     csv_path: Path | None,
 ) -> None:
     """Segment the drawings in PATHS (image files or folders of them).
@@ -81,7 +85,7 @@ def segment(
     ray = _ray_options(ray_address, actors)
     options = RunOptions(out_dir, model=model, device=device, batch_size=batch_size, threads=threads,  # type: ignore[arg-type]
                          write_json=write_json, write_overlay=write_overlay, force=force,
-                         grouping=GroupingSettings() if group else None)
+                         grouping=GroupingSettings() if group else None, classifier=_classifier(classifier))
     progress = _Progress(out_dir)
     try:
         summary = segment_archive(files, options, ray=ray, observer=progress)
@@ -162,3 +166,12 @@ def _count(n: int, noun: str) -> str:
 
 
 main = segment
+
+
+def _classifier(choice: str) -> str | Path | None:
+    """The Segmenter's ``classifier`` for ``--classifier``."""
+    if choice in ("auto", "none"):
+        return None if choice == "none" else choice
+    if not Path(choice).is_file():
+        raise click.UsageError(f"--classifier {choice}: no such file (expected auto, none or a classifier .onnx)")
+    return Path(choice)

@@ -56,12 +56,16 @@ def subset_dataset(root: str | os.PathLike[str], out: str | os.PathLike[str], co
 
 
 def _write_part(source: SegmentationDataset, out: Path, indices: list[int], note: dict[str, object]) -> None:
-    for folder in ("images", "masks"):
+    """Link the sheets' images, masks and, where the source has them, symbol boxes into ``out``."""
+    has_boxes = source.boxes_dir.is_dir()
+    for folder in ("images", "masks", "boxes") if has_boxes else ("images", "masks"):
         (out / folder).mkdir(parents=True)
     for index in indices:
         image = source.image_paths[index]
         _link(image, out / "images" / image.name)
         _link(source.mask_path(index), out / "masks" / source.mask_path(index).name)
+        if has_boxes and source.boxes_path(index).is_file():
+            _link(source.boxes_path(index), out / "boxes" / source.boxes_path(index).name)
     metadata = {**source.metadata, **note, "images": len(indices)}
     atomic_write_text(out / "dataset.json", json.dumps(metadata, indent=2) + "\n")
 

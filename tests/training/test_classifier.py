@@ -1,0 +1,65 @@
+"""The symbol classifier's training: instances from real predictions, labels from boxes, export, use in the SDK."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch", reason="training tests need the 'train' extra (torch)")
+
+from click.testing import CliRunner  # noqa: E402
+
+from schemseg_sdk import Segmenter  # noqa: E402
+from schemseg_sdk.cli import main  # noqa: E402
+from schemseg_sdk.symbol_classifier import SymbolClassifier  # noqa: E402
+from schemseg_training.classifier_data import collect_instances, label_instances  # noqa: E402
+from schemseg_training.synth import write_dataset  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def sheets(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("synth")
+    write_dataset(root, count=3, seed=5, size=200, progress=False)
+    return root
+
+
+def test_instances_pair_one_to_one_with_true_symbols_whatever_their_class() -> None:
+    boxes = np.array([[0, 0, 10, 10], [0, 0, 10, 9], [20, 20, 30, 30], [40, 40, 44, 44]])
+    truth = [(3, (0, 0, 10, 10)), (7, (21, 21, 30, 31)), (5, (60, 60, 70, 70))]
+    # the duplicate of the first symbol and the stray box are "no symbol" (0)
+    assert label_instances(boxes, truth).tolist() == [3, 0, 7, 0]
+
+
+def test_collect_instances_caches_the_predictions(sheets: Path, tiny_model: Path, tmp_path: Path) -> None:
+    with Segmenter(tiny_model, device="cpu", grouping=None) as segmenter:
+        first = collect_instances(sheets, segmenter, tmp_path / "cache")
+        assert len(list((tmp_path / "cache").glob("*.npz"))) == 3
+        again = collect_instances(sheets, segmenter, tmp_path / "cache")
+        positives = collect_instances(sheets, segmenter, tmp_path / "cache", negatives=False)
+    assert len(first.labels) > 0 and first.crops.shape[1:] == (64, 64)
+    assert first.features.shape == (len(first.labels), 3 + len(segmenter.class_names))
+    np.testing.assert_array_equal(first.labels, again.labels)
+    assert (positives.labels > 0).all() and len(positives.labels) == int((first.labels > 0).sum())
+
+
+def test_train_classifier_cli_writes_a_classifier_the_segmenter_uses(sheets: Path, tiny_model: Path,
+                                                                     tmp_path: Path) -> None:
+    out = tmp_path / "classifier.onnx"
+    result = CliRunner().invoke(main, ["train-classifier", "--data", str(sheets), "--val", str(sheets),
+                                       "--model", str(tiny_model), "--out", str(out), "--epochs", "1",
+                                       "--predictions", str(tmp_path / "cache"), "--threads", "2"])
+    assert result.exit_code == 0, result.output
+    assert "epoch 1/1" in result.output and "val accuracy" in result.output
+    with SymbolClassifier(out) as classifier:
+        assert classifier.segmentation_model == "tiny_test_model test"
+        assert "synth" in classifier.trained_on
+    with Segmenter(tiny_model, device="cpu", classifier=out) as segmenter:
+        sheet = segmenter.predict(sheets / "images" / "00000.png")
+    assert sheet.grouping is not None and sheet.grouping["classifier"]["file"] == "classifier.onnx"
+    assert all(s.confidence is not None and 0 <= s.confidence <= 1 for s in sheet.symbols)
+
+
+def test_train_classifier_needs_a_dataset(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["train-classifier", "--out", str(tmp_path / "c.onnx")])
+    assert result.exit_code == 2 and "give at least one --data or --partial dataset" in result.output

@@ -1,0 +1,76 @@
+"""``schemseg train-classifier``: the symbol classifier for a segmentation model, from datasets with boxes.
+
+torch is imported inside the command, so ``schemseg --help`` works without it.
+"""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import click
+
+from schemseg_sdk.cli._common import handle_errors
+
+__all__ = ["train_classifier_command"]
+
+
+@click.command("train-classifier")
+@click.option("--data", multiple=True, type=click.Path(exists=True, file_okay=False),
+              help="Dataset whose boxes cover all its symbols and text (synthetic sheets); repeatable.")
+@click.option("--partial", multiple=True, type=click.Path(exists=True, file_okay=False),
+              help="Dataset whose boxes leave ink unlabelled (real drawings: no text boxes): only instances "
+                   "that pair with a true symbol are used; repeatable.")
+@click.option("--val", type=click.Path(exists=True, file_okay=False), help="Dataset to report accuracy on each epoch.")
+@click.option("--model", "model_path", type=click.Path(exists=True, dir_okay=False),
+              help="The segmentation model whose output is classified [default: the bundled one].")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="The classifier's .onnx file.")
+@click.option("--predictions", default="data/predictions", show_default=True, type=click.Path(file_okay=False),
+              help="Cache of the model's predictions (MODEL-SHA-DATASET/NAME.npz), reused when present.")
+@click.option("--epochs", default=6, show_default=True, type=click.IntRange(1))
+@click.option("--limit", type=click.IntRange(1), help="Use the first N sheets of each dataset only.")
+@click.option("--threads", type=click.IntRange(1), help="CPU threads for the model and torch.")
+@handle_errors
+def train_classifier_command(data: tuple[str, ...], partial: tuple[str, ...], val: str | None, model_path: str | None,
+                             out: str, predictions: str, epochs: int, limit: int | None, threads: int | None) -> None:
+    """Train the symbol classifier that gives each grouped instance its class (see README, "Symbols")."""
+    from .cli_train import _require_torch
+
+    _require_torch()
+    if not data and not partial:
+        raise click.UsageError("give at least one --data or --partial dataset")
+    import torch
+
+    from schemseg_sdk import Segmenter
+
+    from .classifier_data import InstanceSet, collect_instances
+    from .classifier_train import ClassifierTraining, export_classifier, train_classifier
+
+    if threads:
+        torch.set_num_threads(threads)
+    with Segmenter(model_path, device="cpu", threads=threads, grouping=None) as segmenter:
+        key = f"{segmenter.model_path.stem}-{_sha(segmenter.model_path)}"
+
+        def instances(folder: str, negatives: bool) -> InstanceSet:
+            cache = Path(predictions) / f"{key}-{Path(folder).name}"
+            return collect_instances(folder, segmenter, cache, negatives=negatives, limit=limit)
+
+        parts = [instances(folder, True) for folder in data] + [instances(folder, False) for folder in partial]
+        train = InstanceSet.concatenate(parts)
+        held_out = instances(val, True) if val else None
+        info = segmenter.info
+        class_names = segmenter.class_names
+    click.echo(f"{len(train.labels)} training instances ({int((train.labels == 0).sum())} not symbols)")
+    net = train_classifier(train, held_out, len(class_names), ClassifierTraining(epochs=epochs), click.echo)
+    sources = ", ".join(f"{Path(folder).name} ({len(part.labels)} instances)" for folder, part in
+                        zip([*data, *partial], parts))
+    export_classifier(net, out, class_names, f"{info.model_name} {info.model_version}", sources)
+    click.echo(f"written: {out}")
+
+
+def _sha(path: Path) -> str:
+    """The first 12 hex digits of the file's sha256: cached predictions belong to this exact model file."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()[:12]
