@@ -70,10 +70,10 @@ def test_touching_symbols_both_confident_stay_apart() -> None:
 def test_fragments_of_one_class_join_far_ones_do_not() -> None:
     image, mask = _sheet(), np.zeros((120, 160), np.uint8)
     _ink(image, mask, (20, 20, 40, 50), CAPACITOR)
-    _ink(image, mask, (46, 20, 66, 50), CAPACITOR)  # 6 px away: the other plate
+    _ink(image, mask, (43, 20, 63, 50), CAPACITOR)  # 3 px (3 stroke widths) away: the other plate
     _ink(image, mask, (120, 20, 140, 50), CAPACITOR)  # far away: another capacitor
     symbols = group_symbols(mask, np.full(mask.shape, 0.9, np.float32), image).symbols
-    assert [s.bbox for s in symbols] == [(20, 20, 66, 50), (120, 20, 140, 50)]
+    assert [s.bbox for s in symbols] == [(20, 20, 63, 50), (120, 20, 140, 50)]
 
 
 def test_specks_and_unsure_small_regions_are_dropped_confident_dots_kept() -> None:
@@ -114,7 +114,7 @@ def test_large_instances_the_model_hardly_believes_in_are_dropped() -> None:
 def test_settings_change_what_joins() -> None:
     image, mask = _sheet(), np.zeros((120, 160), np.uint8)
     _ink(image, mask, (20, 20, 40, 50), CAPACITOR)
-    _ink(image, mask, (46, 20, 66, 50), CAPACITOR)
+    _ink(image, mask, (43, 20, 63, 50), CAPACITOR)
     apart = group_symbols(mask, None, image, settings=GroupingSettings(merge_gap=1.0))
     assert len(apart.symbols) == 2
     assert apart.describe()["merge_gap"] == 1.0 and apart.describe()["stroke_width"] == 1.0

@@ -67,7 +67,7 @@ class _Exported(nn.Module):
 
 @dataclass(frozen=True)
 class ClassifierTraining:
-    epochs: int = 6
+    epochs: int = 10
     batch: int = 128
     lr: float = 2e-3
     seed: int = 0
