@@ -77,8 +77,7 @@ def measure(model: str, data: str, threads: int | None, limit: int | None, predi
 
 def _classifier(segmenter: Segmenter, threads: int | None) -> SymbolClassifier:
     """The classifier a default Segmenter of this model uses (the bundled one, for the model it was trained for)."""
-    info = segmenter.info
-    classifier = open_classifier("auto", info.class_names, f"{info.model_name} {info.model_version}", threads)
+    classifier = open_classifier("auto", segmenter.info, threads)
     if classifier is None:
         raise SystemExit(f"{segmenter.model_path}: the bundled symbol classifier was not trained for this model; "
                          "train one (schemseg train-classifier) and bundle it first")

@@ -123,9 +123,8 @@ class Segmenter:
     def _open_classifier(self, choice: ClassifierChoice, threads: int | None) -> SymbolClassifier | None:
         if self.grouping is None:
             return None
-        info = self.backend.info
         try:
-            return open_classifier(choice, info.class_names, f"{info.model_name} {info.model_version}", threads)
+            return open_classifier(choice, self.backend.info, threads)
         except SchemsegError:
             self.backend.close()
             raise

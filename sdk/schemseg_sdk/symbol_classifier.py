@@ -29,9 +29,10 @@ if TYPE_CHECKING:
 
 from .errors import InferenceError, ModelFormatError
 from .instance_crops import CROP_SIZE, SIZE_FEATURES, instance_crops, instance_features
+from .model_info import ModelInfo
 
 __all__ = ["SymbolClassifier", "ClassifierChoice", "DEFAULT_CLASSIFIER", "CLASSIFIER_FORMAT", "classifier_metadata",
-           "open_classifier", "CROPS_INPUT", "FEATURES_INPUT", "PROBABILITIES"]
+           "open_classifier", "model_identity", "CROPS_INPUT", "FEATURES_INPUT", "PROBABILITIES"]
 
 ClassifierChoice = Union[str, "os.PathLike[str]", None]
 """``"auto"`` (the bundled classifier when it was trained for the model), a classifier file, or ``None``."""
@@ -136,9 +137,13 @@ class SymbolClassifier:
         self.close()
 
 
-def open_classifier(choice: ClassifierChoice, class_names: Sequence[str], segmentation_model: str,
-                    threads: int | None = None) -> SymbolClassifier | None:
-    """The classifier a Segmenter of a model with ``class_names`` uses for ``choice``.
+def model_identity(info: ModelInfo) -> str:
+    """How a classifier names the segmentation model it was trained for: ``"NAME VERSION"``."""
+    return f"{info.model_name} {info.model_version}"
+
+
+def open_classifier(choice: ClassifierChoice, info: ModelInfo, threads: int | None = None) -> SymbolClassifier | None:
+    """The classifier a Segmenter of the model described by ``info`` uses for ``choice``.
 
     ``"auto"`` opens the bundled classifier when it was trained for this model (same class names,
     same ``segmentation_model``: its name and version) and gives ``None`` otherwise: its votes
@@ -151,16 +156,16 @@ def open_classifier(choice: ClassifierChoice, class_names: Sequence[str], segmen
         return None
     if isinstance(choice, str) and choice == "auto":
         classifier = SymbolClassifier(threads=threads)
-        if classifier.class_names == tuple(class_names) and classifier.segmentation_model == segmentation_model:
+        if classifier.class_names == tuple(info.class_names) and classifier.segmentation_model == model_identity(info):
             return classifier
         classifier.close()
         return None
     classifier = SymbolClassifier(choice, threads=threads)
-    if classifier.class_names != tuple(class_names):
+    if classifier.class_names != tuple(info.class_names):
         classifier.close()
         raise ModelFormatError(
             f"{classifier.path}: the symbol classifier's {len(classifier.class_names)} classes are not the model's "
-            f"{len(class_names)} classes; train one for this model ('schemseg train-classifier') or pass classifier=None"
+            f"{len(info.class_names)} classes; train one for this model ('schemseg train-classifier') or pass classifier=None"
         )
     return classifier
 

@@ -41,6 +41,7 @@ def train_classifier_command(data: tuple[str, ...], partial: tuple[str, ...], va
     import torch
 
     from schemseg_sdk import Segmenter
+    from schemseg_sdk.symbol_classifier import model_identity
 
     from .classifier_data import InstanceSet, collect_instances
     from .classifier_train import ClassifierTraining, export_classifier, train_classifier
@@ -63,7 +64,7 @@ def train_classifier_command(data: tuple[str, ...], partial: tuple[str, ...], va
     net = train_classifier(train, held_out, len(class_names), ClassifierTraining(epochs=epochs), click.echo)
     sources = ", ".join(f"{Path(folder).name} ({len(part.labels)} instances)" for folder, part in
                         zip([*data, *partial], parts))
-    export_classifier(net, out, class_names, f"{info.model_name} {info.model_version}", sources)
+    export_classifier(net, out, class_names, model_identity(info), sources)
     click.echo(f"written: {out}")
 
 
