@@ -9,7 +9,7 @@ import pytest
 from schemseg_sdk import CLASS_NAMES, Segmenter
 from schemseg_sdk.errors import InferenceError, ModelFormatError
 from schemseg_sdk.instance_crops import instance_crops, to_gray
-from schemseg_sdk.instances import find_instances, group_symbols
+from schemseg_sdk.instances import GroupingSettings, find_instances, group_symbols
 from schemseg_sdk.symbol_classifier import DEFAULT_CLASSIFIER, SymbolClassifier
 from tiny_model import build_tiny_model
 
@@ -58,10 +58,13 @@ def test_classifier_gives_each_instance_its_class_or_drops_it() -> None:
     with Segmenter(device="cpu", threads=2, grouping=None) as raw:
         plain = raw.predict(EXAMPLES / "circuit_dense.png")
     table = find_instances(plain.mask, plain.confidence, plain.image)
+    always_join = GroupingSettings(apart_margin=2.0)  # find_instances joins as merge_gap says
     with SymbolClassifier(threads=2) as classifier:
         probabilities = classifier.classify(to_gray(plain.image), table.boxes, table.areas, table.votes,
                                             table.stroke_width)
-        grouped = group_symbols(plain.mask, plain.confidence, plain.image, CLASS_NAMES, classifier=classifier)
+        grouped = group_symbols(plain.mask, plain.confidence, plain.image, CLASS_NAMES, always_join, classifier)
+        default = group_symbols(plain.mask, plain.confidence, plain.image, CLASS_NAMES, classifier=classifier)
+    assert default.symbols == grouped.symbols  # nothing on this sheet for the classifier to keep apart
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
     best = probabilities.argmax(axis=1)
     kept = sorted((int(c), tuple(int(v) for v in b)) for c, b in zip(best, table.boxes) if c > 0)
@@ -73,6 +76,32 @@ def test_classifier_gives_each_instance_its_class_or_drops_it() -> None:
         classes = set(np.unique(grouped.mask[y0:y1, x0:x1]).tolist()) - {0}
         assert symbol.class_id in classes
     assert all(s.confidence is not None and 0 < s.confidence <= 1 for s in grouped.symbols)
+
+
+def test_classifier_keeps_apart_symbols_that_merge_gap_would_join() -> None:
+    """Two transistors stacked on one wire of the large example (and two junction dots) are one instance
+    by ``merge_gap``; the classifier, surer of each than of the pair, keeps them apart."""
+    with Segmenter(device="cpu", threads=2, grouping=None) as raw:
+        plain = raw.predict(EXAMPLES / "large_sheet_1800x1200.png")
+    margin = GroupingSettings().apart_margin
+    with SymbolClassifier(threads=2) as classifier:
+        joined = group_symbols(plain.mask, plain.confidence, plain.image, CLASS_NAMES,
+                               GroupingSettings(apart_margin=2.0), classifier)
+        apart = group_symbols(plain.mask, plain.confidence, plain.image, CLASS_NAMES, classifier=classifier)
+    only_joined = set(joined.symbols) - set(apart.symbols)
+    only_apart = set(apart.symbols) - set(joined.symbols)
+    assert {s.class_name for s in only_joined} >= {"nmos"}
+    assert len(apart.symbols) - len(joined.symbols) == len(only_apart) - len(only_joined) > 0
+    for whole in only_joined:
+        pieces = [s for s in only_apart if _inside(s.bbox, whole.bbox)]
+        assert len(pieces) >= 2 and {s.class_name for s in pieces} == {whole.class_name}
+        assert all(s.confidence is not None and whole.confidence is not None
+                   and s.confidence >= whole.confidence + margin for s in pieces)
+    assert sum(len([s for s in only_apart if _inside(s.bbox, w.bbox)]) for w in only_joined) == len(only_apart)
+
+
+def _inside(box: tuple[int, int, int, int], outer: tuple[int, int, int, int]) -> bool:
+    return box[0] >= outer[0] and box[1] >= outer[1] and box[2] <= outer[2] and box[3] <= outer[3]
 
 
 def test_crops_are_white_outside_the_sheet() -> None:

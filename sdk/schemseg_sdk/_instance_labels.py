@@ -1,0 +1,309 @@
+"""How grouping labels a crop of predicted pixels: instances, their votes, splits, merges and the classifier's say.
+
+The steps are described in :mod:`~schemseg_sdk.instances`, whose functions are the public face of this
+module; :class:`GroupingSettings`, their parameters, is re-exported there.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import cv2
+import numpy as np
+
+from .symbols import Symbol
+
+if TYPE_CHECKING:
+    from .symbol_classifier import SymbolClassifier
+
+
+@dataclass(frozen=True)
+class GroupingSettings:
+    """How predicted pixels become symbol instances; lengths are in stroke widths.
+
+    Attributes:
+        gap: fragments closer than about ``gap`` stroke widths join into one instance, whatever their classes.
+        merge_gap: instances of the same class closer than ``merge_gap`` stroke widths join. Chosen
+            with the symbol classifier on two tuning sets (synthetic seed 3, 120 CI2N training
+            drawings the classifier never saw): 8, the value before the classifier, joins neighbouring
+            symbols of one class (two transistors on one wire); 3 splits real capacitors' plates.
+        min_area: instances with fewer than ``min_area * w**2`` pixels are dropped.
+        min_confidence, unsure_area: so are instances smaller than ``unsure_area * w**2`` whose
+            pixels give their class a mean confidence below ``min_confidence`` (pixels of other
+            classes count 0): small and unsure is mostly noise; not applied without confidence.
+        split_confidence: mean confidence a second class needs to split an instance...
+        split_area: ...over at least ``split_area * w**2`` pixels.
+        floor_confidence: instances of any size whose mean confidence in their class is below this
+            are dropped; not applied without confidence. Chosen on a tuning set of its own (seed 3):
+            higher floors count strong classes better but drop the true symbols of the classes the
+            model is unsure of everywhere, and lower the mean symbol F1 (README, "Symbols").
+        apart_margin: with a classifier, instances that ``merge_gap`` would join stay apart when the
+            classifier calls each of them (of at least ``min_area``; two or more) a symbol, and is
+            surer of each than of the whole by this margin or more; above 1 they always join. Chosen
+            on the tuning sets: 0.05 keeps real capacitors' plates together, where the classifier is
+            about as sure of a plate as of the capacitor.
+    """
+
+    gap: float = 1.0
+    merge_gap: float = 5.0
+    min_area: float = 2.5
+    min_confidence: float = 0.6
+    unsure_area: float = 10.0
+    split_confidence: float = 0.8
+    split_area: float = 2.5
+    floor_confidence: float = 0.1
+    apart_margin: float = 0.05
+
+
+@dataclass(frozen=True)
+class ClassifierView:
+    """The classifier's view of a sheet: class probabilities of instances of a crop at ``offset``."""
+
+    classifier: SymbolClassifier
+    gray: np.ndarray
+    offset: np.ndarray  # the crop's corner, as a box offset (x0, y0, x0, y0)
+    width: float
+
+    def __call__(self, boxes: np.ndarray, areas: np.ndarray, votes: np.ndarray) -> np.ndarray:
+        """Probabilities ``(N, K)`` of instances with ``boxes`` on the crop, pixel counts and mean votes."""
+        return self.classifier.classify(self.gray, boxes + self.offset, areas, votes, self.width)
+
+
+class InstanceLabels:
+    """Instance id, class and vote of every predicted pixel of a crop."""
+
+    def __init__(self, crop: np.ndarray, labels: np.ndarray, count: int, confident: bool,
+                 judge: ClassifierView | None) -> None:
+        self.crop, self.labels, self.count, self.confident, self.judge = crop, labels, count, confident, judge
+        self.fg = crop != 0
+        self.classes_count = int(crop.max()) + 1
+        self.keep = np.ones(count, bool)
+        self.probability: np.ndarray | None = None  # the classifier's, once it has spoken
+        self.judged: dict[int, np.ndarray] = {}  # instance -> the classifier's probabilities, where already asked
+
+    @classmethod
+    def label(cls, crop: np.ndarray, weights: np.ndarray | None, width: float,
+              settings: GroupingSettings, judge: ClassifierView | None = None) -> InstanceLabels:
+        closed = _close(crop != 0, settings.gap * width)
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8, ltype=cv2.CV_32S)
+        self = cls(crop, labels, count, weights is not None, judge)
+        # a closing stays inside the bounding box of what it closes: these are the boxes of the ink
+        self.boxes = np.column_stack([stats[:, 0], stats[:, 1], stats[:, 0] + stats[:, 2], stats[:, 1] + stats[:, 3]])
+        self._vote(weights)
+        split = self._split_candidates(width, settings)
+        if split.size:
+            self._split(split, width, settings, weights)
+        min_pixels = settings.min_area * width * width
+        target = self._merge_targets(settings.merge_gap * width)
+        if judge is not None:
+            target = self._keep_apart(target, judge, min_pixels, settings.apart_margin)
+        self._regroup(target, weights)
+        self.keep &= self.area >= min_pixels
+        if self.confident:
+            score = self.score()
+            unsure = (score < settings.min_confidence) & (self.area < settings.unsure_area * width * width)
+            self.keep &= ~unsure & (score >= settings.floor_confidence)
+        self.keep[0] = False
+        return self
+
+    def _vote(self, weights: np.ndarray | None) -> None:
+        pixel_labels = self.labels[self.fg].astype(np.int64)
+        pairs = pixel_labels * self.classes_count + self.crop[self.fg]
+        size = self.count * self.classes_count
+        self.pixels = np.bincount(pairs, minlength=size).reshape(self.count, self.classes_count)
+        if weights is None:
+            self.votes = self.pixels.astype(np.float64)
+        else:
+            votes = np.bincount(pairs, weights=weights[self.fg].astype(np.float32), minlength=size)
+            self.votes = votes.reshape(self.count, self.classes_count)
+        self.votes[:, 0] = 0.0
+        self.winner = self.votes.argmax(axis=1)
+        self.area = self.pixels.sum(axis=1)
+
+    def _strong(self, width: float, settings: GroupingSettings) -> np.ndarray:
+        """``(count, classes)``: classes holding a confident region of their own in each instance."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = self.votes / self.pixels
+        strong = (self.pixels >= settings.split_area * width * width) & (mean >= settings.split_confidence)
+        strong[:, 0] = False
+        return strong
+
+    def _split_candidates(self, width: float, settings: GroupingSettings) -> np.ndarray:
+        if not self.confident:
+            return np.zeros(0, np.int64)
+        return np.flatnonzero(self._strong(width, settings).sum(axis=1) >= 2)
+
+    def _split(self, split: np.ndarray, width: float, settings: GroupingSettings, weights: np.ndarray | None) -> None:
+        """Give every pixel of each instance in ``split`` to its nearest confident region."""
+        strong = self._strong(width, settings)
+        boxes = [self.boxes]
+        next_label = self.count
+        for instance in split.tolist():
+            x0, y0, x1, y1 = self.boxes[instance].tolist()
+            labels, classes = self.labels[y0:y1, x0:x1], self.crop[y0:y1, x0:x1]
+            inside = labels == instance
+            seeds = inside & np.isin(classes, np.flatnonzero(strong[instance]))
+            source = np.where(seeds, 0, 255).astype(np.uint8)
+            _, nearest = cv2.distanceTransformWithLabels(source, cv2.DIST_L2, 3, labelType=cv2.DIST_LABEL_PIXEL)
+            owner = classes[seeds][nearest - 1]  # DIST_LABEL_PIXEL numbers the seeds in row-major order
+            for class_id in np.unique(classes[seeds]).tolist():
+                part = inside & (owner == class_id) & (classes != 0)
+                labels[part] = next_label
+                boxes.append(_box_of(part, x0, y0)[None])
+                next_label += 1
+        self.count = next_label
+        self.boxes = np.concatenate(boxes)
+        self.keep = np.ones(self.count, bool)
+        self._vote(weights)
+
+    def _merge_targets(self, gap: float) -> np.ndarray:
+        """``(count,)``: the group of each instance when those of one winning class that a closing of
+        ``gap`` pixels connects join (numbered from 0, the background's)."""
+        target = np.arange(self.count)
+        painted = self.paint(keep_all=True)
+        offset = self.count
+        for class_id in np.unique(self.winner[1:]).tolist():
+            members = np.flatnonzero(self.winner == class_id)
+            members = members[members > 0]
+            if len(members) < 2:
+                continue
+            x0, y0 = self.boxes[members, :2].min(axis=0).tolist()
+            x1, y1 = self.boxes[members, 2:].max(axis=0).tolist()
+            pixels = painted[y0:y1, x0:x1] == class_id
+            count, joined = cv2.connectedComponents(_grow(pixels, gap / 2), connectivity=8, ltype=cv2.CV_32S)
+            labels = self.labels[y0:y1, x0:x1][pixels]
+            component = np.zeros(self.count, np.int64)
+            component[labels] = joined[pixels]  # every pixel of an instance lies in one joined component
+            target[members] = offset + component[members]
+            offset += count
+        return np.unique(target, return_inverse=True)[1]
+
+    def _keep_apart(self, target: np.ndarray, judge: ClassifierView, min_pixels: float, margin: float) -> np.ndarray:
+        """``target`` with the groups the classifier takes for several symbols undone (see
+        ``GroupingSettings.apart_margin``); remembers what it said of the instances that result."""
+        sizes = np.bincount(target)
+        pieces = np.flatnonzero((sizes[target] >= 2) & (self.area >= min_pixels))
+        pieces = pieces[pieces > 0]
+        big = np.bincount(target[pieces], minlength=len(sizes))
+        pieces = pieces[big[target[pieces]] >= 2]
+        if not pieces.size:
+            return target
+        groups = np.flatnonzero(big >= 2)
+        areas = np.bincount(target, weights=self.area, minlength=len(sizes))[groups].astype(np.int64)
+        votes = np.zeros((len(sizes), self.votes.shape[1]))
+        np.add.at(votes, target, self.votes)
+        both = judge(np.concatenate([self.boxes[pieces], _group_boxes(self.boxes, target)[groups]]),  # one run
+                     np.concatenate([self.area[pieces], areas]),
+                     np.concatenate([self.mean_votes()[pieces], votes[groups] / np.maximum(areas, 1)[:, None]]))
+        said, whole = both[:len(pieces)], both[len(pieces):]
+        weakest = np.full(len(sizes), np.inf)  # a piece called "no symbol" (-inf) keeps its group whole
+        np.minimum.at(weakest, target[pieces], np.where(said.argmax(axis=1) > 0, said.max(axis=1), -np.inf))
+        apart = np.zeros(len(sizes), bool)
+        apart[groups] = whole.max(axis=1) <= weakest[groups] - margin
+        member = np.zeros(len(sizes), np.int64)
+        member[target] = np.arange(self.count)  # one member of each group
+        alone = apart[target]
+        target = np.unique(np.where(alone, len(sizes) + np.arange(self.count), target), return_inverse=True)[1]
+        self.judged = {int(target[piece]): row for piece, row in zip(pieces.tolist(), said) if alone[piece]}
+        self.judged.update((int(target[member[group]]), row) for group, row in zip(groups.tolist(), whole)
+                           if not apart[group])
+        return target
+
+    def _regroup(self, target: np.ndarray, weights: np.ndarray | None) -> None:
+        """Relabel every instance ``i`` as ``target[i]`` (joining those with one target)."""
+        if target.max() + 1 == self.count:
+            return
+        boxes = _group_boxes(self.boxes, target)
+        self.labels = target.astype(np.int32)[self.labels]
+        self.count, self.boxes = len(boxes), boxes
+        self.keep = np.ones(self.count, bool)
+        self._vote(weights)
+
+    def reclassify(self) -> None:
+        """Give every kept instance the classifier's class; those it calls class 0 (no symbol) are dropped."""
+        assert self.judge is not None, "labelled without a classifier"
+        kept = np.flatnonzero(self.keep)
+        self.probability = np.zeros(self.count)
+        if not kept.size:
+            return
+        asked = np.array([instance not in self.judged for instance in kept.tolist()], bool)
+        probabilities = np.zeros((len(kept), len(self.judge.classifier.class_names)), np.float32)
+        if asked.any():
+            ids = kept[asked]
+            probabilities[asked] = self.judge(self.boxes[ids], self.area[ids], self.mean_votes()[ids])
+        for row in np.flatnonzero(~asked).tolist():
+            probabilities[row] = self.judged[int(kept[row])]
+        best = probabilities.argmax(axis=1)
+        self.winner = self.winner.copy()
+        self.winner[kept] = best
+        self.probability[kept] = probabilities[np.arange(len(kept)), best]
+        self.keep[kept[best == 0]] = False
+
+    def mean_votes(self) -> np.ndarray:
+        """``(count, classes)``: each instance's mean confidence per class over its pixels (others count 0)."""
+        return self.votes / np.maximum(self.area, 1)[:, None]
+
+    def score(self) -> np.ndarray:
+        """Per instance: the classifier's probability of its class when it classified them, else the
+        mean over its pixels of the confidence in its class (0 where another class won)."""
+        if self.probability is not None:
+            return self.probability
+        return self.votes[np.arange(self.count), self.winner] / np.maximum(self.area, 1)
+
+    def paint(self, keep_all: bool = False) -> np.ndarray:
+        """The crop repainted: each kept instance in its class, dropped ones background."""
+        classes = np.where(self.keep | keep_all, self.winner, 0).astype(np.uint8)
+        classes[0] = 0
+        painted = np.zeros_like(self.crop)
+        painted[self.fg] = classes[self.labels[self.fg]]
+        return painted
+
+    def symbols(self, class_names: Sequence[str], offset: tuple[int, int], confident: bool) -> list[Symbol]:
+        found = []
+        scores = self.score()
+        for instance in np.flatnonzero(self.keep).tolist():
+            class_id = int(self.winner[instance])
+            x0, y0, x1, y1 = self.boxes[instance].tolist()
+            score = float(scores[instance]) if confident else None
+            name = class_names[class_id] if class_id < len(class_names) else f"class_{class_id}"
+            bbox = (x0 + offset[0], y0 + offset[1], x1 + offset[0], y1 + offset[1])
+            found.append(Symbol(class_id, name, bbox, int(self.area[instance]), score))
+        found.sort(key=lambda s: (s.class_id, s.bbox[1], s.bbox[0]))
+        return found
+
+
+def _close(pixels: np.ndarray, gap: float) -> np.ndarray:
+    """``pixels`` (bool) closed with a disc about ``gap`` pixels across: gaps up to ``gap`` are bridged."""
+    diameter = 2 * int(round(gap / 2)) + 1
+    if diameter < 3:
+        return pixels.view(np.uint8)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (diameter, diameter))
+    return cv2.morphologyEx(pixels.view(np.uint8), cv2.MORPH_CLOSE, kernel)
+
+
+def _grow(pixels: np.ndarray, reach: float) -> np.ndarray:
+    """``pixels`` (bool) dilated by a square ``2 * reach + 1`` across: pixels ``2 * reach`` apart touch.
+
+    A square (separable, fast for any size) rather than a disc: joining is all it is used for.
+    """
+    side = 2 * int(round(reach)) + 1
+    return cv2.dilate(pixels.view(np.uint8), cv2.getStructuringElement(cv2.MORPH_RECT, (side, side)))
+
+
+def _group_boxes(boxes: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """``(target.max() + 1, 4)``: the box around the ``boxes`` of each group of ``target``."""
+    grouped = np.zeros((target.max() + 1, 4), np.int64)
+    grouped[:, :2] = np.iinfo(np.int64).max
+    np.minimum.at(grouped[:, 0], target, boxes[:, 0])
+    np.minimum.at(grouped[:, 1], target, boxes[:, 1])
+    np.maximum.at(grouped[:, 2], target, boxes[:, 2])
+    np.maximum.at(grouped[:, 3], target, boxes[:, 3])
+    return grouped
+
+
+def _box_of(pixels: np.ndarray, x0: int, y0: int) -> np.ndarray:
+    rows, cols = np.flatnonzero(pixels.any(axis=1)), np.flatnonzero(pixels.any(axis=0))
+    if not rows.size:
+        return np.zeros(4, np.int64)
+    return np.array([x0 + cols[0], y0 + rows[0], x0 + cols[-1] + 1, y0 + rows[-1] + 1], np.int64)
