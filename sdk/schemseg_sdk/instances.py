@@ -69,7 +69,7 @@ class GroupedSymbols:
 
 @dataclass(frozen=True)
 class InstanceTable:
-    """The instances grouping keeps before a classifier looks at them (steps 1-5): what it is trained on.
+    """The instances of grouping without a classifier (steps 1-5; step 4 joins every group): what it is trained on.
 
     ``boxes`` ``(N, 4)`` on the sheet (x1/y1 exclusive), ``areas`` ``(N,)`` pixels, ``votes``
     ``(N, C)`` mean confidence per class (background column 0), ``classes`` ``(N,)`` winning class ids.
@@ -84,7 +84,7 @@ class InstanceTable:
 
 def find_instances(mask: np.ndarray, confidence: np.ndarray | None, image: np.ndarray,
                    settings: GroupingSettings = GroupingSettings()) -> InstanceTable:
-    """The instances of steps 1-5 of the grouping of ``mask`` (see :func:`group_symbols`)."""
+    """The instances of steps 1-5 of the grouping of ``mask`` without a classifier (see :func:`group_symbols`)."""
     instances, offset, width = _label_sheet(mask, confidence, image, settings)
     if instances is None:
         return InstanceTable(np.zeros((0, 4), np.int64), np.zeros(0, np.int64), np.zeros((0, 1)), np.zeros(0, np.int64), width)
