@@ -12,6 +12,7 @@ from click.testing import CliRunner  # noqa: E402
 
 from schemseg_sdk import Segmenter  # noqa: E402
 from schemseg_sdk.cli import main  # noqa: E402
+from schemseg_sdk.instances import GroupingSettings  # noqa: E402
 from schemseg_sdk.symbol_classifier import SymbolClassifier  # noqa: E402
 from schemseg_training.classifier_data import collect_instances, label_instances  # noqa: E402
 from schemseg_training.synth import write_dataset  # noqa: E402
@@ -43,12 +44,19 @@ def test_collect_instances_caches_the_predictions(sheets: Path, tiny_model: Path
     assert (positives.labels > 0).all() and len(positives.labels) == int((first.labels > 0).sum())
 
 
+def test_collect_instances_groups_with_the_given_settings(sheets: Path, tiny_model: Path, tmp_path: Path) -> None:
+    with Segmenter(tiny_model, device="cpu", grouping=None) as segmenter:
+        default = collect_instances(sheets, segmenter, tmp_path / "cache")
+        none = collect_instances(sheets, segmenter, tmp_path / "cache", settings=GroupingSettings(min_area=1e6))
+    assert len(default.labels) > 0 and len(none.labels) == 0 and none.crops.shape[1:] == (64, 64)
+
+
 def test_train_classifier_cli_writes_a_classifier_the_segmenter_uses(sheets: Path, tiny_model: Path,
                                                                      tmp_path: Path) -> None:
     out = tmp_path / "classifier.onnx"
     result = CliRunner().invoke(main, ["train-classifier", "--data", str(sheets), "--val", str(sheets),
                                        "--model", str(tiny_model), "--out", str(out), "--epochs", "1",
-                                       "--predictions", str(tmp_path / "cache"), "--threads", "2"])
+                                       "--predictions", str(tmp_path / "cache"), "--threads", "2", "--merge-gap", "3"])
     assert result.exit_code == 0, result.output
     assert "epoch 1/1" in result.output and "val accuracy" in result.output
     with SymbolClassifier(out) as classifier:

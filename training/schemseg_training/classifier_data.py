@@ -20,7 +20,7 @@ from tqdm import tqdm
 from schemseg_sdk import Segmenter
 from schemseg_sdk.dataset import SegmentationDataset
 from schemseg_sdk.instance_crops import instance_crops, instance_features, to_gray
-from schemseg_sdk.instances import find_instances
+from schemseg_sdk.instances import GroupingSettings, find_instances
 from schemseg_sdk.symbol_metrics import box_iou, covered_fraction, greedy_pairs
 
 __all__ = ["InstanceSet", "MATCH_IOU", "collect_instances", "label_instances", "cached_prediction"]
@@ -59,15 +59,15 @@ def label_instances(boxes: np.ndarray, truth: list[tuple[int, tuple[int, int, in
 
 
 def collect_instances(data: str | Path, segmenter: Segmenter, predictions: Path, *, negatives: bool = True,
-                      limit: int | None = None) -> InstanceSet:
-    """The labelled instances of the sheets of ``data`` (see the module docstring)."""
+                      limit: int | None = None, settings: GroupingSettings = GroupingSettings()) -> InstanceSet:
+    """The labelled instances of the sheets of ``data`` grouped with ``settings`` (see the module docstring)."""
     dataset = SegmentationDataset(data)
     count = len(dataset) if limit is None else min(limit, len(dataset))
     parts = []
     for index in tqdm(range(count), desc=f"instances {Path(data).name}"):
         image = dataset.read_image(index)
         mask, confidence = cached_prediction(segmenter, image, predictions / f"{dataset.image_paths[index].stem}.npz")
-        table = find_instances(mask, confidence, image)
+        table = find_instances(mask, confidence, image, settings)
         truth = dataset.read_boxes(index)
         labels = label_instances(table.boxes, list(truth.symbols))
         use = (covered_fraction(table.boxes, truth.ignore) < 0.5) & ((labels > 0) | negatives)
