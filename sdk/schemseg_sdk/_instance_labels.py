@@ -40,9 +40,9 @@ class GroupingSettings:
             model is unsure of everywhere, and lower the mean symbol F1 (README, "Symbols").
         apart_margin: with a classifier, instances that ``merge_gap`` would join stay apart when the
             classifier calls each of them (of at least ``min_area``; two or more) a symbol, and is
-            surer of each than of the whole by this margin or more; above 1 they always join. Chosen
-            on the tuning sets: 0.05 keeps real capacitors' plates together, where the classifier is
-            about as sure of a plate as of the capacitor.
+            surer of each than of the whole being a symbol (of any class) by this margin or more;
+            above 1 they always join. Chosen on the tuning sets: 0.05 keeps real capacitors' plates
+            together, where the classifier is about as sure of a plate as of the capacitor.
     """
 
     gap: float = 1.0
@@ -200,7 +200,7 @@ class InstanceLabels:
         weakest = np.full(len(sizes), np.inf)  # a piece called "no symbol" (-inf) keeps its group whole
         np.minimum.at(weakest, target[pieces], np.where(said.argmax(axis=1) > 0, said.max(axis=1), -np.inf))
         apart = np.zeros(len(sizes), bool)
-        apart[groups] = whole.max(axis=1) <= weakest[groups] - margin
+        apart[groups] = whole[:, 1:].max(axis=1) <= weakest[groups] - margin  # "no symbol" for the whole: apart
         member = np.zeros(len(sizes), np.int64)
         member[target] = np.arange(self.count)  # one member of each group
         alone = apart[target]

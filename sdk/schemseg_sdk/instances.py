@@ -11,7 +11,7 @@ The model labels pixels; a noisy symbol comes out as several regions of several 
    touching its text label, say), every pixel joins the nearest of those confident regions.
 4. Instances of one class closer than ``merge_gap * w`` join (the two plates of a capacitor, the
    letters of a label). With a classifier, a group stays apart when the classifier calls each of
-   its pieces a symbol, and is surer of every piece than of the whole (by ``apart_margin``): two
+   its pieces a symbol, and is surer of every piece than of the whole being one (by ``apart_margin``): two
    flow arrows on one pipe, two valves in a row.
 5. Instances smaller than ``min_area * w**2`` pixels, small unsure ones, and those of any size whose
    class the model hardly believes in (mean confidence below ``floor_confidence``: a plurality won by
