@@ -96,7 +96,7 @@ class InstanceLabels:
             self._split(split, width, settings, weights)
         min_pixels = settings.min_area * width * width
         target = self._merge_targets(settings.merge_gap * width)
-        if judge is not None:
+        if judge is not None and settings.apart_margin <= 1:  # above 1 nothing stays apart: ask nothing
             target = self._keep_apart(target, judge, min_pixels, settings.apart_margin)
         self._regroup(target, weights)
         self.keep &= self.area >= min_pixels
