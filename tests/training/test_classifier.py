@@ -14,7 +14,9 @@ from schemseg_sdk import Segmenter  # noqa: E402
 from schemseg_sdk.cli import main  # noqa: E402
 from schemseg_sdk.instances import GroupingSettings  # noqa: E402
 from schemseg_sdk.symbol_classifier import SymbolClassifier  # noqa: E402
-from schemseg_training.classifier_data import collect_instances, label_instances  # noqa: E402
+from schemseg_sdk.dataset import SegmentationDataset  # noqa: E402
+from schemseg_training.classifier_data import (  # noqa: E402
+    cached_prediction, collect_instances, image_digest, label_instances)
 from schemseg_training.synth import write_dataset  # noqa: E402
 
 
@@ -71,3 +73,17 @@ def test_train_classifier_cli_writes_a_classifier_the_segmenter_uses(sheets: Pat
 def test_train_classifier_needs_a_dataset(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["train-classifier", "--out", str(tmp_path / "c.onnx")])
     assert result.exit_code == 2 and "give at least one --data or --partial dataset" in result.output
+
+
+def test_cached_prediction_is_made_again_for_a_changed_image(sheets: Path, tiny_model: Path, tmp_path: Path) -> None:
+    image = SegmentationDataset(sheets).read_image(0)
+    edited = image.copy()
+    edited[:8, :8] = 0
+    path = tmp_path / "cache" / "sheet.npz"
+    with Segmenter(tiny_model, device="cpu", grouping=None) as segmenter:
+        mask, _ = cached_prediction(segmenter, image, path)
+        np.savez_compressed(path, **{**np.load(path), "mask": np.zeros_like(mask)})  # mark the cached copy
+        assert not cached_prediction(segmenter, image, path)[0].any()  # the same image: the cached copy
+        again, _ = cached_prediction(segmenter, edited, path)  # another image under the same name: inferred
+        np.testing.assert_array_equal(again, segmenter.predict(edited).mask)
+    assert str(np.load(path)["image_sha1"]) == image_digest(edited)

@@ -11,6 +11,7 @@ unpaired instance there may be a label's letters, which synthetic sheets call ``
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,13 +82,26 @@ def collect_instances(data: str | Path, segmenter: Segmenter, predictions: Path,
 
 
 def cached_prediction(segmenter: Segmenter, image: np.ndarray, path: Path | None) -> tuple[np.ndarray, np.ndarray]:
-    """The model's mask and confidence of ``image``: read from ``path`` (``.npz``) when there, else inferred and kept there."""
+    """The model's mask and confidence of ``image``: read from ``path`` (``.npz``) when it was made from this
+    very image (its digest is kept beside the arrays), else inferred and kept there.
+
+    A regenerated or edited dataset thus never scores another image's prediction; the cache folder's name
+    ties it to one model file (``measure_symbols.sh``, ``train-classifier --predictions``)."""
+    digest = image_digest(image)
     if path is not None and path.is_file():
         saved = np.load(path)
-        return saved["mask"], saved["conf"].astype(np.float32)
+        if "image_sha1" in saved.files and str(saved["image_sha1"]) == digest:
+            return saved["mask"], saved["conf"].astype(np.float32)
     result = segmenter.predict(image)
     assert result.confidence is not None
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(path, mask=result.mask, conf=result.confidence)
+        np.savez_compressed(path, mask=result.mask, conf=result.confidence, image_sha1=np.str_(digest))
     return result.mask, result.confidence.astype(np.float32)
+
+
+def image_digest(image: np.ndarray) -> str:
+    """SHA-1 of an image's shape and pixels."""
+    digest = hashlib.sha1(repr((image.shape, image.dtype.str)).encode())
+    digest.update(np.ascontiguousarray(image).data)
+    return digest.hexdigest()
