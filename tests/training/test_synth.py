@@ -14,6 +14,8 @@ from schemseg_sdk.classes import CLASS_NAMES, class_index
 from schemseg_sdk.cli import main
 from schemseg_sdk.dataset import SegmentationDataset
 from schemseg_training.synth import GENERATOR_VERSION, render_sheet, render_symbol, write_dataset
+from schemseg_training.synth.strokes import Pen, Placement, place_shape, render_ink
+from schemseg_training.synth.symbols_common import crossover
 
 COVERAGE_SHEETS = 100
 
@@ -83,6 +85,26 @@ def test_every_class_renders_in_every_orientation(name: str) -> None:
                 dark = cv2.cvtColor(sym.image, cv2.COLOR_BGR2GRAY) < 128
                 assert dark.any()
                 assert not (dark & ~own).any(), (name, turns, mirror, seed)  # all ink under the mask
+
+
+@pytest.mark.parametrize("width", [1, 2, 3, 4])
+def test_a_broken_wire_crossover_shows_paper_on_both_sides_of_the_crossing_wire(width: int) -> None:
+    """At the smallest hop a sheet draws, the crossing wire must not fill the broken wire's gap: a
+    plain crossing is no symbol to a reader, so a label there would teach the model to guess."""
+    scale = 2.5 * width + 1  # Layout._hop's smallest scale
+    seed = next(s for s in range(100) if _draws_broken_wire(np.random.default_rng(s)))
+    shape = crossover(np.random.default_rng(seed), min_gap=(width + 4) / scale)
+    shape.line((-3.0, 0), (-1.0, 0)).line((1.0, 0), (3.0, 0))  # the wire it breaks goes on beyond the hop
+    ink, x0, y0 = render_ink(place_shape(shape, Placement(40, 40, scale)), Pen(width=width, font=0))
+    row = ink[40 - y0, :].astype(int)  # along the broken wire a-b; the crossing wire c-d runs down x = 40
+    for side in (row[40 - x0:], row[40 - x0::-1]):  # from the crossing wire outwards
+        paper = np.argmax(side < 64)  # the first paper pixel, after the crossing wire's ink
+        assert side[0] > 192 and paper > 0 and (side[paper:] > 192).any()  # then the broken wire's ink
+
+
+def _draws_broken_wire(rng: np.random.Generator) -> bool:
+    rng.uniform(0.4, 0.6)  # crossover's first draw, its radius; then the variant
+    return bool(rng.random() >= 0.9)
 
 
 def test_render_symbol_rejects_unknown_class() -> None:

@@ -175,4 +175,5 @@ class Layout:
         half = int(round(s))
         self.canvas.clear((int(x) - half + 1, int(y) - half + 1, int(x) + half, int(y) + half))
         orient = (int(self.rng.choice([0, 1, 2, 3])), False)
-        self.canvas.draw_symbol(ID["crossover"], sm.crossover(self.rng), Placement(x, y, s, *orient), self.pen)
+        gap = (self.pen.width + 4) / s  # half the crossing wire, paper, the broken end (pen-wide strokes, soft edges)
+        self.canvas.draw_symbol(ID["crossover"], sm.crossover(self.rng, gap), Placement(x, y, s, *orient), self.pen)

@@ -50,8 +50,13 @@ def junction(rng: Rng) -> Shape:
     return Shape(terminals={"a": (0.0, 0.0)}).circle(0, 0, 1.0, filled=True)
 
 
-def crossover(rng: Rng) -> Shape:
-    """Wire ``a``-``b`` hopping over wire ``c``-``d`` with a half circle (or a broken wire)."""
+def crossover(rng: Rng, min_gap: float = 0.0) -> Shape:
+    """Wire ``a``-``b`` hopping over wire ``c``-``d`` with a half circle (or a broken wire).
+
+    ``min_gap``: the least half-width of the broken wire's gap, in shape units. The crossing wire
+    fills a narrower gap, and the drawing then shows a plain crossing (no symbol to a reader), so
+    the sheet generator passes what its pen needs for paper to show on both sides.
+    """
     s = Shape(terminals={"a": (-1.0, 0.0), "b": (1.0, 0.0), "c": (0.0, -1.0), "d": (0.0, 1.0)}, axis=("a", "b"))
     r = rng.uniform(0.4, 0.6)
     s.line((0, -1.0), (0, 1.0))
@@ -60,8 +65,9 @@ def crossover(rng: Rng) -> Shape:
         s.path(arc_points(0, 0, r, r * rng.uniform(0.9, 1.2), 180, 360, 14))
         s.line((r, 0), (1.0, 0))
     else:
-        s.line((-1.0, 0), (-r * 0.6, 0))
-        s.line((r * 0.6, 0), (1.0, 0))
+        gap = min(max(r * 0.6, min_gap), 0.9)
+        s.line((-1.0, 0), (-gap, 0))
+        s.line((gap, 0), (1.0, 0))
     return s
 
 
