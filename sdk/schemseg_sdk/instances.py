@@ -12,14 +12,17 @@ The model labels pixels; a noisy symbol comes out as several regions of several 
 4. Instances of one class closer than ``merge_gap * w`` join (the two plates of a capacitor, the
    letters of a label). With a classifier, a group stays apart when the classifier calls each of
    its pieces a symbol, and is surer of every piece than of the whole being one (by ``apart_margin``): two
-   flow arrows on one pipe, two valves in a row.
+   flow arrows on one pipe, two valves in a row. The pieces of a step-3 split are such a group too:
+   the split is undone unless the classifier takes each piece for a symbol (the halves of a check
+   valve painted in two classes are no symbols; a symbol and its label are two).
 5. Instances smaller than ``min_area * w**2`` pixels, small unsure ones, and those of any size whose
    class the model hardly believes in (mean confidence below ``floor_confidence``: a plurality won by
    a few low-confidence pixels, typically a symbol of another class) are dropped (painted
    background).
 6. With a :class:`~schemseg_sdk.symbol_classifier.SymbolClassifier`, each remaining instance takes
    the class the classifier gives it from its crop of the drawing, its size and the vote of step 3;
-   "no symbol" drops it. The symbol's confidence is then the classifier's probability.
+   "no symbol" drops it. The symbol's confidence is then the classifier's probability. Instances it
+   names alike whose boxes mostly overlap (``overlap_join``) are parts of one symbol and join.
 7. The kept instances are painted back into the mask in their one class.
 
 Everything is vectorised (OpenCV morphology and labelling, ``numpy.bincount`` votes); grouping runs
@@ -167,6 +170,8 @@ def group_symbols(
         return GroupedSymbols(out, [], width, settings, described)
     if classifier is not None:
         instances.reclassify()
+        if settings.overlap_join <= 1:
+            instances.join_overlapping(settings.overlap_join)
     out[y0:y0 + instances.crop.shape[0], x0:x0 + instances.crop.shape[1]] = instances.paint()
     symbols = instances.symbols(class_names, (x0, y0), confidence is not None or classifier is not None)
     return GroupedSymbols(out, symbols, width, settings, described)

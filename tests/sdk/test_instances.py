@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from schemseg_sdk import Segmenter
-from schemseg_sdk.classes import class_index
+from schemseg_sdk._instance_labels import InstanceLabels
+from schemseg_sdk.classes import CLASS_NAMES, class_index
 from schemseg_sdk.instances import GroupingSettings, estimate_stroke_width, find_instances, group_symbols
 
 RESISTOR, CAPACITOR, DESIGNATION, JUNCTION = (class_index(n) for n in ("resistor", "capacitor", "designation", "junction"))
@@ -151,3 +152,23 @@ def test_find_instances_lists_what_grouping_keeps() -> None:
     assert len(table.boxes) == 2
     assert table.votes[:, 0].max() == 0 and table.votes[table.classes == RESISTOR, RESISTOR][0] == pytest.approx(0.9)
     assert table.stroke_width == grouped.stroke_width
+
+
+def test_instances_named_alike_whose_boxes_overlap_join_after_the_classifier() -> None:
+    """Step 6's join: parts of one symbol that grouping kept apart (a frame, and a part inside it that another
+    class won) become one symbol once they carry one class; a neighbour of that class outside stays apart."""
+    image, mask = _sheet(), np.zeros((120, 160), np.uint8)
+    _ink(image, mask, (20, 20, 80, 70), RESISTOR)  # the frame
+    _ink(image, mask, (40, 35, 60, 55), DESIGNATION)  # inside the frame's box, 13 px from its strokes
+    _ink(image, mask, (100, 20, 140, 70), RESISTOR)  # a neighbour, beyond merge_gap
+    confidence = np.full(mask.shape, 0.9, np.float32)
+    instances = InstanceLabels.label(mask, confidence, 2.0, GroupingSettings())
+    assert sorted(instances.winner[instances.keep].tolist()) == [RESISTOR, RESISTOR, DESIGNATION]
+    instances.probability = np.where(instances.winner == DESIGNATION, 0.95, 0.7)  # as a classifier would say:
+    instances.winner = np.where(instances.winner == DESIGNATION, RESISTOR, instances.winner)  # all resistors
+    instances.join_overlapping(GroupingSettings().overlap_join)
+    symbols = instances.symbols(CLASS_NAMES, (0, 0), True)
+    assert [(s.class_id, s.bbox, s.confidence) for s in symbols] == [(RESISTOR, (20, 20, 80, 70), 0.95),
+                                                                    (RESISTOR, (100, 20, 140, 70), 0.7)]
+    assert symbols[0].area == int(((mask != 0) & (np.arange(160) < 90)).sum())
+    assert (instances.paint()[mask != 0] == RESISTOR).all()
