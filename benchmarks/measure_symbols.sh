@@ -41,5 +41,5 @@ for set in synth-val:data/synth-val:20 ci2n:data/ci2n-eval:0; do
         --json "$RESULTS/symbols-$NAME-$tag.json"
 done
 step "demo: symbol table and bill of symbols"
-$NICE "$BIN/schemseg" segment sdk/schemseg_sdk/examples --model "$MODEL" --out out/demo --csv out/demo/bill.csv
+$NICE "$BIN/schemseg" segment sdk/schemseg_sdk/examples --model "$MODEL" --out out/demo --csv out/demo/bill.csv --force
 step done

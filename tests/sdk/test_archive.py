@@ -105,6 +105,24 @@ def test_only_incomplete_outputs_are_redone_and_force_redoes_all(tmp_path: Path,
     assert all(forced[name] != after[name] for name in after if not name.startswith("."))
 
 
+
+def test_sheets_made_with_other_grouping_settings_are_redone(tmp_path: Path, tiny_model: Path) -> None:
+    """A rerun with other grouping (or none), or outputs of an older version without a setting this one has, redoes the sheet."""
+    make_sheets(tmp_path / "sheets", 3, size=(70, 90))
+    out = tmp_path / "out"
+    args = ("segment", tmp_path / "sheets", "--model", tiny_model, "--out", out)
+    assert run(*args).exit_code == 0
+    assert run(*args).stdout.splitlines()[-1].endswith("; 3 skipped")  # the same settings: nothing to do
+    older = json.loads((out / "sheet0000.json").read_text())
+    del older["grouping"]["overlap_join"]  # as written before that setting existed
+    (out / "sheet0000.json").write_text(json.dumps(older))
+    result = run(*args)
+    assert result.exit_code == 0 and result.stdout.splitlines()[-1].endswith("; 2 skipped")
+    assert "overlap_join" in json.loads((out / "sheet0000.json").read_text())["grouping"]
+    ungrouped = run(*args, "--no-group")
+    assert ungrouped.exit_code == 0 and "skipped" not in ungrouped.stdout.splitlines()[-1]
+    assert json.loads((out / "sheet0001.json").read_text())["grouping"] is None
+
 def test_bad_sheets_are_listed_with_their_reason_and_the_rest_is_done(tmp_path: Path) -> None:
     sheets = tmp_path / "sheets"
     make_sheets(sheets, 5, size=(70, 90))

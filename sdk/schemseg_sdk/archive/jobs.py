@@ -4,10 +4,11 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..dataset import IMAGE_SUFFIXES
+from ..instances import GroupingSettings
 from ..result import JSON_SCHEMA, SegmentationResult
 
 __all__ = ["SheetJob", "Outputs", "collect_images", "output_stems", "plan_jobs"]
@@ -31,6 +32,8 @@ class Outputs:
     out_dir: Path
     write_json: bool = True
     write_overlay: bool = True
+    grouping: GroupingSettings | None = GroupingSettings()
+    """The run's grouping: a sheet whose JSON records other settings (or none) is not complete."""
 
     @property
     def any(self) -> bool:
@@ -59,13 +62,17 @@ class Outputs:
     def complete(self, job: SheetJob) -> bool:
         """Whether every output of ``job`` exists and is whole.
 
-        The JSON must parse, carry the schemseg schema and name ``job.source`` (so a renamed or
-        re-ordered archive whose stems moved is redone); the overlay must be a PNG that ends with
-        its IEND chunk. Outputs are written atomically, so these checks catch files from elsewhere.
+        The JSON must parse, carry the schemseg schema, name ``job.source`` (so a renamed or
+        re-ordered archive whose stems moved is redone) and record this run's grouping settings (so
+        a rerun with other settings, or after an upgrade that added one, redoes the sheet); the
+        overlay must be a PNG that ends with its IEND chunk. Outputs are written atomically, so
+        these checks catch files from elsewhere. (A JSON does not record which model file made it:
+        after changing the model, use ``--force``.)
         """
         if not self.any:
             return False
-        return all(_json_complete(path, job.source) if path.suffix == ".json" else _png_complete(path)
+        grouping = None if self.grouping is None else asdict(self.grouping)
+        return all(_json_complete(path, job.source, grouping) if path.suffix == ".json" else _png_complete(path)
                    for path in self.paths(job.stem))
 
 
@@ -99,12 +106,17 @@ def plan_jobs(files: Sequence[Path]) -> list[SheetJob]:
     return [SheetJob(file, stem) for file, stem in zip(files, output_stems(files))]
 
 
-def _json_complete(path: Path, source: Path) -> bool:
+def _json_complete(path: Path, source: Path, grouping: dict[str, object] | None) -> bool:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
     if not isinstance(data, dict) or data.get("schema") != JSON_SCHEMA or "symbols" not in data:
+        return False
+    recorded_grouping = data.get("grouping")
+    if isinstance(recorded_grouping, dict):
+        recorded_grouping = {k: v for k, v in recorded_grouping.items() if k not in ("stroke_width", "classifier")}
+    if recorded_grouping != grouping:
         return False
     recorded = data.get("source")
     return isinstance(recorded, str) and (recorded == str(source) or Path(recorded).resolve() == source.resolve())
