@@ -123,6 +123,20 @@ def test_sheets_made_with_other_grouping_settings_are_redone(tmp_path: Path, tin
     assert ungrouped.exit_code == 0 and "skipped" not in ungrouped.stdout.splitlines()[-1]
     assert json.loads((out / "sheet0001.json").read_text())["grouping"] is None
 
+
+def test_sheets_made_with_another_classifier_are_redone(tmp_path: Path) -> None:
+    """The bundled model with its classifier, then ``--classifier none``: the vote's symbols are other ones."""
+    make_sheets(tmp_path / "sheets", 2, size=(70, 90))
+    out = tmp_path / "out"
+    args = ("segment", tmp_path / "sheets", "--out", out, "--threads", "2")
+    assert run(*args).exit_code == 0
+    assert json.loads((out / "sheet0000.json").read_text())["grouping"]["classifier"]["file"] == "symbol_classifier.onnx"
+    assert run(*args, "--classifier", "auto").stdout.splitlines()[-1].endswith("; 2 skipped")
+    voted = run(*args, "--classifier", "none")
+    assert voted.exit_code == 0 and "skipped" not in voted.stdout.splitlines()[-1]
+    assert json.loads((out / "sheet0000.json").read_text())["grouping"]["classifier"] is None
+    assert run(*args, "--classifier", "none").stdout.splitlines()[-1].endswith("; 2 skipped")
+
 def test_bad_sheets_are_listed_with_their_reason_and_the_rest_is_done(tmp_path: Path) -> None:
     sheets = tmp_path / "sheets"
     make_sheets(sheets, 5, size=(70, 90))

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..dataset import IMAGE_SUFFIXES
 from ..instances import GroupingSettings
+from ..symbol_classifier import ClassifierChoice
 from ..result import JSON_SCHEMA, SegmentationResult
 
 __all__ = ["SheetJob", "Outputs", "collect_images", "output_stems", "plan_jobs"]
@@ -34,6 +35,8 @@ class Outputs:
     write_overlay: bool = True
     grouping: GroupingSettings | None = GroupingSettings()
     """The run's grouping: a sheet whose JSON records other settings (or none) is not complete."""
+    classifier: ClassifierChoice = "auto"
+    """The run's symbol classifier: ``None`` or a file must be what the JSON records (``"auto"``: any)."""
 
     @property
     def any(self) -> bool:
@@ -63,8 +66,8 @@ class Outputs:
         """Whether every output of ``job`` exists and is whole.
 
         The JSON must parse, carry the schemseg schema, name ``job.source`` (so a renamed or
-        re-ordered archive whose stems moved is redone) and record this run's grouping settings (so
-        a rerun with other settings, or after an upgrade that added one, redoes the sheet); the
+        re-ordered archive whose stems moved is redone) and record this run's grouping settings and
+        classifier (so a rerun with other ones, or after an upgrade that added a setting, redoes the sheet); the
         overlay must be a PNG that ends with its IEND chunk. Outputs are written atomically, so
         these checks catch files from elsewhere. (A JSON does not record which model file made it:
         after changing the model, use ``--force``.)
@@ -72,8 +75,8 @@ class Outputs:
         if not self.any:
             return False
         grouping = None if self.grouping is None else asdict(self.grouping)
-        return all(_json_complete(path, job.source, grouping) if path.suffix == ".json" else _png_complete(path)
-                   for path in self.paths(job.stem))
+        return all(_json_complete(path, job.source, grouping, self.classifier) if path.suffix == ".json"
+                   else _png_complete(path) for path in self.paths(job.stem))
 
 
 def collect_images(paths: Sequence[Path]) -> list[Path]:
@@ -106,20 +109,31 @@ def plan_jobs(files: Sequence[Path]) -> list[SheetJob]:
     return [SheetJob(file, stem) for file, stem in zip(files, output_stems(files))]
 
 
-def _json_complete(path: Path, source: Path, grouping: dict[str, object] | None) -> bool:
+def _json_complete(path: Path, source: Path, grouping: dict[str, object] | None, classifier: ClassifierChoice) -> bool:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
     if not isinstance(data, dict) or data.get("schema") != JSON_SCHEMA or "symbols" not in data:
         return False
-    recorded_grouping = data.get("grouping")
-    if isinstance(recorded_grouping, dict):
-        recorded_grouping = {k: v for k, v in recorded_grouping.items() if k not in ("stroke_width", "classifier")}
-    if recorded_grouping != grouping:
+    recorded = data.get("grouping")
+    if isinstance(recorded, dict):
+        if not _same_classifier(recorded.get("classifier"), classifier):
+            return False
+        recorded = {k: v for k, v in recorded.items() if k not in ("stroke_width", "classifier")}
+    if recorded != grouping:
         return False
     recorded = data.get("source")
     return isinstance(recorded, str) and (recorded == str(source) or Path(recorded).resolve() == source.resolve())
+
+
+def _same_classifier(recorded: object, choice: ClassifierChoice) -> bool:
+    """Whether a JSON's ``grouping.classifier`` is what ``choice`` gives (``"auto"`` depends on the model: any)."""
+    if isinstance(choice, str) and choice == "auto":
+        return True
+    if choice is None:
+        return recorded is None
+    return isinstance(recorded, dict) and recorded.get("file") == Path(choice).name
 
 
 def _png_complete(path: Path) -> bool:

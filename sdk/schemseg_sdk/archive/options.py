@@ -36,7 +36,7 @@ class RunOptions:
 
     @property
     def outputs(self) -> Outputs:
-        return Outputs(self.out_dir, self.write_json, self.write_overlay, self.grouping)
+        return Outputs(self.out_dir, self.write_json, self.write_overlay, self.grouping, self.classifier)
 
 
 @dataclass(frozen=True)
