@@ -194,3 +194,20 @@ def test_cli_help() -> None:
     assert result.exit_code == 0
     for flag in ("--out", "--count", "--seed", "--size", "--workers", "--preview"):
         assert flag in result.output
+
+
+def test_broken_wire_share_draws_the_crossovers_otherwise(tmp_path: Path) -> None:
+    """More broken wires for training: with share 1 every crossover is a broken wire (its hopping wire
+    stops short of the crossing one: the crossover's ink is three pieces, a hop's one)."""
+    crossover_id = class_index("crossover")
+    seed = next(s for s in range(50) if any(c == crossover_id for c, _ in render_sheet(s).instances))
+    assert np.array_equal(render_sheet(seed, broken_wire_share=0.1).image, render_sheet(seed).image)  # the default
+    for share, pieces in ((0.0, 1), (1.0, 3)):
+        sheet = render_sheet(seed, artefacts=False, broken_wire_share=share)
+        crossovers = [box for c, box in sheet.instances if c == crossover_id]
+        assert crossovers
+        for x0, y0, x1, y1 in crossovers:
+            ink = (sheet.mask[y0:y1, x0:x1] == crossover_id) & (sheet.image[y0:y1, x0:x1, 0] < 128)
+            assert cv2.connectedComponents(ink.astype(np.uint8), connectivity=8)[0] - 1 == pieces
+    info = write_dataset(tmp_path / "d", count=2, seed=seed, size=200, progress=False, broken_wire_share=0.5)
+    assert info["broken_wire_share"] == 0.5

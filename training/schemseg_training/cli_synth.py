@@ -18,8 +18,11 @@ __all__ = ["synth"]
 @click.option("--size", default=600, show_default=True, type=int, help="Sheet side in pixels.")
 @click.option("--workers", default=1, show_default=True, type=int, help="Processes rendering in parallel.")
 @click.option("--preview", is_flag=True, help="Also write preview.png (12 sheets beside their masks).")
+@click.option("--broken-wire-share", default=0.1, show_default=True, type=click.FloatRange(0.0, 1.0),
+              help="Of the wire crossovers, the share drawn as a broken wire rather than a hop.")
 @handle_errors
-def synth(out_dir: Path, count: int, seed: int, size: int, workers: int, preview: bool) -> None:
+def synth(out_dir: Path, count: int, seed: int, size: int, workers: int, preview: bool,
+          broken_wire_share: float) -> None:
     """Generate synthetic circuit / P&ID sheets with pixel-exact class masks.
 
     \b
@@ -36,6 +39,7 @@ def synth(out_dir: Path, count: int, seed: int, size: int, workers: int, preview
         raise click.UsageError(f"--seed must be non-negative, got {seed}")
     from .synth import write_dataset
 
-    info = write_dataset(out_dir, count, seed, size=size, workers=workers, preview=preview)
+    info = write_dataset(out_dir, count, seed, size=size, workers=workers, preview=preview,
+                         broken_wire_share=broken_wire_share)
     rare = [n for n, f in info["class_sheet_fraction"].items() if f == 0]  # type: ignore[union-attr]
     click.echo(f"wrote {count} sheets to {out_dir}" + (f" (classes absent: {', '.join(rare)})" if rare else ""))

@@ -56,6 +56,7 @@ class Layout:
     base: float  # px per symbol unit
     text_height: float
     pid: bool = False
+    broken_wire_share: float = 0.1  # of the crossovers, drawn as a broken wire rather than a hop
     wires: list[Segment] = field(default_factory=list)
     signal_lines: list[Segment] = field(default_factory=list)
     labelled: list[tuple[str, tuple[int, int, int, int]]] = field(default_factory=list)
@@ -176,4 +177,4 @@ class Layout:
         self.canvas.clear((int(x) - half + 1, int(y) - half + 1, int(x) + half, int(y) + half))
         orient = (int(self.rng.choice([0, 1, 2, 3])), False)
         gap = (self.pen.width + 4) / s  # half the crossing wire, paper, the broken end (pen-wide strokes, soft edges)
-        self.canvas.draw_symbol(ID["crossover"], sm.crossover(self.rng, gap), Placement(x, y, s, *orient), self.pen)
+        self.canvas.draw_symbol(ID["crossover"], sm.crossover(self.rng, gap, self.broken_wire_share), Placement(x, y, s, *orient), self.pen)

@@ -24,13 +24,15 @@ _FONT_P = (0.5, 0.25, 0.08, 0.07, 0.06, 0.04)
 Region = tuple[int, int, int, int]
 
 
-def render_sheet(seed: int, size: int = 600, *, artefacts: bool = True) -> SyntheticSheet:
+def render_sheet(seed: int, size: int = 600, *, artefacts: bool = True, broken_wire_share: float = 0.1) -> SyntheticSheet:
     """Draw one synthetic sheet; the same ``(seed, size)`` always gives the same arrays.
 
     Args:
         seed: any non-negative integer.
         size: side of the square sheet in pixels.
         artefacts: apply paper tone, blur, noise, JPEG and skew (off: clean ink, exact masks).
+        broken_wire_share: of the wire crossovers, the share drawn as a broken wire rather than a hop
+            (another share changes more than the crossovers: the two styles draw different random numbers).
 
     >>> sheet = render_sheet(7, size=256)
     >>> sheet.image.shape, sheet.mask.shape
@@ -39,6 +41,7 @@ def render_sheet(seed: int, size: int = 600, *, artefacts: bool = True) -> Synth
     rng = np.random.default_rng(seed)
     canvas = SheetCanvas(size)
     lay = _new_layout(canvas, rng, size)
+    lay.broken_wire_share = broken_wire_share
     region = draw_furniture(lay)
     kind = rng.choice(["circuit", "pid", "mixed"], p=[0.65, 0.15, 0.2])
     for sub, sub_kind in _split(region, str(kind), rng):

@@ -50,8 +50,9 @@ def junction(rng: Rng) -> Shape:
     return Shape(terminals={"a": (0.0, 0.0)}).circle(0, 0, 1.0, filled=True)
 
 
-def crossover(rng: Rng, min_gap: float = 0.0) -> Shape:
-    """Wire ``a``-``b`` hopping over wire ``c``-``d`` with a half circle (or a broken wire).
+def crossover(rng: Rng, min_gap: float = 0.0, broken_share: float = 0.1) -> Shape:
+    """Wire ``a``-``b`` hopping over wire ``c``-``d`` with a half circle (or, ``broken_share`` of the
+    time, a broken wire).
 
     ``min_gap``: the least half-width of the broken wire's gap, in shape units. The crossing wire
     fills a narrower gap, and the drawing then shows a plain crossing (no symbol to a reader), so
@@ -60,7 +61,7 @@ def crossover(rng: Rng, min_gap: float = 0.0) -> Shape:
     s = Shape(terminals={"a": (-1.0, 0.0), "b": (1.0, 0.0), "c": (0.0, -1.0), "d": (0.0, 1.0)}, axis=("a", "b"))
     r = rng.uniform(0.4, 0.6)
     s.line((0, -1.0), (0, 1.0))
-    if rng.random() < 0.9:
+    if rng.random() < 1.0 - broken_share:
         s.line((-1.0, 0), (-r, 0))
         s.path(arc_points(0, 0, r, r * rng.uniform(0.9, 1.2), 180, 360, 14))
         s.line((r, 0), (1.0, 0))

@@ -35,10 +35,10 @@ def _encode_png(array: np.ndarray, name: str) -> bytes:
     return buf.tobytes()
 
 
-def _write_one(job: tuple[str, int, int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _write_one(job: tuple[str, int, int, int, float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Render and write sheet ``index``; returns per-class pixel counts, instance counts, presence."""
-    out_dir, seed, index, size = job
-    sheet = render_sheet(sheet_seed(seed, index), size)
+    out_dir, seed, index, size, broken_wire_share = job
+    sheet = render_sheet(sheet_seed(seed, index), size, broken_wire_share=broken_wire_share)
     name = f"{index:05d}.png"
     root = Path(out_dir)
     atomic_write_bytes(root / "images" / name, _encode_png(sheet.image, name))
@@ -50,10 +50,11 @@ def _write_one(job: tuple[str, int, int, int]) -> tuple[np.ndarray, np.ndarray, 
 
 
 def write_dataset(out_dir: str | os.PathLike[str], count: int, seed: int, size: int = 600, workers: int = 1,
-                  preview: bool = False, progress: bool = True) -> dict[str, object]:
+                  preview: bool = False, progress: bool = True, broken_wire_share: float = 0.1) -> dict[str, object]:
     """Write ``count`` sheets and ``dataset.json``; returns the JSON content.
 
-    Sheet ``i`` depends only on ``(seed, i, size)``, so any ``workers`` gives identical files.
+    Sheet ``i`` depends only on ``(seed, i, size, broken_wire_share)``, so any ``workers`` gives
+    identical files. ``broken_wire_share``: see :func:`render_sheet` (more of them for training).
 
     >>> info = write_dataset("data/synth", count=10, seed=0, progress=False)  # doctest: +SKIP
     """
@@ -63,11 +64,13 @@ def write_dataset(out_dir: str | os.PathLike[str], count: int, seed: int, size: 
         raise InvalidInputError(f"size must be at least 64 px, got {size}")
     if workers < 1:
         raise InvalidInputError(f"workers must be at least 1, got {workers}")
+    if not 0.0 <= broken_wire_share <= 1.0:
+        raise InvalidInputError(f"broken_wire_share must be between 0 and 1, got {broken_wire_share}")
     root = Path(out_dir)
     (root / "images").mkdir(parents=True, exist_ok=True)
     (root / "masks").mkdir(parents=True, exist_ok=True)
     (root / "boxes").mkdir(parents=True, exist_ok=True)
-    jobs = [(str(root), seed, i, size) for i in range(count)]
+    jobs = [(str(root), seed, i, size, broken_wire_share) for i in range(count)]
     totals = [np.zeros(len(CLASS_NAMES), np.int64) for _ in range(3)]
     bar = tqdm(total=count, desc="synth", unit="sheet", disable=not progress)
     if workers == 1:
@@ -77,13 +80,14 @@ def write_dataset(out_dir: str | os.PathLike[str], count: int, seed: int, size: 
         _write_in_pool(jobs, workers, totals, bar)
     bar.close()
     info = _metadata(seed, size, count, *totals)
+    info["broken_wire_share"] = broken_wire_share
     atomic_write_text(root / "dataset.json", json.dumps(info, indent=2) + "\n")
     if preview:
         atomic_write_bytes(root / "preview.png", _encode_png(make_preview(seed, size), "preview.png"))
     return info
 
 
-def _write_in_pool(jobs: list[tuple[str, int, int, int]], workers: int, totals: list[np.ndarray], bar: tqdm) -> None:
+def _write_in_pool(jobs: list[tuple[str, int, int, int, float]], workers: int, totals: list[np.ndarray], bar: tqdm) -> None:
     """Write ``jobs`` in ``workers`` processes; on success the workers end by themselves.
 
     ``Pool.__exit__`` would SIGTERM them, and a forked worker inherits the parent's SIGTERM handler:
