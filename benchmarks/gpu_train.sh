@@ -5,7 +5,8 @@
 #   benchmarks/gpu_train.sh OUT [MINUTES]          (default 6 minutes of training)
 #
 # Needs .gpu/ from benchmarks/gpu_train_pack.sh (carried: `carry: [".gpu"]`). Makes the synthetic
-# data there (same seeds as the CPU runs, so the same sheets), imports the carried real drawings,
+# data there (same seeds as the CPU runs, so the same sheets; since session 13 also synth-broken, every
+# crossover a broken wire, which the phase-4 model never learnt), imports the carried real drawings,
 # resumes $RESUME (default training/checkpoints/reference.pt) with bf16 autocast, stops after
 # MINUTES with SIGTERM (which saves last.pt), and writes into OUT: last-weights.pt (fp16, resumable),
 # best-weights.pt, metrics.csv, curves.png and train.log. Env: BATCH (32), SIZE (256), EPOCHS (40),
@@ -27,11 +28,12 @@ W=${WORKERS:-12}
   nvidia-smi --query-gpu=name,memory.total --format=csv,noheader
   timeout 300 $S synth --out $D/synth-train --count 1200 --seed 1 --workers "$W" >/dev/null &&
   timeout 120 $S synth --out $D/synth-val --count 100 --seed 2 --workers "$W" >/dev/null &&
+  timeout 300 $S synth --out $D/synth-broken --count 1200 --seed 9 --workers "$W" --broken-wire-share 1.0 >/dev/null &&
   timeout 300 $S data import-labelme .gpu/ci2n-train --out $D/ci2n-train --map ci2n --unboxed-text ignore | tail -n 3 &&
   timeout 120 $S data import-labelme .gpu/ci2n-val --out $D/ci2n-val --map ci2n --unboxed-text ignore | tail -n 3
   echo "data ready after ${SECONDS}s"
   timeout -s TERM -k 60 "$((MINUTES * 60))" $S train --model attention_unetpp_lite0 \
-      --decoder-channels 128,64,32,16,16 --data $D/synth-train:1 --data $D/ci2n-train:1 \
+      --decoder-channels 128,64,32,16,16 --data $D/synth-train:1 --data $D/ci2n-train:1 --data $D/synth-broken:0.5 \
       --val $D/synth-val --val $D/ci2n-val --val-limit 50 --out /tmp/run --device cuda \
       --epochs "${EPOCHS:-40}" --batch "${BATCH:-32}" --size "${SIZE:-256}" --lr "${LR:-1e-3}" \
       --workers "$W" --resume "$RESUME"
