@@ -260,7 +260,8 @@ class InstanceLabels:
     def join_overlapping(self, least: float) -> None:
         """Join kept instances of one class when ``least`` of the smaller one's box or more lies in the
         other's (``GroupingSettings.overlap_join``); the joined instance keeps the larger probability."""
-        target = np.arange(self.count)
+        assert self.probability is not None, "join after reclassify()"
+        pairs = []
         for class_id in np.unique(self.winner[self.keep]).tolist():
             members = np.flatnonzero(self.keep & (self.winner == class_id))
             if len(members) < 2:
@@ -270,28 +271,23 @@ class InstanceLabels:
             inside = np.clip(across, 0, None).prod(axis=2)
             size = (boxes[:, 2:] - boxes[:, :2]).prod(axis=1)
             first, second = np.nonzero(np.triu(inside >= least * np.minimum(size[:, None], size[None, :]), 1))
-            for a, b in zip(members[first].tolist(), members[second].tolist()):
-                root_a, root_b = _root(target, a), _root(target, b)
-                target[max(root_a, root_b)] = min(root_a, root_b)
-        if (target == np.arange(self.count)).all():
+            pairs.append(members[np.stack([first, second])])
+        ends = np.concatenate(pairs, axis=1) if pairs else np.zeros((2, 0), np.int64)
+        if not ends.shape[1]:
             return
-        while (target[target] != target).any():  # every instance straight to its root
-            target = target[target]
-        target = np.unique(target, return_inverse=True)[1]
+        target = _components(self.count, ends[0], ends[1])
         count = int(target.max()) + 1
         for name in ("votes", "pixels"):
             summed = np.zeros((count, getattr(self, name).shape[1]), getattr(self, name).dtype)
             np.add.at(summed, target, getattr(self, name))
             setattr(self, name, summed)
         probability = np.zeros(count)
-        if self.probability is not None:
-            np.maximum.at(probability, target, self.probability)
+        np.maximum.at(probability, target, self.probability)
         winner, keep = np.zeros(count, self.winner.dtype), np.zeros(count, bool)
         winner[target], keep[target] = self.winner, self.keep  # members share their class and keep
         self.labels = target.astype(np.int32)[self.labels]
         self.boxes, self.count = _group_boxes(self.boxes, target), count
-        self.area, self.winner, self.keep = self.pixels.sum(axis=1), winner, keep
-        self.probability = probability if self.probability is not None else None
+        self.area, self.winner, self.keep, self.probability = self.pixels.sum(axis=1), winner, keep, probability
 
     def mean_votes(self) -> np.ndarray:
         """``(count, classes)``: each instance's mean confidence per class over its pixels (others count 0)."""
@@ -347,24 +343,25 @@ def _grow(pixels: np.ndarray, reach: float) -> np.ndarray:
 def _union(first: np.ndarray, second: np.ndarray) -> np.ndarray:
     """The groups (numbered from 0) of the union of two partitions of the same items: items in one
     group of either are in one group."""
-    label = np.unique(first, return_inverse=True)[1]
+    items = np.arange(len(first))
+    ends = [np.unique(groups, return_index=True, return_inverse=True) for groups in (first, second)]
+    leaders = np.concatenate([index[inverse] for _, index, inverse in ends])  # each item to its group's first
+    return _components(len(first), np.concatenate([items, items]), leaders)
+
+
+def _components(count: int, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """The connected components (numbered from 0, in the order of their first item) of ``count``
+    items joined pairwise by the edges ``first[i]``-``second[i]``."""
+    label = np.arange(count)
     while True:
-        least = np.full(int(second.max()) + 1, len(label))
-        np.minimum.at(least, second, label)
-        spread = np.full(len(label), len(label))
-        np.minimum.at(spread, label, least[second])
-        joined = spread[label]
+        low = np.minimum(label[first], label[second])
+        joined = label.copy()
+        np.minimum.at(joined, first, low)
+        np.minimum.at(joined, second, low)
+        joined = joined[joined]  # labels are items: follow each to its own label
         if (joined == label).all():
             return np.unique(label, return_inverse=True)[1]
         label = joined
-
-
-def _root(parent: np.ndarray, node: int) -> int:
-    """The root of ``node`` in the union-find forest ``parent`` (paths halved on the way)."""
-    while parent[node] != node:
-        parent[node] = parent[parent[node]]
-        node = int(parent[node])
-    return node
 
 
 def _group_boxes(boxes: np.ndarray, target: np.ndarray) -> np.ndarray:
