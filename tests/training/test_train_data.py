@@ -14,7 +14,8 @@ from click.testing import CliRunner  # noqa: E402
 
 from schemseg_sdk.cli import main  # noqa: E402
 from schemseg_sdk.errors import InvalidInputError  # noqa: E402
-from schemseg_training.train import parse_data_spec, resolve_precision  # noqa: E402
+from schemseg_training.augment import AugmentConfig, augment_crop  # noqa: E402
+from schemseg_training.train import parse_data_spec, parse_focus, resolve_precision  # noqa: E402
 from schemseg_training.train_data import MixedSheets, SheetSource  # noqa: E402
 
 from test_training import TINY, _write_dataset  # noqa: E402
@@ -64,16 +65,41 @@ def test_data_spec_and_precision_parsing() -> None:
         resolve_precision("fp8", torch.device("cpu"))
 
 
+def test_focus_centres_crops_on_a_rare_class_and_parses_class_and_share() -> None:
+    mask = np.zeros((400, 400), np.uint8)
+    for k in range(1, 9):  # eight common classes in big blocks, class 9 a few pixels in one corner
+        mask[40 * k : 40 * k + 30, 20:380] = k
+    mask[390:394, 390:394] = 9
+    image = np.full((400, 400, 3), 255, np.uint8)
+
+    def share_with_rare(config: AugmentConfig) -> float:
+        crops = [augment_crop(image, mask, 96, np.random.default_rng([3, i]), config)[1] for i in range(200)]
+        return float(np.mean([(crop == 9).any() for crop in crops]))
+
+    plain = share_with_rare(AugmentConfig())
+    focused = share_with_rare(AugmentConfig(focus=((9, 0.8),)))
+    assert plain < 0.25 and focused > 0.6  # about 0.8 x 0.8 = 0.64 of crops centre on it, plus the plain ones
+    assert share_with_rare(AugmentConfig(focus=((10, 1.0),))) == plain  # an absent class draws no number
+    assert parse_focus(["crossover:0.3", "junction:1"], ("background", "junction", "crossover")) == ((2, 0.3), (1, 1.0))
+    with pytest.raises(InvalidInputError, match="not a class of the training data"):
+        parse_focus(["background:0.5"], ("background", "junction"))
+    for bad in ("junction", "junction:0", "junction:1.5", "junction:x"):
+        with pytest.raises(InvalidInputError, match="expected CLASS:SHARE"):
+            parse_focus([bad], ("background", "junction"))
+
+
 def test_train_cli_mixes_folders_and_validates_on_each(tmp_path: Path) -> None:
     synth = _write_dataset(tmp_path / "synth", count=4, size=64)
     real = _write_dataset(tmp_path / "real", count=2, size=64)
     out = tmp_path / "run"
     args = ["train", "--data", f"{synth}:1", "--data", f"{real}:3", "--val", str(synth), "--val", str(real),
             "--out", str(out), "--epochs", "1", "--batch", "2", "--size", "64", "--device", "cpu",
-            "--workers", "0", "--threads", "2", "--precision", "fp32", "--decoder-channels", "16,16,8,8,8"]
+            "--workers", "0", "--threads", "2", "--precision", "fp32", "--decoder-channels", "16,16,8,8,8",
+            "--focus", "resistor:0.5"]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     config = json.loads((out / "config.json").read_text())
+    assert config["focus"] == ["resistor:0.5"]
     assert config["data"] == [f"{synth}:1", f"{real}:3"] and config["model_options"] == {"decoder_channels": [16, 16, 8, 8, 8]}
     row = json.loads((out / "metrics.json").read_text())[-1]
     assert row["step"] == 3  # 6 sheets, batch 2

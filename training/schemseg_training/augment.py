@@ -27,6 +27,9 @@ class AugmentConfig:
     p_noise: float = 0.25
     p_jpeg: float = 0.25
     p_symbol_crop: float = 0.8  # centre the crop on a symbol of a class drawn uniformly from those present
+    # (class id, share): a symbol-centred crop of a sheet showing the class centres on it this share of
+    # the time, before the uniform draw (a rare look the model has to learn, such as a broken-wire crossover)
+    focus: tuple[tuple[int, float], ...] = ()
 
 
 def augment_crop(
@@ -35,7 +38,7 @@ def augment_crop(
     """Return one ``size x size`` augmented crop of a sheet (image BGR uint8, mask uint8)."""
     if config.enabled:
         image, mask = _random_scale(image, mask, rng, config.scale)
-    image, mask = _random_crop(image, mask, size, rng, config.p_symbol_crop if config.enabled else 0.0)
+    image, mask = _random_crop(image, mask, size, rng, config.p_symbol_crop if config.enabled else 0.0, config.focus)
     if not config.enabled:
         return image, mask
     if rng.random() < config.p_rotate:
@@ -74,7 +77,8 @@ def _random_scale(
 
 
 def _random_crop(
-    image: np.ndarray, mask: np.ndarray, size: int, rng: np.random.Generator, p_symbol: float = 0.0
+    image: np.ndarray, mask: np.ndarray, size: int, rng: np.random.Generator, p_symbol: float = 0.0,
+    focus: tuple[tuple[int, float], ...] = (),
 ) -> tuple[np.ndarray, np.ndarray]:
     h, w = mask.shape
     if h < size or w < size:
@@ -86,22 +90,24 @@ def _random_crop(
     y = int(rng.integers(0, h - size + 1))
     x = int(rng.integers(0, w - size + 1))
     if p_symbol and rng.random() < p_symbol:
-        y, x = _symbol_centred_origin(mask, size, rng, (y, x))
+        y, x = _symbol_centred_origin(mask, size, rng, (y, x), focus)
     return image[y : y + size, x : x + size], mask[y : y + size, x : x + size]
 
 
 def _symbol_centred_origin(
-    mask: np.ndarray, size: int, rng: np.random.Generator, fallback: tuple[int, int]
+    mask: np.ndarray, size: int, rng: np.random.Generator, fallback: tuple[int, int],
+    focus: tuple[tuple[int, float], ...] = (),
 ) -> tuple[int, int]:
     """Crop origin around a pixel of a class drawn uniformly from the classes present.
 
     Rare classes then appear in crops as often as common ones, instead of in proportion to their
-    (tiny) share of the sheet's pixels.
+    (tiny) share of the sheet's pixels. ``focus`` classes that are present come first, each with its share.
     """
     present = np.flatnonzero(np.bincount(mask.ravel(), minlength=256)[1:255]) + 1
     if present.size == 0:
         return fallback
-    ys, xs = np.nonzero(mask == present[rng.integers(present.size)])
+    chosen = next((c for c, share in focus if c in present and rng.random() < share), None)
+    ys, xs = np.nonzero(mask == (chosen if chosen is not None else present[rng.integers(present.size)]))
     pick = int(rng.integers(ys.size))
     h, w = mask.shape
     jitter = rng.integers(-size // 4, size // 4 + 1, 2)

@@ -60,6 +60,9 @@ def _require_torch() -> None:
                    "[default: off; a resumed run's own].")
 @click.option("--freeze-encoder-steps", type=click.IntRange(0),
               help="Train only decoder and head for the first N steps [default: a tenth of the steps with --init, else 0].")
+@click.option("--focus", multiple=True, metavar="CLASS:SHARE",
+              help="Of the symbol-centred crops of sheets showing CLASS, centre this share on it (a rare look "
+                   "to learn, e.g. crossover:0.3 with broken-wire data); repeatable.")
 @handle_errors
 def train_command(**options: object) -> None:
     """Train the segmentation model; Ctrl-C leaves a resumable last.pt."""
@@ -83,6 +86,7 @@ def train_command(**options: object) -> None:
             raise click.UsageError(f"--data {spec}: {folder} is not a folder")
     options["data"] = list(options["data"]) or None  # type: ignore[call-overload]
     options["val"] = list(options["val"]) or None  # type: ignore[call-overload]
+    options["focus"] = list(options["focus"]) or None  # type: ignore[call-overload]
     config = TrainConfig(**options)  # type: ignore[arg-type]
     try:
         summary = train(config, resume=resume)  # type: ignore[arg-type]

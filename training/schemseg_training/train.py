@@ -23,6 +23,7 @@ from schemseg_sdk.errors import InvalidInputError
 from schemseg_sdk.geometry import MODEL_INPUT_SIZE
 from schemseg_sdk.model_info import ModelInfo
 
+from .augment import AugmentConfig
 from .checkpoint import info_dict, load_checkpoint, save_checkpoint
 from .finetune import init_from_checkpoint, resolve_init_checkpoint, set_encoder_frozen, start_model_config
 from .ema import WeightAverage
@@ -35,7 +36,7 @@ from .validate import validate
 from .history import write_history
 
 __all__ = [
-    "TrainConfig", "train", "resolve_device", "resolve_precision", "parse_data_spec", "folder_sheets",
+    "TrainConfig", "train", "resolve_device", "resolve_precision", "parse_data_spec", "parse_focus", "folder_sheets",
     "SCRATCH_LR", "FINETUNE_LR",
 ]
 
@@ -71,6 +72,7 @@ class TrainConfig:
     init: str | None = None  # "reference" or a checkpoint: a new run from its weights (see finetune.py)
     freeze_encoder_steps: int | None = None  # None: a tenth of the run's steps with init, else 0
     ema_decay: float | None = None  # average the weights (validated, kept, exported); None: off (a resumed run's own)
+    focus: list[str] | None = None  # "CLASS:SHARE": symbol-centred crops centre on CLASS this share of the time
 
 
 def resolve_device(device: str) -> torch.device:
@@ -132,6 +134,27 @@ def parse_data_spec(spec: str) -> tuple[str, float]:
     if not value > 0:
         raise InvalidInputError(f"--data {spec}: the weight after ':' must be a positive number")
     return folder, value
+
+
+def parse_focus(specs: list[str], class_names: tuple[str, ...]) -> tuple[tuple[int, float], ...]:
+    """``["crossover:0.3"]`` -> ``((id of crossover, 0.3),)`` (the share after ':' between 0 and 1).
+
+    >>> parse_focus(["crossover:0.3"], ("background", "junction", "crossover"))
+    ((2, 0.3),)
+    """
+    focus = []
+    for spec in specs:
+        name, _, share = spec.partition(":")
+        if name not in class_names[1:]:
+            raise InvalidInputError(f"--focus {spec}: {name!r} is not a class of the training data")
+        try:
+            value = float(share)
+        except ValueError:
+            value = -1.0
+        if not 0 < value <= 1:
+            raise InvalidInputError(f"--focus {spec}: expected CLASS:SHARE with a share in (0, 1], e.g. crossover:0.3")
+        focus.append((class_names.index(name), value))
+    return tuple(focus)
 
 
 def _as_list(value: str | list[str] | None) -> list[str]:
@@ -272,7 +295,8 @@ def train(config: TrainConfig, resume: str | Path | None = None, progress: bool 
     config = run.config
     run.out.mkdir(parents=True, exist_ok=True)
     (run.out / "config.json").write_text(json.dumps(asdict(config), indent=2))
-    dataset = CropDataset(run.source, config.size, config.seed)
+    dataset = CropDataset(run.source, config.size, config.seed,
+                          AugmentConfig(focus=parse_focus(_as_list(config.focus), run.class_names)))
     sampler = EpochSampler(len(dataset), config.seed)
     with deferred_interrupts() as check_stop:
         try:
