@@ -1,6 +1,8 @@
 """The symbol classifier's training: instances from real predictions, labels from boxes, export, use in the SDK."""
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -39,11 +41,33 @@ def test_collect_instances_caches_the_predictions(sheets: Path, tiny_model: Path
         first = collect_instances(sheets, segmenter, tmp_path / "cache")
         assert len(list((tmp_path / "cache").glob("*.npz"))) == 3
         again = collect_instances(sheets, segmenter, tmp_path / "cache")
-        positives = collect_instances(sheets, segmenter, tmp_path / "cache", negatives=False)
+        positives = collect_instances(sheets, segmenter, tmp_path / "cache", negatives="none")
+        with pytest.raises(ValueError, match="expected one of"):
+            collect_instances(sheets, segmenter, tmp_path / "cache", negatives="some")
     assert len(first.labels) > 0 and first.crops.shape[1:] == (64, 64)
     assert first.features.shape == (len(first.labels), 3 + len(segmenter.class_names))
     np.testing.assert_array_equal(first.labels, again.labels)
     assert (positives.labels > 0).all() and len(positives.labels) == int((first.labels > 0).sum())
+
+
+def test_symbols_only_datasets_keep_unpaired_instances_unless_the_model_calls_them_text(
+        sheets: Path, tmp_path: Path) -> None:
+    # a synthetic dataset whose text boxes are dropped reads like a real drawing: symbols boxed, labels not
+    real = tmp_path / "real"
+    shutil.copytree(sheets, real)
+    for path in (real / "boxes").glob("*.json"):
+        payload = json.loads(path.read_text())
+        payload["boxes"] = [box for box in payload["boxes"] if box["class_name"] != "designation"]
+        path.write_text(json.dumps(payload))
+    with Segmenter(None, device="cpu", grouping=None) as segmenter:  # the bundled model: it paints the labels
+        every = collect_instances(real, segmenter, tmp_path / "cache")
+        non_text = collect_instances(real, segmenter, tmp_path / "cache", negatives="non_text")
+        text = segmenter.class_names.index("designation")
+    kept = (every.labels > 0) | (every.predicted != text)
+    assert (every.labels[~kept] == 0).sum() >= 3  # the sheets' labels, unpaired now, are left out
+    assert (non_text.labels == 0).sum() >= 3  # other unpaired ink stays "no symbol"
+    np.testing.assert_array_equal(non_text.labels, every.labels[kept])
+    np.testing.assert_array_equal(non_text.predicted, every.predicted[kept])
 
 
 def test_collect_instances_groups_with_the_given_settings(sheets: Path, tiny_model: Path, tmp_path: Path) -> None:
@@ -72,7 +96,7 @@ def test_train_classifier_cli_writes_a_classifier_the_segmenter_uses(sheets: Pat
 
 def test_train_classifier_needs_a_dataset(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["train-classifier", "--out", str(tmp_path / "c.onnx")])
-    assert result.exit_code == 2 and "give at least one --data or --partial dataset" in result.output
+    assert result.exit_code == 2 and "give at least one --data, --symbols-only or --partial dataset" in result.output
 
 
 def test_cached_prediction_is_made_again_for_a_changed_image(sheets: Path, tiny_model: Path, tmp_path: Path) -> None:

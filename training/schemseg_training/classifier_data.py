@@ -5,9 +5,14 @@ predictions folder, made when missing) is grouped (:func:`~schemseg_sdk.instance
 and each instance is labelled from the true boxes: instances and true symbols are paired one to one,
 greedily from the highest box IoU down, at IoU >= ``MATCH_IOU`` whatever their classes; a paired
 instance takes its symbol's class, an unpaired one class 0, "no symbol" (a fragment, a duplicate,
-stray ink). Instances mostly inside an ``ignore`` box are left out, and so are unpaired ones of datasets
-whose boxes do not cover all their ink (``negatives=False``: real drawings label no text, so an
-unpaired instance there may be a label's letters, which synthetic sheets call ``designation``).
+stray ink). Instances mostly inside an ``ignore`` box are left out. Which unpaired instances are kept
+as "no symbol" depends on how much of a dataset's ink its boxes cover (``negatives``):
+
+- ``"all"``: every symbol and every text (synthetic sheets);
+- ``"non_text"``: every symbol but no text (real drawings such as CI2N): an unpaired instance the
+  model calls ``designation`` may be a label's letters and is left out, any other is "no symbol"
+  (an arrow, a polarity mark, a wire the model painted);
+- ``"none"``: only some symbols: unpaired instances are left out.
 """
 from __future__ import annotations
 
@@ -24,9 +29,10 @@ from schemseg_sdk.instance_crops import instance_crops, instance_features, to_gr
 from schemseg_sdk.instances import GroupingSettings, find_instances
 from schemseg_sdk.symbol_metrics import box_iou, covered_fraction, greedy_pairs
 
-__all__ = ["InstanceSet", "MATCH_IOU", "collect_instances", "label_instances", "cached_prediction"]
+__all__ = ["InstanceSet", "MATCH_IOU", "NEGATIVES", "collect_instances", "label_instances", "cached_prediction"]
 
 MATCH_IOU = 0.3  # looser than the scoring's 0.5: a symbol found with a loose box still teaches its class
+NEGATIVES = ("all", "non_text", "none")  # which unpaired instances are "no symbol" (module docstring)
 
 
 @dataclass(frozen=True)
@@ -59,9 +65,13 @@ def label_instances(boxes: np.ndarray, truth: list[tuple[int, tuple[int, int, in
     return labels
 
 
-def collect_instances(data: str | Path, segmenter: Segmenter, predictions: Path, *, negatives: bool = True,
+def collect_instances(data: str | Path, segmenter: Segmenter, predictions: Path, *, negatives: str = "all",
                       limit: int | None = None, settings: GroupingSettings = GroupingSettings()) -> InstanceSet:
     """The labelled instances of the sheets of ``data`` grouped with ``settings`` (see the module docstring)."""
+    if negatives not in NEGATIVES:
+        raise ValueError(f"negatives={negatives!r}: expected one of {NEGATIVES}")
+    names = segmenter.class_names
+    text = names.index("designation") if negatives == "non_text" and "designation" in names else -1
     dataset = SegmentationDataset(data)
     count = len(dataset) if limit is None else min(limit, len(dataset))
     parts = []
@@ -71,7 +81,8 @@ def collect_instances(data: str | Path, segmenter: Segmenter, predictions: Path,
         table = find_instances(mask, confidence, image, settings)
         truth = dataset.read_boxes(index)
         labels = label_instances(table.boxes, list(truth.symbols))
-        use = (covered_fraction(table.boxes, truth.ignore) < 0.5) & ((labels > 0) | negatives)
+        unpaired_kept = (table.classes != text) if negatives != "none" else np.zeros(len(labels), bool)
+        use = (covered_fraction(table.boxes, truth.ignore) < 0.5) & ((labels > 0) | unpaired_kept)
         boxes = table.boxes[use]
         parts.append(InstanceSet(
             instance_crops(to_gray(image), boxes, table.stroke_width),

@@ -17,9 +17,12 @@ __all__ = ["train_classifier_command"]
 @click.command("train-classifier")
 @click.option("--data", multiple=True, type=click.Path(exists=True, file_okay=False),
               help="Dataset whose boxes cover all its symbols and text (synthetic sheets); repeatable.")
+@click.option("--symbols-only", multiple=True, type=click.Path(exists=True, file_okay=False),
+              help="Dataset whose boxes cover every symbol but no text (real drawings such as CI2N): unpaired "
+                   "instances are 'no symbol' unless the model calls them designation; repeatable.")
 @click.option("--partial", multiple=True, type=click.Path(exists=True, file_okay=False),
-              help="Dataset whose boxes leave ink unlabelled (real drawings: no text boxes): only instances "
-                   "that pair with a true symbol are used; repeatable.")
+              help="Dataset whose boxes leave symbols unlabelled: only instances that pair with a true symbol "
+                   "are used; repeatable.")
 @click.option("--val", type=click.Path(exists=True, file_okay=False), help="Dataset to report accuracy on each epoch.")
 @click.option("--model", "model_path", type=click.Path(exists=True, dir_okay=False),
               help="The segmentation model whose output is classified [default: the bundled one].")
@@ -33,15 +36,15 @@ __all__ = ["train_classifier_command"]
               "(stroke widths) [default: GroupingSettings' own]. The bundled classifier was trained at 3: it sees "
               "more single pieces, which grouping asks it about before joining them.")
 @handle_errors
-def train_classifier_command(data: tuple[str, ...], partial: tuple[str, ...], val: str | None, model_path: str | None,
+def train_classifier_command(data: tuple[str, ...], symbols_only: tuple[str, ...], partial: tuple[str, ...], val: str | None, model_path: str | None,
                              out: str, predictions: str, epochs: int, limit: int | None, threads: int | None,
                              merge_gap: float | None) -> None:
     """Train the symbol classifier that gives each grouped instance its class (see README, "Symbols")."""
     from .cli_train import _require_torch
 
     _require_torch()
-    if not data and not partial:
-        raise click.UsageError("give at least one --data or --partial dataset")
+    if not data and not symbols_only and not partial:
+        raise click.UsageError("give at least one --data, --symbols-only or --partial dataset")
     import torch
 
     from schemseg_sdk import Segmenter
@@ -57,19 +60,21 @@ def train_classifier_command(data: tuple[str, ...], partial: tuple[str, ...], va
     with Segmenter(model_path, device="cpu", threads=threads, grouping=None) as segmenter:
         key = f"{segmenter.model_path.stem}-{_sha(segmenter.model_path)}"
 
-        def instances(folder: str, negatives: bool) -> InstanceSet:
+        def instances(folder: str, negatives: str) -> InstanceSet:
             cache = Path(predictions) / f"{key}-{Path(folder).name}"
             return collect_instances(folder, segmenter, cache, negatives=negatives, limit=limit, settings=settings)
 
-        parts = [instances(folder, True) for folder in data] + [instances(folder, False) for folder in partial]
+        sets = [(folder, "all") for folder in data] + [(folder, "non_text") for folder in symbols_only] + [
+            (folder, "none") for folder in partial]
+        parts = [instances(folder, negatives) for folder, negatives in sets]
         train = InstanceSet.concatenate(parts)
-        held_out = instances(val, True) if val else None
+        held_out = instances(val, "all") if val else None
         info = segmenter.info
         class_names = segmenter.class_names
     click.echo(f"{len(train.labels)} training instances ({int((train.labels == 0).sum())} not symbols)")
     net = train_classifier(train, held_out, len(class_names), ClassifierTraining(epochs=epochs), click.echo)
-    sources = ", ".join(f"{Path(folder).name} ({len(part.labels)} instances)" for folder, part in
-                        zip([*data, *partial], parts))
+    sources = ", ".join(f"{Path(folder).name} ({len(part.labels)} instances, {int((part.labels == 0).sum())} "
+                        f"not symbols)" for (folder, _), part in zip(sets, parts))
     export_classifier(net, out, class_names, model_identity(info), sources)
     click.echo(f"written: {out}")
 
