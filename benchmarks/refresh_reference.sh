@@ -70,7 +70,7 @@ step "predict overhead"
 "$BIN/python" benchmarks/predict_overhead.py --reps 7 2>&1 | tee "$LOGS/predict-overhead.log"
 
 step "symbol classifier for the new model (the bundled one is used only with the model it was trained for)"
-"$BIN/schemseg" train-classifier --data data/synth-train --partial data/ci2n-train-all --limit 1200 --merge-gap 3 --epochs 10 \
+"$BIN/schemseg" train-classifier --data data/synth-train --symbols-only data/ci2n-train-all --limit 1200 --merge-gap 3 --epochs 10 \
     --val data/synth-val --threads 2 --out sdk/schemseg_sdk/models/symbol_classifier.onnx 2>&1 | tee "$LOGS/classifier.log"
 
 step "symbols (grouping on and off, counts, grouping cost, demo bill)"
