@@ -80,14 +80,15 @@ def test_collect_instances_groups_with_the_given_settings(sheets: Path, tiny_mod
 def test_train_classifier_cli_writes_a_classifier_the_segmenter_uses(sheets: Path, tiny_model: Path,
                                                                      tmp_path: Path) -> None:
     out = tmp_path / "classifier.onnx"
-    result = CliRunner().invoke(main, ["train-classifier", "--data", str(sheets), "--val", str(sheets),
+    result = CliRunner().invoke(main, ["train-classifier", "--data", str(sheets), "--symbols-only", str(sheets),
+                                       "--val", str(sheets),
                                        "--model", str(tiny_model), "--out", str(out), "--epochs", "1",
                                        "--predictions", str(tmp_path / "cache"), "--threads", "2", "--merge-gap", "3"])
     assert result.exit_code == 0, result.output
     assert "epoch 1/1" in result.output and "val accuracy" in result.output
     with SymbolClassifier(out) as classifier:
         assert classifier.segmentation_model == "tiny_test_model test"
-        assert "synth" in classifier.trained_on
+        assert classifier.trained_on.count("synth") == 2 and "not symbols)" in classifier.trained_on
     with Segmenter(tiny_model, device="cpu", classifier=out) as segmenter:
         sheet = segmenter.predict(sheets / "images" / "00000.png")
     assert sheet.grouping is not None and sheet.grouping["classifier"]["file"] == "classifier.onnx"
