@@ -6,6 +6,8 @@ only as long as every link but one stays lazy; this test keeps the layers apart 
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -69,3 +71,25 @@ def test_no_import_circles(package: Path) -> None:
 
 def test_the_cycle_finder_finds_one() -> None:
     assert _find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+
+
+CLI_MODULES = ("schemseg_training.cli", "schemseg_training.cli_classifier", "schemseg_training.cli_data",
+               "schemseg_training.cli_synth", "schemseg_training.cli_train", "schemseg_sdk.cli",
+               "schemseg_sdk.cli.segment")
+
+
+def test_command_modules_import_first() -> None:
+    """Across the two packages: every command module imports on its own, in a fresh interpreter.
+
+    The static test above looks at one package at a time; the training commands import
+    ``schemseg_sdk.cli._common``, whose package once imported the training commands back.
+    """
+    code = ("import importlib, sys\n"
+            "for name in sys.argv[1:]:\n"
+            "    for loaded in [m for m in sys.modules if m.startswith('schemseg')]:\n"
+            "        del sys.modules[loaded]\n"
+            "    importlib.import_module(name)\n"
+            "    print(name, 'ok')\n")
+    result = subprocess.run([sys.executable, "-c", code, *CLI_MODULES], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == [word for name in CLI_MODULES for word in (name, "ok")]
