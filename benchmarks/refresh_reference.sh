@@ -3,7 +3,8 @@
 # README reports them: export (bundled ONNX), precision graphs with their accuracy gates, mIoU of
 # each graph on synthetic validation and on the real drawings, the benchmark table, the predict
 # overhead, the symbol classifier for the new model and the symbol figures (measure_symbols.sh).
-# 60-90 minutes on the 2-core development machine (the classifier: 30-45).
+# 60-90 minutes on the 2-core development machine (the classifier: 30-45; the first time also 3 minutes
+# of broken-wire sheets for it).
 #
 #   benchmarks/refresh_reference.sh runs/NAME
 #
@@ -21,9 +22,21 @@ LOGS=$RUN/post
 for d in data/synth-train data/synth-val data/ci2n-eval data/ci2n-train-all; do
     [ -d "$d" ] || { echo "missing $d: create it with the commands in README.md" >&2; exit 2; }
 done
-mkdir -p "$LOGS" engines "$RESULTS"
-
 step() { echo "== $(date +%H:%M:%S) $*"; }
+mkdir -p "$LOGS" engines "$RESULTS"
+if [ ! -d data/synth-broken-x150 ]; then  # the classifier's broken-wire crossovers (session 15)
+    step "broken-wire sheets for the classifier: the first 150 of seed 9 that hold a crossover"
+    [ -d data/synth-broken ] || "$BIN/schemseg" synth --out data/synth-broken --count 1200 --seed 9 --workers 2 --broken-wire-share 1.0
+    mkdir -p data/synth-broken-x150/images data/synth-broken-x150/masks data/synth-broken-x150/boxes
+    cp data/synth-broken/dataset.json data/synth-broken-x150/
+    for box in $(grep -l '"crossover"' data/synth-broken/boxes/*.json | head -n 150); do
+        name=$(basename "$box" .json)
+        ln -f "$box" data/synth-broken-x150/boxes/
+        ln -f "data/synth-broken/images/$name.png" data/synth-broken-x150/images/
+        ln -f "data/synth-broken/masks/$name.png" data/synth-broken-x150/masks/
+    done
+fi
+
 
 step export
 "$BIN/schemseg" export "$RUN/best.pt" --out "$MODEL" 2>&1 | tee "$LOGS/export.log"
@@ -70,7 +83,7 @@ step "predict overhead"
 "$BIN/python" benchmarks/predict_overhead.py --reps 7 2>&1 | tee "$LOGS/predict-overhead.log"
 
 step "symbol classifier for the new model (the bundled one is used only with the model it was trained for)"
-"$BIN/schemseg" train-classifier --data data/synth-train --symbols-only data/ci2n-train-all --limit 1200 --merge-gap 3 --epochs 10 \
+"$BIN/schemseg" train-classifier --data data/synth-train --data data/synth-broken-x150 --symbols-only data/ci2n-train-all --limit 1200 --merge-gap 3 --epochs 10 \
     --val data/synth-val --threads 2 --out sdk/schemseg_sdk/models/symbol_classifier.onnx 2>&1 | tee "$LOGS/classifier.log"
 
 step "symbols (grouping on and off, counts, grouping cost, demo bill)"

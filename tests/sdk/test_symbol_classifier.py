@@ -100,27 +100,28 @@ def test_classifier_keeps_apart_symbols_that_merge_gap_would_join() -> None:
 
 
 def test_a_split_the_classifier_does_not_take_for_two_symbols_is_undone() -> None:
-    """A check valve whose open half the model painted gate valve and filled half check valve: step 2 splits
-    it (two confident classes); the classifier calls the open half "no symbol" and the whole a check valve."""
+    """A small check valve whose open half the model painted gate valve and filled half check valve: step 2
+    splits it (two confident classes); the classifier calls neither half a symbol, so the split is undone and
+    the whole is one check valve. Kept split (``apart_margin`` 2), the valve is lost."""
     image = np.full((120, 200, 3), 255, np.uint8)
-    cv2.line(image, (10, 60), (70, 60), (0, 0, 0), 2)
-    cv2.line(image, (130, 60), (190, 60), (0, 0, 0), 2)
-    cv2.polylines(image, [np.array([[70, 45], [100, 60], [70, 75]], np.int32)], True, (0, 0, 0), 2)
-    cv2.fillPoly(image, [np.array([[130, 45], [100, 60], [130, 75]], np.int32)], (0, 0, 0))
-    cv2.line(image, (130, 45), (130, 75), (0, 0, 0), 3)
+    cv2.line(image, (10, 60), (85, 60), (0, 0, 0), 1)
+    cv2.line(image, (115, 60), (190, 60), (0, 0, 0), 1)
+    cv2.polylines(image, [np.array([[85, 52], [100, 60], [85, 68]], np.int32)], True, (0, 0, 0), 1)
+    cv2.fillPoly(image, [np.array([[115, 52], [100, 60], [115, 68]], np.int32)], (0, 0, 0))
+    cv2.line(image, (115, 52), (115, 68), (0, 0, 0), 2)
     ink = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) < 128
     mask = np.zeros(ink.shape, np.uint8)
-    mask[:, 68:101][ink[:, 68:101]] = CLASS_NAMES.index("gate_valve")
-    mask[:, 101:133][ink[:, 101:133]] = CLASS_NAMES.index("check_valve")
+    mask[:, 83:101][ink[:, 83:101]] = CLASS_NAMES.index("gate_valve")
+    mask[:, 101:118][ink[:, 101:118]] = CLASS_NAMES.index("check_valve")
     confidence = np.where(mask > 0, 0.95, 0.0).astype(np.float32)
     with SymbolClassifier(threads=2) as classifier:
         undone = group_symbols(mask, confidence, image, CLASS_NAMES, classifier=classifier)
         split = group_symbols(mask, confidence, image, CLASS_NAMES, GroupingSettings(apart_margin=2.0), classifier)
         halves = find_instances(mask, confidence, image)
         said = classifier.classify(to_gray(image), halves.boxes, halves.areas, halves.votes, halves.stroke_width)
-    assert len(halves.boxes) == 2 and said[0].argmax() == 0  # two halves, the open one not a symbol
-    assert all(s.bbox[0] >= 101 for s in split.symbols)  # kept split: at best the filled half, the valve's box is lost
-    assert [(s.class_name, s.bbox) for s in undone.symbols] == [("check_valve", (68, 43, 133, 78))]
+    assert len(halves.boxes) == 2 and (said.argmax(axis=1) == 0).all()  # two halves, neither a symbol
+    assert split.symbols == []  # kept split: both halves dropped, the valve is lost
+    assert [(s.class_name, s.bbox) for s in undone.symbols] == [("check_valve", (83, 51, 118, 70))]
     assert (undone.mask[mask > 0] == CLASS_NAMES.index("check_valve")).all()
 
 
