@@ -14,11 +14,11 @@ from click.testing import CliRunner  # noqa: E402
 
 from schemseg_sdk import Segmenter  # noqa: E402
 from schemseg_sdk.cli import main  # noqa: E402
-from schemseg_sdk.instances import GroupingSettings  # noqa: E402
+from schemseg_sdk.instances import GroupingSettings, InstanceTable  # noqa: E402
 from schemseg_sdk.symbol_classifier import SymbolClassifier  # noqa: E402
 from schemseg_sdk.dataset import SegmentationDataset  # noqa: E402
 from schemseg_training.classifier_data import (  # noqa: E402
-    cached_prediction, collect_instances, image_digest, label_instances)
+    _union_of_groupings, cached_prediction, collect_instances, holds_several, image_digest, label_instances)
 from schemseg_training.synth import write_dataset  # noqa: E402
 
 
@@ -34,6 +34,17 @@ def test_instances_pair_one_to_one_with_true_symbols_whatever_their_class() -> N
     truth = [(3, (0, 0, 10, 10)), (7, (21, 21, 30, 31)), (5, (60, 60, 70, 70))]
     # the duplicate of the first symbol and the stray box are "no symbol" (0)
     assert label_instances(boxes, truth).tolist() == [3, 0, 7, 0]
+
+
+def test_an_instance_holding_two_symbols_of_one_class_is_no_symbol() -> None:
+    # two orifice plates on one pipe joined into one instance: IoU 0.45 with each, paired with neither;
+    # a big symbol with a small one of another class inside, or with a small pair of one class, still pairs
+    truth = [(35, (0, 0, 20, 10)), (35, (24, 0, 44, 10)), (19, (100, 0, 160, 60)), (11, (110, 10, 114, 14)),
+             (9, (200, 0, 260, 60)), (11, (210, 10, 214, 14)), (11, (220, 10, 224, 14))]
+    boxes = np.array([[0, 0, 44, 10], [100, 0, 160, 60], [200, 0, 260, 60]])
+    assert holds_several(boxes, truth).tolist() == [True, False, False]
+    assert label_instances(boxes, truth).tolist() == [0, 19, 9]
+    assert label_instances(boxes[:1], truth[:1]).tolist() == [35]  # the same box holding only one
 
 
 def test_collect_instances_caches_the_predictions(sheets: Path, tiny_model: Path, tmp_path: Path) -> None:
@@ -75,6 +86,25 @@ def test_collect_instances_groups_with_the_given_settings(sheets: Path, tiny_mod
         default = collect_instances(sheets, segmenter, tmp_path / "cache")
         none = collect_instances(sheets, segmenter, tmp_path / "cache", settings=GroupingSettings(min_area=1e6))
     assert len(default.labels) > 0 and len(none.labels) == 0 and none.crops.shape[1:] == (64, 64)
+    with Segmenter(tiny_model, device="cpu", grouping=None) as segmenter:
+        twice = collect_instances(sheets, segmenter, tmp_path / "cache", settings=[GroupingSettings()] * 2)
+        either = collect_instances(sheets, segmenter, tmp_path / "cache",
+                                   settings=[GroupingSettings(min_area=1e6), GroupingSettings()])
+    for union in (twice, either):  # the instances of each grouping, each box once
+        np.testing.assert_array_equal(union.labels, default.labels)
+        np.testing.assert_array_equal(union.crops, default.crops)
+
+
+def test_instances_of_several_groupings_are_each_box_once() -> None:
+    def table(boxes: list[list[int]], classes: list[int]) -> InstanceTable:
+        return InstanceTable(np.array(boxes), np.full(len(boxes), 10), np.eye(4)[classes], np.array(classes), 2.0)
+
+    apart = table([[0, 0, 10, 10], [12, 0, 22, 10], [40, 40, 50, 50]], [1, 1, 2])
+    joined = table([[0, 0, 22, 10], [40, 40, 50, 50]], [1, 3])
+    union = _union_of_groupings([apart, joined, InstanceTable(np.zeros((0, 4), np.int64), np.zeros(0, np.int64),
+                                                               np.zeros((0, 1)), np.zeros(0, np.int64), 2.0)])
+    assert union.boxes.tolist() == [[0, 0, 10, 10], [12, 0, 22, 10], [40, 40, 50, 50], [0, 0, 22, 10]]
+    assert union.classes.tolist() == [1, 1, 2, 1] and union.votes.shape == (4, 4)  # a box both find: the first's
 
 
 def test_train_classifier_cli_writes_a_classifier_the_segmenter_uses(sheets: Path, tiny_model: Path,
@@ -112,3 +142,15 @@ def test_cached_prediction_is_made_again_for_a_changed_image(sheets: Path, tiny_
         again, _ = cached_prediction(segmenter, edited, path)  # another image under the same name: inferred
         np.testing.assert_array_equal(again, segmenter.predict(edited).mask)
     assert str(np.load(path)["image_sha1"]) == image_digest(edited)
+
+
+def test_a_torn_cached_prediction_is_made_again(sheets: Path, tiny_model: Path, tmp_path: Path) -> None:
+    image = SegmentationDataset(sheets).read_image(0)
+    path = tmp_path / "cache" / "sheet.npz"
+    path.parent.mkdir()
+    path.write_bytes(b"PK\x03\x04 a run killed while writing")
+    with Segmenter(tiny_model, device="cpu", grouping=None) as segmenter:
+        mask, _ = cached_prediction(segmenter, image, path)
+        np.testing.assert_array_equal(mask, segmenter.predict(image).mask)
+    assert str(np.load(path)["image_sha1"]) == image_digest(image)
+    assert [p.name for p in path.parent.iterdir()] == ["sheet.npz"]  # written beside, then renamed into place

@@ -32,13 +32,16 @@ __all__ = ["train_classifier_command"]
 @click.option("--epochs", default=10, show_default=True, type=click.IntRange(1))
 @click.option("--limit", type=click.IntRange(1), help="Use the first N sheets of each dataset only.")
 @click.option("--threads", type=click.IntRange(1), help="CPU threads for the model and torch.")
-@click.option("--merge-gap", type=click.FloatRange(0), help="Group the training instances with this merge_gap "
-              "(stroke widths) [default: GroupingSettings' own]. The bundled classifier was trained at 3: it sees "
-              "more single pieces, which grouping asks it about before joining them.")
+@click.option("--merge-gap", multiple=True, type=click.FloatRange(0),
+              help="Group the training instances with this merge_gap (stroke widths) [default: GroupingSettings' "
+                   "own]; repeatable: the instances of each grouping, each once. A small gap shows it more single "
+                   "pieces, the default 5 the groups grouping asks it about before joining them (one symbol, or "
+                   "neighbours that hold several true symbols: 'no symbol'). The bundled classifier was trained "
+                   "at 3 alone.")
 @handle_errors
 def train_classifier_command(data: tuple[str, ...], symbols_only: tuple[str, ...], partial: tuple[str, ...], val: str | None, model_path: str | None,
                              out: str, predictions: str, epochs: int, limit: int | None, threads: int | None,
-                             merge_gap: float | None) -> None:
+                             merge_gap: tuple[float, ...]) -> None:
     """Train the symbol classifier that gives each grouped instance its class (see README, "Symbols")."""
     from .cli_train import _require_torch
 
@@ -56,7 +59,7 @@ def train_classifier_command(data: tuple[str, ...], symbols_only: tuple[str, ...
 
     if threads:
         torch.set_num_threads(threads)
-    settings = GroupingSettings() if merge_gap is None else GroupingSettings(merge_gap=merge_gap)
+    settings = [GroupingSettings(merge_gap=gap) for gap in merge_gap] or [GroupingSettings()]
     with Segmenter(model_path, device="cpu", threads=threads, grouping=None) as segmenter:
         key = f"{segmenter.model_path.stem}-{_sha(segmenter.model_path)}"
 
