@@ -113,7 +113,7 @@ def test_train_classifier_cli_writes_a_classifier_the_segmenter_uses(sheets: Pat
     result = CliRunner().invoke(main, ["train-classifier", "--data", str(sheets), "--symbols-only", str(sheets),
                                        "--val", str(sheets),
                                        "--model", str(tiny_model), "--out", str(out), "--epochs", "1",
-                                       "--predictions", str(tmp_path / "cache"), "--threads", "2", "--merge-gap", "3"])
+                                       "--predictions", str(tmp_path / "cache"), "--threads", "2", "--merge-gap", "3", "--merge-gap", "5"])
     assert result.exit_code == 0, result.output
     assert "epoch 1/1" in result.output and "val accuracy" in result.output
     with SymbolClassifier(out) as classifier:
