@@ -17,7 +17,8 @@ import numpy as np
 from .boxes import Box, SheetBoxes
 from .classes import CLASS_NAMES
 
-__all__ = ["MATCH_IOU", "SymbolScores", "SymbolMatcher", "box_iou", "greedy_pairs", "covered_fraction"]
+__all__ = ["MATCH_IOU", "SymbolScores", "SymbolMatcher", "box_iou", "box_intersection", "greedy_pairs",
+           "covered_fraction"]
 
 MATCH_IOU = 0.5
 
@@ -29,7 +30,7 @@ def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     [[0.333, 0.0]]
     """
     a, b = a.astype(np.float64)[:, None, :], b.astype(np.float64)[None, :, :]
-    inter = _intersection(a, b)
+    inter = box_intersection(a, b)
     area_a = (a[..., 2] - a[..., 0]) * (a[..., 3] - a[..., 1])
     area_b = (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1])
     return inter / np.maximum(area_a + area_b - inter, 1e-9)
@@ -45,7 +46,7 @@ def covered_fraction(boxes: np.ndarray, cover: Sequence[Box]) -> np.ndarray:
     if not len(cover) or not len(boxes):
         return np.zeros(len(boxes))
     area = np.maximum((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]), 1e-9)
-    inside = _intersection(boxes[:, None, :], np.asarray(cover, np.float64)[None, :, :]).max(axis=1)
+    inside = box_intersection(boxes[:, None, :], np.asarray(cover, np.float64)[None, :, :]).max(axis=1)
     return inside / area
 
 
@@ -66,7 +67,12 @@ def greedy_pairs(iou: np.ndarray, threshold: float) -> list[tuple[int, int]]:
     return pairs
 
 
-def _intersection(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def box_intersection(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Intersection areas of boxes ``(..., 4)`` (x1/y1 exclusive), broadcast against each other.
+
+    >>> box_intersection(np.array([[0, 0, 4, 4]])[:, None], np.array([[2, 2, 6, 6], [5, 5, 6, 6]])[None]).tolist()
+    [[4, 0]]
+    """
     width = np.clip(np.minimum(a[..., 2], b[..., 2]) - np.maximum(a[..., 0], b[..., 0]), 0, None)
     height = np.clip(np.minimum(a[..., 3], b[..., 3]) - np.maximum(a[..., 1], b[..., 1]), 0, None)
     return width * height

@@ -30,7 +30,7 @@ from schemseg_sdk import Segmenter
 from schemseg_sdk.dataset import SegmentationDataset
 from schemseg_sdk.instance_crops import instance_crops, instance_features, to_gray
 from schemseg_sdk.instances import GroupingSettings, InstanceTable, find_instances
-from schemseg_sdk.symbol_metrics import box_iou, covered_fraction, greedy_pairs
+from schemseg_sdk.symbol_metrics import box_intersection, box_iou, covered_fraction, greedy_pairs
 
 __all__ = ["InstanceSet", "MATCH_IOU", "NEGATIVES", "collect_instances", "label_instances", "holds_several",
            "cached_prediction"]
@@ -91,8 +91,7 @@ def holds_several(boxes: np.ndarray, truth: list[tuple[int, tuple[int, int, int,
         return several
     classes = np.array([class_id for class_id, _ in truth])
     true_boxes = np.array([box for _, box in truth], np.float64)
-    inside = np.clip(np.minimum(true_boxes[None, :, 2:], boxes[:, None, 2:])
-                     - np.maximum(true_boxes[None, :, :2], boxes[:, None, :2]), 0, None).prod(axis=2)
+    inside = box_intersection(boxes[:, None, :], true_boxes[None, :, :])
     true_area = np.maximum((true_boxes[:, 2:] - true_boxes[:, :2]).prod(axis=1), 1e-9)
     box_area = np.maximum((boxes[:, 2:] - boxes[:, :2]).prod(axis=1), 1e-9)
     held = (inside >= HELD_INSIDE * true_area[None, :]) & (true_area[None, :] >= HELD_SHARE * box_area[:, None])
