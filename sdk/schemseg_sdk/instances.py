@@ -7,8 +7,9 @@ The model labels pixels; a noisy symbol comes out as several regions of several 
    symbol separated by a missed stroke or two join; each connected region is a candidate instance.
 3. Each candidate takes the class with the largest confidence-weighted vote of its pixels. It is
    split only where classes disagree with confidence: when two or more classes each hold at least
-   ``split_area * w**2`` pixels at a mean confidence of ``split_confidence`` or more (a symbol
-   touching its text label, say), every pixel joins the nearest of those confident regions.
+   ``split_area * w**2`` pixels at a mean confidence of ``split_confidence`` or more
+   (``judged_split_confidence`` with a classifier, which undoes splits it does not believe in, step 4)
+   (a symbol touching its text label, say), every pixel joins the nearest of those confident regions.
 4. Instances of one class closer than ``merge_gap * w`` join (the two plates of a capacitor, the
    letters of a label). With a classifier, a group stays apart when the classifier calls each of
    its pieces a symbol, and is surer of every piece than of the whole being one (by ``apart_margin``): two

@@ -68,6 +68,23 @@ def test_touching_symbols_both_confident_stay_apart() -> None:
     assert names == ["designation", "resistor"]
 
 
+def test_without_a_classifier_splits_need_split_confidence() -> None:
+    """Touching symbols whose second class is 0.7 sure: the vote alone splits them at ``split_confidence``
+    (0.8 by default: not split); ``judged_split_confidence`` is for grouping with a classifier only."""
+    image, mask = _sheet(), np.zeros((120, 160), np.uint8)
+    _ink(image, mask, (20, 20, 80, 50), RESISTOR)
+    _ink(image, mask, (79, 25, 110, 45), DESIGNATION)
+    confidence = np.where(mask == DESIGNATION, 0.7, 0.95).astype(np.float32)
+    assert GroupingSettings().split_confidence == 0.8 and GroupingSettings().judged_split_confidence == 0.6
+
+    def names(settings: GroupingSettings) -> list[str]:
+        return sorted(s.class_name for s in group_symbols(mask, confidence, image, settings=settings).symbols)
+
+    assert names(GroupingSettings()) == ["resistor"]
+    assert names(GroupingSettings(judged_split_confidence=0.5)) == ["resistor"]
+    assert names(GroupingSettings(split_confidence=0.6)) == ["designation", "resistor"]
+
+
 def test_fragments_of_one_class_join_far_ones_do_not() -> None:
     image, mask = _sheet(), np.zeros((120, 160), np.uint8)
     _ink(image, mask, (20, 20, 40, 50), CAPACITOR)

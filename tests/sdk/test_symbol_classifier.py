@@ -125,6 +125,37 @@ def test_a_split_the_classifier_does_not_take_for_two_symbols_is_undone() -> Non
     assert (undone.mask[mask > 0] == CLASS_NAMES.index("check_valve")).all()
 
 
+class _Counting(SymbolClassifier):
+    """The bundled classifier, recording how many instances each call asks about."""
+
+    def __init__(self) -> None:
+        super().__init__(threads=2)
+        self.asked: list[int] = []
+
+    def classify(self, gray: np.ndarray, boxes: np.ndarray, areas: np.ndarray, votes: np.ndarray,
+                 stroke_width: float) -> np.ndarray:
+        self.asked.append(len(boxes))
+        return super().classify(gray, boxes, areas, votes, stroke_width)
+
+
+def test_with_a_classifier_splits_need_judged_split_confidence() -> None:
+    """A resistor touching a label the model is 0.7 sure of: with a classifier, grouping splits at
+    ``judged_split_confidence`` (0.6) and asks the classifier about both pieces and the whole (then keeps
+    or undoes the split); at 0.8 it is not split, and the classifier sees one instance."""
+    image = np.full((120, 160, 3), 255, np.uint8)
+    mask = np.zeros((120, 160), np.uint8)
+    for (x0, y0, x1, y1), name in (((20, 20, 80, 50), "resistor"), ((79, 25, 110, 45), "designation")):
+        image[y0:y1, x0:x1] = 0
+        image[y0 + 2:y1 - 2, x0 + 2:x1 - 2] = 255
+        mask[y0:y1, x0:x1][image[y0:y1, x0:x1, 0] < 128] = CLASS_NAMES.index(name)
+    confidence = np.where(mask == CLASS_NAMES.index("designation"), 0.7, 0.95).astype(np.float32)
+    with _Counting() as eager, _Counting() as strict:
+        group_symbols(mask, confidence, image, CLASS_NAMES, classifier=eager)
+        group_symbols(mask, confidence, image, CLASS_NAMES, GroupingSettings(judged_split_confidence=0.8), strict)
+    assert eager.asked[0] == 3  # two pieces and the whole, in one run
+    assert strict.asked == [1]
+
+
 def _inside(box: tuple[int, int, int, int], outer: tuple[int, int, int, int]) -> bool:
     return box[0] >= outer[0] and box[1] >= outer[1] and box[2] <= outer[2] and box[3] <= outer[3]
 
