@@ -3,7 +3,8 @@
 One inference pass per sheet (the Segmenter with ``grouping=None``, confidence on); the raw result
 is scored as it is (``raw``), after :func:`~schemseg_sdk.instances.group_symbols` with the model's
 vote alone (``voted``) and with the symbol classifier the Segmenter uses by default (``grouped``,
-exactly what a default Segmenter does after stitching). ``--predictions DIR`` keeps the raw predictions
+exactly what a default Segmenter does after stitching; ``--classifier FILE`` measures a candidate model
+with a classifier trained for another model's votes, recorded in the JSON's ``classifier``). ``--predictions DIR`` keeps the raw predictions
 (``NAME.npz``: ``mask``, ``conf``) and reuses those already there, so scoring can be repeated
 without inference. The cost of grouping (with the classifier) is timed in a separate pass over the first
 ``--timing-sheets`` sheets: inference, then grouping, each sheet afresh. Writes one JSON (see
@@ -40,14 +41,15 @@ COUNT_TOLERANCE = 0.10
 
 
 def measure(model: str, data: str, threads: int | None, limit: int | None, predictions: Path | None,
-            timing_sheets: int, settings: GroupingSettings = GroupingSettings()) -> dict[str, object]:
+            timing_sheets: int, settings: GroupingSettings = GroupingSettings(),
+            classifier_choice: str = "auto") -> dict[str, object]:
     dataset = SegmentationDataset(data)
     count = len(dataset) if limit is None else min(limit, len(dataset))
     variants = ("raw", "voted", "grouped")
     pixels = {name: ConfusionMatrix() for name in variants}
     symbols = {name: SymbolMatcher() for name in variants}
     with Segmenter(model, device="cpu", threads=threads, grouping=None) as segmenter:
-        classifier = _classifier(segmenter, threads)
+        classifier = _classifier(segmenter, threads, classifier_choice)
         names = segmenter.class_names
         for index in tqdm(range(count), desc=Path(data).name):
             image, target, truth = dataset.read_image(index), dataset.read_mask(index), dataset.read_boxes(index)
@@ -75,9 +77,10 @@ def measure(model: str, data: str, threads: int | None, limit: int | None, predi
     }
 
 
-def _classifier(segmenter: Segmenter, threads: int | None) -> SymbolClassifier:
-    """The classifier a default Segmenter of this model uses (the bundled one, for the model it was trained for)."""
-    classifier = open_classifier("auto", segmenter.info, threads)
+def _classifier(segmenter: Segmenter, threads: int | None, choice: str) -> SymbolClassifier:
+    """The classifier a default Segmenter of this model uses (``"auto"``: the bundled one, for the model it
+    was trained for), or the classifier file ``choice``."""
+    classifier = open_classifier(choice, segmenter.info, threads)
     if classifier is None:
         raise SystemExit(f"{segmenter.model_path}: the bundled symbol classifier was not trained for this model; "
                          "train one (schemseg train-classifier) and bundle it first")
@@ -159,9 +162,13 @@ def main() -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="NAME=VALUE",
                         help="a GroupingSettings field other than its default, e.g. merge_gap=6 (repeatable; "
                              "for tuning, on a tuning set only)")
+    parser.add_argument("--classifier", default="auto",
+                        help="'auto' (the default Segmenter's) or a classifier file: a candidate model can be "
+                             "measured with one trained for another model's votes before its own exists")
     args = parser.parse_args()
     settings = _settings(args.overrides, parser)
-    report = measure(args.model, args.data, args.threads, args.limit, args.predictions, args.timing_sheets, settings)
+    report = measure(args.model, args.data, args.threads, args.limit, args.predictions, args.timing_sheets, settings,
+                     args.classifier)
     atomic_write_text(args.json, json.dumps(report, indent=2) + "\n")
     for name in ("raw", "voted", "grouped"):
         part = report[name]
