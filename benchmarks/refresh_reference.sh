@@ -7,6 +7,8 @@
 # of broken-wire sheets for it).
 #
 #   benchmarks/refresh_reference.sh runs/NAME
+#   CLASSIFIER=training/checkpoints/NAME-symbol_classifier.onnx benchmarks/refresh_reference.sh runs/NAME
+#                                   # a classifier already trained for these weights: copied, not trained again
 #
 # Needs the datasets of the README ("The reference model"): data/synth-train, data/synth-val,
 # data/ci2n-eval, data/ci2n-train-all; and the dev install (`make test` creates it). Logs go to runs/NAME/post/.
@@ -82,9 +84,14 @@ tail -n 12 "$LOGS/bench.log"
 step "predict overhead"
 "$BIN/python" benchmarks/predict_overhead.py --reps 7 2>&1 | tee "$LOGS/predict-overhead.log"
 
-step "symbol classifier for the new model (the bundled one is used only with the model it was trained for)"
-"$BIN/schemseg" train-classifier --data data/synth-train --data data/synth-broken-x150 --symbols-only data/ci2n-train-all --limit 1200 --merge-gap 3 --epochs 10 \
-    --val data/synth-val --threads 2 --out sdk/schemseg_sdk/models/symbol_classifier.onnx 2>&1 | tee "$LOGS/classifier.log"
+if [ -n "${CLASSIFIER:-}" ]; then  # one already trained for these weights (training/checkpoints/)
+    step "symbol classifier: $CLASSIFIER"
+    cp "$CLASSIFIER" sdk/schemseg_sdk/models/symbol_classifier.onnx
+else
+    step "symbol classifier for the new model (the bundled one is used only with the model it was trained for)"
+    "$BIN/schemseg" train-classifier --data data/synth-train --data data/synth-broken-x150 --symbols-only data/ci2n-train-all --limit 1200 --merge-gap 3 --epochs 10 \
+        --val data/synth-val --threads 2 --out sdk/schemseg_sdk/models/symbol_classifier.onnx 2>&1 | tee "$LOGS/classifier.log"
+fi
 
 step "symbols (grouping on and off, counts, grouping cost, demo bill)"
 BIN="$BIN" NICE= benchmarks/measure_symbols.sh "$MODEL" 2>&1 | tee "$LOGS/symbols.log"
