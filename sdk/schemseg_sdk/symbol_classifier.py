@@ -74,12 +74,11 @@ class SymbolClassifier:
         self.path = Path(DEFAULT_CLASSIFIER if path is None else path)
         if not self.path.is_file():
             raise ModelFormatError(f"{self.path}: no such symbol classifier file")
-        from .backends.onnxruntime import _import_onnxruntime
+        from .backends.onnxruntime import _import_onnxruntime, _session_options
 
         ort = _import_onnxruntime()
-        options = ort.SessionOptions()
+        options = _session_options(ort, threads)  # the model's: threads, no spinning between runs
         if threads is not None:
-            options.intra_op_num_threads = threads
             options.inter_op_num_threads = 1
         try:
             self._session: onnxruntime.InferenceSession | None = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])

@@ -26,6 +26,14 @@ def test_bundled_classifier_is_for_the_bundled_model() -> None:
         assert "ci2n" in classifier.trained_on and "synth" in classifier.trained_on
 
 
+def test_classifier_threads_do_not_spin_between_runs() -> None:
+    with SymbolClassifier(threads=1) as classifier:
+        assert classifier._session is not None
+        options = classifier._session.get_session_options()
+        assert options.intra_op_num_threads == 1
+        assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+
+
 def test_auto_leaves_other_models_to_their_vote(tiny_model: Path) -> None:
     with Segmenter(tiny_model, device="cpu") as segmenter:
         assert segmenter.classifier is None
