@@ -110,10 +110,11 @@ class InstanceLabels:
         self._vote(weights)
         judged = judge is not None and settings.apart_margin <= 1  # the classifier has its say on splits
         confidence = settings.judged_split_confidence if judged else settings.split_confidence
-        split = self._split_candidates(width * width * settings.split_area, confidence)
+        strong = self._strong(width * width * settings.split_area, confidence)
+        split = np.flatnonzero(strong.sum(axis=1) >= 2)  # two confident classes or more
         siblings = np.arange(self.count)  # the pieces of one split instance share a number
         if split.size:
-            siblings = self._split(split, width * width * settings.split_area, confidence, weights)
+            siblings = self._split(split, strong, weights)
         min_pixels = settings.min_area * width * width
         target = self._merge_targets(settings.merge_gap * width)
         if judged:  # (with apart_margin above 1 nothing stays apart: the classifier is not asked)
@@ -144,22 +145,19 @@ class InstanceLabels:
 
     def _strong(self, pixels: float, confidence: float) -> np.ndarray:
         """``(count, classes)``: classes holding a confident region of their own in each instance: at
-        least ``pixels`` pixels at a mean confidence of ``confidence`` or more."""
+        least ``pixels`` pixels at a mean confidence of ``confidence`` or more (none without confidence)."""
+        if not self.confident:
+            return np.zeros(self.votes.shape, bool)
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = self.votes / self.pixels
         strong = (self.pixels >= pixels) & (mean >= confidence)
         strong[:, 0] = False
         return strong
 
-    def _split_candidates(self, pixels: float, confidence: float) -> np.ndarray:
-        if not self.confident:
-            return np.zeros(0, np.int64)
-        return np.flatnonzero(self._strong(pixels, confidence).sum(axis=1) >= 2)
-
-    def _split(self, split: np.ndarray, pixels: float, confidence: float, weights: np.ndarray | None) -> np.ndarray:
-        """Give every pixel of each instance in ``split`` to its nearest confident region; returns
-        ``(count,)``, equal for the pieces of one instance (the emptied instance is on its own)."""
-        strong = self._strong(pixels, confidence)
+    def _split(self, split: np.ndarray, strong: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+        """Give every pixel of each instance in ``split`` to its nearest confident region (``strong``:
+        :meth:`_strong`); returns ``(count,)``, equal for the pieces of one instance (the emptied
+        instance is on its own)."""
         boxes = [self.boxes]
         next_label = self.count
         siblings = []
