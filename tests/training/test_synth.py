@@ -14,7 +14,9 @@ from schemseg_sdk.classes import CLASS_NAMES, class_index
 from schemseg_sdk.cli import main
 from schemseg_sdk.dataset import SegmentationDataset
 from schemseg_training.synth import GENERATOR_VERSION, render_sheet, render_symbol, write_dataset
-from schemseg_training.synth.strokes import Pen, Placement, place_shape, render_ink
+from schemseg_training.synth.layout import HOP_LEAST_SCALE_PENS, HOP_LEAST_SCALE_PX
+from schemseg_training.synth.catalog import build_shape
+from schemseg_training.synth.strokes import LEGIBLE_ARROW_PENS, Pen, Placement, legible_arrows, place_shape, render_ink
 from schemseg_training.synth.symbols_common import crossover
 
 COVERAGE_SHEETS = 100
@@ -91,7 +93,7 @@ def test_every_class_renders_in_every_orientation(name: str) -> None:
 def test_a_broken_wire_crossover_shows_paper_on_both_sides_of_the_crossing_wire(width: int) -> None:
     """At the smallest hop a sheet draws, the crossing wire must not fill the broken wire's gap: a
     plain crossing is no symbol to a reader, so a label there would teach the model to guess."""
-    scale = 2.5 * width + 1  # Layout._hop's smallest scale
+    scale = HOP_LEAST_SCALE_PENS * width + HOP_LEAST_SCALE_PX  # Layout._hop's smallest scale
     seed = next(s for s in range(100) if _draws_broken_wire(np.random.default_rng(s)))
     shape = crossover(np.random.default_rng(seed), min_gap=(width + 4) / scale)
     shape.line((-3.0, 0), (-1.0, 0)).line((1.0, 0), (3.0, 0))  # the wire it breaks goes on beyond the hop
@@ -100,6 +102,45 @@ def test_a_broken_wire_crossover_shows_paper_on_both_sides_of_the_crossing_wire(
     for side in (row[40 - x0:], row[40 - x0::-1]):  # from the crossing wire outwards
         paper = np.argmax(side < 64)  # the first paper pixel, after the crossing wire's ink
         assert side[0] > 192 and paper > 0 and (side[paper:] > 192).any()  # then the broken wire's ink
+
+
+@pytest.mark.parametrize("width", [1, 2, 3, 4])
+def test_a_hop_shows_paper_between_its_arc_and_the_crossing_wire(width: int) -> None:
+    """At the smallest hop a sheet draws, with the smallest radius, at least 2 px of paper show under
+    the arc on both sides of the crossing wire (version 3 inked it into a blob that reads as a junction)."""
+    scale = HOP_LEAST_SCALE_PENS * width + HOP_LEAST_SCALE_PX
+    seeds = [s for s in range(200) if not _draws_broken_wire(np.random.default_rng(s))]
+    seed = min(seeds, key=lambda s: np.random.default_rng(s).uniform(0.4, 0.6))  # the smallest radius
+    assert np.random.default_rng(seed).uniform(0.4, 0.6) < 0.41
+    ink, x0, y0 = render_ink(place_shape(crossover(np.random.default_rng(seed)), Placement(40, 40, scale)),
+                             Pen(width=width, font=0))
+    for step in (1, -1):  # right of the crossing wire (x = 40), then left; the arc is above the wire a-b
+        widest = 0
+        for dy in range(1, int(0.4 * scale) + 1):
+            side = ink[40 - y0 - dy, 40 - x0::step].astype(int)  # from the crossing wire outwards
+            paper = int(np.argmax(side < 64))
+            if side[0] > 192 and paper > 0 and (side[paper:] > 192).any():  # wire, paper, then the arc
+                widest = max(widest, int(np.argmax(side[paper:] >= 64)))
+        assert widest >= 2, (width, step)
+
+
+@pytest.mark.parametrize("width", [1, 2, 3, 4])
+@pytest.mark.parametrize("name", ["npn", "pnp"])
+def test_an_emitter_arrow_stays_legible_on_the_smallest_transistors(name: str, width: int) -> None:
+    """The arrow that tells npn from pnp is at least LEGIBLE_ARROW_PENS pen widths long however small
+    the symbol: a shorter head inks into a blob pointing nowhere (version 3)."""
+    pen = Pen(width=width, font=0)
+    for seed in range(20):
+        placed = place_shape(build_shape(name, np.random.default_rng(seed)), Placement(40, 40, 6.0))
+        for head, _ in legible_arrows(placed, pen):
+            length = float(np.hypot(*(head[0] - (head[1] + head[2]) / 2)))
+            assert length >= LEGIBLE_ARROW_PENS * width - 1e-6 and length >= 5.0 - 1e-6
+        ink, x0, y0 = render_ink(placed, pen)
+        for head, _ in legible_arrows(placed, pen):
+            tip = np.round(head[0] - (x0, y0)).astype(int)
+            assert ink[tip[1], tip[0]] > 64  # drawn, tip included
+    assert any(legible_arrows(place_shape(build_shape(name, np.random.default_rng(s)), Placement(40, 40, 6.0)), pen)
+               for s in range(20))
 
 
 def _draws_broken_wire(rng: np.random.Generator) -> bool:

@@ -12,7 +12,13 @@ from .canvas import SheetCanvas
 from .catalog import ID, SIZE_FACTOR, build_shape
 from .strokes import Pen, PlacedShape, Placement, Shape, place_shape
 
-__all__ = ["Layout", "Segment", "orientations", "pick"]
+__all__ = ["Layout", "Segment", "orientations", "pick", "HOP_LEAST_SCALE_PENS", "HOP_LEAST_SCALE_PX"]
+
+HOP_LEAST_SCALE_PENS, HOP_LEAST_SCALE_PX = 4.5, 5.0
+"""A hop's smallest scale (px per unit), from its pen: with the smallest radius (0.4 units) the arc
+then shows at least 2 px of paper on each side of the wire it crosses, as the anti-aliased strokes
+ink (tests/training/test_synth.py). Up to generator version 3 it was 2.5 pens + 1 px, and on small
+sheets the arc closed onto the crossing wire: a blob, which reads as a junction dot."""
 
 Point = tuple[float, float]
 Segment = tuple[Point, Point]
@@ -169,7 +175,7 @@ class Layout:
             self.canvas.draw_symbol(ID["junction"], shape, Placement(x, y, r), self.pen)
 
     def _hop(self, x: float, y: float) -> None:
-        s = max(self.scale_of("crossover"), 2.5 * self.pen.width + 1)
+        s = max(self.scale_of("crossover"), HOP_LEAST_SCALE_PENS * self.pen.width + HOP_LEAST_SCALE_PX)
         box = (int(x - s - 2), int(y - s - 2), int(x + s + 3), int(y + s + 3))
         if not self.canvas.is_free(box):
             return

@@ -14,10 +14,14 @@ import numpy as np
 
 __all__ = [
     "Shape", "Placement", "PlacedShape", "Pen", "place_shape", "render_ink", "fill_holes",
-    "arc_points", "arrow_head", "text_ink", "SHIFT",
+    "arc_points", "arrow_head", "legible_arrows", "text_ink", "SHIFT", "LEGIBLE_ARROW_PENS", "LEGIBLE_ARROW_PX",
 ]
 
 SHIFT = 4  # cv2 sub-pixel bits: coordinates are multiplied by 16 before drawing
+LEGIBLE_ARROW_PENS = 3.0
+LEGIBLE_ARROW_PX = 5.0
+"""A :meth:`Shape.arrow` is drawn at least this many pen widths (and pixels) long, whatever the
+symbol's scale: a shorter head inks into a blob whose direction no reader can tell."""
 _ONE = 1 << SHIFT
 
 
@@ -35,6 +39,7 @@ class Shape:
     terminals: dict[str, tuple[float, float]] = field(default_factory=dict)
     axis: tuple[str, str] | None = None
     dashed: bool = False
+    arrows: list[tuple[np.ndarray, np.ndarray, float, float, bool]] = field(default_factory=list)
 
     def line(self, *points: tuple[float, float], closed: bool = False, width: float = 1.0) -> Shape:
         """Add a polyline through ``points``."""
@@ -49,6 +54,13 @@ class Shape:
     def fill(self, *points: tuple[float, float]) -> Shape:
         """Add a filled polygon."""
         self.polys.append(np.asarray(points, np.float64))
+        return self
+
+    def arrow(self, tip: tuple[float, float], direction: tuple[float, float], length: float, half_width: float,
+              filled: bool) -> Shape:
+        """Add an arrowhead whose direction tells the symbol's class (a transistor's polarity): drawn
+        like :func:`arrow_head`, but never shorter than :data:`LEGIBLE_ARROW_PENS` pen widths."""
+        self.arrows.append((np.asarray(tip, np.float64), np.asarray(direction, np.float64), length, half_width, filled))
         return self
 
     def circle(self, x: float, y: float, r: float, filled: bool = False, width: float = 1.0) -> Shape:
@@ -102,10 +114,12 @@ class PlacedShape:
     texts: list[tuple[float, float, str, float]]
     terminals: dict[str, tuple[float, float]]
     dashed: bool = False
+    arrows: list[tuple[np.ndarray, np.ndarray, float, float, bool]] = field(default_factory=list)
 
     def bbox(self, pad: float = 0.0) -> tuple[int, int, int, int]:
         """Integer box ``(x0, y0, x1, y1)`` (exclusive end) holding every primitive, grown by ``pad``."""
         chunks = [pts for pts, _, _ in self.lines] + list(self.polys)
+        chunks += [np.asarray(arrow_head(tuple(tip), tuple(d), length, half)) for tip, d, length, half, _ in self.arrows]
         for x, y, r, _, _ in self.circles:
             chunks.append(np.array([[x - r, y - r], [x + r, y + r]]))
         for x, y, text, h in self.texts:
@@ -145,16 +159,32 @@ def place_shape(shape: Shape, placement: Placement) -> PlacedShape:
     for k, (x, y) in shape.terminals.items():
         px, py = np.array([x, y]) @ m + off
         terms[k] = (float(px), float(py))
-    return PlacedShape(lines, polys, circles, texts, terms, shape.dashed)
+    arrows = [(tip @ m + off, d @ m, length * placement.scale, half * placement.scale, f)
+              for tip, d, length, half, f in shape.arrows]
+    return PlacedShape(lines, polys, circles, texts, terms, shape.dashed, arrows)
 
 
 def _fx(pts: np.ndarray, x0: int, y0: int) -> np.ndarray:
     return np.round((pts - (x0, y0)) * _ONE).astype(np.int32)
 
 
+def legible_arrows(placed: PlacedShape, pen: Pen) -> list[tuple[np.ndarray, bool]]:
+    """The corners (tip first) of each of ``placed``'s arrows as ``pen`` draws them, and whether filled:
+    heads shorter than :data:`LEGIBLE_ARROW_PENS` pen widths (or :data:`LEGIBLE_ARROW_PX`) grow to it,
+    keeping their tip and shape."""
+    least = max(LEGIBLE_ARROW_PENS * pen.width, LEGIBLE_ARROW_PX)
+    out = []
+    for tip, d, length, half, filled in placed.arrows:
+        grow = max(1.0, least / max(length, 1e-9))
+        out.append((np.asarray(arrow_head(tuple(tip), tuple(d), length * grow, half * grow)), filled))
+    return out
+
+
 def render_ink(placed: PlacedShape, pen: Pen) -> tuple[np.ndarray, int, int]:
     """Draw ``placed`` into a private ink crop; returns ``(crop uint8, x0, y0)``."""
-    x0, y0, x1, y1 = placed.bbox(pad=pen.width * 2 + 3)
+    heads = legible_arrows(placed, pen)
+    grown = PlacedShape(placed.lines, placed.polys + [head for head, _ in heads], placed.circles, placed.texts, {})
+    x0, y0, x1, y1 = grown.bbox(pad=pen.width * 2 + 3)
     crop = np.zeros((max(y1 - y0, 1), max(x1 - x0, 1)), np.uint8)
     for pts, closed, w in placed.lines:
         thick = max(1, int(round(pen.width * w)))
@@ -162,10 +192,13 @@ def render_ink(placed: PlacedShape, pen: Pen) -> tuple[np.ndarray, int, int]:
             _dashed(crop, pts - (x0, y0), closed, thick, pen.width)
         else:
             cv2.polylines(crop, [_fx(pts, x0, y0)], closed, 255, thick, cv2.LINE_AA, SHIFT)
-    for poly in placed.polys:
+    for poly in placed.polys + [head for head, filled in heads if filled]:
         fp = _fx(poly, x0, y0)
         cv2.fillPoly(crop, [fp], 255, cv2.LINE_AA, SHIFT)
         cv2.polylines(crop, [fp], True, 255, max(1, pen.width // 2), cv2.LINE_AA, SHIFT)
+    for head, filled in heads:
+        if not filled:  # an open head: its two sides, as Shape.line draws them
+            cv2.polylines(crop, [_fx(head[[1, 0, 2]], x0, y0)], False, 255, pen.width, cv2.LINE_AA, SHIFT)
     for x, y, r, filled, w in placed.circles:
         c = (int(round((x - x0) * _ONE)), int(round((y - y0) * _ONE)))
         thick = -1 if filled else max(1, int(round(pen.width * w)))

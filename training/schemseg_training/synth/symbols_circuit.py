@@ -195,6 +195,14 @@ def _arrow_on(s: Shape, a: tuple[float, float], b: tuple[float, float], filled: 
     s.fill(*head) if filled else s.line(head[1], head[0], head[2])
 
 
+def _emitter_arrow(s: Shape, a: tuple[float, float], b: tuple[float, float], filled: bool, size: float = 0.32) -> None:
+    """A bipolar transistor's emitter arrow from ``a`` to tip ``b``. Both polarities put it over the
+    same stretch of the emitter, so only the head's shape tells npn from pnp: it stays legible on the
+    smallest symbols (:meth:`Shape.arrow`). A MOSFET's arrow is told by where it sits (at the leg or at
+    the channel), which a blob still shows, and keeps its plain head."""
+    s.arrow(b, (b[0] - a[0], b[1] - a[1]), size, size * 0.55, filled)
+
+
 def bjt(rng: Rng, pnp: bool) -> Shape:
     """NPN/PNP, with or without a circle; emitter arrow out (npn) or in (pnp)."""
     s = Shape(terminals={"d": (0.5, -1.5), "s": (0.5, 1.5), "g": (-1.5, 0.0)}, axis=("d", "s"))
@@ -207,9 +215,9 @@ def bjt(rng: Rng, pnp: bool) -> Shape:
     mid = (bx + (b[0] - bx) * 0.75, 0.3 + 0.5 * 0.75)
     filled = rng.random() < 0.75
     if pnp:
-        _arrow_on(s, (0.5, 0.8), (bx + 0.2, 0.3 + 0.5 * 0.25), filled)
+        _emitter_arrow(s, (0.5, 0.8), (bx + 0.2, 0.3 + 0.5 * 0.25), filled)
     else:
-        _arrow_on(s, a, mid, filled)
+        _emitter_arrow(s, a, mid, filled)
     if rng.random() < 0.45:
         s.circle(0.1, 0, 1.0)
     return s
