@@ -88,6 +88,18 @@ def test_focus_centres_crops_on_a_rare_class_and_parses_class_and_share() -> Non
             parse_focus([bad], ("background", "junction"))
 
 
+def test_crops_of_a_whole_large_sheet_still_find_its_rare_symbols() -> None:
+    mask = np.zeros((3000, 4000), np.uint8)  # a whole sheet: far more pixels than any crop window needs
+    mask[2900:2910, 3900:3910] = 7
+    mask[100:110, 100:110] = 5
+    image = np.full((3000, 4000, 3), 255, np.uint8)
+    image[mask > 0] = 0
+    crops = [augment_crop(image, mask, 96, np.random.default_rng([5, i]), AugmentConfig(focus=((7, 1.0),)))
+             for i in range(40)]
+    assert all(crop.shape == (96, 96, 3) and crop_mask.shape == (96, 96) for crop, crop_mask in crops)
+    assert np.mean([(crop_mask == 7).any() for _, crop_mask in crops]) > 0.6
+
+
 def test_train_cli_mixes_folders_and_validates_on_each(tmp_path: Path) -> None:
     synth = _write_dataset(tmp_path / "synth", count=4, size=64)
     real = _write_dataset(tmp_path / "real", count=2, size=64)

@@ -37,6 +37,7 @@ def augment_crop(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return one ``size x size`` augmented crop of a sheet (image BGR uint8, mask uint8)."""
     if config.enabled:
+        image, mask = _window_of_large_sheet(image, mask, size, rng, config)
         image, mask = _random_scale(image, mask, rng, config.scale)
     image, mask = _random_crop(image, mask, size, rng, config.p_symbol_crop if config.enabled else 0.0, config.focus)
     if not config.enabled:
@@ -62,6 +63,20 @@ def augment_crop(
         if ok:
             image = cv2.imdecode(data, cv2.IMREAD_COLOR)
     return image, mask
+
+
+LARGE_SHEET_WINDOWS = 16
+"""A sheet holding more than this many of the largest window a crop can need is cut to such a window
+before it is rescaled, so that a crop of a whole A1 sheet does not resize 10+ megapixels."""
+
+
+def _window_of_large_sheet(
+    image: np.ndarray, mask: np.ndarray, size: int, rng: np.random.Generator, config: AugmentConfig
+) -> tuple[np.ndarray, np.ndarray]:
+    window = int(np.ceil(size / min(config.scale[0], 1.0))) + 2
+    if mask.size <= LARGE_SHEET_WINDOWS * window * window:
+        return image, mask
+    return _random_crop(image, mask, window, rng, config.p_symbol_crop, config.focus)
 
 
 def _random_scale(
