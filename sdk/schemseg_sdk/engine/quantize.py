@@ -20,8 +20,9 @@ from __future__ import annotations
 import copy
 import logging
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import onnx
@@ -121,7 +122,9 @@ def quantize_for_cpu(model: onnx.ModelProto, ranges: dict[str, tuple[float, floa
     return _run_quantizer(model, ranges, make)
 
 
-def _run_quantizer(model: onnx.ModelProto, ranges: dict[str, tuple[float, float]], make) -> onnx.ModelProto:
+def _run_quantizer(
+    model: onnx.ModelProto, ranges: dict[str, tuple[float, float]], make: Callable[[onnx.ModelProto, object], Any]
+) -> onnx.ModelProto:
     from onnxruntime.quantization.calibrate import CalibrationMethod, TensorsData
     from onnxruntime.quantization.quant_utils import load_model_with_shape_infer
 
