@@ -8,10 +8,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import click
-import markdown
 import pytest
 
 from schemseg_sdk.cli import main
+
+markdown = pytest.importorskip("markdown", reason="the docs extra renders the CLI page: pip install '.[docs]'")
+pytest.importorskip("mkdocs_click", reason="the docs extra renders the CLI page: pip install '.[docs]'")
 
 CLI_PAGE = Path(__file__).resolve().parents[1] / "docs" / "cli.md"
 TRAINING_COMMANDS = {"synth", "data", "train", "train-classifier", "eval", "export", "model"}

@@ -35,17 +35,17 @@ class GroupingSettings:
         split_confidence: mean confidence a second class needs to split an instance, over at least
             ``split_area * w**2`` pixels (without a classifier, or with ``apart_margin`` above 1)...
         judged_split_confidence: ...and with a classifier, which undoes a split unless it takes each
-            piece for a symbol (``apart_margin``), so splitting may be eager: 0.6 (0.8 before session 17)
+            piece for a symbol (``apart_margin``), so splitting may be eager: 0.6
             was chosen on the three tuning sets, better on each in mIoU and symbol F1 (more polarized
             capacitors, junction dots and real PMOS found; a few check valves lost; 0.5 and 0.4 lose on
             the seed-4 set). Without a classifier every split stays, and 0.6 cuts symbols into pieces
             (the vote alone: 3 points of mIoU lower on the real drawings), so ``split_confidence`` stays 0.8
-            (README, "Splitting more eagerly").
+            (docs/grouping.md, "How the defaults were chosen").
         split_area: see ``split_confidence``.
         floor_confidence: instances of any size whose mean confidence in their class is below this
             are dropped; not applied without confidence. Chosen on a tuning set of its own (seed 3):
             higher floors count strong classes better but drop the true symbols of the classes the
-            model is unsure of everywhere, and lower the mean symbol F1 (README, "Symbols").
+            model is unsure of everywhere, and lower the mean symbol F1 (docs/grouping.md).
         apart_margin: with a classifier, instances that ``merge_gap`` would join, and the pieces of an
             instance that ``split_confidence`` split, stay apart when the classifier calls each of them
             (of at least ``min_area``; two or more) a symbol, and is surer of each than of the whole

@@ -43,7 +43,7 @@ __all__ = ["train_classifier_command"]
 def train_classifier_command(data: tuple[str, ...], symbols_only: tuple[str, ...], partial: tuple[str, ...], val: str | None, model_path: str | None,
                              out: str, predictions: str, epochs: int, limit: int | None, threads: int | None,
                              merge_gap: tuple[float, ...]) -> None:
-    """Train the symbol classifier that gives each grouped instance its class (see README, "Symbols")."""
+    """Train the symbol classifier that gives each grouped instance its class (see docs/grouping.md)."""
     from .cli_train import _require_torch
 
     _require_torch()

@@ -219,7 +219,7 @@ def _session_options(ort: onnxruntime, threads: int | None) -> onnxruntime.Sessi
     # ORT's worker threads spin after each run waiting for the next; on a 2-core machine they then
     # take the cores from whatever the caller does next (grouping: numpy, OpenCV, the classifier's own
     # session). Not spinning: grouping after inference 35-37 -> 23 ms a sheet, inference unchanged
-    # (2-core AVX-512 EPYC, session 18; README "Cost").
+    # (2-core AVX-512 EPYC; docs/performance.md, "Where the time goes").
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     if threads is not None:
         options.intra_op_num_threads = threads

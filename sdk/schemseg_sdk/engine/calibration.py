@@ -38,7 +38,7 @@ __all__ = [
 
 CalibrationMethod = Literal["minmax", "entropy", "percentile"]
 CALIBRATION_METHODS: tuple[str, ...] = ("minmax", "entropy", "percentile")
-# entropy: the only method whose TensorRT Q/DQ graph of the bundled model passed its gate (README, INT8)
+# entropy: the only method whose TensorRT Q/DQ graph of the bundled model passed its gate (docs/engines.md)
 DEFAULT_CALIBRATION_METHOD: CalibrationMethod = "entropy"
 DEFAULT_CACHE_DIR = Path("calibration") / "cache"
 CACHE_FORMAT = 1

@@ -50,7 +50,7 @@ layers: EfficientNet's stem and first block (3 of the 78 weighted Conv/MatMul/Ge
 v2, under 1% of its multiply-adds; a graph of fewer than 10 such layers keeps none). Chosen by
 keeping one block at a time in float on 30 synthetic sheets (TensorRT Q/DQ graph of v2, step 11,310):
 all-int8 lost 1.49 IoU points; the stem alone in float 0.56, the first block alone 0.37, both 0.30;
-any other block alone 1.40-1.52 (README, "INT8")."""
+any other block alone 1.40-1.52 (docs/engines.md, "Why these defaults")."""
 
 
 def first_layers(model: onnx.ModelProto, regions: GraphRegions, count: int | None = None) -> list[str]:
