@@ -22,6 +22,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SHEET = "circuit_bias.png"
+# not part of the source: left out of the copy the wheel is built from
+TOP_LEVEL_OUTPUTS = {".git", ".venv", "build", "dist", "data", "out", "runs", "engines", "site"}
+ANYWHERE = shutil.ignore_patterns("*.egg-info", "__pycache__", ".*_cache")
+
+
+def _not_source(folder: str, names: list[str]) -> set[str]:
+    ignored = set(ANYWHERE(folder, names))
+    return ignored | (TOP_LEVEL_OUTPUTS & set(names)) if Path(folder) == ROOT else ignored
 
 
 def _run(command: list[str], cwd: Path, what: str) -> str:
@@ -32,7 +40,11 @@ def _run(command: list[str], cwd: Path, what: str) -> str:
 
 
 def _build_wheel(out: Path) -> Path:
-    command = [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(out), str(ROOT)]
+    """Build from a clean copy of the working tree: setuptools reuses ``build/``, and a module renamed
+    since the last build would otherwise ship twice."""
+    source = out / "source"
+    shutil.copytree(ROOT, source, ignore=_not_source)
+    command = [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(out), str(source)]
     _run(command, out, "building the wheel")
     wheels = sorted(out.glob("schemseg-*.whl"))
     if len(wheels) != 1:
@@ -43,11 +55,14 @@ def _build_wheel(out: Path) -> Path:
 def _check_outside(env: Path, work: Path) -> dict[str, object]:
     python = env / "bin" / "python"
     schemseg = env / "bin" / "schemseg"
-    probe = ("import importlib.util, schemseg_sdk, schemseg_sdk.cli; "
-             "print(schemseg_sdk.__file__); print(importlib.util.find_spec('torch') is not None)")
-    location, has_torch = _run([str(python), "-c", probe], work, "importing the SDK").split()
+    probe = ("import importlib.util, importlib.resources, schemseg_sdk, schemseg_sdk.cli; "
+             "print(schemseg_sdk.__file__); print(importlib.util.find_spec('torch') is not None); "
+             "print(importlib.resources.files('schemseg_training').joinpath('data/maps/ci2n.json').is_file())")
+    location, has_torch, has_maps = _run([str(python), "-c", probe], work, "importing the SDK").split()
     if not location.startswith(str(env)):
         raise SystemExit(f"check_wheel: schemseg_sdk was imported from {location}, not from the new environment")
+    if has_maps != "True":
+        raise SystemExit("check_wheel: the bundled LabelMe maps (schemseg_training/data/maps) are not in the wheel")
     if has_torch != "False":
         raise SystemExit("check_wheel: torch is installed in the runtime-only environment")
     examples = Path(_run([str(python), "-c", "import schemseg_sdk, pathlib; "
