@@ -38,7 +38,7 @@ typecheck: $(VENV)/.dev
 ## The site is built into out/site (git-ignored); --strict turns every warning (a broken link, a
 ## docstring mkdocstrings cannot read) into an error.
 docs: $(VENV)/.dev
-	$(VENV)/bin/mkdocs build --strict --quiet --site-dir out/site
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet --site-dir out/site
 
 ## Build the wheel, install it with the runtime dependencies only into a fresh virtual environment
 ## outside the repository, and segment an example sheet there.
