@@ -6,11 +6,11 @@ scored on the same evaluation set; point 0 is the starting model itself (zero-sh
 and nested (the 25 sheets are among the 100, those among the 400)::
 
     .venv/bin/python benchmarks/learning_curve.py --train data/ci2n-train --eval data/ci2n-eval \
-        --sizes 25,100,400 --steps 300 --threads 2 --readme README.md
+        --sizes 25,100,400 --steps 300 --threads 2 --readme docs/fine-tuning.md
 
 Writes ``benchmarks/results/learning-curve-<machine>-<date>.json`` (per point: mIoU, pixel
-accuracy, per-class IoU, training seconds), ``benchmarks/learning_curve.png`` and, with
-``--readme``, the table between the README's learning-curve markers. Runs go to ``--work``
+accuracy, per-class IoU, training seconds), ``docs/img/learning_curve.png`` and, with
+``--readme``, the table between the learning-curve markers of that page. Runs go to ``--work``
 (``runs/learning-curve``); a finished subset's ``last.pt`` is reused when the script is run again.
 """
 from __future__ import annotations
@@ -19,6 +19,7 @@ import argparse
 import datetime
 import json
 import math
+import os
 import time
 from pathlib import Path
 
@@ -36,7 +37,7 @@ from schemseg_training.train_data import steps_per_epoch
 
 CURVE_START = "<!-- learning-curve:start -->"
 CURVE_END = "<!-- learning-curve:end -->"
-PLOT = Path("benchmarks/learning_curve.png")
+PLOT = Path("docs/img/learning_curve.png")
 
 
 def parse_args() -> argparse.Namespace:
@@ -54,7 +55,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--work", type=Path, default=Path("runs/learning-curve"))
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     parser.add_argument("--plot", type=Path, default=PLOT)
-    parser.add_argument("--readme", type=Path, default=None, help="rewrite the learning-curve table of this README")
+    parser.add_argument("--readme", type=Path, default=None,
+                        help="rewrite the learning-curve table of this Markdown page")
     return parser.parse_args()
 
 
@@ -115,7 +117,7 @@ def readme_block(report: dict[str, object], source: str, plot_path: Path) -> str
         training = f"{report['steps']} steps from `--init`" if p["sheets"] else "none (the starting model)"
         minutes = f"{p['train_seconds'] / 60:.1f} min" if p["sheets"] else "-"
         lines.append(f"| {p['sheets']} | {training} | {p['mean_iou']:.4f} | {p['pixel_accuracy']:.4f} | {minutes} |")
-    lines += ["", f"![learning curve]({plot_path.as_posix()})", "",
+    lines += ["", f"![learning curve]({plot_path.as_posix()})", "",  # plot_path: relative to the page
               f"Measured {report['date']} on {report['machine_name']}, scored on {report['eval_sheets']} sheets of "
               f"`{report['eval']}`. Generated from `{source}` by `benchmarks/learning_curve.py`; do not edit by hand."]
     return "\n".join(lines)
@@ -144,7 +146,8 @@ def main() -> None:
     plot(points, args.plot, title, "the bundled model" if args.init == "reference" else start.name)
     print(f"wrote {path} and {args.plot}")
     if args.readme:
-        replace_marked_block(args.readme, CURVE_START, CURVE_END, readme_block(report, path.as_posix(), args.plot),
+        picture = Path(os.path.relpath(args.plot, args.readme.parent))
+        replace_marked_block(args.readme, CURVE_START, CURVE_END, readme_block(report, path.as_posix(), picture),
                              "the learning-curve table")
         print(f"updated {args.readme}")
 

@@ -1,7 +1,7 @@
 """Plot the reference model's training history, one line per branch of the schedule.
 
     python benchmarks/plot_training_curves.py \
-        [--csv benchmarks/results/reference-training-metrics.csv] [--out benchmarks/reference_training_curves.png]
+        [--csv benchmarks/results/reference-training-metrics.csv] [--out docs/img/reference_training_curves.png]
 
 The CSV joins the training runs of the reference model (``training/TRAINING_LOG.md``). Its ``branch``
 column says which schedule a row belongs to: ``main`` (phases 1 and 2, steps 0-11,310, the run the
@@ -68,7 +68,7 @@ def plot(branches: dict[str, list[dict[str, float]]], out: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--csv", type=Path, default=Path("benchmarks/results/reference-training-metrics.csv"))
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/reference_training_curves.png"))
+    parser.add_argument("--out", type=Path, default=Path("docs/img/reference_training_curves.png"))
     args = parser.parse_args()
     plot(load(args.csv), args.out)
     print(f"wrote {args.out}")

@@ -35,17 +35,17 @@ class GroupingSettings:
         split_confidence: mean confidence a second class needs to split an instance, over at least
             ``split_area * w**2`` pixels (without a classifier, or with ``apart_margin`` above 1)...
         judged_split_confidence: ...and with a classifier, which undoes a split unless it takes each
-            piece for a symbol (``apart_margin``), so splitting may be eager: 0.6 (0.8 before session 17)
+            piece for a symbol (``apart_margin``), so splitting may be eager: 0.6
             was chosen on the three tuning sets, better on each in mIoU and symbol F1 (more polarized
             capacitors, junction dots and real PMOS found; a few check valves lost; 0.5 and 0.4 lose on
             the seed-4 set). Without a classifier every split stays, and 0.6 cuts symbols into pieces
             (the vote alone: 3 points of mIoU lower on the real drawings), so ``split_confidence`` stays 0.8
-            (README, "Splitting more eagerly").
+            (docs/grouping.md, "How the defaults were chosen").
         split_area: see ``split_confidence``.
         floor_confidence: instances of any size whose mean confidence in their class is below this
             are dropped; not applied without confidence. Chosen on a tuning set of its own (seed 3):
             higher floors count strong classes better but drop the true symbols of the classes the
-            model is unsure of everywhere, and lower the mean symbol F1 (README, "Symbols").
+            model is unsure of everywhere, and lower the mean symbol F1 (docs/grouping.md).
         apart_margin: with a classifier, instances that ``merge_gap`` would join, and the pieces of an
             instance that ``split_confidence`` split, stay apart when the classifier calls each of them
             (of at least ``min_area``; two or more) a symbol, and is surer of each than of the whole
@@ -98,6 +98,9 @@ class InstanceLabels:
         self.keep = np.ones(count, bool)
         self.probability: np.ndarray | None = None  # the classifier's, once it has spoken
         self.judged: dict[int, np.ndarray] = {}  # instance -> the classifier's probabilities, where already asked
+        self.boxes: np.ndarray = np.zeros((0, 4), np.int64)  # (count, 4) x0, y0, x1, y1 of each instance
+        self.pixels: np.ndarray = np.zeros((0, 0), np.int64)  # (count, classes) pixels of each class
+        self.votes: np.ndarray = np.zeros((0, 0), np.float64)  # (count, classes) the same, weighted by confidence
 
     @classmethod
     def label(cls, crop: np.ndarray, weights: np.ndarray | None, width: float,
@@ -117,7 +120,7 @@ class InstanceLabels:
             siblings = self._split(split, strong, weights)
         min_pixels = settings.min_area * width * width
         target = self._merge_targets(settings.merge_gap * width)
-        if judged:  # (with apart_margin above 1 nothing stays apart: the classifier is not asked)
+        if judge is not None and judged:  # (with apart_margin above 1 nothing stays apart: not asked)
             # a split is undone as a merge is: unless the classifier takes each piece for a symbol
             target = self._keep_apart(_union(target, siblings), judge, min_pixels, settings.apart_margin)
         self._regroup(target, weights)
@@ -160,7 +163,7 @@ class InstanceLabels:
         instance is on its own)."""
         boxes = [self.boxes]
         next_label = self.count
-        siblings = []
+        sibling_list: list[int] = []
         for instance in split.tolist():
             x0, y0, x1, y1 = self.boxes[instance].tolist()
             labels, classes = self.labels[y0:y1, x0:x1], self.crop[y0:y1, x0:x1]
@@ -174,9 +177,9 @@ class InstanceLabels:
                 part = inside & (owner == class_id) & (classes != 0)
                 labels[part] = next_label
                 boxes.append(_box_of(part, x0, y0)[None])
-                siblings.append(first)
+                sibling_list.append(first)
                 next_label += 1
-        siblings = np.concatenate([np.arange(self.count), np.array(siblings, np.int64)])
+        siblings = np.concatenate([np.arange(self.count), np.array(sibling_list, np.int64)])
         self.count = next_label
         self.boxes = np.concatenate(boxes)
         self.keep = np.ones(self.count, bool)

@@ -87,7 +87,7 @@ def _class_id(value: object, num_classes: int) -> int:
 
 
 def _box(value: Iterable[object]) -> Box:
-    x0, y0, x1, y1 = (int(v) for v in value)  # type: ignore[call-overload]
+    x0, y0, x1, y1 = (int(v) for v in value)  # type: ignore[call-overload]  # values from JSON; int() raises on a bad one, reported by the caller
     if x1 <= x0 or y1 <= y0:
         raise ValueError(f"empty box {[x0, y0, x1, y1]}")
     return x0, y0, x1, y1

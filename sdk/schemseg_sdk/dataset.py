@@ -57,7 +57,7 @@ class SegmentationDataset:
                 f"{self.root / 'dataset.json'}: class_names {problem}; "
                 "re-import the data with 'schemseg data import-labelme --map'"
             )
-        self.class_names: tuple[str, ...] = tuple(names)  # type: ignore[arg-type]
+        self.class_names: tuple[str, ...] = tuple(names)  # type: ignore[arg-type]  # names came from JSON; checked to be strings just above
 
     def require_classes(self, class_names: tuple[str, ...], user: str) -> None:
         """Raise :class:`DatasetError` unless ``user`` (e.g. ``"model reference.onnx"``) has this dataset's class list."""

@@ -60,8 +60,11 @@ def evaluate_model(
         model: a model path (``.onnx``, ``.engine``/``.plan``) or an open :class:`Segmenter`
             (left open; a path is opened and closed here).
         data: a :class:`SegmentationDataset` or its folder (``images/`` + ``masks/``).
-        batch_size, threads, device, grouping: passed to :class:`Segmenter` when ``model`` is a path
-            (``grouping=None`` scores the model's own masks, as the accuracy gate does).
+        batch_size: passed to :class:`Segmenter` when ``model`` is a path.
+        threads: passed to :class:`Segmenter` when ``model`` is a path.
+        device: passed to :class:`Segmenter` when ``model`` is a path.
+        grouping: passed to :class:`Segmenter` when ``model`` is a path (``None`` scores the model's
+            own masks, as the accuracy gate does).
         limit: score only the first ``limit`` sheets.
         progress: show a tqdm bar on stderr.
 

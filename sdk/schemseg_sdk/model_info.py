@@ -76,7 +76,7 @@ class ModelInfo:
                 kwargs[name] = tuple(value) if isinstance(value, list) else value
             extra_prefix = METADATA_PREFIX + "extra."
             kwargs["extra"] = {k[len(extra_prefix):]: v for k, v in meta.items() if k.startswith(extra_prefix)}
-            info = cls(**kwargs)  # type: ignore[arg-type]
+            info = cls(**kwargs)  # type: ignore[arg-type]  # values read from JSON metadata; a wrong type raises TypeError, caught below
         except (ValueError, TypeError) as exc:
             raise ModelFormatError(f"{source}: malformed schemseg metadata ({exc})") from None
         if len(info.class_names) < 2 or info.input_size % info.pad_multiple:
@@ -91,4 +91,4 @@ class ModelInfo:
         values = asdict(self)
         values.update(changes)
         values = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
-        return ModelInfo(**values)  # type: ignore[arg-type]
+        return ModelInfo(**values)

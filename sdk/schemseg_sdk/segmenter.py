@@ -262,8 +262,8 @@ class Segmenter:
         batch: list[tuple[_Job, int]] = []
         while True:
             start = time.perf_counter()
-            source = next(sources, _END)
-            if source is _END:
+            source = next(sources, None)
+            if source is None:
                 break
             job = _start_job(source, size, with_confidence)
             pending.append(job)
@@ -271,7 +271,7 @@ class Segmenter:
                 tile_start = time.perf_counter()
                 if buffer is None:
                     buffer = np.empty((self.batch_size, size, size, 3), np.uint8)
-                copy_tile(job.image, job.plan, index, buffer[len(batch)], pad_value)  # type: ignore[arg-type]
+                copy_tile(job.image, job.plan, index, buffer[len(batch)], pad_value)  # type: ignore[arg-type]  # job.plan is not None inside this loop (range is empty otherwise)
                 batch.append((job, index))
                 job.timings["preprocess"] += time.perf_counter() - tile_start
                 if len(batch) == self.batch_size:
@@ -315,7 +315,6 @@ class Segmenter:
         )
 
 
-_END = object()
 
 
 @dataclass

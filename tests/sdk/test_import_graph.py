@@ -82,7 +82,7 @@ def test_command_modules_import_first() -> None:
     """Across the two packages: every command module imports on its own, in a fresh interpreter.
 
     The static test above looks at one package at a time; the training commands import
-    ``schemseg_sdk.cli._common``, whose package once imported the training commands back.
+    ``schemseg_sdk.cli``, whose group adds the training commands back (through an entry point).
     """
     code = ("import importlib, sys\n"
             "for name in sys.argv[1:]:\n"
@@ -93,3 +93,19 @@ def test_command_modules_import_first() -> None:
     result = subprocess.run([sys.executable, "-c", code, *CLI_MODULES], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.split() == [word for name in CLI_MODULES for word in (name, "ok")]
+
+
+def test_training_uses_only_public_sdk_modules() -> None:
+    """The training package imports no private (``_``) SDK module or name: what it needs is public API."""
+    private = []
+    for path in PACKAGES[1].rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("schemseg_sdk"):
+                names = [alias.name for alias in node.names]
+                parts = [*(node.module or "").split("."), *names]
+                if any(part.startswith("_") for part in parts):
+                    private.append(f"{path.relative_to(ROOT)}:{node.lineno} from {node.module} import {names}")
+            elif isinstance(node, ast.Import):
+                private += [f"{path.relative_to(ROOT)}:{node.lineno} import {alias.name}" for alias in node.names
+                            if alias.name.startswith("schemseg_sdk") and "._" in alias.name]
+    assert private == []

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from schemseg_sdk._signals import deferred_interrupts
+from schemseg_sdk.signals import deferred_interrupts
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])

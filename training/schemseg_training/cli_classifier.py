@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from schemseg_sdk.cli._common import handle_errors
+from schemseg_sdk.cli import handle_errors
 
 __all__ = ["train_classifier_command"]
 
@@ -29,7 +29,8 @@ __all__ = ["train_classifier_command"]
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="The classifier's .onnx file.")
 @click.option("--predictions", default="data/predictions", show_default=True, type=click.Path(file_okay=False),
               help="Cache of the model's predictions (MODEL-SHA-DATASET/NAME.npz), reused when present.")
-@click.option("--epochs", default=10, show_default=True, type=click.IntRange(1))
+@click.option("--epochs", default=10, show_default=True, type=click.IntRange(1),
+              help="Passes over the instances of the training sets.")
 @click.option("--limit", type=click.IntRange(1), help="Use the first N sheets of each dataset only.")
 @click.option("--threads", type=click.IntRange(1), help="CPU threads for the model and torch.")
 @click.option("--merge-gap", multiple=True, type=click.FloatRange(0),
@@ -42,7 +43,7 @@ __all__ = ["train_classifier_command"]
 def train_classifier_command(data: tuple[str, ...], symbols_only: tuple[str, ...], partial: tuple[str, ...], val: str | None, model_path: str | None,
                              out: str, predictions: str, epochs: int, limit: int | None, threads: int | None,
                              merge_gap: tuple[float, ...]) -> None:
-    """Train the symbol classifier that gives each grouped instance its class (see README, "Symbols")."""
+    """Train the symbol classifier that gives each grouped instance its class (see docs/grouping.md)."""
     from .cli_train import _require_torch
 
     _require_torch()

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from schemseg_sdk.cli._common import handle_errors
+from schemseg_sdk.cli import handle_errors
 from schemseg_sdk.errors import DatasetError
 
 __all__ = ["data"]

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from schemseg_sdk.cli._common import handle_errors
+from schemseg_sdk.cli import handle_errors
 
 __all__ = ["synth"]
 

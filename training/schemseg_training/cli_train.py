@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from schemseg_sdk.cli._common import handle_errors
+from schemseg_sdk.cli import handle_errors
 from schemseg_sdk.errors import BackendUnavailableError
 from schemseg_sdk.fileio import atomic_write_text
 
@@ -34,22 +34,28 @@ def _require_torch() -> None:
               help="Validation dataset folder; repeat for several (the best checkpoint uses their mean mIoU).")
 @click.option("--val-limit", type=click.IntRange(1), help="Validate on the first N sheets only.")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Run folder, e.g. runs/NAME.")
-@click.option("--epochs", default=10, show_default=True, type=click.IntRange(1))
-@click.option("--batch", default=8, show_default=True, type=click.IntRange(1))
+@click.option("--epochs", default=10, show_default=True, type=click.IntRange(1),
+              help="Passes over the training data (an epoch: as many sheets as all --data folders hold).")
+@click.option("--batch", default=8, show_default=True, type=click.IntRange(1),
+              help="Crops per optimiser step.")
 @click.option("--size", default=256, show_default=True, type=click.IntRange(32), help="Crop size (multiple of 32).")
 @click.option("--lr", type=float, help="Peak learning rate [default: 2e-3; 5e-4 with --init; a resumed run's own].")
-@click.option("--device", default="auto", show_default=True, type=click.Choice(["auto", "cpu", "cuda"]))
+@click.option("--device", default="auto", show_default=True, type=click.Choice(["auto", "cpu", "cuda"]),
+              help="Where to train (auto: CUDA when available).")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(0), help="Data loader processes.")
 @click.option("--threads", type=click.IntRange(1), help="torch CPU threads (default: torch's choice).")
 @click.option("--precision", default="auto", show_default=True, type=click.Choice(["auto", "fp32", "bf16"]),
               help="auto: bf16 autocast on GPUs and on CPUs with AVX512_BF16/AMX, fp32 elsewhere.")
-@click.option("--seed", default=0, show_default=True)
+@click.option("--seed", default=0, show_default=True,
+              help="Seed of crops, augmentation and initialisation.")
 @click.option("--model", "model_name", type=click.Choice(["attention_unetpp", "attention_unetpp_lite0", "unetpp"]),
               help="Architecture [default: the --init/--resume checkpoint's, else attention_unetpp].")
 @click.option("--decoder-channels", metavar="C1,C2,C3,C4,C5",
               help="U-Net++ decoder widths [default: 256,128,64,32,16].")
-@click.option("--ce-weight", default=1.0, show_default=True, type=float)
-@click.option("--dice-weight", default=1.0, show_default=True, type=float)
+@click.option("--ce-weight", default=1.0, show_default=True, type=float,
+              help="Weight of the cross-entropy loss.")
+@click.option("--dice-weight", default=1.0, show_default=True, type=float,
+              help="Weight of the Dice loss (classes present, background excluded).")
 @click.option("--max-steps", type=click.IntRange(1), help="Stop after N steps (the schedule spans all epochs).")
 @click.option("--resume", type=click.Path(exists=True, dir_okay=False), help="Continue from a last.pt checkpoint.")
 @click.option("--init", metavar="reference|CHECKPOINT",
@@ -113,7 +119,7 @@ def _channels(text: str) -> list[int]:
 @click.option("--data", required=True, type=click.Path(exists=True, file_okay=False), help="Dataset folder.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False), help="Write the scores as JSON here.")
 @click.option("--limit", type=click.IntRange(1), help="Evaluate the first N sheets only.")
-@click.option("--threads", type=click.IntRange(1))
+@click.option("--threads", type=click.IntRange(1), help="CPU threads for inference (default: the runtime's choice).")
 @click.option("--group/--no-group", "group", default=True, show_default=True,
               help="Group predicted pixels into symbols with one class each (as 'schemseg segment' does).")
 @handle_errors
@@ -156,8 +162,8 @@ def model_group() -> None:
 
 
 @model_group.command("info")
-@click.option("--name", default="attention_unetpp", show_default=True)
-@click.option("--size", default=608, show_default=True, type=click.IntRange(32))
+@click.option("--name", default="attention_unetpp", show_default=True, help="Architecture (as train --model).")
+@click.option("--size", default=608, show_default=True, type=click.IntRange(32), help="Input size for the FLOPs count.")
 @click.option("--decoder-channels", metavar="C1,C2,C3,C4,C5", help="U-Net++ decoder widths.")
 @handle_errors
 def model_info_command(name: str, size: int, decoder_channels: str | None) -> None:

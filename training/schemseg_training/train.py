@@ -15,7 +15,7 @@ import torch
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from schemseg_sdk._signals import deferred_interrupts
+from schemseg_sdk.signals import deferred_interrupts
 from schemseg_sdk.classes import class_difference
 from schemseg_sdk.cpu import has_fast_bf16
 from schemseg_sdk.dataset import SegmentationDataset

@@ -27,7 +27,7 @@ from types import ModuleType
 import numpy as np
 
 from .. import errors
-from .._signals import reclaim_interrupts, sigterm_interrupts
+from ..signals import reclaim_interrupts, sigterm_interrupts
 from ..errors import BackendUnavailableError, InferenceError, InvalidInputError, ModelFormatError, SchemsegError
 from ..segmenter import ENGINE_SUFFIXES, Segmenter
 from .jobs import SheetJob

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from .._signals import deferred_interrupts, sigterm_interrupts
+from ..signals import deferred_interrupts, sigterm_interrupts
 from ..fileio import remove_stale_temporaries
 from ..segmenter import Segmenter
 from .jobs import SheetJob, plan_jobs

@@ -51,7 +51,7 @@ class SheetStatus:
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> SheetStatus:
-        return cls(**data)  # type: ignore[arg-type]
+        return cls(**data)  # type: ignore[arg-type]  # summary.json written by this module; a wrong field raises TypeError
 
 
 @dataclass

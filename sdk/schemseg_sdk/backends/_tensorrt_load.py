@@ -62,7 +62,7 @@ def rebuild_engine(onnx_path: Path, sidecar: EngineSidecar, path: Path) -> tuple
     name = path.name[: -len(suffix)] if path.name.endswith(suffix) else path.stem
     result = rebuild_bundle(
         onnx_path,
-        sidecar.precision,  # type: ignore[arg-type]
+        sidecar.precision,  # type: ignore[arg-type]  # the sidecar's precision was checked against Precision when read
         path.parent,
         batch=(sidecar.batch_min, sidecar.batch_opt, sidecar.batch_max),
         version_compatible=sidecar.version_compatible,
@@ -99,7 +99,7 @@ def _trt_logger(trt: ModuleType) -> Any:
     """The process-wide TensorRT logger: warnings go to Python logging, never straight to stderr."""
     if _Recent.logger is None:  # one logger per process: TensorRT treats it as a singleton
 
-        class _Logger(trt.ILogger):  # type: ignore[name-defined, misc]
+        class _Logger(trt.ILogger):  # type: ignore[name-defined]  # trt is a module value imported lazily, not a name mypy sees
             def __init__(self) -> None:
                 trt.ILogger.__init__(self)
 

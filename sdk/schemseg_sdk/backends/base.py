@@ -59,7 +59,9 @@ class Backend(Protocol):
 
     def __enter__(self) -> Backend: ...
 
-    def __exit__(self, *exc: object) -> None: ...
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
 
 
 class BackendBase(ABC):

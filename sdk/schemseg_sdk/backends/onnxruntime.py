@@ -41,7 +41,7 @@ GPU_INSTALL_HINT = "pip install onnxruntime-gpu (it replaces the CPU-only onnxru
 ORT_MAX_BATCH = 1024  # ORT takes any batch; this only guards against accidental huge stacks
 
 
-def _import_onnxruntime() -> onnxruntime:  # type: ignore[name-defined]
+def _import_onnxruntime() -> onnxruntime:
     try:
         import onnxruntime
     except ImportError as exc:
@@ -108,7 +108,7 @@ class OnnxRuntimeBackend(BackendBase):
             raise BackendUnavailableError(f"threads must be >= 1 or None, got {threads}")
         providers = select_providers(device, ort.get_available_providers(), tensorrt_ep=tensorrt_ep)
         self._session = _create_session(ort, self.model_path, providers, threads)
-        self._ids_session: onnxruntime.InferenceSession | None = None  # type: ignore[name-defined]
+        self._ids_session: onnxruntime.InferenceSession | None = None
         self._ids_lock = threading.Lock()
         self._threads = threads
         self.providers: list[str] = self._session.get_providers()
@@ -142,7 +142,7 @@ class OnnxRuntimeBackend(BackendBase):
         confidence = outputs[1] if with_confidence else None
         return BatchOutput(outputs[0], confidence, {"compute": compute})
 
-    def _class_ids_session(self) -> onnxruntime.InferenceSession:  # type: ignore[name-defined]
+    def _class_ids_session(self) -> onnxruntime.InferenceSession:
         """The session of the graph cut down to ``class_ids`` (built once, on first use)."""
         with self._ids_lock:
             if self._ids_session is None:
@@ -152,7 +152,7 @@ class OnnxRuntimeBackend(BackendBase):
             return self._ids_session
 
     def _release(self) -> None:
-        self._session = None  # type: ignore[assignment]
+        self._session = None
         self._ids_session = None
 
 
@@ -177,8 +177,8 @@ def _check_model_file(path: Path) -> None:
 
 
 def _create_session(
-    ort: onnxruntime, path: Path, providers: list[str], threads: int | None  # type: ignore[name-defined]
-) -> onnxruntime.InferenceSession:  # type: ignore[name-defined]
+    ort: onnxruntime, path: Path, providers: list[str], threads: int | None
+) -> onnxruntime.InferenceSession:
     try:
         return ort.InferenceSession(str(path), sess_options=_session_options(ort, threads), providers=providers)
     except Exception as exc:  # InvalidProtobuf, Fail, InvalidGraph... share no useful base class
@@ -190,7 +190,7 @@ def _create_session(
 
 def _class_ids_only_session(
     path: Path, providers: list[str], threads: int | None
-) -> onnxruntime.InferenceSession | None:  # type: ignore[name-defined]
+) -> onnxruntime.InferenceSession | None:
     import onnx
     import onnx.utils
 
@@ -203,7 +203,7 @@ def _class_ids_only_session(
     return ort.InferenceSession(model.SerializeToString(), sess_options=options, providers=providers)
 
 
-def _session_options(ort: onnxruntime, threads: int | None) -> onnxruntime.SessionOptions:  # type: ignore[name-defined]
+def _session_options(ort: onnxruntime, threads: int | None) -> onnxruntime.SessionOptions:
     options = ort.SessionOptions()
     options.log_severity_level = 3  # errors only: ORT's warnings are not for end users
     # The memory pattern pre-plans one extra block per input shape: 850 -> 489 MiB peak for a batch
@@ -219,14 +219,14 @@ def _session_options(ort: onnxruntime, threads: int | None) -> onnxruntime.Sessi
     # ORT's worker threads spin after each run waiting for the next; on a 2-core machine they then
     # take the cores from whatever the caller does next (grouping: numpy, OpenCV, the classifier's own
     # session). Not spinning: grouping after inference 35-37 -> 23 ms a sheet, inference unchanged
-    # (2-core AVX-512 EPYC, session 18; README "Cost").
+    # (2-core AVX-512 EPYC; docs/performance.md, "Where the time goes").
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     if threads is not None:
         options.intra_op_num_threads = threads
     return options
 
 
-def _check_io(session: onnxruntime.InferenceSession, info: ModelInfo, name: str) -> None:  # type: ignore[name-defined]
+def _check_io(session: onnxruntime.InferenceSession, info: ModelInfo, name: str) -> None:
     inputs = {i.name: i for i in session.get_inputs()}
     outputs = {o.name for o in session.get_outputs()}
     size = info.input_size

@@ -115,7 +115,9 @@ class TensorRTBackend(BackendBase):
     def _pipeline(self, batches: Iterator[np.ndarray], with_confidence: bool) -> Iterator[BatchOutput]:
         """Double-buffered run; holds the backend for the whole iteration (close the iterator to free it)."""
         self._acquire()
-        schedule, jobs, parts = DoubleBufferSchedule(len(self._slots)), {}, []  # type: ignore[var-annotated]
+        schedule = DoubleBufferSchedule(len(self._slots))
+        jobs: dict[int, _Job] = {}
+        parts: list[BatchOutput] = []
         try:
             for batch in batches:
                 chunks = plan_chunks(len(batch), self._batch_min, self._batch_max)
@@ -139,7 +141,7 @@ class TensorRTBackend(BackendBase):
             with self.device.activate():
                 for op in ops:
                     if op.kind == "prepare":
-                        jobs[op.batch] = job  # type: ignore[assignment]
+                        jobs[op.batch] = job  # type: ignore[assignment]  # "prepare" comes only from add_batch(), with a job
                     slot, rows = self._slots[op.slot], jobs[op.batch].chunk.size
                     if op.kind == "prepare":
                         slot.prepare(jobs[op.batch], self.info.pad_value)
@@ -157,6 +159,7 @@ class TensorRTBackend(BackendBase):
 
     def _compute(self, slot: _Slot) -> None:
         device, stream, context = self.device, self._compute_stream, self._context
+        assert context is not None, "a closed TensorRT backend computes nothing"
         device.wait(stream, slot.events["h2d_done"])
         device.record(slot.events["compute_start"], stream)
         shape = (slot.run_batch, self.input_spec.size, self.input_spec.size, 3)
@@ -212,7 +215,7 @@ class TensorRTBackend(BackendBase):
                 with device.activate():
                     self._context = self._engine = self._runtime = None
                     self._slots = []
-                    self._copy_stream = self._compute_stream = None  # type: ignore[assignment]
+                    self._copy_stream = self._compute_stream = None  # type: ignore[assignment]  # closed: the streams are gone; every use checks _closed first
         finally:
             device.close()
 

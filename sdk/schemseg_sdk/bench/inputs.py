@@ -109,7 +109,7 @@ def _synthetic(count: int, size: int) -> BenchSheets:
             "synthetic sheets need the training package (schemseg_training); pip install 'schemseg[train]' "
             "or use --sheets noise"
         )
-    arrays = [render(seed, size).image for seed in range(count)]  # type: ignore[operator]
+    arrays = [render(seed, size).image for seed in range(count)]  # type: ignore[operator]  # render_sheet is returned as object to keep the training import optional
     return _from_arrays(arrays, "synthetic", f"{count} synthetic sheets {size}x{size} (render_sheet seeds 0..{count - 1})")
 
 

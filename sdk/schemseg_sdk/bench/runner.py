@@ -14,6 +14,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from ..backends.base import Backend
 from ..backends.onnxruntime import Device
 from ..dataset import SegmentationDataset
 from ..errors import BackendUnavailableError
@@ -249,7 +250,7 @@ def _open(target: BenchTarget, config: BenchConfig) -> Segmenter:
     return Segmenter(target.path, device=device, batch_size=1, threads=config.threads)
 
 
-def _torch_backend(checkpoint: Path, config: BenchConfig) -> object:
+def _torch_backend(checkpoint: Path, config: BenchConfig) -> Backend:
     try:
         import torch
         from schemseg_training.torch_backend import TorchBackend
@@ -266,7 +267,7 @@ def _torch_backend(checkpoint: Path, config: BenchConfig) -> object:
 def _replace(row: BenchRow, **changes: object) -> BenchRow:
     values = asdict(row)
     values.update(changes)
-    return BenchRow(**values)  # type: ignore[arg-type]
+    return BenchRow(**values)
 
 
 def _describe(exc: BaseException) -> str:

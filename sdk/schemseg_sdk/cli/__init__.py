@@ -1,41 +1,63 @@
 """The ``schemseg`` command group. Commands live in their own modules; this file only wires them.
 
-The training commands are registered when the group first looks a command up, not when this package
-is imported: they import ``schemseg_sdk.cli._common`` themselves, so importing them here would make
-``import schemseg_training.cli_train`` (or any training command module imported first) a circle.
+The runtime's own commands (segment, doctor, build-engine, bench) are added here. Other installed
+packages add theirs through the ``schemseg.commands`` entry-point group: each entry point names a
+sequence of click commands (the training package's is ``schemseg_training.cli:COMMANDS``). They are
+loaded when the group first lists commands or is asked for one it does not have, so ``import
+schemseg_sdk.cli`` never imports the training package (nor torch).
 """
 from __future__ import annotations
+
+from collections.abc import Sequence
+from importlib.metadata import entry_points
 
 import click
 
 from .._version import __version__
+from ._common import SchemsegClickError, handle_errors
 from .bench import bench
 from .build_engine import build_engine
 from .doctor import doctor
 from .segment import segment
 
-__all__ = ["main"]
+__all__ = ["COMMAND_ENTRY_POINTS", "SchemsegClickError", "handle_errors", "main"]
+
+COMMAND_ENTRY_POINTS = "schemseg.commands"
+"""Entry-point group of commands added by other packages: each names a sequence of click commands."""
 
 
 class _Group(click.Group):
-    """A click group that adds the training commands the first time it lists or looks up commands."""
+    """A click group that adds the commands of the ``schemseg.commands`` entry points when first needed."""
 
-    _training_added = False
+    _plugins_added = False
 
-    def _add_training(self) -> None:
-        if not self._training_added:
-            self._training_added = True
-            from schemseg_training.cli import COMMANDS
-
-            for command in COMMANDS:
+    def _add_plugins(self) -> None:
+        if self._plugins_added:
+            return
+        self._plugins_added = True
+        for point in entry_points(group=COMMAND_ENTRY_POINTS):
+            try:
+                commands = point.load()
+            except ImportError as exc:
+                raise click.ClickException(
+                    f"the commands of entry point {point.name!r} ({point.value}) could not be imported: {exc}; "
+                    "reinstall the package that provides them"
+                ) from exc
+            if not isinstance(commands, Sequence) or not all(isinstance(c, click.Command) for c in commands):
+                raise click.ClickException(
+                    f"entry point {point.name!r} ({point.value}) of group {COMMAND_ENTRY_POINTS} must name a "
+                    f"sequence of click commands, got {type(commands).__name__}"
+                )
+            for command in commands:
                 self.add_command(command)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        self._add_training()
+        self._add_plugins()
         return super().list_commands(ctx)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        self._add_training()
+        if cmd_name not in self.commands:
+            self._add_plugins()
         return super().get_command(ctx, cmd_name)
 
 

@@ -19,7 +19,7 @@ class SchemsegClickError(click.ClickException):
 
     def __init__(self, message: str, exit_code: int = 1) -> None:
         super().__init__(message)
-        self.exit_code = exit_code
+        self.exit_code = exit_code  # type: ignore[misc]  # click types it ClassVar, but reads it per instance
 
 
 def handle_errors(func: F) -> F:

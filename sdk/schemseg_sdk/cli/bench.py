@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import shlex
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import click
 
@@ -54,9 +54,9 @@ README_OPTIONS = ("readme_table", "readme")
               show_default=True, help="Where results are kept when --json is not given.")
 @click.option("--note", "notes", multiple=True, help="Extra note stored in the JSON (repeatable).")
 @click.option("--readme-table", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Only rewrite the README performance table from this results JSON, measure nothing.")
+              help="Only rewrite the performance table of the docs from this results JSON, measure nothing.")
 @click.option("--readme", type=click.Path(dir_okay=False, path_type=Path),
-              help="README to rewrite with --readme-table [default: README.md].")
+              help="Markdown page to rewrite with --readme-table [default: docs/performance.md].")
 @click.pass_context
 @handle_errors
 def bench(ctx: click.Context, **options: Any) -> None:
@@ -87,7 +87,8 @@ def bench(ctx: click.Context, **options: Any) -> None:
     report["command"] = _command_line(ctx)
     click.echo(markdown_report(report))
     _write_outputs(report, options)
-    if not any(row["status"] == "ok" for row in report["rows"]):
+    rows = cast("list[dict[str, Any]]", report["rows"])
+    if not any(row["status"] == "ok" for row in rows):
         raise SchemsegClickError("no backend could be measured; the table above says why for each")
 
 
@@ -146,7 +147,7 @@ def _rewrite_readme(ctx: click.Context, options: dict[str, Any]) -> None:
              and ctx.get_parameter_source(str(param.name)) == click.core.ParameterSource.COMMANDLINE]
     if given:
         raise click.UsageError(f"--readme-table only rewrites the README table and measures nothing; drop {given[0]}")
-    readme = options["readme"] or Path("README.md")
+    readme = options["readme"] or Path("docs/performance.md")
     block = update_readme(readme, options["readme_table"])
     click.echo(block)
     click.echo(f"updated the performance table in {readme}", err=True)

@@ -41,7 +41,7 @@ def _parse_batch(ctx: click.Context, param: click.Parameter, value: str) -> tupl
         parts = ()
     if len(parts) != 3 or not 1 <= parts[0] <= parts[1] <= parts[2]:
         raise click.BadParameter(f"expected MIN:OPT:MAX with 1 <= MIN <= OPT <= MAX, got {value!r}")
-    return parts  # type: ignore[return-value]
+    return parts
 
 
 def _precision(fp32: bool, fp16: bool, int8: bool) -> str:
@@ -110,8 +110,8 @@ def build_engine(model: Path, fp32: bool, fp16: bool, int8: bool, calib: Path | 
                  version_compatible)
     try:
         result = run_build(
-            model, precision, out_dir, calib=calib, calib_count=calib_count or 64,  # type: ignore[arg-type]
-            calib_method=calib_method or DEFAULT_CALIBRATION_METHOD, val=val, val_count=val_count,  # type: ignore[arg-type]
+            model, precision, out_dir, calib=calib, calib_count=calib_count or 64,  # type: ignore[arg-type]  # click gives str; click.Choice limits it to the Literal values
+            calib_method=calib_method or DEFAULT_CALIBRATION_METHOD, val=val, val_count=val_count,  # type: ignore[arg-type]  # click gives str; click.Choice limits it to the Literal values
             batch=batch, workspace_gb=workspace or 4.0, opt_level=3 if opt_level is None else opt_level,
             version_compatible=version_compatible, onnx_only=onnx_only, accept_drop=accept_drop,
             report=lambda line: click.echo(line, err=True), progress=True,

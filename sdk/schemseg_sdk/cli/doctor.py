@@ -41,7 +41,7 @@ def cpu_summary(cpuinfo: str | None = None) -> str:
     """CPU model, logical/physical cores and the vector features ONNX Runtime uses (Linux /proc/cpuinfo)."""
     if cpuinfo is None:
         cpuinfo = read_cpuinfo()
-    model, flags, cores = platform.processor() or platform.machine(), set(), set()
+    model, flags, cores = platform.processor() or platform.machine(), set[str](), set[tuple[str, str]]()
     physical_id = ""
     for line in cpuinfo.splitlines():
         key, _, value = (part.strip() for part in line.partition(":"))
@@ -79,7 +79,7 @@ def gpu_summary() -> tuple[list[str], str]:
 
 def _gpus_from_cuda_python() -> tuple[list[str], str]:
     try:
-        from cuda.bindings import driver  # type: ignore[import-not-found]
+        from cuda.bindings import driver
     except Exception:  # noqa: BLE001 - absent or broken cuda-python: no second source of GPU facts
         return [], "nvidia-smi not on PATH, cuda-python not installed"
     try:
@@ -131,9 +131,9 @@ def _cuda_ep_loads(ort: object) -> tuple[bool, str]:
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
     model.ir_version = 8
     try:
-        options = ort.SessionOptions()  # type: ignore[attr-defined]
+        options = ort.SessionOptions()  # type: ignore[attr-defined]  # ort is passed as ModuleType (imported lazily)
         options.log_severity_level = 4
-        session = ort.InferenceSession(  # type: ignore[attr-defined]
+        session = ort.InferenceSession(  # type: ignore[attr-defined]  # ort is passed as ModuleType (imported lazily)
             model.SerializeToString(), options, providers=["CUDAExecutionProvider", "CPUExecutionProvider"]
         )
     except Exception as exc:  # noqa: BLE001 - any failure means "not usable", with the reason

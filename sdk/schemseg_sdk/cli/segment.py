@@ -83,7 +83,7 @@ def segment(
     if csv_path is not None and not write_json:
         raise click.UsageError("--csv is built from the NAME.json files: drop --no-json")
     ray = _ray_options(ray_address, actors)
-    options = RunOptions(out_dir, model=model, device=device, batch_size=batch_size, threads=threads,  # type: ignore[arg-type]
+    options = RunOptions(out_dir, model=model, device=device, batch_size=batch_size, threads=threads,  # type: ignore[arg-type]  # click gives str; click.Choice limits --device to the Device values
                          write_json=write_json, write_overlay=write_overlay, force=force,
                          grouping=GroupingSettings() if group else None, classifier=_classifier(classifier))
     progress = _Progress(out_dir)

@@ -194,7 +194,7 @@ def _save(job: BuildJob, model: onnx.ModelProto, precision: str, suffix: str | N
 
 def _fp16(job: BuildJob, graph: onnx.ModelProto, sample: SheetSet, reference: object, build: dict[str, object],
           accept_drop: bool) -> BuildResult:
-    outcome = convert_fp16(graph, sample, reference)  # type: ignore[arg-type]
+    outcome = convert_fp16(graph, sample, reference)  # type: ignore[arg-type]  # reference is an ort session or backend, typed object to keep ort lazy
     kept = ", ".join(f"{op} x{n}" for op, n in sorted(outcome.kept_fp32.items()))
     job.report(f"fp16: kept in FP32 ({', '.join(outcome.groups)}): {kept}")
     for note in outcome.notes:
@@ -222,7 +222,7 @@ def _int8(job: BuildJob, graph: onnx.ModelProto, sheets: SheetSet, method: Calib
     job.report(f"calibration ({method}): {len(calibration.ranges)} tensors on {len(sheets)} sheets, {origin}")
     build["calibration"] = calibration.to_dict()
     if sheets.coverage is not None:
-        build["calibration"]["coverage"] = sheets.coverage.summary()  # type: ignore[index]
+        build["calibration"]["coverage"] = sheets.coverage.summary()  # type: ignore[index]  # build is the JSON sidecar (dict[str, object]); this entry is a dict
     kept = first_layers(graph, regions)
     job.report(f"int8: the first {len(kept)} compute layers keep float: {', '.join(kept)}")
     build["float_input_layers"] = kept

@@ -14,7 +14,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import onnx
@@ -38,7 +38,7 @@ __all__ = [
 
 CalibrationMethod = Literal["minmax", "entropy", "percentile"]
 CALIBRATION_METHODS: tuple[str, ...] = ("minmax", "entropy", "percentile")
-# entropy: the only method whose TensorRT Q/DQ graph of the bundled model passed its gate (README, INT8)
+# entropy: the only method whose TensorRT Q/DQ graph of the bundled model passed its gate (docs/engines.md)
 DEFAULT_CALIBRATION_METHOD: CalibrationMethod = "entropy"
 DEFAULT_CACHE_DIR = Path("calibration") / "cache"
 CACHE_FORMAT = 1
@@ -144,7 +144,7 @@ def _write_cache(path: Path, key: str, method: str, sheets: SheetSet, ranges: di
     atomic_write_text(path, json.dumps(payload, indent=1, sort_keys=True) + "\n")
 
 
-def _augmented_session(model: onnx.ModelProto, tensors: list[str]):  # -> onnxruntime.InferenceSession
+def _augmented_session(model: onnx.ModelProto, tensors: list[str]) -> Any:  # onnxruntime.InferenceSession
     import onnxruntime as ort
 
     augmented = copy.deepcopy(model)
@@ -187,7 +187,7 @@ def _measure(
     return {t: (float(thresholds[t][0]), float(thresholds[t][1])) for t in tensors}
 
 
-def _histogram_collector(method: str):  # -> onnxruntime HistogramCollector | None
+def _histogram_collector(method: str) -> Any:  # onnxruntime HistogramCollector | None
     if method == "minmax":
         return None
     from onnxruntime.quantization.calibrate import HistogramCollector

@@ -6,6 +6,7 @@ Used after simplification and FP16 conversion: class ids must agree on at least
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import onnx
@@ -58,7 +59,7 @@ class Parity:
         }
 
 
-def _session(model: onnx.ModelProto, threads: int | None):  # -> onnxruntime.InferenceSession
+def _session(model: onnx.ModelProto, threads: int | None) -> Any:  # onnxruntime.InferenceSession
     import onnxruntime as ort
 
     options = ort.SessionOptions()

@@ -60,11 +60,14 @@ def build_engine(
         out_dir: where ``NAME.PRECISION.{onnx,engine,json}`` and the gate report go.
         calib: INT8 calibration sheets: a dataset (``images/`` + ``masks/``, class-covering sample)
             or any folder of images; default ``calibration/``.
-        calib_count, calib_method: number of calibration sheets; ``minmax``, ``entropy`` or ``percentile``.
+        calib_count: number of calibration sheets.
+        calib_method: ``minmax``, ``entropy`` or ``percentile``.
         val: validation dataset for the accuracy gate; without it the gate is skipped (and recorded so).
         val_count: score only the first ``val_count`` validation sheets.
         batch: the engine's optimisation profile ``(min, opt, max)`` batch sizes.
-        workspace_gb, opt_level, version_compatible: TensorRT builder settings.
+        workspace_gb: TensorRT builder workspace, GB.
+        opt_level: TensorRT builder optimisation level.
+        version_compatible: build a TensorRT engine that later TensorRT versions can load.
         onnx_only: stop after the checked precision ONNX (no TensorRT needed).
         accept_drop: keep a graph that fails the accuracy gate (the report says so).
         name: ``NAME`` of the outputs (default: the ONNX file's stem).
@@ -111,7 +114,7 @@ def _run_gate(job: BuildJob, result: BuildResult, val: str | os.PathLike[str] | 
     if result.cpu_onnx_path is not None:
         candidates = [("int8 (TensorRT QDQ)", result.onnx_path), ("int8 (CPU QOperator)", result.cpu_onnx_path)]
     # an unsimplified FP32 graph computes exactly what the source does: no need to score it twice
-    same_arithmetic = job.precision == "fp32" and not result.build["simplify"]["simplified"]  # type: ignore[index]
+    same_arithmetic = job.precision == "fp32" and not result.build["simplify"]["simplified"]  # type: ignore[index]  # build is the JSON sidecar (dict[str, object]); this entry is a dict
     total = len(SegmentationDataset(val))
     sheets = total if val_count is None else min(val_count, total)
     results = []

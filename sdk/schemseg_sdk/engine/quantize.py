@@ -20,8 +20,9 @@ from __future__ import annotations
 import copy
 import logging
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import onnx
@@ -49,7 +50,7 @@ layers: EfficientNet's stem and first block (3 of the 78 weighted Conv/MatMul/Ge
 v2, under 1% of its multiply-adds; a graph of fewer than 10 such layers keeps none). Chosen by
 keeping one block at a time in float on 30 synthetic sheets (TensorRT Q/DQ graph of v2, step 11,310):
 all-int8 lost 1.49 IoU points; the stem alone in float 0.56, the first block alone 0.37, both 0.30;
-any other block alone 1.40-1.52 (README, "INT8")."""
+any other block alone 1.40-1.52 (docs/engines.md, "Why these defaults")."""
 
 
 def first_layers(model: onnx.ModelProto, regions: GraphRegions, count: int | None = None) -> list[str]:
@@ -121,7 +122,9 @@ def quantize_for_cpu(model: onnx.ModelProto, ranges: dict[str, tuple[float, floa
     return _run_quantizer(model, ranges, make)
 
 
-def _run_quantizer(model: onnx.ModelProto, ranges: dict[str, tuple[float, float]], make) -> onnx.ModelProto:
+def _run_quantizer(
+    model: onnx.ModelProto, ranges: dict[str, tuple[float, float]], make: Callable[[onnx.ModelProto, object], Any]
+) -> onnx.ModelProto:
     from onnxruntime.quantization.calibrate import CalibrationMethod, TensorsData
     from onnxruntime.quantization.quant_utils import load_model_with_shape_infer
 

@@ -119,7 +119,7 @@ def _network_flags(trt: ModuleType) -> int:
 
 
 def _parse(trt: ModuleType, builder: object, logger: object, onnx_path: Path) -> tuple[object, object]:
-    network = builder.create_network(_network_flags(trt))  # type: ignore[attr-defined]
+    network = builder.create_network(_network_flags(trt))  # type: ignore[attr-defined]  # TensorRT objects are passed as object: tensorrt is untyped
     parser = trt.OnnxParser(network, logger)
     if not parser.parse_from_file(str(onnx_path)):
         errors = [str(parser.get_error(i)) for i in range(parser.num_errors)] or ["(the parser recorded no error)"]
@@ -133,11 +133,11 @@ def _parse(trt: ModuleType, builder: object, logger: object, onnx_path: Path) ->
 def _attach_timing_cache(config: object, path: Path | None) -> bool:
     """Load the timing cache at ``path`` into ``config`` (empty if absent or stale); True if reused."""
     blob = path.read_bytes() if path is not None and path.is_file() else b""
-    cache = config.create_timing_cache(blob)  # type: ignore[attr-defined]
-    if cache is not None and config.set_timing_cache(cache, ignore_mismatch=False):  # type: ignore[attr-defined]
+    cache = config.create_timing_cache(blob)  # type: ignore[attr-defined]  # TensorRT objects are passed as object: tensorrt is untyped
+    if cache is not None and config.set_timing_cache(cache, ignore_mismatch=False):  # type: ignore[attr-defined]  # TensorRT objects are passed as object: tensorrt is untyped
         return bool(blob)
     # a cache from another GPU or TensorRT version: start afresh rather than mix timings
-    config.set_timing_cache(config.create_timing_cache(b""), ignore_mismatch=False)  # type: ignore[attr-defined]
+    config.set_timing_cache(config.create_timing_cache(b""), ignore_mismatch=False)  # type: ignore[attr-defined]  # TensorRT objects are passed as object: tensorrt is untyped
     return False
 
 
@@ -145,7 +145,7 @@ def _progress_monitor(trt: ModuleType) -> object | None:
     if not hasattr(trt, "IProgressMonitor"):
         return None
 
-    class _TqdmMonitor(trt.IProgressMonitor):  # type: ignore[misc,name-defined]
+    class _TqdmMonitor(trt.IProgressMonitor):  # type: ignore[name-defined]  # trt is a module value imported lazily, not a name mypy sees
         """Top-level TensorRT build phases as tqdm bars on stderr."""
 
         def __init__(self) -> None:

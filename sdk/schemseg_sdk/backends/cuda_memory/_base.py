@@ -40,7 +40,7 @@ class DeviceBuffer:
 
     ptr: int
     nbytes: int
-    native: object = field(repr=False)
+    native: Any = field(repr=False)  # the binding's own handle (pycuda or cuda-python: untyped)
 
 
 @dataclass(eq=False)
@@ -48,14 +48,14 @@ class Stream:
     """A CUDA stream; ``handle`` is the ``cudaStream_t`` value TensorRT takes."""
 
     handle: int
-    native: object = field(repr=False)
+    native: Any = field(repr=False)  # the binding's own handle (pycuda or cuda-python: untyped)
 
 
 @dataclass(eq=False)
 class Event:
     """A CUDA event with timing enabled."""
 
-    native: object = field(repr=False)
+    native: Any = field(repr=False)  # the binding's own handle (pycuda or cuda-python: untyped)
 
 
 class CudaDevice(ABC):

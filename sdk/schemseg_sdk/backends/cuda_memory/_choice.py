@@ -50,7 +50,7 @@ def choose_binding(requested: str | None, available: Sequence[str]) -> Binding:
         )
     if wanted not in available:
         raise BackendUnavailableError(f"{BINDING_ENV}={wanted} but {wanted} cannot be imported; {_INSTALL[wanted]}")
-    return wanted  # type: ignore[return-value]
+    return wanted
 
 
 def open_device(device_id: int = 0, binding: str | None = None) -> CudaDevice:

@@ -28,7 +28,7 @@ def _driver() -> Any:
     try:
         from cuda.bindings import driver  # cuda-python >= 12.6
     except ImportError:
-        from cuda import cuda as driver  # type: ignore[no-redef]  # older cuda-python layout
+        from cuda import cuda as driver  # older cuda-python layout
     return driver
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
@@ -49,7 +50,7 @@ class PycudaDevice(CudaDevice):
 
     binding = "pycuda"
 
-    def __init__(self, cuda: object, context: object, info: DeviceInfo) -> None:
+    def __init__(self, cuda: Any, context: Any, info: DeviceInfo) -> None:  # pycuda.driver is untyped
         super().__init__(info)
         self._cuda = cuda
         self._context = context
@@ -59,86 +60,86 @@ class PycudaDevice(CudaDevice):
         cuda = self._cuda
         try:
             yield
-        except cuda.MemoryError:  # type: ignore[attr-defined]
+        except cuda.MemoryError:
             raise InferenceError(out_of_memory_message(what, *self._free_total())) from None
-        except cuda.Error as exc:  # type: ignore[attr-defined]
+        except cuda.Error as exc:
             raise InferenceError(f"CUDA error in {what}: {exc}") from None
 
     def _free_total(self) -> tuple[int | None, int | None]:
         try:
-            free, total = self._cuda.mem_get_info()  # type: ignore[attr-defined]
+            free, total = self._cuda.mem_get_info()
             return int(free), int(total)
         except Exception:  # noqa: BLE001 - only decorates an error message
             return None, None
 
     def _push(self) -> None:
         with self._guard("pushing the primary context"):
-            self._context.push()  # type: ignore[attr-defined]
+            self._context.push()
 
     def _pop(self) -> None:
         with self._guard("popping the primary context"):
-            self._cuda.Context.pop()  # type: ignore[attr-defined]
+            self._cuda.Context.pop()
 
     def _alloc_pinned(self, nbytes: int, what: str) -> tuple[np.ndarray, object]:
         with self._guard(what):
-            array = self._cuda.pagelocked_empty((nbytes,), np.uint8)  # type: ignore[attr-defined]
+            array = self._cuda.pagelocked_empty((nbytes,), np.uint8)
         return array, array.base  # the HostAllocation; its free() releases the pages
 
     def _alloc_device(self, nbytes: int, what: str) -> DeviceBuffer:
         with self._guard(what):
-            allocation = self._cuda.mem_alloc(nbytes)  # type: ignore[attr-defined]
+            allocation = self._cuda.mem_alloc(nbytes)
         return DeviceBuffer(int(allocation), nbytes, allocation)
 
     def _new_stream(self) -> Stream:
         with self._guard("creating a stream"):
-            stream = self._cuda.Stream(flags=_NON_BLOCKING)  # type: ignore[attr-defined]
+            stream = self._cuda.Stream(flags=_NON_BLOCKING)
         return Stream(int(stream.handle), stream)
 
     def _new_event(self) -> Event:
         with self._guard("creating an event"):
-            return Event(self._cuda.Event())  # type: ignore[attr-defined]
+            return Event(self._cuda.Event())
 
     def _htod(self, dst: DeviceBuffer, src: np.ndarray, stream: Stream) -> None:
         with self._guard("host-to-device copy"):
-            self._cuda.memcpy_htod_async(dst.ptr, src, stream.native)  # type: ignore[attr-defined]
+            self._cuda.memcpy_htod_async(dst.ptr, src, stream.native)
 
     def _dtoh(self, dst: np.ndarray, src: DeviceBuffer, stream: Stream) -> None:
         with self._guard("device-to-host copy"):
-            self._cuda.memcpy_dtoh_async(dst, src.ptr, stream.native)  # type: ignore[attr-defined]
+            self._cuda.memcpy_dtoh_async(dst, src.ptr, stream.native)
 
     def record(self, event: Event, stream: Stream) -> None:
         with self._guard("recording an event"):
-            event.native.record(stream.native)  # type: ignore[attr-defined]
+            event.native.record(stream.native)
 
     def wait(self, stream: Stream, event: Event) -> None:
         with self._guard("making a stream wait for an event"):
-            stream.native.wait_for_event(event.native)  # type: ignore[attr-defined]
+            stream.native.wait_for_event(event.native)
 
     def synchronize(self, event: Event) -> None:
         with self._guard("waiting for an event"):
-            event.native.synchronize()  # type: ignore[attr-defined]
+            event.native.synchronize()
 
     def synchronize_stream(self, stream: Stream) -> None:
         with self._guard("waiting for a stream"):
-            stream.native.synchronize()  # type: ignore[attr-defined]
+            stream.native.synchronize()
 
     def elapsed_s(self, start: Event, end: Event) -> float:
         with self._guard("reading event times"):
-            return float(end.native.time_since(start.native)) / 1000.0  # type: ignore[attr-defined]
+            return float(end.native.time_since(start.native)) / 1000.0
 
     def memory_info(self) -> tuple[int, int]:
         with self._guard("reading free memory"):
-            free, total = self._cuda.mem_get_info()  # type: ignore[attr-defined]
+            free, total = self._cuda.mem_get_info()
         return int(free), int(total)
 
     def _free(self, kind: str, native: object) -> None:
         with self._guard(f"freeing a {kind} resource"):
             if kind in ("pinned", "device"):
-                native.free()  # type: ignore[attr-defined]
+                native.free()  # type: ignore[attr-defined]  # a pycuda allocation (untyped handle)
         # streams and events are destroyed by pycuda when their last reference goes, here
 
     def _release_context(self) -> None:
         # pycuda releases a retained primary context only from the thread that retained it (from
         # another thread detach() is a silent no-op: one retain stays until the process exits).
         with self._guard("releasing the primary context"):
-            self._context.detach()  # type: ignore[attr-defined]
+            self._context.detach()

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # GPU check for the TensorRT backend and the CUDA memory module, in under 8 minutes.
 #
-#   benchmarks/gpu_check.sh OUTDIR        (env: PYTHON=..., ENGINE=path/to/x.fp16.engine)
+#   scripts/gpu_check.sh OUTDIR        (env: PYTHON=..., ENGINE=path/to/x.fp16.engine)
 #
 # Installs nothing and fetches nothing. Runs the GPU-marked tests (pytest -m gpu), a transfer
 # benchmark of the CUDA memory module (pinned vs pageable, 608x608 uint8 batches) and, when
@@ -11,7 +11,7 @@
 #   status.json      the exit code of each step (written even if Python cannot start)
 # Every step runs under `timeout`, so the script never hangs; it exits 0 when the tests passed.
 set -u
-OUT=${1:?usage: benchmarks/gpu_check.sh OUTDIR}
+OUT=${1:?usage: scripts/gpu_check.sh OUTDIR}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 cd "$(dirname "$0")/.."
@@ -42,7 +42,7 @@ if [ -n "$PY" ]; then
   tests_rc=$?
   engine_args=()
   if [ -n "${ENGINE:-}" ]; then engine_args=(--engine "$ENGINE"); fi
-  timeout -k 10 130 "$PY" benchmarks/gpu_check.py "$OUT" --tests-xml "$OUT/gpu_tests.xml" \
+  timeout -k 10 130 "$PY" scripts/gpu_check.py "$OUT" --tests-xml "$OUT/gpu_tests.xml" \
     --tests-rc "$tests_rc" --budget 110 ${engine_args[@]+"${engine_args[@]}"} >"$OUT/gpu_check.log" 2>&1
   bench_rc=$?
 fi

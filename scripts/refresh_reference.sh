@@ -1,32 +1,33 @@
 #!/usr/bin/env bash
-# Re-measure every recorded figure of the bundled model from a training run, in the order the
-# README reports them: export (bundled ONNX), precision graphs with their accuracy gates, mIoU of
+# Ship a training run as the bundled model and re-measure every recorded figure of it, in the order
+# the docs report them: export (bundled ONNX), precision graphs with their accuracy gates, mIoU of
 # each graph on synthetic validation and on the real drawings, the benchmark table, the predict
 # overhead, the symbol classifier for the new model and the symbol figures (measure_symbols.sh).
 # 60-90 minutes on the 2-core development machine (the classifier: 30-45; the first time also 3 minutes
 # of broken-wire sheets for it).
 #
-#   benchmarks/refresh_reference.sh runs/NAME
-#   CLASSIFIER=training/checkpoints/NAME-symbol_classifier.onnx benchmarks/refresh_reference.sh runs/NAME
+#   scripts/refresh_reference.sh runs/NAME
+#   CLASSIFIER=training/checkpoints/NAME-symbol_classifier.onnx scripts/refresh_reference.sh runs/NAME
 #                                   # a classifier already trained for these weights: copied, not trained again
 #
-# Needs the datasets of the README ("The reference model"): data/synth-train, data/synth-val,
+# Needs the datasets of docs/training.md ("How the bundled model was made"): data/synth-train, data/synth-val,
 # data/ci2n-eval, data/ci2n-train-all; and the dev install (`make test` creates it). Logs go to runs/NAME/post/.
-# Afterwards: `schemseg bench --readme-table benchmarks/results/<file>.json`, and update the figures
-# quoted in README.md by hand from benchmarks/results/.
+# Afterwards: `schemseg bench --readme-table benchmarks/results/<file>.json` (rewrites the table of
+# docs/performance.md), and update the figures quoted in docs/model-card.md and README.md from
+# benchmarks/results/ (CONTRIBUTING.md, "Shipping a new model").
 set -euo pipefail
 
-RUN=${1:?usage: benchmarks/refresh_reference.sh runs/NAME}
+RUN=${1:?usage: scripts/refresh_reference.sh runs/NAME}
 BIN=${BIN:-.venv/bin}
 RESULTS=benchmarks/results
 MODEL=sdk/schemseg_sdk/models/reference.onnx
 LOGS=$RUN/post
 for d in data/synth-train data/synth-val data/ci2n-eval data/ci2n-train-all; do
-    [ -d "$d" ] || { echo "missing $d: create it with the commands in README.md" >&2; exit 2; }
+    [ -d "$d" ] || { echo "missing $d: create it with the commands in docs/training.md" >&2; exit 2; }
 done
 step() { echo "== $(date +%H:%M:%S) $*"; }
 mkdir -p "$LOGS" engines "$RESULTS"
-if [ ! -d data/synth-broken-x150 ]; then  # the classifier's broken-wire crossovers (session 15)
+if [ ! -d data/synth-broken-x150 ]; then  # the classifier's broken-wire crossovers
     step "broken-wire sheets for the classifier: the first 150 of seed 9 that hold a crossover"
     [ -d data/synth-broken ] || "$BIN/schemseg" synth --out data/synth-broken --count 1200 --seed 9 --workers 2 --broken-wire-share 1.0
     mkdir -p data/synth-broken-x150/images data/synth-broken-x150/masks data/synth-broken-x150/boxes
