@@ -24,6 +24,7 @@ from pathlib import Path
 from types import ModuleType
 
 import cv2
+import cv2.utils.logging
 import numpy as np
 
 from .errors import BackendUnavailableError, InvalidInputError
@@ -100,10 +101,21 @@ def document_pages(path: str | os.PathLike[str], dpi: float | None = None) -> li
         raise InvalidInputError(f"dpi must be a positive number, got {dpi!r}")
     if is_pdf(path):
         return _pdf_pages(path, dpi)
-    count = cv2.imcount(str(path), cv2.IMREAD_UNCHANGED)
+    count = _count_frames(path)
     return [DocumentPage(path, number, count) for number in range(1, count + 1)] if count > 1 else [
         DocumentPage(path, 1, 1)
     ]
+
+
+def _count_frames(path: Path) -> int:
+    """OpenCV's page count; 0 (with its log line silenced) where it cannot tell: reading the file says why."""
+    logging = cv2.utils.logging
+    level = logging.getLogLevel()
+    logging.setLogLevel(logging.LOG_LEVEL_SILENT)
+    try:
+        return int(cv2.imcount(str(path), cv2.IMREAD_UNCHANGED))
+    finally:
+        logging.setLogLevel(level)
 
 
 def render_dpi(width_pt: float, height_pt: float, dpi: float | None = None) -> float:
