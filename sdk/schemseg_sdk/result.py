@@ -5,8 +5,6 @@ JSON schema (``schema`` = ``"schemseg.segmentation/1"``; keys are only ever adde
     {
       "schema": "schemseg.segmentation/1",
       "source": "sheets/a.png",          # the path, or "<array>" / "<bytes>"
-      "page": null, "pages": null,        # for a page of a PDF or multi-page file: its number (from 1), and how many
-      "dpi": null,                        # for a PDF page: the resolution it was rendered at
       "width": 845, "height": 819,        # the input's own size, in pixels
       "model": {"name": "attention_unetpp", "version": "1", "precision": "fp32",
                 "input_size": 608, "backend": "onnxruntime-cpu"},
@@ -17,7 +15,9 @@ JSON schema (``schema`` = ``"schemseg.segmentation/1"``; keys are only ever adde
       "grouping": {"stroke_width": 2.0, "gap": 1.0, ...,  # null: one symbol per region, no grouping
                    "classifier": {"file": "symbol_classifier.onnx", ...}},  # null: the model's vote
       "timings": {"decode": 0.004, "preprocess": 0.001, "inference": 0.41, "compute": 0.40,
-                  "stitch": 0.0005, "group": 0.02, "postprocess": 0.0, "total": 0.44}   # seconds
+                  "stitch": 0.0005, "group": 0.02, "postprocess": 0.0, "total": 0.44},  # seconds
+      "page": null, "pages": null,        # for a page of a PDF or multi-page file: its number (from 1), and how many
+      "dpi": null                         # for a PDF page: the resolution it was rendered at
     }
 
 With grouping (the default) a symbol is one instance as a person would count it: its pixels were
@@ -109,9 +109,6 @@ class SegmentationResult:
         return {
             "schema": JSON_SCHEMA,
             "source": self.source,
-            "page": None if self.page is None else self.page.number,
-            "pages": None if self.page is None else self.page.count,
-            "dpi": None if self.page is None else self.page.dpi,
             "width": self.width,
             "height": self.height,
             "model": dict(self.model),
@@ -120,6 +117,9 @@ class SegmentationResult:
             "symbol_counts": self.symbol_counts(),
             "grouping": None if self.grouping is None else dict(self.grouping),
             "timings": {k: round(v, 6) for k, v in self.timings.items()},
+            "page": None if self.page is None else self.page.number,
+            "pages": None if self.page is None else self.page.count,
+            "dpi": None if self.page is None else self.page.dpi,
         }
 
     def to_json(self, indent: int | None = 2) -> str:
