@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 from document_testdata import A0, A4, DRAWING_OPS, drawing, encrypted_pdf, g4_tiff, scanned_pdf, vector_pdf
-from PIL import Image
+from PIL import Image, TiffImagePlugin
 
 from schemseg_sdk import Segmenter
 from schemseg_sdk.documents import RENDER_PIXELS, DocumentPage, document_pages, read_page, render_dpi
@@ -107,6 +107,17 @@ def test_exif_orientation_is_applied(tmp_path: Path, fmt: str, orientation: int)
     read = read_image(path)[:, :, 0]
     assert read.shape == upright.shape
     assert np.abs(read.astype(int) - upright).mean() < 4
+
+
+def test_exif_orientation_of_every_page_of_a_tiff(tmp_path: Path) -> None:
+    upright = np.full((60, 100), 255, np.uint8)
+    upright[5:15, 5:40] = 0
+    tags = TiffImagePlugin.ImageFileDirectory_v2()
+    tags[0x0112] = 6  # stored turned left: view it turned right
+    first, second = (Image.fromarray(cv2.rotate(upright, cv2.ROTATE_90_COUNTERCLOCKWISE)) for _ in range(2))
+    first.save(tmp_path / "set.tif", save_all=True, append_images=[second], tiffinfo=tags)
+    pages = document_pages(tmp_path / "set.tif")
+    assert len(pages) == 2 and all(np.array_equal(read_page(page)[:, :, 0], upright) for page in pages)
 
 
 @pytest.mark.parametrize("fmt", ["JPEG", "TIFF"])

@@ -1,8 +1,9 @@
 """``schemseg segment --ray``: the archive on a Ray cluster (or a Ray started on this machine).
 
-Pipeline: the driver lists the sheets (pages) that still need segmenting -> Ray Data splits them into small
-batches of *paths* (with page numbers) -> ``map_batches`` over a fixed pool of :class:`_SheetActor` (one Segmenter each;
-an actor reads, decodes, segments and writes each sheet atomically itself) -> one status per sheet
+Pipeline: the driver lists the sheets (pages) that still need segmenting -> Ray Data splits them
+into small batches of *paths* (with page numbers) -> ``map_batches`` over a fixed pool of
+:class:`_SheetActor` (one Segmenter each; an actor reads, decodes or renders, segments and writes
+each sheet atomically itself) -> one status per sheet
 flows back to the driver, which records it. Only paths and short status rows cross the object
 store, so large tiled scans never flood it; decoded images stay inside the actor that needs them.
 

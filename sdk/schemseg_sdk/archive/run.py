@@ -35,8 +35,8 @@ def segment_archive(
 
     Every page of a document is a sheet (see :func:`~.jobs.plan_jobs`); a document that cannot
     be opened is a failed sheet. ``skipped_files`` (from :func:`~.jobs.collect_documents`) are
-    recorded in the summary. Sheets whose outputs are complete are skipped (``options.force`` redoes them); temporary
-    files of interrupted writes are removed first, and again when the run has finished (a worker
+    recorded in the summary. Sheets whose outputs are complete are skipped (``options.force``
+    redoes them); temporary files of interrupted writes are removed first, and again when the run has finished (a worker
     killed mid-write leaves one). Every sheet ends ``done``, ``skipped`` or
     ``failed`` with its reason, recorded in ``OUT/schemseg-run/`` (see :mod:`.status`) while the
     run goes on; Ctrl-C and SIGTERM stop it cleanly (KeyboardInterrupt, after recording), and a

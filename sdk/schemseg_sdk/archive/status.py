@@ -3,9 +3,9 @@
 ``summary.json`` (schema ``schemseg.run/1``) lists every sheet of the run (every page of a
 document, with its ``page``) with its state (``done``, ``skipped`` as complete already, ``failed``
 with its reason, or ``pending`` while it waits), and under ``skipped`` the files of the folders
-that were not read, with the reason; ``failures.txt`` has one line per failed sheet (``FILE: reason``)
-and is empty when none failed. Both are rewritten
-atomically while the run goes on (at most every ``flush_seconds``) and when it ends or is interrupted.
+that were not read, with the reason; ``failures.txt`` has one line per failed sheet (``FILE:
+reason``) and is empty when none failed. Both are rewritten atomically while the run goes on (at
+most every ``flush_seconds``) and when it ends or is interrupted.
 """
 from __future__ import annotations
 
