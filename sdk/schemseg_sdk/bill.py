@@ -2,12 +2,13 @@
 
 Both are built from the per-sheet JSON results (``schemseg.segmentation/1``) in an output folder,
 so a run that skipped sheets finished earlier still lists them all. ``bill.csv`` has one row per
-symbol::
+symbol, with the page for the pages of a PDF or multi-page TIFF (empty for an image file)::
 
-    sheet,class,x0,y0,x1,y1,area,confidence
-    sheets/a.png,gate_valve,120,48,161,75,812,0.9731
+    sheet,page,class,x0,y0,x1,y1,area,confidence
+    sheets/a.png,,gate_valve,120,48,161,75,812,0.9731
+    sheets/plant.pdf,2,ball_valve,40,310,77,341,655,0.9402
 
-and ``bill.counts.csv`` one row per sheet with a column per class found in the run (and ``total``).
+and ``bill.counts.csv`` one row per sheet (and page) with a column per class found in the run (and ``total``).
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from .result import JSON_SCHEMA
 
 __all__ = ["SheetSymbols", "BillWritten", "read_sheet_symbols", "write_bill", "write_bill_from_results", "counts_path"]
 
-BILL_COLUMNS = ("sheet", "class", "x0", "y0", "x1", "y1", "area", "confidence")
+BILL_COLUMNS = ("sheet", "page", "class", "x0", "y0", "x1", "y1", "area", "confidence")
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,8 @@ class SheetSymbols:
 
     sheet: str
     symbols: tuple[dict[str, object], ...]
+    page: int | None = None
+    """The page number of a document's page; ``None`` for an image file."""
 
     def counts(self) -> Counter[str]:
         return Counter(str(s["class_name"]) for s in self.symbols)
@@ -77,7 +80,8 @@ def read_sheet_symbols(path: str | os.PathLike[str]) -> SheetSymbols:
         raise InvalidInputError(f"{path}: unreadable segmentation result ({exc})") from None
     if not isinstance(data, dict) or data.get("schema") != JSON_SCHEMA or not isinstance(data.get("symbols"), list):
         raise InvalidInputError(f"{path}: not a {JSON_SCHEMA} result; segment the sheet again")
-    return SheetSymbols(str(data.get("source", path.stem)), tuple(data["symbols"]))
+    page = data.get("page")
+    return SheetSymbols(str(data.get("source", path.stem)), tuple(data["symbols"]), page if isinstance(page, int) else None)
 
 
 def counts_path(bill: str | os.PathLike[str]) -> Path:
@@ -97,9 +101,10 @@ def write_bill(bill: str | os.PathLike[str], sheets: Sequence[SheetSymbols]) -> 
     for sheet in sheets:
         totals.update(sheet.counts())
     classes = sorted(totals, key=lambda name: (-totals[name], name))
-    rows = ([sheet.sheet, sum(sheet.counts().values()), *(sheet.counts()[c] for c in classes)] for sheet in sheets)
+    rows = ([sheet.sheet, _blank(sheet.page), sum(sheet.counts().values()), *(sheet.counts()[c] for c in classes)]
+            for sheet in sheets)
     counts = counts_path(bill)
-    atomic_write_text(counts, _csv(("sheet", "total", *classes), rows))
+    atomic_write_text(counts, _csv(("sheet", "page", "total", *classes), rows))
     return Path(bill), counts
 
 
@@ -109,7 +114,11 @@ def _symbol_rows(sheets: Sequence[SheetSymbols]) -> Iterable[list[object]]:
             bbox = symbol["bbox"]
             assert isinstance(bbox, list)
             confidence = symbol.get("confidence")
-            yield [sheet.sheet, symbol["class_name"], *bbox, symbol["area"], "" if confidence is None else confidence]
+            yield [sheet.sheet, _blank(sheet.page), symbol["class_name"], *bbox, symbol["area"], _blank(confidence)]
+
+
+def _blank(value: object) -> object:
+    return "" if value is None else value
 
 
 def _csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:

@@ -15,7 +15,9 @@ JSON schema (``schema`` = ``"schemseg.segmentation/1"``; keys are only ever adde
       "grouping": {"stroke_width": 2.0, "gap": 1.0, ...,  # null: one symbol per region, no grouping
                    "classifier": {"file": "symbol_classifier.onnx", ...}},  # null: the model's vote
       "timings": {"decode": 0.004, "preprocess": 0.001, "inference": 0.41, "compute": 0.40,
-                  "stitch": 0.0005, "group": 0.02, "postprocess": 0.0, "total": 0.44}   # seconds
+                  "stitch": 0.0005, "group": 0.02, "postprocess": 0.0, "total": 0.44},  # seconds
+      "page": null, "pages": null,        # for a page of a PDF or multi-page file: its number (from 1), and how many
+      "dpi": null                         # for a PDF page: the resolution it was rendered at
     }
 
 With grouping (the default) a symbol is one instance as a person would count it: its pixels were
@@ -24,7 +26,8 @@ model) its class and ``confidence`` are the classifier's; without it, the class 
 vote and ``confidence`` is the mean over its pixels of the confidence in that class (pixels the
 model gave another class count 0). Without grouping a symbol is one connected region of one class,
 and ``confidence`` the mean confidence of its pixels. The keys ``symbol_counts``, ``grouping`` and
-``grouping.classifier`` were added without raising the schema version: readers of version 1 ignore them.
+``grouping.classifier``, ``page``, ``pages`` and ``dpi`` were added without raising the schema
+version: readers of version 1 ignore them.
 """
 from __future__ import annotations
 
@@ -35,6 +38,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .documents import DocumentPage
 from .fileio import atomic_write_bytes, atomic_write_text
 from .overlay import draw_overlay, encode_png
 from .symbols import Symbol
@@ -65,6 +69,8 @@ class SegmentationResult:
         tiles: how many model-sized tiles the sheet was cut into.
         class_names: the model's class names (``class_names[i]`` names class id ``i``).
         grouping: the stroke width, settings and symbol classifier of the grouping; ``None`` when it was off.
+        page: which page of a document this is (:class:`~schemseg_sdk.documents.DocumentPage`);
+            ``None`` for a single image.
     """
 
     mask: np.ndarray
@@ -77,10 +83,12 @@ class SegmentationResult:
     tiles: int = 1
     class_names: tuple[str, ...] = ()
     grouping: dict[str, object] | None = None
+    page: DocumentPage | None = None
 
     def __repr__(self) -> str:
         return (
-            f"SegmentationResult(source={self.source!r}, width={self.width}, height={self.height}, "
+            f"SegmentationResult(source={self.source!r}, "
+            f"{'' if self.page is None else f'page={self.page.number}, '}width={self.width}, height={self.height}, "
             f"symbols={len(self.symbols)}, tiles={self.tiles})"
         )
 
@@ -109,6 +117,9 @@ class SegmentationResult:
             "symbol_counts": self.symbol_counts(),
             "grouping": None if self.grouping is None else dict(self.grouping),
             "timings": {k: round(v, 6) for k, v in self.timings.items()},
+            "page": None if self.page is None else self.page.number,
+            "pages": None if self.page is None else self.page.count,
+            "dpi": None if self.page is None else self.page.dpi,
         }
 
     def to_json(self, indent: int | None = 2) -> str:

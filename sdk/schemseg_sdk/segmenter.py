@@ -14,6 +14,7 @@ import numpy as np
 
 from .backends.base import Backend
 from .backends.onnxruntime import Device, OnnxRuntimeBackend
+from .documents import DocumentPage, document_pages, read_page
 from .errors import BackendUnavailableError, InvalidInputError, ModelFormatError, SchemsegError
 from .imageio import ImageSource, read_image
 from .model_info import ModelInfo
@@ -22,7 +23,10 @@ from .result import STAGES, SegmentationResult
 from .symbol_classifier import ClassifierChoice, SymbolClassifier, open_classifier
 from .tiling import TilePlan, TileStitcher, copy_tile, plan_tiles
 
-__all__ = ["Segmenter", "DEFAULT_MODEL", "ENGINE_SUFFIXES"]
+__all__ = ["Segmenter", "SheetSource", "DEFAULT_MODEL", "ENGINE_SUFFIXES"]
+
+SheetSource = ImageSource | DocumentPage
+"""What the Segmenter reads as one sheet: an image (path, bytes, array) or one page of a document."""
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "reference.onnx"
 """The reference model bundled with the package (fp32 ONNX, runs on any CPU)."""
@@ -151,8 +155,11 @@ class Segmenter:
         return str(self.backend.name)
 
     # -- prediction ------------------------------------------------------------------------
-    def predict(self, image: ImageSource, *, with_confidence: bool = True) -> SegmentationResult:
-        """Segment one sheet: a path, encoded image bytes, or an array (BGR, gray, BGRA, 16-bit...).
+    def predict(self, image: SheetSource, *, with_confidence: bool = True) -> SegmentationResult:
+        """Segment one sheet: a path, encoded image bytes, an array (BGR, gray, BGRA, 16-bit...) or a page.
+
+        A path is read as one image (the first page of a multi-page TIFF): use
+        :meth:`predict_document` for PDF and multi-page files.
 
         ``with_confidence=False`` skips the confidence output (faster, less memory); tiles are
         then stitched by the nearest tile centre and symbols carry no confidence.
@@ -163,22 +170,22 @@ class Segmenter:
         """
         return self.predict_batch([image], with_confidence=with_confidence)[0]
 
-    def predict_batch(self, images: Iterable[ImageSource], *, with_confidence: bool = True) -> list[SegmentationResult]:
+    def predict_batch(self, images: Iterable[SheetSource], *, with_confidence: bool = True) -> list[SegmentationResult]:
         """Segment several sheets, ``batch_size`` tiles per model run; results keep the input order."""
         return list(self.predict_stream(images, with_confidence=with_confidence))
 
     @overload
     def predict_stream(
-        self, images: Iterable[ImageSource], *, with_confidence: bool = ..., return_errors: Literal[False] = ...
+        self, images: Iterable[SheetSource], *, with_confidence: bool = ..., return_errors: Literal[False] = ...
     ) -> Iterator[SegmentationResult]: ...
 
     @overload
     def predict_stream(
-        self, images: Iterable[ImageSource], *, with_confidence: bool = ..., return_errors: Literal[True]
+        self, images: Iterable[SheetSource], *, with_confidence: bool = ..., return_errors: Literal[True]
     ) -> Iterator[SegmentationResult | InvalidInputError]: ...
 
     def predict_stream(
-        self, images: Iterable[ImageSource], *, with_confidence: bool = True, return_errors: bool = False
+        self, images: Iterable[SheetSource], *, with_confidence: bool = True, return_errors: bool = False
     ) -> Iterator[SegmentationResult | InvalidInputError]:
         """Yield one result per input, in order, reading inputs lazily (memory stays bounded).
 
@@ -199,6 +206,46 @@ class Segmenter:
         except TypeError:
             raise InvalidInputError(f"expected an iterable of images, got {type(images).__name__}") from None
         return self._stream(sources, with_confidence, return_errors)
+
+    @overload
+    def predict_document(
+        self, path: str | os.PathLike[str], *, dpi: float | None = ..., with_confidence: bool = ...,
+        return_errors: Literal[False] = ...,
+    ) -> Iterator[SegmentationResult]: ...
+
+    @overload
+    def predict_document(
+        self, path: str | os.PathLike[str], *, dpi: float | None = ..., with_confidence: bool = ...,
+        return_errors: Literal[True],
+    ) -> Iterator[SegmentationResult | InvalidInputError]: ...
+
+    def predict_document(
+        self, path: str | os.PathLike[str], *, dpi: float | None = None, with_confidence: bool = True,
+        return_errors: bool = False,
+    ) -> Iterator[SegmentationResult | InvalidInputError]:
+        """Segment every page of a document (PDF, multi-page TIFF, or a single image): one result per page, in order.
+
+        Pages are read lazily as the stream needs them, so a long document holds only the pages in
+        flight; ``result.page`` says which page a result is (``None`` for a single image).
+
+        Args:
+            path: the document file.
+            dpi: PDF render resolution; ``None`` chooses it from each page's size
+                (:func:`~schemseg_sdk.documents.render_dpi`).
+            with_confidence, return_errors: as for :meth:`predict_stream` (errors are per page).
+
+        Raises:
+            InvalidInputError: the document cannot be opened (encrypted or damaged PDF, no pages); raised here,
+                before any page is segmented.
+
+        >>> with Segmenter() as seg:  # doctest: +SKIP
+        ...     for result in seg.predict_document("plant.pdf"):
+        ...         result.save_json(f"plant.p{result.page.number:03d}.json")
+        """
+        self._check_open()
+        pages = document_pages(path, dpi)
+        sources = [page.path if _whole_file(page) else page for page in pages]
+        return self._stream(iter(sources), with_confidence, return_errors)
 
     # -- lifecycle -------------------------------------------------------------------------
     def close(self) -> None:
@@ -225,7 +272,7 @@ class Segmenter:
             raise SchemsegError(f"Segmenter({self.model_path.name}) is closed; create a new one")
 
     def _stream(
-        self, images: Iterator[ImageSource], with_confidence: bool, return_errors: bool
+        self, images: Iterator[SheetSource], with_confidence: bool, return_errors: bool
     ) -> Iterator[SegmentationResult | InvalidInputError]:
         pending: deque[_Job] = deque()
         slots: deque[list[tuple[_Job, int]]] = deque()
@@ -250,7 +297,7 @@ class Segmenter:
 
     def _batches(
         self,
-        sources: Iterator[ImageSource],
+        sources: Iterator[SheetSource],
         with_confidence: bool,
         pending: deque[_Job],
         slots: deque[list[tuple[_Job, int]]],
@@ -311,7 +358,7 @@ class Segmenter:
         }
         return SegmentationResult(
             mask, confidence, symbols, job.timings, job.label, job.image, model, len(job.stitcher.plan),
-            self.class_names, grouping,
+            self.class_names, grouping, job.page,
         )
 
 
@@ -327,6 +374,7 @@ class _Job:
     """One sheet on its way through the pipeline."""
 
     label: str
+    page: DocumentPage | None = None
     image: np.ndarray | None = None
     plan: TilePlan | None = None
     stitcher: TileStitcher | None = None
@@ -338,11 +386,12 @@ class _Job:
         return self.error is not None or (self.stitcher is not None and self.stitcher.done)
 
 
-def _start_job(source: ImageSource, size: int, with_confidence: bool) -> _Job:
-    job = _Job(_label(source))
+def _start_job(source: SheetSource, size: int, with_confidence: bool) -> _Job:
+    page = source if isinstance(source, DocumentPage) and not _whole_file(source) else None
+    job = _Job(_label(source), page)
     start = time.perf_counter()
     try:
-        job.image = read_image(source)
+        job.image = read_page(source) if isinstance(source, DocumentPage) else read_image(source)
     except InvalidInputError as exc:
         job.error = exc
         return job
@@ -373,7 +422,14 @@ def _stitch_batch(
         timings["stitch"] += time.perf_counter() - start
 
 
+def _whole_file(page: DocumentPage) -> bool:
+    """A one-page raster is read as the image it is: its result names no page, as for a path."""
+    return page.count == 1 and page.dpi is None
+
+
 def _label(source: object) -> str:
+    if isinstance(source, DocumentPage):
+        return str(source.path)
     if isinstance(source, (str, os.PathLike)):
         return str(os.fspath(source))
     if isinstance(source, (bytes, bytearray, memoryview)):

@@ -154,7 +154,7 @@ def test_bad_sheets_are_listed_with_their_reason_and_the_rest_is_done(tmp_path: 
             "INVALID_ARGUMENT : Non-zero status code returned while running Gather node. Name:'' Status Message: "
             "indices element out of data bounds, idx=255 must be within the inclusive range [-250,249])",
         ]
-        assert result.stderr.splitlines()[-1] == "Error: 2 of 7 files failed"
+        assert result.stderr.splitlines()[-1] == "Error: 2 of 7 sheets failed"
         record = summary(out)
         assert record["counts"] == {"done": 5 * (1 - attempt), "skipped": 5 * attempt, "failed": 2, "pending": 0}
         states = {Path(sheet["source"]).name: sheet["state"] for sheet in record["sheets"]}

@@ -25,6 +25,7 @@ from archive_testdata import (
     wait_until_still,
 )
 from click.testing import CliRunner
+from document_testdata import drawing, encrypted_pdf, g4_tiff, scanned_pdf
 from tiny_model import build_poisoned_model
 
 from schemseg_sdk.archive import Outputs, RayOptions, RunOptions, SheetJob, segment_archive
@@ -53,7 +54,7 @@ def test_ray_gives_the_plain_paths_masks_symbols_and_failures(local_ray: object,
         out = tmp_path / name
         result = CliRunner().invoke(main, ["segment", str(sheets), "--model", str(model), "--out", str(out),
                                            "--threads", "1", *extra])
-        assert result.exit_code == 1 and result.stderr.splitlines()[-1] == "Error: 2 of 102 files failed"
+        assert result.exit_code == 1 and result.stderr.splitlines()[-1] == "Error: 2 of 102 sheets failed"
         runs[name] = out
     assert "on Ray (local, 2 CPUs; 2 actor(s) x 1 CPU, 1 thread(s) each): 102 sheets -> " in result.stderr
     plain, on_ray = runs["plain"], runs["ray"]
@@ -68,6 +69,39 @@ def test_ray_gives_the_plain_paths_masks_symbols_and_failures(local_ray: object,
             a, b = (json.loads((folder / name).read_text()) for folder in (plain, on_ray))
             for key in ("source", "width", "height", "tiles", "symbols", "model"):
                 assert a[key] == b[key], (name, key)
+    assert_outputs_whole(on_ray)
+
+
+def test_ray_gives_the_plain_paths_pages(local_ray: object, tmp_path: Path, tiny_model: Path) -> None:
+    """PDF and multi-page TIFF pages on Ray: the same files, masks and failures as the plain path."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    scanned_pdf(docs / "plant.pdf", [drawing(i, (150, 200)) for i in range(3)], dpi=100)
+    g4_tiff(docs / "set.tif", [drawing(i + 3) for i in range(2)])
+    cv2.imwrite(str(docs / "sheet.png"), drawing(5))
+    encrypted_pdf(docs / "locked.pdf")
+    (docs / "notes.txt").write_text("not a drawing")
+    runs = {}
+    for name, extra in (("plain", ()), ("ray", ("--ray", "--actors", "2"))):
+        out = runs[name] = tmp_path / name
+        result = CliRunner().invoke(main, ["segment", str(docs), "--model", str(tiny_model), "--out", str(out),
+                                           "--threads", "1", *extra])
+        assert result.exit_code == 1 and result.stderr.splitlines()[-1] == "Error: 1 of 7 sheets failed"
+    plain, on_ray = runs["plain"], runs["ray"]
+    names = sorted(p.name for p in plain.iterdir() if p.is_file())
+    assert names == sorted(p.name for p in on_ray.iterdir() if p.is_file())
+    assert {name.split(".")[0] + "." + name.split(".")[1] for name in names if ".p0" in name} == {
+        "plant.p001", "plant.p002", "plant.p003", "set.p001", "set.p002"}
+    for name in names:
+        if name.endswith(".png"):
+            assert np.array_equal(cv2.imread(str(plain / name)), cv2.imread(str(on_ray / name))), name
+        else:
+            a, b = (json.loads((folder / name).read_text()) for folder in (plain, on_ray))
+            for key in ("source", "page", "pages", "dpi", "width", "height", "symbols"):
+                assert a[key] == b[key], (name, key)
+    plain_summary, ray_summary = summary(plain), summary(on_ray)
+    assert plain_summary["sheets"] == ray_summary["sheets"] and plain_summary["skipped"] == ray_summary["skipped"]
+    assert (plain / "schemseg-run" / "failures.txt").read_text() == (on_ray / "schemseg-run" / "failures.txt").read_text()
     assert_outputs_whole(on_ray)
 
 

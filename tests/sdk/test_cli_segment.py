@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from schemseg_sdk.cli import main
+from schemseg_sdk.archive import collect_documents
 from schemseg_sdk.cli.segment import collect_images, output_stems
 
 
@@ -52,9 +53,17 @@ def test_segments_a_folder_and_writes_overlay_and_json(sheets: Path, tiny_model:
     assert lines[0].split() == ["class", "symbols"]
     total = sum(len(json.loads((out / f"{n}.json").read_text())["symbols"]) for n in ("1", "10"))
     assert "total" in lines[-2] and lines[-2].split()[-1] == str(total)
-    assert lines[-1].startswith("2 sheets in ") and lines[-1].endswith(f"4 files written to {out}")
+    assert lines[-1].startswith("2 sheets in ") and lines[-1].endswith(f"4 files written to {out}; 1 file not read")
     assert "ms per sheet (decode " in lines[-1]
     assert "tiny.onnx on onnxruntime-cpu: 2 sheets -> " in result.stderr
+    assert result.stderr.splitlines()[:2] == [  # the JSON file beside the drawings is named, not passed over
+        f"skipped {sheets / '1.json'}: not a drawing schemseg reads (.json; it reads .pdf, .png, .jpg, .jpeg, .bmp, "
+        ".tif, .tiff)",
+        "1 file in the folders not read (listed in summary.json under 'skipped')",
+    ]
+    assert json.loads((out / "schemseg-run" / "summary.json").read_text())["skipped"] == [
+        {"source": str(sheets / "1.json"), "reason": result.stderr.splitlines()[0].split(": ", 1)[1]}
+    ]
 
 
 def test_csv_bill_of_symbols_and_counts_per_sheet(sheets: Path, tiny_model: Path, tmp_path: Path) -> None:
@@ -63,9 +72,9 @@ def test_csv_bill_of_symbols_and_counts_per_sheet(sheets: Path, tiny_model: Path
     assert result.exit_code == 0, result.output
     results = {n: json.loads((out / f"{n}.json").read_text()) for n in ("1", "10")}
     rows = list(csv.reader(bill.read_text().splitlines()))
-    assert rows[0] == ["sheet", "class", "x0", "y0", "x1", "y1", "area", "confidence"]
+    assert rows[0] == ["sheet", "page", "class", "x0", "y0", "x1", "y1", "area", "confidence"]
     expected = [
-        [data["source"], s["class_name"], *map(str, s["bbox"]), str(s["area"]), str(s["confidence"])]
+        [data["source"], "", s["class_name"], *map(str, s["bbox"]), str(s["area"]), str(s["confidence"])]
         for data in results.values() for s in data["symbols"]
     ]
     assert rows[1:] == expected and expected
@@ -73,7 +82,8 @@ def test_csv_bill_of_symbols_and_counts_per_sheet(sheets: Path, tiny_model: Path
     assert [row["sheet"] for row in counts] == [results["1"]["source"], results["10"]["source"]]
     for row, data in zip(counts, results.values()):
         assert int(row["total"]) == len(data["symbols"])
-        assert {k: int(v) for k, v in row.items() if k not in ("sheet", "total") and int(v)} == data["symbol_counts"]
+        assert row["page"] == ""
+        assert {k: int(v) for k, v in row.items() if k not in ("sheet", "page", "total") and int(v)} == data["symbol_counts"]
     total = len(expected)
     assert result.stdout.splitlines()[-1] == (
         f"bill of symbols: {total} symbols on 2 sheets -> {bill}, {tmp_path / 'bill.counts.csv'}"
@@ -120,11 +130,11 @@ def test_bad_files_are_listed_and_the_rest_is_done(sheets: Path, tiny_model: Pat
     result = run("segment", sheets, "--model", tiny_model, "--out", out)
     assert result.exit_code == 1
     assert result.stderr.splitlines()[-5:] == [
-        f"3 of 5 files failed (listed in {out / 'schemseg-run' / 'failures.txt'}):",
+        f"3 of 5 sheets failed (listed in {out / 'schemseg-run' / 'failures.txt'}):",
         f"  {sheets / 'cut.png'}: not an image or truncated (200 bytes could not be decoded)",
         f"  {sheets / 'empty.png'}: empty file (0 bytes)",
         f"  {sheets / 'notes.png'}: not an image or truncated (13 bytes could not be decoded)",
-        "Error: 3 of 5 files failed",
+        "Error: 3 of 5 sheets failed",
     ]
     assert "Traceback" not in result.output and "WARN" not in result.output
     assert sorted(p.name for p in out.iterdir()) == [
@@ -160,7 +170,7 @@ def test_usage_errors(tmp_path: Path, tiny_model: Path) -> None:
     empty.mkdir()
     result = run("segment", empty, "--model", tiny_model)
     assert result.exit_code == 2
-    assert result.stderr.splitlines()[-1] == f"Error: no images (.png, .jpg, .jpeg, .bmp, .tif, .tiff) in {empty}"
+    assert result.stderr.splitlines()[-1] == f"Error: no drawings (.pdf, .png, .jpg, .jpeg, .bmp, .tif, .tiff) in {empty}"
     result = run("segment", tmp_path / "missing.png")
     assert result.exit_code == 2 and "does not exist" in result.stderr
     result = run("segment", empty, "--batch-size", "0")
@@ -175,11 +185,15 @@ def test_output_folder_that_is_a_file(sheets: Path, tiny_model: Path, tmp_path: 
 
 
 def test_collect_images_and_unique_output_names(tmp_path: Path) -> None:
-    for name in ("b.png", "a.JPG", "notes.txt"):
+    for name in ("b.png", "a.JPG", "notes.txt", "c.PDF", ".DS_Store"):
         (tmp_path / name).write_bytes(b"x")
     (tmp_path / "sub").mkdir()
     assert collect_images([tmp_path, tmp_path / "notes.txt"]) == [
-        tmp_path / "a.JPG", tmp_path / "b.png", tmp_path / "notes.txt"
+        tmp_path / "a.JPG", tmp_path / "b.png", tmp_path / "c.PDF", tmp_path / "notes.txt"
+    ]
+    skipped = collect_documents([tmp_path]).skipped  # named files are tried; a folder's others are listed
+    assert [(file.source.name, file.reason.split(" (")[0]) for file in skipped] == [
+        ("notes.txt", "not a drawing schemseg reads"), ("sub", "a folder: not searched"),
     ]
     assert output_stems([Path("x/a.png"), Path("y/a.png"), Path("a.jpg")]) == ["a", "a-2", "a-3"]
     assert np.unique(output_stems([Path(f"{i}.png") for i in range(5)])).size == 5

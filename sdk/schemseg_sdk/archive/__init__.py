@@ -1,9 +1,10 @@
 """Segment a whole drawing archive: resumable, every sheet accounted for, in one process or on Ray.
 
 >>> from pathlib import Path
->>> from schemseg_sdk.archive import RunOptions, RayOptions, collect_images, segment_archive
->>> files = collect_images([Path("scans/")])  # doctest: +SKIP
->>> summary = segment_archive(files, RunOptions(Path("out")))  # doctest: +SKIP
+>>> from schemseg_sdk.archive import RunOptions, RayOptions, collect_documents, segment_archive
+>>> found = collect_documents([Path("scans/")])  # doctest: +SKIP
+>>> files = found.files  # doctest: +SKIP
+>>> summary = segment_archive(files, RunOptions(Path("out")), skipped_files=found.skipped)  # doctest: +SKIP
 >>> summary = segment_archive(files, RunOptions(Path("out")), ray=RayOptions("auto", actors=8))  # doctest: +SKIP
 >>> summary.sheets, summary.skipped, summary.failures  # doctest: +SKIP
 
@@ -11,7 +12,16 @@ Ray is optional (``pip install 'schemseg[ray]'``) and imported only when ``ray=`
 """
 from __future__ import annotations
 
-from .jobs import Outputs, SheetJob, collect_images, output_stems, plan_jobs
+from .jobs import (
+    Collected,
+    Outputs,
+    SheetJob,
+    SkippedFile,
+    collect_documents,
+    collect_images,
+    output_stems,
+    plan_jobs,
+)
 from .run import RayOptions, RunObserver, RunOptions, segment_archive
 from .status import RUN_FOLDER, SUMMARY_SCHEMA, RunSummary, SheetState, SheetStatus
 from .worker import segment_jobs
@@ -27,6 +37,9 @@ __all__ = [
     "SheetJob",
     "Outputs",
     "collect_images",
+    "collect_documents",
+    "Collected",
+    "SkippedFile",
     "output_stems",
     "plan_jobs",
     "segment_jobs",

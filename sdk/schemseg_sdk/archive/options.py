@@ -33,6 +33,8 @@ class RunOptions:
     """How pixels become symbols (the Segmenter's default); ``None``: one symbol per predicted region."""
     classifier: ClassifierChoice = "auto"
     """The symbol classifier (the Segmenter's ``classifier``): ``"auto"``, a file, or ``None``."""
+    dpi: float | None = None
+    """PDF render resolution; ``None`` chooses it from each page's size (see :func:`~schemseg_sdk.documents.render_dpi`)."""
 
     @property
     def outputs(self) -> Outputs:

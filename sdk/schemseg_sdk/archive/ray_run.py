@@ -1,8 +1,9 @@
 """``schemseg segment --ray``: the archive on a Ray cluster (or a Ray started on this machine).
 
-Pipeline: the driver lists the sheets that still need segmenting -> Ray Data splits them into small
-batches of *paths* -> ``map_batches`` over a fixed pool of :class:`_SheetActor` (one Segmenter each;
-an actor reads, decodes, segments and writes each sheet atomically itself) -> one status per sheet
+Pipeline: the driver lists the sheets (pages) that still need segmenting -> Ray Data splits them
+into small batches of *paths* (with page numbers) -> ``map_batches`` over a fixed pool of
+:class:`_SheetActor` (one Segmenter each; an actor reads, decodes or renders, segments and writes
+each sheet atomically itself) -> one status per sheet
 flows back to the driver, which records it. Only paths and short status rows cross the object
 store, so large tiled scans never flood it; decoded images stay inside the actor that needs them.
 
@@ -108,7 +109,7 @@ class _SheetActor:
         self._outputs = options.outputs
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        jobs = [SheetJob(Path(str(source)), str(stem)) for source, stem in zip(batch["source"], batch["stem"])]
+        jobs = [SheetJob.from_dict(json.loads(str(job))) for job in batch["job"]]
         statuses = [json.dumps(status.to_dict()) for status in segment_jobs(self._segmenter, jobs, self._outputs)]
         return {"status": np.array(statuses, dtype=object)}
 
@@ -144,7 +145,7 @@ def run_on_ray(
             ray.shutdown()
     for job in recorder.missing():
         status = SheetStatus.failed(job, (
-            f"{job.source}: no result: the Ray actor segmenting it was lost {TASK_RETRIES + 1} times "
+            f"{job.label}: no result: the Ray actor segmenting it was lost {TASK_RETRIES + 1} times "
             "(a crash or out of memory); rerun to retry it, or segment it without --ray"
         ))
         recorder.add(status)
@@ -182,7 +183,7 @@ def _stream_statuses(
     recorder: RunRecorder,
     observer: RunObserver,
 ) -> None:
-    rows = [{"source": str(job.source), "stem": job.stem} for job in pending]
+    rows = [{"job": json.dumps(job.to_dict())} for job in pending]
     with warnings.catch_warnings():
         # max_task_retries has no named parameter yet; Ray 2.60 (pinned) warns that the
         # **ray_remote_args form goes away in 2.64

@@ -7,7 +7,7 @@ from pathlib import Path
 from ..signals import deferred_interrupts, sigterm_interrupts
 from ..fileio import remove_stale_temporaries
 from ..segmenter import Segmenter
-from .jobs import SheetJob, plan_jobs
+from .jobs import SheetJob, SkippedFile, plan_jobs
 from .options import RayOptions, RunObserver, RunOptions
 from .status import RunRecorder, RunState, RunSummary, SheetStatus
 from .worker import segment_jobs
@@ -29,11 +29,14 @@ def segment_archive(
     *,
     ray: RayOptions | None = None,
     observer: RunObserver | None = None,
+    skipped_files: Sequence[SkippedFile] = (),
 ) -> RunSummary:
     """Segment ``files`` into ``options.out_dir``, resumably; return what was done.
 
-    Sheets whose outputs are complete are skipped (``options.force`` redoes them); temporary
-    files of interrupted writes are removed first, and again when the run has finished (a worker
+    Every page of a document is a sheet (see :func:`~.jobs.plan_jobs`); a document that cannot
+    be opened is a failed sheet. ``skipped_files`` (from :func:`~.jobs.collect_documents`) are
+    recorded in the summary. Sheets whose outputs are complete are skipped (``options.force``
+    redoes them); temporary files of interrupted writes are removed first, and again when the run has finished (a worker
     killed mid-write leaves one). Every sheet ends ``done``, ``skipped`` or
     ``failed`` with its reason, recorded in ``OUT/schemseg-run/`` (see :mod:`.status`) while the
     run goes on; Ctrl-C and SIGTERM stop it cleanly (KeyboardInterrupt, after recording), and a
@@ -49,15 +52,17 @@ def segment_archive(
     """
     observer = observer or _Silent()
     outputs = options.outputs
-    jobs = plan_jobs(files)
+    jobs = plan_jobs(files, options.dpi)
     settings = _settings(options, ray)
     if outputs.any:
         remove_stale_temporaries(options.out_dir)
-    recorder = RunRecorder(jobs, outputs, settings)
+    recorder = RunRecorder(jobs, outputs, settings, skipped_files=skipped_files)
     pending = []
     for job in jobs:
-        if not options.force and outputs.complete(job):
-            recorder.add(SheetStatus(str(job.source), job.stem, "skipped"))
+        if job.error is not None:
+            recorder.add(SheetStatus.failed(job, job.error))
+        elif not options.force and outputs.complete(job):
+            recorder.add(SheetStatus.skipped(job))
         else:
             pending.append(job)
     state: RunState = "error"
@@ -109,5 +114,6 @@ def _settings(options: RunOptions, ray: RayOptions | None) -> dict[str, object]:
         "json": options.write_json,
         "overlay": options.write_overlay,
         "force": options.force,
+        "dpi": options.dpi,
         "ray": None if ray is None else {"address": ray.address, "actors": ray.actors},
     }

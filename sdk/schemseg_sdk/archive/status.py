@@ -1,9 +1,11 @@
 """Per-sheet status records, the run summary, and the files that keep them: ``OUT/schemseg-run/``.
 
-``summary.json`` (schema ``schemseg.run/1``) lists every sheet of the run with its state (``done``,
-``skipped``, ``failed`` with its reason, or ``pending`` while it waits); ``failures.txt`` has one
-line per failed sheet (``FILE: reason``) and is empty when none failed. Both are rewritten
-atomically while the run goes on (at most every ``flush_seconds``) and when it ends or is interrupted.
+``summary.json`` (schema ``schemseg.run/1``) lists every sheet of the run (every page of a
+document, with its ``page``) with its state (``done``, ``skipped`` as complete already, ``failed``
+with its reason, or ``pending`` while it waits), and under ``skipped`` the files of the folders
+that were not read, with the reason; ``failures.txt`` has one line per failed sheet (``FILE:
+reason``) and is empty when none failed. Both are rewritten atomically while the run goes on (at
+most every ``flush_seconds``) and when it ends or is interrupted.
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from typing import Literal
 
 from ..fileio import atomic_write_text
 from ..result import STAGES
-from .jobs import Outputs, SheetJob
+from .jobs import Outputs, SheetJob, SkippedFile
 
 __all__ = ["SheetState", "RunState", "SheetStatus", "RunSummary", "RunRecorder", "RUN_FOLDER", "SUMMARY_SCHEMA"]
 
@@ -41,10 +43,17 @@ class SheetStatus:
     symbols: dict[str, int] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     written: int = 0
+    page: int | None = None
+    """The page number of a document's page (from 1); ``None`` for an image file."""
 
     @classmethod
     def failed(cls, job: SheetJob, reason: str) -> SheetStatus:
-        return cls(str(job.source), job.stem, "failed", reason)
+        return cls(str(job.source), job.stem, "failed", reason, page=_page_number(job))
+
+    @classmethod
+    def skipped(cls, job: SheetJob) -> SheetStatus:
+        """Outputs complete already."""
+        return cls(str(job.source), job.stem, "skipped", page=_page_number(job))
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -70,6 +79,10 @@ class RunSummary:
     interrupted: bool = False
     summary_path: Path | None = None
     failures_path: Path | None = None
+    skipped_files: list[SkippedFile] = field(default_factory=list)
+    """Files of the folders that were not read (not drawings schemseg reads, subfolders), with the reason."""
+    stems: list[str] = field(default_factory=list)
+    """Every sheet's output name, in order (``STEM.json``): what a bill of the run reads."""
 
     def add(self, status: SheetStatus) -> None:
         if status.state == "failed":
@@ -90,12 +103,14 @@ class RunRecorder:
     """
 
     def __init__(self, jobs: Sequence[SheetJob], outputs: Outputs, settings: dict[str, object],
-                 flush_seconds: float = 10.0) -> None:
+                 flush_seconds: float = 10.0, skipped_files: Sequence[SkippedFile] = ()) -> None:
         folder = outputs.out_dir / RUN_FOLDER if outputs.any else None
         self.summary = RunSummary(
             planned=len(jobs),
             summary_path=folder / "summary.json" if folder else None,
             failures_path=folder / "failures.txt" if folder else None,
+            skipped_files=list(skipped_files),
+            stems=[job.stem for job in jobs],
         )
         self.settings = settings
         self._jobs = list(jobs)
@@ -134,6 +149,8 @@ class RunRecorder:
             status = self._statuses.get(job.stem)
             entry: dict[str, object] = {"source": str(job.source), "stem": job.stem,
                                         "state": status.state if status else "pending"}
+            if job.page is not None:
+                entry["page"] = job.page.number
             if status and status.state == "failed":
                 entry["reason"] = status.reason
             sheets.append(entry)
@@ -149,4 +166,9 @@ class RunRecorder:
             "counts": {key: counts.get(key, 0) for key in ("done", "skipped", "failed", "pending")},
             "symbols": dict(sorted(summary.symbols.items())),
             "sheets": sheets,
+            "skipped": [{"source": str(file.source), "reason": file.reason} for file in summary.skipped_files],
         }
+
+
+def _page_number(job: SheetJob) -> int | None:
+    return None if job.page is None else job.page.number

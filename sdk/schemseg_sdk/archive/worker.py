@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 
 from ..errors import InferenceError, InvalidInputError, SchemsegError
 from ..result import SegmentationResult
-from ..segmenter import Segmenter
+from ..segmenter import Segmenter, SheetSource
 from .jobs import Outputs, SheetJob
 from .status import SheetStatus
 
@@ -46,23 +46,23 @@ def finish_sheet(job: SheetJob, result: SegmentationResult | SchemsegError, outp
         written = outputs.write(job.stem, result)
     except (OSError, SchemsegError, MemoryError) as exc:
         detail = f"{exc.strerror} ({exc.filename})" if isinstance(exc, OSError) and exc.strerror else str(exc)
-        return SheetStatus.failed(job, f"{job.source}: cannot write the outputs: {detail or type(exc).__name__}")
+        return SheetStatus.failed(job, f"{job.label}: cannot write the outputs: {detail or type(exc).__name__}")
     timings = {stage: round(seconds, 6) for stage, seconds in result.timings.items()}
     return SheetStatus(str(job.source), job.stem, "done", symbols=result.symbol_counts(), timings=timings,
-                       written=written)
+                       written=written, page=None if job.page is None else job.page.number)
 
 
-def _feed(remaining: deque[SheetJob], in_flight: deque[SheetJob]) -> Iterator[str]:
+def _feed(remaining: deque[SheetJob], in_flight: deque[SheetJob]) -> Iterator[SheetSource]:
     """Hand sheets to the Segmenter lazily, remembering which ones it has taken but not yet returned."""
     while remaining:
         job = remaining.popleft()
         in_flight.append(job)
-        yield str(job.source)
+        yield job.sheet
 
 
 def _segment_alone(segmenter: Segmenter, job: SheetJob, outputs: Outputs) -> SheetStatus:
     try:
-        result = segmenter.predict(job.source)
+        result = segmenter.predict(job.sheet)
     except (SchemsegError, MemoryError) as exc:
         return SheetStatus.failed(job, _reason(job, exc))
     return finish_sheet(job, result, outputs)
@@ -73,5 +73,5 @@ def _reason(job: SheetJob, exc: BaseException) -> str:
     if isinstance(exc, InvalidInputError):
         return str(exc)
     if isinstance(exc, MemoryError):
-        return f"{job.source}: out of memory while segmenting it"
-    return f"{job.source}: segmentation failed: {exc}"
+        return f"{job.label}: out of memory while segmenting it"
+    return f"{job.label}: segmentation failed: {exc}"

@@ -1,4 +1,4 @@
-"""``schemseg segment``: segment drawings (files or folders) and write overlays and JSON per sheet."""
+"""``schemseg segment``: segment drawings (files or folders) and write overlays and JSON per sheet (per page)."""
 from __future__ import annotations
 
 import sys
@@ -9,9 +9,19 @@ import cv2
 import cv2.utils.logging
 from tqdm import tqdm
 
-from ..archive import RayOptions, RunOptions, RunSummary, SheetStatus, collect_images, output_stems, segment_archive
+from ..archive import (
+    RayOptions,
+    RunOptions,
+    RunSummary,
+    SheetStatus,
+    SkippedFile,
+    collect_documents,
+    collect_images,
+    output_stems,
+    segment_archive,
+)
+from ..archive.jobs import DOCUMENT_SUFFIXES
 from ..bill import write_bill_from_results
-from ..dataset import IMAGE_SUFFIXES
 from ..instances import GroupingSettings
 from ..result import STAGES
 from ._common import SchemsegClickError, handle_errors
@@ -44,6 +54,8 @@ __all__ = ["segment", "main", "collect_images", "output_stems"]
 @click.option("--classifier", "classifier", default="auto", show_default=True, metavar="auto|none|FILE",
               help="With grouping, what gives each symbol its class from its crop: 'auto' (the bundled classifier "
                    "when it was trained for the model), 'none' (the model's vote), or a classifier .onnx.")
+@click.option("--dpi", type=click.FloatRange(min=10, max=2400), default=None, metavar="N",
+              help="Render PDF pages at N dpi  [default: 200, lower for pages above A1 (40 Mpx per page)].")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Bill of symbols: one row per symbol of every sheet, and FILE.counts.csv per sheet and class.")
 @handle_errors
@@ -61,12 +73,15 @@ def segment(
     actors: int,
     group: bool,
     classifier: str,
+    dpi: float | None,
     csv_path: Path | None,
 ) -> None:
-    """Segment the drawings in PATHS (image files or folders of them).
+    """Segment the drawings in PATHS (PDF, TIFF, PNG, JPEG... files, or folders of them).
 
-    Writes OUT/NAME.overlay.png and OUT/NAME.json per sheet (atomically), prints symbols per class
-    and the time per sheet, and goes on past bad files, listing them at the end (exit code 1).
+    Writes OUT/NAME.overlay.png and OUT/NAME.json per sheet (atomically); every page of a PDF or
+    multi-page TIFF is a sheet, NAME.p001, NAME.p002... Prints symbols per class and the time per
+    sheet, and goes on past bad files, listing them at the end (exit code 1); files in the folders
+    that are not drawings are listed as skipped.
     Resumable: sheets whose outputs are complete are skipped, so an interrupted run rerun with the
     same command finishes the rest. OUT/schemseg-run/ keeps summary.json (every sheet's state) and
     failures.txt. With --csv, the bill of symbols is built at the end from the NAME.json of every sheet.
@@ -77,33 +92,48 @@ def segment(
       schemseg segment archive/ --out out/archive --ray auto --actors 16
     """
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)  # errors only: OpenCV's decoder warnings would repeat what the failure list says
-    files = collect_images(paths)
+    collected = collect_documents(paths)
+    files = collected.files
     if not files:
-        raise click.UsageError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in {', '.join(map(str, paths))}")
+        raise click.UsageError(f"no drawings ({', '.join(DOCUMENT_SUFFIXES)}) in {', '.join(map(str, paths))}")
     if csv_path is not None and not write_json:
         raise click.UsageError("--csv is built from the NAME.json files: drop --no-json")
     ray = _ray_options(ray_address, actors)
     options = RunOptions(out_dir, model=model, device=device, batch_size=batch_size, threads=threads,  # type: ignore[arg-type]  # click gives str; click.Choice limits --device to the Device values
                          write_json=write_json, write_overlay=write_overlay, force=force,
-                         grouping=GroupingSettings() if group else None, classifier=_classifier(classifier))
-    progress = _Progress(out_dir)
+                         grouping=GroupingSettings() if group else None, classifier=_classifier(classifier), dpi=dpi)
+    progress = _Progress(out_dir, collected.skipped)
     try:
-        summary = segment_archive(files, options, ray=ray, observer=progress)
+        summary = segment_archive(files, options, ray=ray, observer=progress, skipped_files=collected.skipped)
     except KeyboardInterrupt:
         raise SchemsegClickError("interrupted; run the same command again to finish the rest", exit_code=130) from None
     finally:
         progress.close()
     click.echo(_report(summary, out_dir))
     if csv_path is not None:
-        bill = write_bill_from_results(csv_path, out_dir, output_stems(files))
+        bill = write_bill_from_results(csv_path, out_dir, summary.stems)
         symbols, sheets = _count(bill.symbols, "symbol"), _count(bill.sheets, "sheet")
         click.echo(f"bill of symbols: {symbols} on {sheets} -> {bill.bill}, {bill.counts}")
     if summary.failures:
-        failed = f"{len(summary.failures)} of {_count(len(files), 'file')} failed"
+        failed = f"{len(summary.failures)} of {_count(summary.planned, 'sheet')} failed"
         click.echo(f"{failed} (listed in {summary.failures_path}):" if summary.failures_path else f"{failed}:", err=True)
         for line in summary.failures:
             click.echo(f"  {line}", err=True)
         raise SchemsegClickError(failed)
+
+
+SKIPPED_SHOWN = 20
+"""Skipped files named on the console; all of them are in summary.json."""
+
+
+def _list_skipped(skipped: list[SkippedFile]) -> None:
+    for file in skipped[:SKIPPED_SHOWN]:
+        click.echo(f"skipped {file.source}: {file.reason}", err=True)
+    if len(skipped) > SKIPPED_SHOWN:
+        click.echo(f"... and {len(skipped) - SKIPPED_SHOWN} more skipped files", err=True)
+    if skipped:
+        click.echo(f"{_count(len(skipped), 'file')} in the folders not read (listed in summary.json under 'skipped')",
+                   err=True)
 
 
 def _ray_options(address: str | None, actors: int) -> RayOptions | None:
@@ -119,13 +149,15 @@ def _ray_options(address: str | None, actors: int) -> RayOptions | None:
 
 
 class _Progress:
-    """What the run shows on stderr: what segments the sheets, then a bar of sheets."""
+    """What the run shows on stderr: the files not read, what segments the sheets, then a bar of sheets."""
 
-    def __init__(self, out_dir: Path) -> None:
+    def __init__(self, out_dir: Path, skipped_files: list[SkippedFile]) -> None:
         self._out_dir = out_dir
+        self._skipped_files = skipped_files
         self._bar: tqdm | None = None
 
     def started(self, description: str, pending: int, skipped: int) -> None:
+        _list_skipped(self._skipped_files)  # here, once the model has opened: a model error stays one line
         if skipped:
             click.echo(f"{_count(skipped, 'sheet')} skipped: outputs complete in {self._out_dir} "
                        "(--force redoes them)", err=True)
@@ -145,7 +177,8 @@ class _Progress:
 def _report(summary: RunSummary, out_dir: Path) -> str:
     """The summary table: symbols per class over the sheets segmented now, then the time per sheet."""
     if not summary.sheets:
-        return "no sheet segmented" + (f"; {summary.skipped} skipped" if summary.skipped else "")
+        return "no sheet segmented" + (f"; {summary.skipped} skipped" if summary.skipped else "") + (
+            f"; {_count(len(summary.skipped_files), 'file')} not read" if summary.skipped_files else "")
     rows = sorted(summary.symbols.items(), key=lambda item: (-item[1], item[0]))
     width = max([len("class"), len("total")] + [len(name) for name, _ in rows])
     lines = [f"{'class':<{width}}  symbols"]
@@ -154,6 +187,8 @@ def _report(summary: RunSummary, out_dir: Path) -> str:
     per_sheet = {stage: seconds / summary.sheets for stage, seconds in summary.stage_seconds.items()}
     stages = ", ".join(f"{stage} {per_sheet[stage] * 1000:.0f}" for stage in STAGES)
     skipped = f"; {summary.skipped} skipped" if summary.skipped else ""
+    if summary.skipped_files:
+        skipped += f"; {_count(len(summary.skipped_files), 'file')} not read"
     lines.append(
         f"{_count(summary.sheets, 'sheet')} in {summary.wall:.1f} s: {per_sheet['total'] * 1000:.0f} ms per sheet "
         f"({stages} ms); {_count(summary.written, 'file')} written to {out_dir}{skipped}"
