@@ -26,7 +26,6 @@ IGNORE_LABEL = "__no_class__"  # the label of ignored rectangles (maps to None)
 MIN_ON_INK = 0.5
 """A symbol is scored when at least this share of its strokes lies on the rendering's ink."""
 
-_ACTUATOR_TAGS = ("ActuatingSystemComponent", "InstrumentComponent")
 _VALVES = ("gate_valve", "globe_valve", "ball_valve", "butterfly_valve", "check_valve", "control_valve")
 _INSTRUMENTS = ("instrument_field", "instrument_panel")
 
@@ -111,12 +110,13 @@ def _merge_actuators(resolved: list[tuple[ProteusComponent, str | None]]) -> lis
     result = list(resolved)
     dropped: set[int] = set()
     for index, (actuator, name) in enumerate(resolved):
-        if actuator.tag not in _ACTUATOR_TAGS or name != "control_valve" or actuator.bounds is None:
-            continue
+        if name != "control_valve" or actuator.tag == "PipingComponent" or actuator.bounds is None:
+            continue  # not an actuator (an OperatedValve is a valve body of its own)
         target = valves.get(actuator.operates)
         if target is None:
             target = _touching_valve(actuator, [(i, resolved[i][0]) for i in valves.values()])
         if target is None:
+            result[index] = (actuator, None)  # an actuator alone is no valve: not scored
             continue
         valve = result[target][0]
         points = np.concatenate([valve.points, actuator.points])
