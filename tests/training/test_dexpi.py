@@ -184,3 +184,15 @@ def test_cli_malformed_xml(dexpi_dir: Path, tmp_path: Path) -> None:
     assert result.output[result.output.index("Error:"):].startswith(f"Error: {dexpi_dir}: none of the 1 renderings could be imported:\n"
                                     f"  {dexpi_dir / 'C09V01-TST.EX01.png'}: {xml}: not a readable Proteus XML file")
     assert not (tmp_path / "ds").exists()
+
+
+def test_an_actuator_without_its_valve_is_not_scored(tmp_path: Path) -> None:
+    src = tmp_path / "C09 lone actuator"
+    src.mkdir()
+    lone = PROTEUS.replace('<Association Type="refers to" ItemID="valve-1"/>', "").replace(
+        f"{_line((50, 53), (50, 60))}{_line((46, 60), (54, 60))}", _line((20, 85), (28, 85)))
+    (src / "C09V01-TST.EX01.xml").write_text(lone, encoding="utf-8")
+    cv2.imwrite(str(src / "C09V01-TST.EX01.png"), _render())
+    report = import_dexpi(src, tmp_path / "ds", _settings())
+    assert report.symbols["globe_valve"] == 1 and "control_valve" not in report.symbols
+    assert report.no_class["ControlledActuator"] == 1

@@ -106,7 +106,8 @@ def _has_bar(component: ProteusComponent) -> bool:
 
 def _merge_actuators(resolved: list[tuple[ProteusComponent, str | None]]) -> list[tuple[ProteusComponent, str | None]]:
     """Fold each actuator into the valve it operates (by reference, else the nearest touching valve)."""
-    valves = {c.element_id: i for i, (c, name) in enumerate(resolved) if name in _VALVES and c.bounds}
+    valves = {c.element_id: i for i, (c, name) in enumerate(resolved)
+              if name in _VALVES and c.tag == "PipingComponent" and c.bounds}
     result = list(resolved)
     dropped: set[int] = set()
     for index, (actuator, name) in enumerate(resolved):
