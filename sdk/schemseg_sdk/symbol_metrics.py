@@ -5,7 +5,8 @@ A predicted symbol and a true symbol of the same class match when their boxes ov
 most once. A matched prediction is a true positive, an unmatched one a false positive (unless at
 least half of it lies in an ``ignore`` box of the sheet: then it is not scored), an unmatched true
 symbol a false negative. Per class: precision, recall, F1 and the count error (predicted count minus
-true count, relative to the true count); the mean F1 runs over the classes that occur in the truth.
+true count, relative to the true count); the mean F1 runs over the classes that occur in the truth,
+and on P&IDs also over the P&ID classes (:data:`PID_CLASSES`) that occur in the truth.
 """
 from __future__ import annotations
 
@@ -17,10 +18,27 @@ import numpy as np
 from .boxes import Box, SheetBoxes
 from .classes import CLASS_NAMES
 
-__all__ = ["MATCH_IOU", "SymbolScores", "SymbolMatcher", "box_iou", "box_intersection", "greedy_pairs",
-           "covered_fraction"]
+__all__ = [
+    "MATCH_IOU",
+    "PID_CLASSES",
+    "SymbolMatcher",
+    "SymbolScores",
+    "box_intersection",
+    "box_iou",
+    "covered_fraction",
+    "greedy_pairs",
+]
 
 MATCH_IOU = 0.5
+
+PID_ONLY_CLASSES = (
+    "gate_valve", "globe_valve", "ball_valve", "check_valve", "butterfly_valve", "control_valve", "relief_valve",
+    "pump", "compressor", "heat_exchanger", "vessel", "instrument_field", "instrument_panel", "reducer",
+    "orifice_plate", "flange", "flow_arrow",
+)
+PID_CLASSES = (*PID_ONLY_CLASSES, "designation", "junction", "crossover", "terminal")
+"""The classes a P&ID is scored on: its own symbols plus the ones it shares with circuits (text tags,
+junctions, crossovers, terminals). The P&ID mean F1 is reported when one of its own symbols is true."""
 
 
 def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -130,6 +148,13 @@ class SymbolScores:
         values = [c.f1 for c in self.classes if c.true_count]
         return float(np.mean(values)) if values else float("nan")
 
+    @property
+    def mean_f1_pid(self) -> float:
+        """Mean F1 over the :data:`PID_CLASSES` that occur in the truth; NaN unless a P&ID symbol is true."""
+        if not any(c.true_count and c.name in PID_ONLY_CLASSES for c in self.classes):
+            return float("nan")
+        return float(np.mean([c.f1 for c in self.classes if c.true_count and c.name in PID_CLASSES]))
+
     def by_name(self) -> dict[str, ClassSymbolScores]:
         return {c.name: c for c in self.classes}
 
@@ -137,6 +162,7 @@ class SymbolScores:
         return {
             "match_iou": self.match_iou,
             "mean_f1": _rounded(self.mean_f1),
+            "mean_f1_pid": _rounded(self.mean_f1_pid),
             "true": sum(c.true_count for c in self.classes),
             "predicted": sum(c.predicted for c in self.classes),
             "per_class": {c.name: c.to_dict() for c in self.classes},
@@ -150,6 +176,8 @@ class SymbolScores:
             lines.append(f"{c.name:<{width}}  {c.true_count:5d}  {c.predicted:5d}  {_cell(c.precision)}  "
                          f"{_cell(c.recall)}  {_cell(c.f1)}  {_cell(c.count_error, signed=True)}")
         lines.append(f"{'mean F1 (true classes)':<{width}}  {'':5}  {'':5}  {'':6}  {'':6}  {_cell(self.mean_f1)}")
+        if not np.isnan(self.mean_f1_pid):
+            lines.append(f"{'mean F1 (P&ID classes)':<{width}}  {'':5}  {'':5}  {'':6}  {'':6}  {_cell(self.mean_f1_pid)}")
         return "\n".join(lines)
 
 

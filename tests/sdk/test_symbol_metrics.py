@@ -5,7 +5,6 @@ import math
 
 import numpy as np
 import pytest
-
 from schemseg_sdk.boxes import SheetBoxes
 from schemseg_sdk.classes import class_index
 from schemseg_sdk.symbol_metrics import SymbolMatcher, box_iou
@@ -61,3 +60,23 @@ def test_sheets_add_up_and_serialise() -> None:
                                              "recall": 1.0, "f1": 1.0, "count_error": 0.0}
     assert data["mean_f1"] == 1.0 and data["match_iou"] == 0.5
     assert "resistor" in matcher.scores().table()
+
+
+def test_pid_mean_f1_runs_over_the_pid_classes_present() -> None:
+    valve, pump, text = (class_index(n) for n in ("gate_valve", "pump", "designation"))
+    truth = SheetBoxes(((valve, (0, 0, 10, 10)), (pump, (20, 0, 40, 20)), (text, (50, 0, 60, 5)),
+                        (RESISTOR, (70, 0, 80, 10))))
+    matcher = SymbolMatcher()
+    matcher.update([(valve, (0, 0, 10, 10)), (text, (50, 0, 60, 5)), (RESISTOR, (70, 0, 80, 10))], truth)
+    scores = matcher.scores()
+    assert scores.mean_f1_pid == pytest.approx(2 / 3)  # valve 1, pump 0, designation 1; the resistor is no P&ID class
+    assert scores.to_dict()["mean_f1_pid"] == pytest.approx(0.6667)
+    assert "mean F1 (P&ID classes)" in scores.table() and "pump" in scores.table()
+
+
+def test_no_pid_mean_without_a_pid_symbol() -> None:
+    matcher = SymbolMatcher()
+    matcher.update([], SheetBoxes(((RESISTOR, (0, 0, 10, 10)), (class_index("terminal"), (20, 0, 30, 10)))))
+    scores = matcher.scores()
+    assert math.isnan(scores.mean_f1_pid) and scores.to_dict()["mean_f1_pid"] is None
+    assert "P&ID" not in scores.table()

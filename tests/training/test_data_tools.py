@@ -314,7 +314,7 @@ def test_map_value_that_is_not_a_class_name(labelme_dir: Path, tmp_path: Path) -
 
 def test_unknown_bundled_map_and_non_empty_out(labelme_dir: Path, tmp_path: Path) -> None:
     assert _error(_import(labelme_dir, tmp_path / "ds", map_spec="nope")) == (
-        "Error: --map 'nope': no such file and no bundled map of that name (bundled: ci2n, ci2n-scoring); "
+        "Error: --map 'nope': no such file and no bundled map of that name (bundled: ci2n, ci2n-scoring, dexpi); "
         "pass a JSON file mapping LabelMe labels to class names"
     )
     (tmp_path / "full").mkdir()

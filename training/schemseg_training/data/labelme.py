@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +23,7 @@ from tqdm import tqdm
 
 from .check import ClassFrequencies
 from .labelme_boxes import write_shape_boxes
+from .outdir import building_dataset
 from .paint import ImportSettings, paint_mask
 from .shapes import LabelMap, Shape
 
@@ -187,11 +186,7 @@ def import_labelme(
     json_paths = sorted(src_dir.glob("*.json")) if src_dir.is_dir() else []
     if not json_paths:
         raise DatasetError(f"{src_dir}: no LabelMe *.json files found")
-    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
-        raise DatasetError(f"{out_dir}: already exists and is not empty; choose a new --out folder or delete it")
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
+    with building_dataset(out_dir) as work:
         report = _convert_all(json_paths, work, settings, progress)
         if not report.written:
             problems = report.skipped
@@ -199,11 +194,6 @@ def import_labelme(
                 f"{src_dir}: none of the {len(problems)} LabelMe files could be imported:\n  " + "\n  ".join(problems)
             ))
         atomic_write_text(work / "dataset.json", json.dumps(_metadata(src_dir, settings, report), indent=2) + "\n")
-        if out_dir.exists():
-            out_dir.rmdir()
-        work.rename(out_dir)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
     return report
 
 
