@@ -166,6 +166,7 @@ def test_predict_document_yields_every_page_in_order(tmp_path: Path, tiny_model:
     assert single[0].page is None and json.loads(single[0].to_json())["page"] is None
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/status").is_file(), reason="reads the peak memory from Linux's /proc")
 def test_an_a0_page_at_400_dpi_is_decoded_once(tmp_path: Path) -> None:
     """A 13,244 x 18,728 page: the peak memory of reading it is the BGR page and the decoder's own gray page."""
