@@ -42,12 +42,13 @@ __all__ = [
 ]
 
 RENDER_DPI = 200.0
-"""Default PDF render resolution: a 0.25 mm pen is 2 px, 2.5 mm text 20 px, as in the drawings the
-bundled model was trained on; ``Segmenter(scale="auto")`` resamples from there where a sheet's
-strokes say otherwise."""
+"""Default PDF render resolution: a 0.25 mm pen is 2 px and 2.5 mm text 20 px high, so the thinnest
+lines stay unbroken and text stays legible; ``Segmenter(scale="auto")`` resamples from there to
+the model's scale."""
 RENDER_PIXELS = 40_000_000
-"""Pixel budget of a page rendered at the default resolution (about 480 MB while it is segmented):
-A1 and smaller pages render at :data:`RENDER_DPI`, larger ones at the resolution that fits."""
+"""Pixel budget of a page rendered at the default resolution: A1 and smaller pages render at
+:data:`RENDER_DPI`, larger ones at the resolution that fits (0.8 to 2 GB to segment such a page,
+beyond the model runtime's own memory: docs/documents.md)."""
 PDF_SUFFIXES = (".pdf",)
 _PDF_SIGNATURE = b"%PDF-"
 _PDF_HEADER_WINDOW = 1024  # the PDF header may follow up to 1 KiB of leading bytes (ISO 32000-1, 7.5.2)
