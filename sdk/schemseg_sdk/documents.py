@@ -42,8 +42,8 @@ __all__ = [
 ]
 
 RENDER_DPI = 200.0
-"""Default PDF render resolution: a 0.25 mm pen is 2 px and 2.5 mm text 20 px high, so the thinnest
-lines stay unbroken and text stays legible; ``Segmenter(scale="auto")`` resamples from there to
+"""Default PDF render resolution: a 0.25 mm line is 2 px, ISO 128's thinnest (0.13 mm) 1 px, and
+2.5 mm text 20 px high, so lines stay unbroken and text legible; ``Segmenter(scale="auto")`` resamples from there to
 the model's scale."""
 RENDER_PIXELS = 40_000_000
 """Pixel budget of a page rendered at the default resolution: A1 and smaller pages render at
