@@ -19,6 +19,7 @@ from __future__ import annotations
 import ctypes
 import math
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -52,6 +53,8 @@ beyond the model runtime's own memory: docs/documents.md)."""
 PDF_SUFFIXES = (".pdf",)
 _PDF_SIGNATURE = b"%PDF-"
 _PDF_HEADER_WINDOW = 1024  # the PDF header may follow up to 1 KiB of leading bytes (ISO 32000-1, 7.5.2)
+_PDFIUM_LOCK = threading.Lock()
+"""PDFium is not thread-safe, and a Segmenter may be shared by threads: one PDF call at a time."""
 
 
 @dataclass(frozen=True)
@@ -144,7 +147,8 @@ def read_page(page: DocumentPage) -> np.ndarray:
         InvalidInputError: the page cannot be read (the message names the file and the page).
     """
     if page.dpi is not None:
-        return _render_pdf_page(page)
+        with _PDFIUM_LOCK:
+            return _render_pdf_page(page)
     if page.count == 1:
         return read_image(page.path)
     ok, frames = cv2.imreadmulti(str(page.path), start=page.number - 1, count=1, flags=cv2.IMREAD_UNCHANGED)
@@ -180,6 +184,11 @@ def _open_pdf(path: Path, label: str) -> object:
 
 
 def _pdf_pages(path: Path, dpi: float | None) -> list[DocumentPage]:
+    with _PDFIUM_LOCK:
+        return _pdf_pages_locked(path, dpi)
+
+
+def _pdf_pages_locked(path: Path, dpi: float | None) -> list[DocumentPage]:
     pdf = _open_pdf(path, str(path))
     try:
         count = len(pdf)  # type: ignore[arg-type]
