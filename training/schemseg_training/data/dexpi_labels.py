@@ -3,7 +3,8 @@
 Each symbol's DEXPI class goes through the map (class name first, element tag second): a project
 class gives a rectangle of that class, ``null`` an ignored rectangle (no project class: its pixels
 are not scored), a class the map lacks an ignored rectangle too, counted apart so the map can grow.
-A valve operated by an actuator becomes ``control_valve`` and takes the actuator into its box; an
+A valve operated by an actuator becomes ``control_valve`` and takes the actuator into its box (also
+a valve of no class of its own, such as a plug valve: with an actuator it is a control valve); an
 instrument whose location is central, or whose symbol has the bar, becomes ``instrument_panel``.
 A symbol whose strokes do not land on the rendering's ink (another tool drew it otherwise) is
 ignored, not scored with a box that does not fit. Label texts become ``designation`` rectangles.
@@ -106,8 +107,8 @@ def _has_bar(component: ProteusComponent) -> bool:
 
 def _merge_actuators(resolved: list[tuple[ProteusComponent, str | None]]) -> list[tuple[ProteusComponent, str | None]]:
     """Fold each actuator into the valve it operates (by reference, else the nearest touching valve)."""
-    valves = {c.element_id: i for i, (c, name) in enumerate(resolved)
-              if name in _VALVES and c.tag == "PipingComponent" and c.bounds}
+    valves = {c.element_id: i for i, (c, name) in enumerate(resolved) if c.tag == "PipingComponent" and c.bounds
+              and (name in _VALVES or (name is None and "Valve" in c.dexpi_class))}  # a plug valve too
     result = list(resolved)
     dropped: set[int] = set()
     for index, (actuator, name) in enumerate(resolved):
