@@ -6,8 +6,9 @@ are not scored), a class the map lacks an ignored rectangle too, counted apart s
 A valve operated by an actuator becomes ``control_valve`` and takes the actuator into its box (also
 a valve of no class of its own, such as a plug valve: with an actuator it is a control valve); an
 instrument whose location is central, or whose symbol has the bar, becomes ``instrument_panel``.
-A symbol whose strokes do not land on the rendering's ink (another tool drew it otherwise) is
-ignored, not scored with a box that does not fit. Label texts become ``designation`` rectangles.
+A symbol whose strokes do not land on the rendering's ink (another tool drew it otherwise), or
+whose box holds nothing but a pipe line (a flow arrow the tool did not draw), is ignored, not
+scored with a box that does not fit. Label texts become ``designation`` rectangles.
 """
 from __future__ import annotations
 
@@ -62,7 +63,7 @@ def label_sheet(drawing: ProteusDrawing, placement: Placement, image: np.ndarray
             labels.not_in_map[key] += 1
         elif name is None:
             labels.no_class[key] += 1
-        elif _on_ink(component, placement, distance, pad) < MIN_ON_INK:
+        elif _on_ink(component, placement, distance, pad) < MIN_ON_INK or _only_a_line(rect, distance):
             labels.off_ink[key] += 1
             name = None
         label = name or IGNORE_LABEL
@@ -153,6 +154,16 @@ def _on_ink(component: ProteusComponent, placement: Placement, distance: np.ndar
         return 0.0
     near = distance[points[inside, 1], points[inside, 0]] <= pad
     return float(near.sum()) / len(points)
+
+
+def _only_a_line(rect: np.ndarray, distance: np.ndarray) -> bool:
+    """True when the ink inside ``rect`` is at most 3 px thick across (a pipe through an undrawn symbol)."""
+    (x0, y0), (x1, y1) = np.clip(np.rint(rect), 0, [distance.shape[1] - 1, distance.shape[0] - 1]).astype(int)
+    ink = distance[y0:y1 + 1, x0:x1 + 1] == 0
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    if not rows.size:
+        return True
+    return min(rows[-1] - rows[0], cols[-1] - cols[0]) < 3
 
 
 def _designations(drawing: ProteusDrawing, placement: Placement, shapes: list[Shape], pad: float,
