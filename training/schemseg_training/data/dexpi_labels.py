@@ -157,13 +157,13 @@ def _on_ink(component: ProteusComponent, placement: Placement, distance: np.ndar
 
 
 def _only_a_line(rect: np.ndarray, distance: np.ndarray) -> bool:
-    """True when the ink inside ``rect`` is at most 3 px thick across (a pipe through an undrawn symbol)."""
+    """True when the ink inside ``rect`` is under 5 px thick across (a pipe through an undrawn symbol)."""
     (x0, y0), (x1, y1) = np.clip(np.rint(rect), 0, [distance.shape[1] - 1, distance.shape[0] - 1]).astype(int)
     ink = distance[y0:y1 + 1, x0:x1 + 1] == 0
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
     if not rows.size:
         return True
-    return min(rows[-1] - rows[0], cols[-1] - cols[0]) < 3
+    return min(rows[-1] - rows[0], cols[-1] - cols[0]) < 5
 
 
 def _designations(drawing: ProteusDrawing, placement: Placement, shapes: list[Shape], pad: float,
