@@ -19,6 +19,7 @@ from __future__ import annotations
 import ctypes
 import math
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -42,15 +43,18 @@ __all__ = [
 ]
 
 RENDER_DPI = 200.0
-"""Default PDF render resolution: a 0.25 mm pen is 2 px, 2.5 mm text 20 px, as in the drawings the
-bundled model was trained on; ``Segmenter(scale="auto")`` resamples from there where a sheet's
-strokes say otherwise."""
+"""Default PDF render resolution: a 0.25 mm line is 2 px, ISO 128's thinnest (0.13 mm) 1 px, and
+2.5 mm text 20 px high, so lines stay unbroken and text legible; ``Segmenter(scale="auto")`` resamples from there to
+the model's scale."""
 RENDER_PIXELS = 40_000_000
-"""Pixel budget of a page rendered at the default resolution (about 480 MB while it is segmented):
-A1 and smaller pages render at :data:`RENDER_DPI`, larger ones at the resolution that fits."""
+"""Pixel budget of a page rendered at the default resolution: A1 and smaller pages render at
+:data:`RENDER_DPI`, larger ones at the resolution that fits (0.8 to 2 GB to segment such a page,
+beyond the model runtime's own memory: docs/documents.md)."""
 PDF_SUFFIXES = (".pdf",)
 _PDF_SIGNATURE = b"%PDF-"
 _PDF_HEADER_WINDOW = 1024  # the PDF header may follow up to 1 KiB of leading bytes (ISO 32000-1, 7.5.2)
+_PDFIUM_LOCK = threading.Lock()
+"""PDFium is not thread-safe, and a Segmenter may be shared by threads: one PDF call at a time."""
 
 
 @dataclass(frozen=True)
@@ -143,7 +147,8 @@ def read_page(page: DocumentPage) -> np.ndarray:
         InvalidInputError: the page cannot be read (the message names the file and the page).
     """
     if page.dpi is not None:
-        return _render_pdf_page(page)
+        with _PDFIUM_LOCK:
+            return _render_pdf_page(page)
     if page.count == 1:
         return read_image(page.path)
     ok, frames = cv2.imreadmulti(str(page.path), start=page.number - 1, count=1, flags=cv2.IMREAD_UNCHANGED)
@@ -179,6 +184,11 @@ def _open_pdf(path: Path, label: str) -> object:
 
 
 def _pdf_pages(path: Path, dpi: float | None) -> list[DocumentPage]:
+    with _PDFIUM_LOCK:
+        return _pdf_pages_locked(path, dpi)
+
+
+def _pdf_pages_locked(path: Path, dpi: float | None) -> list[DocumentPage]:
     pdf = _open_pdf(path, str(path))
     try:
         count = len(pdf)  # type: ignore[arg-type]

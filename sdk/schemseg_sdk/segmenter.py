@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Literal, overload
+from typing import Literal, cast, overload
 
 import numpy as np
 
@@ -309,10 +309,10 @@ class Segmenter:
         batch: list[tuple[_Job, int]] = []
         while True:
             start = time.perf_counter()
-            source = next(sources, None)
-            if source is None:
+            source = next(sources, _END)
+            if source is _END:  # not None: None is a bad input to report, not the end
                 break
-            job = _start_job(source, size, with_confidence)
+            job = _start_job(cast(ImageSource, source), size, with_confidence)
             pending.append(job)
             for index in range(len(job.plan) if job.plan is not None else 0):
                 tile_start = time.perf_counter()
@@ -362,6 +362,7 @@ class Segmenter:
         )
 
 
+_END = object()
 
 
 @dataclass

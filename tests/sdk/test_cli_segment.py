@@ -171,6 +171,12 @@ def test_usage_errors(tmp_path: Path, tiny_model: Path) -> None:
     result = run("segment", empty, "--model", tiny_model)
     assert result.exit_code == 2
     assert result.stderr.splitlines()[-1] == f"Error: no drawings (.pdf, .png, .jpg, .jpeg, .bmp, .tif, .tiff) in {empty}"
+    (empty / "notes.txt").write_text("x")
+    (empty / "old").mkdir()
+    result = run("segment", empty, "--model", tiny_model)
+    assert result.exit_code == 2 and result.stderr.splitlines()[-1] == (
+        f"Error: no drawings (.pdf, .png, .jpg, .jpeg, .bmp, .tif, .tiff) in {empty}; 2 other entries there: notes.txt, old"
+    )
     result = run("segment", tmp_path / "missing.png")
     assert result.exit_code == 2 and "does not exist" in result.stderr
     result = run("segment", empty, "--batch-size", "0")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import math
+from concurrent.futures import ThreadPoolExecutor
 import subprocess
 import sys
 from pathlib import Path
@@ -55,6 +56,16 @@ def test_vector_pdf_pages_render_at_200_dpi_and_at_the_dpi_asked_for(tmp_path: P
     assert abs(ink[0] - 100 * 200 / 72) < 4 and 4 <= np.argmax(row[ink[0]:] >= 128) <= 7
     low = read_page(document_pages(pdf, dpi=72)[0])
     assert low.shape == (842, 595, 3)
+
+
+def test_pdf_pages_read_from_many_threads_are_the_same(tmp_path: Path) -> None:
+    """PDFium is not thread-safe; a Segmenter shared by threads reads PDF pages one at a time."""
+    pdf = vector_pdf(tmp_path / "pid.pdf", [((216, 144), DRAWING_OPS)] * 4)
+    pages = document_pages(pdf)
+    expected = [read_page(page) for page in pages]
+    with ThreadPoolExecutor(4) as pool:
+        read = list(pool.map(read_page, pages * 8))
+    assert all(np.array_equal(image, expected[i % 4]) for i, image in enumerate(read))
 
 
 def test_large_pages_are_capped_by_the_pixel_budget() -> None:
@@ -166,6 +177,7 @@ def test_predict_document_yields_every_page_in_order(tmp_path: Path, tiny_model:
     assert single[0].page is None and json.loads(single[0].to_json())["page"] is None
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/status").is_file(), reason="reads the peak memory from Linux's /proc")
 def test_an_a0_page_at_400_dpi_is_decoded_once(tmp_path: Path) -> None:
     """A 13,244 x 18,728 page: the peak memory of reading it is the BGR page and the decoder's own gray page."""

@@ -196,3 +196,23 @@ def test_an_actuator_without_its_valve_is_not_scored(tmp_path: Path) -> None:
     report = import_dexpi(src, tmp_path / "ds", _settings())
     assert report.symbols["globe_valve"] == 1 and "control_valve" not in report.symbols
     assert report.no_class["ControlledActuator"] == 1
+
+
+def test_a_valve_of_no_class_with_an_actuator_is_a_control_valve(tmp_path: Path) -> None:
+    src = tmp_path / "C09 actuated plug valve"
+    src.mkdir()
+    (src / "C09V01-TST.EX01.xml").write_text(PROTEUS.replace('ItemID="valve-1"', 'ItemID="plug-1"'), encoding="utf-8")
+    cv2.imwrite(str(src / "C09V01-TST.EX01.png"), _render())
+    report = import_dexpi(src, tmp_path / "ds", _settings())
+    assert report.symbols["control_valve"] == 1 and report.symbols["globe_valve"] == 1
+    assert "PlugValve" not in report.no_class
+
+
+def test_a_flow_arrow_drawn_as_nothing_but_the_pipe_is_not_scored(tmp_path: Path) -> None:
+    src = tmp_path / "C09 undrawn arrow"
+    src.mkdir()
+    arrow = f'<PipeFlowArrow ID="arrow-1" ComponentClass="FlowArrow">{_line((140, 50), (146, 50))}</PipeFlowArrow>'
+    (src / "C09V01-TST.EX01.xml").write_text(PROTEUS.replace("</PlantModel>", arrow + "</PlantModel>"), encoding="utf-8")
+    cv2.imwrite(str(src / "C09V01-TST.EX01.png"), _render())
+    report = import_dexpi(src, tmp_path / "ds", _settings())
+    assert "flow_arrow" not in report.symbols and report.off_ink["FlowArrow"] == 1

@@ -95,7 +95,11 @@ def segment(
     collected = collect_documents(paths)
     files = collected.files
     if not files:
-        raise click.UsageError(f"no drawings ({', '.join(DOCUMENT_SUFFIXES)}) in {', '.join(map(str, paths))}")
+        others = [file.source.name for file in collected.skipped]
+        also = f"; {_count(len(others), 'other entry')} there: {', '.join(others[:3])}{', ...' if len(others) > 3 else ''}"
+        raise click.UsageError(
+            f"no drawings ({', '.join(DOCUMENT_SUFFIXES)}) in {', '.join(map(str, paths))}" + (also if others else "")
+        )
     if csv_path is not None and not write_json:
         raise click.UsageError("--csv is built from the NAME.json files: drop --no-json")
     ray = _ray_options(ray_address, actors)
@@ -197,7 +201,7 @@ def _report(summary: RunSummary, out_dir: Path) -> str:
 
 
 def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+    return f"{n} {noun}" if n == 1 else f"{n} {noun[:-1]}ies" if noun.endswith("y") else f"{n} {noun}s"
 
 
 main = segment

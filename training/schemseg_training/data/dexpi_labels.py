@@ -3,10 +3,12 @@
 Each symbol's DEXPI class goes through the map (class name first, element tag second): a project
 class gives a rectangle of that class, ``null`` an ignored rectangle (no project class: its pixels
 are not scored), a class the map lacks an ignored rectangle too, counted apart so the map can grow.
-A valve operated by an actuator becomes ``control_valve`` and takes the actuator into its box; an
+A valve operated by an actuator becomes ``control_valve`` and takes the actuator into its box (also
+a valve of no class of its own, such as a plug valve: with an actuator it is a control valve); an
 instrument whose location is central, or whose symbol has the bar, becomes ``instrument_panel``.
-A symbol whose strokes do not land on the rendering's ink (another tool drew it otherwise) is
-ignored, not scored with a box that does not fit. Label texts become ``designation`` rectangles.
+A symbol whose strokes do not land on the rendering's ink (another tool drew it otherwise), or
+whose box holds nothing but a pipe line (a flow arrow the tool did not draw), is ignored, not
+scored with a box that does not fit. Label texts become ``designation`` rectangles.
 """
 from __future__ import annotations
 
@@ -61,7 +63,7 @@ def label_sheet(drawing: ProteusDrawing, placement: Placement, image: np.ndarray
             labels.not_in_map[key] += 1
         elif name is None:
             labels.no_class[key] += 1
-        elif _on_ink(component, placement, distance, pad) < MIN_ON_INK:
+        elif _on_ink(component, placement, distance, pad) < MIN_ON_INK or _only_a_line(rect, distance):
             labels.off_ink[key] += 1
             name = None
         label = name or IGNORE_LABEL
@@ -106,8 +108,8 @@ def _has_bar(component: ProteusComponent) -> bool:
 
 def _merge_actuators(resolved: list[tuple[ProteusComponent, str | None]]) -> list[tuple[ProteusComponent, str | None]]:
     """Fold each actuator into the valve it operates (by reference, else the nearest touching valve)."""
-    valves = {c.element_id: i for i, (c, name) in enumerate(resolved)
-              if name in _VALVES and c.tag == "PipingComponent" and c.bounds}
+    valves = {c.element_id: i for i, (c, name) in enumerate(resolved) if c.tag == "PipingComponent" and c.bounds
+              and (name in _VALVES or (name is None and "Valve" in c.dexpi_class))}  # a plug valve too
     result = list(resolved)
     dropped: set[int] = set()
     for index, (actuator, name) in enumerate(resolved):
@@ -152,6 +154,16 @@ def _on_ink(component: ProteusComponent, placement: Placement, distance: np.ndar
         return 0.0
     near = distance[points[inside, 1], points[inside, 0]] <= pad
     return float(near.sum()) / len(points)
+
+
+def _only_a_line(rect: np.ndarray, distance: np.ndarray) -> bool:
+    """True when the ink inside ``rect`` is under 5 px thick across (a pipe through an undrawn symbol)."""
+    (x0, y0), (x1, y1) = np.clip(np.rint(rect), 0, [distance.shape[1] - 1, distance.shape[0] - 1]).astype(int)
+    ink = distance[y0:y1 + 1, x0:x1 + 1] == 0
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    if not rows.size:
+        return True
+    return min(rows[-1] - rows[0], cols[-1] - cols[0]) < 5
 
 
 def _designations(drawing: ProteusDrawing, placement: Placement, shapes: list[Shape], pad: float,
