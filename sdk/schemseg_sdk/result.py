@@ -5,10 +5,12 @@ JSON schema (``schema`` = ``"schemseg.segmentation/1"``; keys are only ever adde
     {
       "schema": "schemseg.segmentation/1",
       "source": "sheets/a.png",          # the path, or "<array>" / "<bytes>"
-      "width": 845, "height": 819,        # the input's own size, in pixels
+      "width": 845, "height": 819,        # the input's own size, in pixels (masks and boxes are in these)
       "model": {"name": "attention_unetpp", "version": "1", "precision": "fp32",
                 "input_size": 608, "backend": "onnxruntime-cpu"},
       "tiles": 4,                          # model runs for this sheet (1 when it fits the input)
+      "scale": {"zoom": 1.0, "mode": "auto", "stroke_px": 1.9, "text_px": 11.0,   # the zoom the model read the
+                "reason": "stroke 1.90 px, text 11.0 px: inside the model's band, read as it is"},  # sheet at, and why
       "symbols": [{"class_id": 1, "class_name": "resistor", "bbox": [x0, y0, x1, y1],
                    "area": 812, "confidence": 0.9731}],   # bbox x1/y1 exclusive; confidence may be null
       "symbol_counts": {"resistor": 4, "capacitor": 2},   # symbols per class name
@@ -23,8 +25,10 @@ grouped across classes and fragments. With the symbol classifier (the default fo
 model) its class and ``confidence`` are the classifier's; without it, the class won the model's
 vote and ``confidence`` is the mean over its pixels of the confidence in that class (pixels the
 model gave another class count 0). Without grouping a symbol is one connected region of one class,
-and ``confidence`` the mean confidence of its pixels. The keys ``symbol_counts``, ``grouping`` and
-``grouping.classifier`` were added without raising the schema version: readers of version 1 ignore them.
+and ``confidence`` the mean confidence of its pixels. The keys ``symbol_counts``, ``grouping``,
+``grouping.classifier`` and ``scale`` were added without raising the schema version: readers of
+version 1 ignore them. With a zoom other than 1 the grouping ran at the model's scale, so
+``grouping.stroke_width`` is the stroke width there.
 """
 from __future__ import annotations
 
@@ -65,6 +69,9 @@ class SegmentationResult:
         tiles: how many model-sized tiles the sheet was cut into.
         class_names: the model's class names (``class_names[i]`` names class id ``i``).
         grouping: the stroke width, settings and symbol classifier of the grouping; ``None`` when it was off.
+        scale: the zoom the model read the sheet at, how it was chosen and why
+            (:meth:`SheetScale.to_dict <schemseg_sdk.sheet_scale.SheetScale.to_dict>`); ``None`` for
+            results made by hand.
     """
 
     mask: np.ndarray
@@ -77,6 +84,7 @@ class SegmentationResult:
     tiles: int = 1
     class_names: tuple[str, ...] = ()
     grouping: dict[str, object] | None = None
+    scale: dict[str, object] | None = None
 
     def __repr__(self) -> str:
         return (
@@ -105,6 +113,7 @@ class SegmentationResult:
             "height": self.height,
             "model": dict(self.model),
             "tiles": self.tiles,
+            "scale": None if self.scale is None else dict(self.scale),
             "symbols": [s.to_dict() for s in self.symbols],
             "symbol_counts": self.symbol_counts(),
             "grouping": None if self.grouping is None else dict(self.grouping),

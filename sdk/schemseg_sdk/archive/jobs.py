@@ -11,6 +11,7 @@ from ..dataset import IMAGE_SUFFIXES
 from ..instances import GroupingSettings
 from ..symbol_classifier import ClassifierChoice
 from ..result import JSON_SCHEMA, SegmentationResult
+from ..sheet_scale import ScaleChoice
 
 __all__ = ["SheetJob", "Outputs", "collect_images", "output_stems", "plan_jobs"]
 
@@ -37,6 +38,8 @@ class Outputs:
     """The run's grouping: a sheet whose JSON records other settings (or none) is not complete."""
     classifier: ClassifierChoice = "auto"
     """The run's symbol classifier: ``None`` or a file must be what the JSON records (``"auto"``: any)."""
+    scale: ScaleChoice = "auto"
+    """The run's scale: the JSON must record it (``"auto"``, or the same fixed zoom)."""
 
     @property
     def any(self) -> bool:
@@ -66,8 +69,8 @@ class Outputs:
         """Whether every output of ``job`` exists and is whole.
 
         The JSON must parse, carry the schemseg schema, name ``job.source`` (so a renamed or
-        re-ordered archive whose stems moved is redone) and record this run's grouping settings and
-        classifier (so a rerun with other ones, or after an upgrade that added a setting, redoes the sheet); the
+        re-ordered archive whose stems moved is redone) and record this run's grouping settings,
+        classifier and scale (so a rerun with other ones, or after an upgrade that added a setting, redoes the sheet); the
         overlay must be a PNG that ends with its IEND chunk. Outputs are written atomically, so
         these checks catch files from elsewhere. (A JSON does not record which model file made it:
         after changing the model, use ``--force``.)
@@ -75,7 +78,7 @@ class Outputs:
         if not self.any:
             return False
         grouping = None if self.grouping is None else asdict(self.grouping)
-        return all(_json_complete(path, job.source, grouping, self.classifier) if path.suffix == ".json"
+        return all(_json_complete(path, job.source, grouping, self.classifier, self.scale) if path.suffix == ".json"
                    else _png_complete(path) for path in self.paths(job.stem))
 
 
@@ -109,12 +112,15 @@ def plan_jobs(files: Sequence[Path]) -> list[SheetJob]:
     return [SheetJob(file, stem) for file, stem in zip(files, output_stems(files))]
 
 
-def _json_complete(path: Path, source: Path, grouping: dict[str, object] | None, classifier: ClassifierChoice) -> bool:
+def _json_complete(path: Path, source: Path, grouping: dict[str, object] | None, classifier: ClassifierChoice,
+                   scale: ScaleChoice) -> bool:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
     if not isinstance(data, dict) or data.get("schema") != JSON_SCHEMA or "symbols" not in data:
+        return False
+    if not _same_scale(data.get("scale"), scale):
         return False
     recorded = data.get("grouping")
     if isinstance(recorded, dict):
@@ -125,6 +131,15 @@ def _json_complete(path: Path, source: Path, grouping: dict[str, object] | None,
         return False
     recorded = data.get("source")
     return isinstance(recorded, str) and (recorded == str(source) or Path(recorded).resolve() == source.resolve())
+
+
+def _same_scale(recorded: object, choice: ScaleChoice) -> bool:
+    """Whether a JSON's ``scale`` is what ``choice`` gives."""
+    if not isinstance(recorded, dict):
+        return False
+    if choice == "auto":
+        return recorded.get("mode") == "auto"
+    return recorded.get("mode") == "fixed" and recorded.get("zoom") == choice
 
 
 def _same_classifier(recorded: object, choice: ClassifierChoice) -> bool:
