@@ -9,13 +9,13 @@ JSON schema (``schema`` = ``"schemseg.segmentation/1"``; keys are only ever adde
       "model": {"name": "attention_unetpp", "version": "1", "precision": "fp32",
                 "input_size": 608, "backend": "onnxruntime-cpu"},
       "tiles": 4,                          # model runs for this sheet (1 when it fits the input)
-      "scale": {"zoom": 1.0, "mode": "auto", "stroke_px": 1.9, "text_px": 11.0,   # the zoom the model read the
-                "reason": "stroke 1.90 px, text 11.0 px: inside the model's band, read as it is"},  # sheet at, and why
       "symbols": [{"class_id": 1, "class_name": "resistor", "bbox": [x0, y0, x1, y1],
                    "area": 812, "confidence": 0.9731}],   # bbox x1/y1 exclusive; confidence may be null
       "symbol_counts": {"resistor": 4, "capacitor": 2},   # symbols per class name
       "grouping": {"stroke_width": 2.0, "gap": 1.0, ...,  # null: one symbol per region, no grouping
                    "classifier": {"file": "symbol_classifier.onnx", ...}},  # null: the model's vote
+      "scale": {"zoom": 1.0, "mode": "auto", "stroke_px": 1.9, "text_px": 11.0,   # the zoom the model read the
+                "reason": "stroke 1.90 px, text 11.0 px: inside the model's band, read as it is"},  # sheet at, and why
       "timings": {"decode": 0.004, "preprocess": 0.001, "inference": 0.41, "compute": 0.40,
                   "stitch": 0.0005, "group": 0.02, "postprocess": 0.0, "total": 0.44}   # seconds
     }
@@ -113,10 +113,10 @@ class SegmentationResult:
             "height": self.height,
             "model": dict(self.model),
             "tiles": self.tiles,
-            "scale": None if self.scale is None else dict(self.scale),
             "symbols": [s.to_dict() for s in self.symbols],
             "symbol_counts": self.symbol_counts(),
             "grouping": None if self.grouping is None else dict(self.grouping),
+            "scale": None if self.scale is None else dict(self.scale),
             "timings": {k: round(v, 6) for k, v in self.timings.items()},
         }
 
