@@ -223,10 +223,10 @@ def _gray(image: np.ndarray) -> np.ndarray:
 def _levels(gray: np.ndarray) -> tuple[float, float]:
     """Paper and full-ink grey levels, from a sample of the sheet (paper tone and faded ink vary)."""
     step = max(1, int(math.sqrt(gray.size / 1_000_000)))
-    sample = gray[::step, ::step].ravel()
-    paper = float(np.percentile(sample, 90))
-    dark = sample[sample < _INK_THRESHOLD]
-    ink = float(np.percentile(dark, 10)) if dark.size else 0.0
+    counts = np.cumsum(cv2.calcHist([np.ascontiguousarray(gray[::step, ::step])], [0], None, [256], [0, 256]).ravel())
+    paper = float(np.searchsorted(counts, 0.9 * counts[-1]))
+    dark = counts[_INK_THRESHOLD - 1]
+    ink = float(np.searchsorted(counts, 0.1 * dark)) if dark else 0.0
     return paper, min(ink, paper - 64.0)
 
 
@@ -250,22 +250,25 @@ def _block_stroke_sums(gray: np.ndarray, keep: tuple[int, int], paper: float, in
     edges add what they hold and the ratio stays right when a sheet is zoomed.
     """
     own = gray[keep[0]:keep[1]]
-    darkness = np.clip((paper - own.astype(np.float32)) / (paper - ink_level), 0.0, 1.0)
-    ink = (darkness >= _EDGE_DARKNESS).view(np.uint8)
+    levels = np.clip((paper - np.arange(256, dtype=np.float32)) / (paper - ink_level), 0.0, 1.0)
+    levels[levels < _MASS_DARKNESS] = 0.0
+    ink = (levels >= _EDGE_DARKNESS).astype(np.uint8)[own]
     near = cv2.dilate(ink, np.ones((5, 5), np.uint8))
-    darkness[(darkness < _MASS_DARKNESS) | (near == 0)] = 0.0
-    edges = np.zeros(own.shape, np.float32)
-    edges[:, 1:] += ink[:, 1:] != ink[:, :-1]
-    edges[1:, :] += ink[1:, :] != ink[:-1, :]
-    return np.stack([_block_sum(2 * darkness), _block_sum(edges)])
+    mass = cv2.multiply(levels[own], near, dtype=cv2.CV_32F)
+    edges = np.zeros(own.shape, np.uint8)
+    edges[:, 1:] = cv2.absdiff(ink[:, 1:], ink[:, :-1])
+    edges[1:, :] += cv2.absdiff(ink[1:, :], ink[:-1, :])
+    return np.stack([2 * _block_sum(mass), _block_sum(edges)])
 
 
 def _block_sum(values: np.ndarray) -> np.ndarray:
+    """The sum of ``values`` over each ``BLOCK x BLOCK`` block, row-major (partial blocks at the edges)."""
     height, width = values.shape
     rows, cols = -(-height // BLOCK), -(-width // BLOCK)
-    padded = np.zeros((rows * BLOCK, cols * BLOCK), np.float32)
-    padded[:height, :width] = values
-    return padded.reshape(rows, BLOCK, cols, BLOCK).sum(axis=(1, 3)).ravel()
+    padded = cv2.copyMakeBorder(values.astype(np.float32, copy=False), 0, rows * BLOCK - height,
+                                0, cols * BLOCK - width, cv2.BORDER_CONSTANT, value=0)
+    means = cv2.resize(padded, (cols, rows), interpolation=cv2.INTER_AREA)  # exact block means
+    return means.ravel().astype(np.float64) * (BLOCK * BLOCK)
 
 
 def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float | None:
