@@ -9,7 +9,8 @@ source and over both together. :data:`schemseg_sdk.sheet_scale.MODEL_SCALE` take
 percentile) from both together, since the model learnt from both, and the reference (median) from
 the synthetic sheets: the generator is where the model learnt P&ID symbols, and P&IDs are the
 sheets that get resampled (the real circuits lie inside the band). ``zoom_recovery`` says how well
-the measures follow a known zoom (0.5, 2, 3) on other generator sheets.
+the measures follow a known zoom (0.5, 2, 3) on other generator sheets, ``left_alone`` how many
+other generator sheets and real evaluation sheets ``scale="auto"`` would resample (none, ideally).
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -70,10 +72,22 @@ def recovery(count: int, zooms: tuple[float, ...] = (0.5, 2.0, 3.0)) -> dict[str
                    for key, v in by.items()} for zoom, by in errors.items()}
 
 
+def left_alone(images: Iterator[tuple[str, np.ndarray]]) -> dict[str, object]:
+    """How many of ``images`` ``scale="auto"`` would resample (it should leave training-like sheets alone)."""
+    from schemseg_sdk.sheet_scale import resolve_scale
+
+    moved = {name: resolve_scale(image, "auto").zoom for name, image in images}
+    return {"sheets": len(moved), "resampled": {name: zoom for name, zoom in moved.items() if zoom != 1.0}}
+
+
 def real_measures(folder: Path, count: int) -> list[ScaleMeasure]:
-    paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg"))[:count]
+    paths = _images(folder)[:count]
     print(f"{folder}: {len(paths)} sheets", file=sys.stderr)
     return [measure_scale(read_image(p)) for p in paths]
+
+
+def _images(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg"))
 
 
 def main() -> None:
@@ -82,8 +96,12 @@ def main() -> None:
     parser.add_argument("--real", type=Path, default=Path("/work/shared/data/ci2n-train"))
     parser.add_argument("--real-count", type=int, default=200)
     parser.add_argument("--recovery", type=int, default=100, help="Sheets (seeds 1000..) to check zoom recovery on.")
+    parser.add_argument("--left-alone", type=Path, default=Path("/work/shared/data/ci2n-dev"),
+                        help="Real sheets (besides generator seeds 1000-1199) that auto should read as they are.")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/model-scale.json"))
     args = parser.parse_args()
+    from schemseg_training.synth import render_sheet
+
     start = time.perf_counter()
     synthetic = synthetic_measures(args.synthetic)
     real = real_measures(args.real, args.real_count) if args.real.is_dir() else []
@@ -92,6 +110,12 @@ def main() -> None:
     ref_stroke, ref_text = generated["stroke_px"], generated["text_px"]
     assert isinstance(stroke, dict) and isinstance(text, dict)
     assert isinstance(ref_stroke, dict) and isinstance(ref_text, dict)
+    recovered = recovery(args.recovery) if args.recovery else None
+    alone = {
+        "generator_seeds_1000_1199": left_alone((str(seed), render_sheet(seed).image) for seed in range(1000, 1200)),
+        str(args.left_alone): left_alone((p.name, read_image(p)) for p in _images(args.left_alone))
+        if args.left_alone.is_dir() else None,
+    }
     result = {
         "schema": "schemseg.model-scale/1",
         "command": " ".join(["python", *sys.argv]),
@@ -105,7 +129,8 @@ def main() -> None:
         "synthetic": generated,
         "real": summarise(real) if real else None,
         "real_folder": str(args.real),
-        "zoom_recovery": recovery(args.recovery) if args.recovery else None,
+        "zoom_recovery": recovered,
+        "left_alone": alone,
     }
     atomic_write_text(args.out, json.dumps(result, indent=2) + "\n")
     print(json.dumps(result["model_scale"]))

@@ -256,8 +256,8 @@ def _block_stroke_sums(gray: np.ndarray, keep: tuple[int, int], paper: float, in
     near = cv2.dilate(ink, np.ones((5, 5), np.uint8))
     mass = cv2.multiply(levels[own], near, dtype=cv2.CV_32F)
     edges = np.zeros(own.shape, np.uint8)
-    edges[:, 1:] = cv2.absdiff(ink[:, 1:], ink[:, :-1])
-    edges[1:, :] += cv2.absdiff(ink[1:, :], ink[:-1, :])
+    edges[:, 1:] = ink[:, 1:] != ink[:, :-1]
+    edges[1:, :] += ink[1:, :] != ink[:-1, :]
     return np.stack([2 * _block_sum(mass), _block_sum(edges)])
 
 
