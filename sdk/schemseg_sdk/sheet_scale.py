@@ -31,7 +31,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
-from typing import Literal, Union
+from typing import Literal
 
 import cv2
 import numpy as np
@@ -55,7 +55,7 @@ __all__ = [
     "symbols_to_sheet",
 ]
 
-ScaleChoice = Union[Literal["auto"], float]
+ScaleChoice = Literal["auto"] | float
 """``"auto"`` (measure the sheet) or a fixed zoom factor (``1.0``: read the sheet as it is)."""
 
 BLOCK = 64  # px side of the blocks the stroke width is measured in

@@ -10,7 +10,6 @@ import cv2
 import numpy as np
 import pytest
 from click.testing import CliRunner
-
 from schemseg_sdk import Segmenter
 from schemseg_sdk.cli import main
 from schemseg_sdk.errors import InvalidInputError
