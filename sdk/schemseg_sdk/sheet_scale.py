@@ -247,28 +247,33 @@ def _block_stroke_sums(gray: np.ndarray, keep: tuple[int, int], paper: float, in
 
     The border is drawn where the ink is 30% dark (so faint thin lines still have one); the mass
     counts every pixel at least 12% dark near the ink, by its darkness, so anti-aliased and blurred
-    edges add what they hold and the ratio stays right when a sheet is zoomed.
+    edges add what they hold and the ratio stays right when a sheet is zoomed. One row of blocks at
+    a time, so the memory needed stays a few bytes per pixel of one block row, whatever the sheet.
     """
-    own = gray[keep[0]:keep[1]]
     levels = np.clip((paper - np.arange(256, dtype=np.float32)) / (paper - ink_level), 0.0, 1.0)
     levels[levels < _MASS_DARKNESS] = 0.0
-    ink = (levels >= _EDGE_DARKNESS).astype(np.uint8)[own]
-    near = cv2.dilate(ink, np.ones((5, 5), np.uint8))
-    mass = cv2.multiply(levels[own], near, dtype=cv2.CV_32F)
-    edges = np.zeros(own.shape, np.uint8)
-    edges[:, 1:] = ink[:, 1:] != ink[:, :-1]
-    edges[1:, :] += ink[1:, :] != ink[:-1, :]
-    return np.stack([2 * _block_sum(mass), _block_sum(edges)])
+    inked = (levels >= _EDGE_DARKNESS).astype(np.uint8)
+    rows = []
+    for top in range(keep[0], keep[1], BLOCK):
+        bottom = min(top + BLOCK, keep[1])
+        low, high = max(0, top - 2), min(gray.shape[0], bottom + 2)
+        ink = inked[gray[low:high]]
+        near = cv2.dilate(ink, np.ones((5, 5), np.uint8))[top - low : bottom - low]
+        mass = levels[gray[top:bottom]] * near
+        edges = np.zeros(near.shape, np.uint8)
+        own = ink[top - low : bottom - low]
+        edges[:, 1:] = own[:, 1:] != own[:, :-1]
+        above = ink[top - low - 1 : bottom - low - 1] if top > low else None
+        if above is not None:
+            edges += own != above
+        rows.append(np.stack([2 * _column_block_sum(mass), _column_block_sum(edges)]))
+    return np.concatenate(rows, axis=1) if rows else np.zeros((2, 0))
 
 
-def _block_sum(values: np.ndarray) -> np.ndarray:
-    """The sum of ``values`` over each ``BLOCK x BLOCK`` block, row-major (partial blocks at the edges)."""
-    height, width = values.shape
-    rows, cols = -(-height // BLOCK), -(-width // BLOCK)
-    padded = cv2.copyMakeBorder(values.astype(np.float32, copy=False), 0, rows * BLOCK - height,
-                                0, cols * BLOCK - width, cv2.BORDER_CONSTANT, value=0)
-    means = cv2.resize(padded, (cols, rows), interpolation=cv2.INTER_AREA)  # exact block means
-    return means.ravel().astype(np.float64) * (BLOCK * BLOCK)
+def _column_block_sum(values: np.ndarray) -> np.ndarray:
+    """The sums of one block row of ``values`` over each ``BLOCK``-wide column band."""
+    columns = values.sum(axis=0, dtype=np.float64)
+    return np.add.reduceat(columns, np.arange(0, len(columns), BLOCK))
 
 
 def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float | None:
