@@ -19,6 +19,7 @@ from .dataset import SegmentationDataset
 from .instances import GroupingSettings
 from .metrics import ConfusionMatrix, SegmentationScores
 from .segmenter import Segmenter
+from .sheet_scale import ScaleChoice
 from .symbol_metrics import SymbolMatcher, SymbolScores
 
 __all__ = ["evaluate_model", "evaluate_dataset", "Evaluation"]
@@ -53,6 +54,7 @@ def evaluate_model(
     progress: bool = True,
     device: Device = "auto",
     grouping: GroupingSettings | None = GroupingSettings(),
+    scale: ScaleChoice = "auto",
 ) -> SegmentationScores:
     """Return per-class IoU, mean IoU and pixel accuracy of ``model`` on ``data``.
 
@@ -60,11 +62,8 @@ def evaluate_model(
         model: a model path (``.onnx``, ``.engine``/``.plan``) or an open :class:`Segmenter`
             (left open; a path is opened and closed here).
         data: a :class:`SegmentationDataset` or its folder (``images/`` + ``masks/``).
-        batch_size: passed to :class:`Segmenter` when ``model`` is a path.
-        threads: passed to :class:`Segmenter` when ``model`` is a path.
-        device: passed to :class:`Segmenter` when ``model`` is a path.
-        grouping: passed to :class:`Segmenter` when ``model`` is a path (``None`` scores the model's
-            own masks, as the accuracy gate does).
+        batch_size, threads, device, grouping, scale: passed to :class:`Segmenter` when ``model`` is a path
+            (``grouping=None`` scores the model's own masks, as the accuracy gate does).
         limit: score only the first ``limit`` sheets.
         progress: show a tqdm bar on stderr.
 
@@ -79,7 +78,8 @@ def evaluate_model(
     dataset, count = _open(data, limit)
     if isinstance(model, Segmenter):
         return _score(model, dataset, count, progress, symbols=False).pixels
-    with Segmenter(model, device=device, batch_size=batch_size, threads=threads, grouping=grouping) as segmenter:
+    with Segmenter(model, device=device, batch_size=batch_size, threads=threads, grouping=grouping,
+                   scale=scale) as segmenter:
         return _score(segmenter, dataset, count, progress, symbols=False).pixels
 
 

@@ -5,7 +5,7 @@ JSON schema (``schema`` = ``"schemseg.segmentation/1"``; keys are only ever adde
     {
       "schema": "schemseg.segmentation/1",
       "source": "sheets/a.png",          # the path, or "<array>" / "<bytes>"
-      "width": 845, "height": 819,        # the input's own size, in pixels
+      "width": 845, "height": 819,        # the input's own size, in pixels (masks and boxes are in these)
       "model": {"name": "attention_unetpp", "version": "1", "precision": "fp32",
                 "input_size": 608, "backend": "onnxruntime-cpu"},
       "tiles": 4,                          # model runs for this sheet (1 when it fits the input)
@@ -14,6 +14,8 @@ JSON schema (``schema`` = ``"schemseg.segmentation/1"``; keys are only ever adde
       "symbol_counts": {"resistor": 4, "capacitor": 2},   # symbols per class name
       "grouping": {"stroke_width": 2.0, "gap": 1.0, ...,  # null: one symbol per region, no grouping
                    "classifier": {"file": "symbol_classifier.onnx", ...}},  # null: the model's vote
+      "scale": {"zoom": 1.0, "mode": "auto", "stroke_px": 1.9, "text_px": 11.0,   # the zoom the model read the
+                "reason": "stroke 1.90 px, text 11.0 px: inside the model's band, read as it is"},  # sheet at, and why
       "timings": {"decode": 0.004, "preprocess": 0.001, "inference": 0.41, "compute": 0.40,
                   "stitch": 0.0005, "group": 0.02, "postprocess": 0.0, "total": 0.44},  # seconds
       "page": null, "pages": null,        # for a page of a PDF or multi-page file: its number (from 1), and how many
@@ -26,8 +28,9 @@ model) its class and ``confidence`` are the classifier's; without it, the class 
 vote and ``confidence`` is the mean over its pixels of the confidence in that class (pixels the
 model gave another class count 0). Without grouping a symbol is one connected region of one class,
 and ``confidence`` the mean confidence of its pixels. The keys ``symbol_counts``, ``grouping`` and
-``grouping.classifier``, ``page``, ``pages`` and ``dpi`` were added without raising the schema
-version: readers of version 1 ignore them.
+``grouping.classifier``, ``scale``, ``page``, ``pages`` and ``dpi`` were added without raising the
+schema version: readers of version 1 ignore them. With a zoom other than 1 the grouping ran at the
+model's scale, so ``grouping.stroke_width`` is the stroke width there.
 """
 from __future__ import annotations
 
@@ -71,6 +74,9 @@ class SegmentationResult:
         grouping: the stroke width, settings and symbol classifier of the grouping; ``None`` when it was off.
         page: which page of a document this is (:class:`~schemseg_sdk.documents.DocumentPage`);
             ``None`` for a single image.
+        scale: the zoom the model read the sheet at, how it was chosen and why
+            (:meth:`SheetScale.to_dict <schemseg_sdk.sheet_scale.SheetScale.to_dict>`); ``None`` for
+            results made by hand.
     """
 
     mask: np.ndarray
@@ -84,6 +90,7 @@ class SegmentationResult:
     class_names: tuple[str, ...] = ()
     grouping: dict[str, object] | None = None
     page: DocumentPage | None = None
+    scale: dict[str, object] | None = None
 
     def __repr__(self) -> str:
         return (
@@ -116,6 +123,7 @@ class SegmentationResult:
             "symbols": [s.to_dict() for s in self.symbols],
             "symbol_counts": self.symbol_counts(),
             "grouping": None if self.grouping is None else dict(self.grouping),
+            "scale": None if self.scale is None else dict(self.scale),
             "timings": {k: round(v, 6) for k, v in self.timings.items()},
             "page": None if self.page is None else self.page.number,
             "pages": None if self.page is None else self.page.count,

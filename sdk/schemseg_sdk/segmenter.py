@@ -20,6 +20,7 @@ from .imageio import ImageSource, read_image
 from .model_info import ModelInfo
 from .instances import GroupingSettings, list_symbols
 from .result import STAGES, SegmentationResult
+from .sheet_scale import ScaleChoice, SheetScale, check_scale, pixels_to_sheet, resample, resolve_scale, symbols_to_sheet
 from .symbol_classifier import ClassifierChoice, SymbolClassifier, open_classifier
 from .tiling import TilePlan, TileStitcher, copy_tile, plan_tiles
 
@@ -39,6 +40,8 @@ class Segmenter:
 
     Any sheet size works: sheets up to the model input (608 x 608) are padded with white, larger
     ones are cut into overlapping tiles at the model's native scale and stitched by confidence.
+    A sheet drawn at another scale than the model's (a P&ID scanned at 600 dpi) is first resampled
+    to it (``scale``); the results are always in the sheet's own pixels.
 
     Threading: one Segmenter may be shared by any number of threads; it holds no per-call state.
     The ONNX Runtime backend shares one ``InferenceSession`` whose ``run`` is thread-safe and runs
@@ -64,6 +67,11 @@ class Segmenter:
             classifier when it was trained for this model (the bundled reference model and the
             engines built from it) and none otherwise; a classifier file; or ``None`` (the
             segmentation model's vote decides, see :mod:`~schemseg_sdk.instances`).
+        scale: ``"auto"`` (the default) measures each sheet's stroke width and text height and
+            resamples it only where they lie outside the band the model was trained on, or where
+            a big sheet is drawn larger than the model's reference (faster, see
+            :mod:`~schemseg_sdk.sheet_scale`); a number is the zoom for every sheet (``1.0``: read
+            as they are). ``result.scale`` says which zoom was used and why.
 
     Raises:
         ModelFormatError: missing, unreadable or foreign model file.
@@ -86,9 +94,11 @@ class Segmenter:
         rebuild_from: str | os.PathLike[str] | None = None,
         grouping: GroupingSettings | None = GroupingSettings(),
         classifier: ClassifierChoice = "auto",
+        scale: ScaleChoice = "auto",
     ) -> None:
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise InvalidInputError(f"batch_size must be a positive integer, got {batch_size!r}")
+        self.scale = check_scale(scale)
         self.model_path = _resolve_model(model)
         self.backend: Backend = _open_backend(self.model_path, device, threads, rebuild_from)
         max_batch = self.backend.input_spec.max_batch
@@ -106,7 +116,7 @@ class Segmenter:
     @classmethod
     def from_backend(cls, backend: Backend, *, batch_size: int = 4, name: str = "<backend>",
                      grouping: GroupingSettings | None = GroupingSettings(),
-                     classifier: ClassifierChoice = "auto") -> Segmenter:
+                     classifier: ClassifierChoice = "auto", scale: ScaleChoice = "auto") -> Segmenter:
         """Wrap an already open backend (e.g. a PyTorch backend for benchmarks and checkpoint evaluation).
 
         The Segmenter takes ownership: closing it closes ``backend``.
@@ -115,7 +125,9 @@ class Segmenter:
             raise InvalidInputError(
                 f"batch_size must be an integer in 1..{backend.input_spec.max_batch}, got {batch_size!r}"
             )
+        checked_scale = check_scale(scale)
         self = cls.__new__(cls)
+        self.scale = checked_scale
         self.model_path = Path(name)
         self.backend = backend
         self.batch_size = batch_size
@@ -312,7 +324,7 @@ class Segmenter:
             source = next(sources, _END)
             if source is _END:  # not None: None is a bad input to report, not the end
                 break
-            job = _start_job(cast(ImageSource, source), size, with_confidence)
+            job = _start_job(cast(SheetSource, source), size, with_confidence, self.scale)
             pending.append(job)
             for index in range(len(job.plan) if job.plan is not None else 0):
                 tile_start = time.perf_counter()
@@ -343,10 +355,17 @@ class Segmenter:
             yield self._finish_job(job)
 
     def _finish_job(self, job: _Job) -> SegmentationResult:
-        assert job.stitcher is not None and job.image is not None
+        assert job.stitcher is not None and job.image is not None and job.sheet is not None and job.scale is not None
         mask, confidence = job.stitcher.result()
         mask, symbols, grouping = list_symbols(mask, confidence, job.image, self.class_names, self.grouping, job.timings,
                                                self.classifier)
+        if job.image is not job.sheet:  # grouped at the model's scale, where its settings were tuned
+            start = time.perf_counter()
+            height, width = job.sheet.shape[:2]
+            mask = pixels_to_sheet(mask, height, width)
+            confidence = None if confidence is None else pixels_to_sheet(confidence, height, width)
+            symbols = symbols_to_sheet(symbols, job.scale.zoom, height, width)
+            job.timings["postprocess"] += time.perf_counter() - start
         job.timings["total"] = sum(job.timings[stage] for stage in STAGES)
         info = self.info
         model = {
@@ -357,8 +376,8 @@ class Segmenter:
             "backend": self.backend_name,
         }
         return SegmentationResult(
-            mask, confidence, symbols, job.timings, job.label, job.image, model, len(job.stitcher.plan),
-            self.class_names, grouping, job.page,
+            mask, confidence, symbols, job.timings, job.label, job.sheet, model, len(job.stitcher.plan),
+            self.class_names, grouping, job.page, job.scale.to_dict(),
         )
 
 
@@ -376,7 +395,9 @@ class _Job:
 
     label: str
     page: DocumentPage | None = None
-    image: np.ndarray | None = None
+    sheet: np.ndarray | None = None  # as decoded
+    image: np.ndarray | None = None  # at the model's scale (the sheet itself at zoom 1)
+    scale: SheetScale | None = None
     plan: TilePlan | None = None
     stitcher: TileStitcher | None = None
     error: InvalidInputError | None = None
@@ -387,16 +408,20 @@ class _Job:
         return self.error is not None or (self.stitcher is not None and self.stitcher.done)
 
 
-def _start_job(source: SheetSource, size: int, with_confidence: bool) -> _Job:
+def _start_job(source: SheetSource, size: int, with_confidence: bool, scale: ScaleChoice) -> _Job:
     page = source if isinstance(source, DocumentPage) and not _whole_file(source) else None
     job = _Job(_label(source), page)
     start = time.perf_counter()
     try:
-        job.image = read_page(source) if isinstance(source, DocumentPage) else read_image(source)
+        job.sheet = read_page(source) if isinstance(source, DocumentPage) else read_image(source)
     except InvalidInputError as exc:
         job.error = exc
         return job
     job.timings["decode"] = time.perf_counter() - start
+    start = time.perf_counter()
+    job.scale = resolve_scale(job.sheet, scale)
+    job.image = resample(job.sheet, job.scale.zoom)
+    job.timings["preprocess"] += time.perf_counter() - start
     height, width = job.image.shape[:2]
     job.plan = plan_tiles(height, width, size)
     job.stitcher = TileStitcher(job.plan, with_confidence)

@@ -187,7 +187,7 @@ def test_json_schema(seg: Segmenter, sheets: list[Path]) -> None:
     result = seg.predict(sheets[2])
     data = json.loads(result.to_json())
     assert list(data) == ["schema", "source", "width", "height", "model", "tiles", "symbols", "symbol_counts",
-                          "grouping", "timings", "page", "pages", "dpi"]
+                          "grouping", "scale", "timings", "page", "pages", "dpi"]
     assert data["symbol_counts"] == dict(Counter(s["class_name"] for s in data["symbols"]))
     assert data["grouping"]["stroke_width"] >= 1.0 and data["grouping"]["gap"] == GroupingSettings().gap
     assert data["schema"] == JSON_SCHEMA and data["source"] == str(sheets[2])

@@ -122,20 +122,25 @@ def _channels(text: str) -> list[int]:
 @click.option("--threads", type=click.IntRange(1), help="CPU threads for inference (default: the runtime's choice).")
 @click.option("--group/--no-group", "group", default=True, show_default=True,
               help="Group predicted pixels into symbols with one class each (as 'schemseg segment' does).")
+@click.option("--scale", "scale", default="auto", show_default=True, metavar="auto|FLOAT",
+              help="Zoom sheets to the model's scale as 'schemseg segment --scale' does (1 = as drawn).")
 @handle_errors
 def eval_command(model_path: str, data: str, json_out: str | None, limit: int | None, threads: int | None,
-                 group: bool) -> None:
+                 group: bool, scale: str) -> None:
     """Per-class IoU and mean IoU (the model's classes that occur, background excluded) of a model on a
     dataset, and, where the dataset has boxes/, per-class symbol precision, recall, F1 and count error."""
     from schemseg_sdk.instances import GroupingSettings
 
+    from schemseg_sdk.cli.segment import scale_option
+
     from .evaluate import evaluate_path
 
+    zoom = scale_option(scale)
     evaluation = evaluate_path(model_path, data, limit=limit, threads=threads,
-                               grouping=GroupingSettings() if group else None)
+                               grouping=GroupingSettings() if group else None, scale=zoom)
     click.echo(evaluation.table())
     if json_out:
-        payload = {"model": model_path, "data": data, "limit": limit, **evaluation.to_dict()}
+        payload = {"model": model_path, "data": data, "limit": limit, "scale": zoom, **evaluation.to_dict()}
         atomic_write_text(json_out, json.dumps(payload, indent=2) + "\n")
 
 

@@ -12,6 +12,7 @@ from schemseg_sdk.errors import InvalidInputError
 from schemseg_sdk.evaluate import Evaluation, evaluate_dataset
 from schemseg_sdk.instances import GroupingSettings
 from schemseg_sdk.segmenter import Segmenter
+from schemseg_sdk.sheet_scale import ScaleChoice
 
 __all__ = ["evaluate_path"]
 
@@ -23,17 +24,22 @@ def evaluate_path(
     threads: int | None = None,
     progress: bool = True,
     grouping: GroupingSettings | None = GroupingSettings(),
+    scale: ScaleChoice = "auto",
 ) -> Evaluation:
-    """Pixel and symbol scores of ``model`` (``.pt`` checkpoint, ``.onnx`` or engine) on the dataset at ``data``."""
+    """Pixel and symbol scores of ``model`` (``.pt`` checkpoint, ``.onnx`` or engine) on the dataset at ``data``.
+
+    ``scale`` is the Segmenter's (``"auto"``, or a zoom for every sheet); masks and boxes are
+    scored in the sheets' own pixels either way.
+    """
     dataset = SegmentationDataset(data)
     suffix = Path(model).suffix.lower()
     if suffix in (".pt", ".pth"):
         from .torch_backend import TorchBackend
 
         backend = TorchBackend.from_checkpoint(model, threads=threads)
-        with Segmenter.from_backend(backend, name=str(model), grouping=grouping) as seg:
+        with Segmenter.from_backend(backend, name=str(model), grouping=grouping, scale=scale) as seg:
             return evaluate_dataset(seg, dataset, limit=limit, progress=progress)
     if suffix in (".onnx", ".engine", ".plan"):
-        with Segmenter(model, threads=threads, grouping=grouping) as seg:
+        with Segmenter(model, threads=threads, grouping=grouping, scale=scale) as seg:
             return evaluate_dataset(seg, dataset, limit=limit, progress=progress)
     raise InvalidInputError(f"{model}: expected a checkpoint (.pt), an .onnx model or an engine, got '{suffix}'")

@@ -18,6 +18,7 @@ from ..errors import InvalidInputError
 from ..instances import GroupingSettings
 from ..symbol_classifier import ClassifierChoice
 from ..result import JSON_SCHEMA, SegmentationResult
+from ..sheet_scale import ScaleChoice
 
 __all__ = [
     "SheetJob", "Outputs", "SkippedFile", "Collected", "collect_documents", "collect_images", "output_stems",
@@ -94,6 +95,8 @@ class Outputs:
     """The run's grouping: a sheet whose JSON records other settings (or none) is not complete."""
     classifier: ClassifierChoice = "auto"
     """The run's symbol classifier: ``None`` or a file must be what the JSON records (``"auto"``: any)."""
+    scale: ScaleChoice = "auto"
+    """The run's scale: the JSON must record it (``"auto"``, or the same fixed zoom)."""
 
     @property
     def any(self) -> bool:
@@ -124,15 +127,15 @@ class Outputs:
 
         The JSON must parse, carry the schemseg schema, name ``job.source`` and its page (so a
         renamed or re-ordered archive whose stems moved is redone), the PDF render resolution, and
-        record this run's grouping settings and classifier (so a rerun with other ones, or after an
-        upgrade that added a setting, redoes the sheet); the overlay must be a PNG that ends with
+        record this run's grouping settings, classifier and scale (so a rerun with other ones, or after
+        an upgrade that added a setting, redoes the sheet); the overlay must be a PNG that ends with
         its IEND chunk. Outputs are written atomically, so these checks catch files from elsewhere.
         (A JSON does not record which model file made it: after changing the model, use ``--force``.)
         """
         if not self.any or job.error is not None:
             return False
         grouping = None if self.grouping is None else asdict(self.grouping)
-        return all(_json_complete(path, job, grouping, self.classifier) if path.suffix == ".json"
+        return all(_json_complete(path, job, grouping, self.classifier, self.scale) if path.suffix == ".json"
                    else _png_complete(path) for path in self.paths(job.stem))
 
 
@@ -216,12 +219,15 @@ def _unique(stem: str, taken: set[str]) -> str:
     return unique
 
 
-def _json_complete(path: Path, job: SheetJob, grouping: dict[str, object] | None, classifier: ClassifierChoice) -> bool:
+def _json_complete(path: Path, job: SheetJob, grouping: dict[str, object] | None, classifier: ClassifierChoice,
+                   scale: ScaleChoice) -> bool:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
     if not isinstance(data, dict) or data.get("schema") != JSON_SCHEMA or "symbols" not in data:
+        return False
+    if not _same_scale(data.get("scale"), scale):
         return False
     recorded = data.get("grouping")
     if isinstance(recorded, dict):
@@ -235,6 +241,15 @@ def _json_complete(path: Path, job: SheetJob, grouping: dict[str, object] | None
         return False
     recorded, source = data.get("source"), job.source
     return isinstance(recorded, str) and (recorded == str(source) or Path(recorded).resolve() == source.resolve())
+
+
+def _same_scale(recorded: object, choice: ScaleChoice) -> bool:
+    """Whether a JSON's ``scale`` is what ``choice`` gives."""
+    if not isinstance(recorded, dict):
+        return False
+    if choice == "auto":
+        return recorded.get("mode") == "auto"
+    return recorded.get("mode") == "fixed" and recorded.get("zoom") == choice
 
 
 def _same_classifier(recorded: object, choice: ClassifierChoice) -> bool:

@@ -8,6 +8,7 @@ from typing import Protocol
 from ..backends.onnxruntime import Device
 from ..instances import GroupingSettings
 from ..symbol_classifier import ClassifierChoice
+from ..sheet_scale import ScaleChoice
 from .jobs import Outputs
 from .status import SheetStatus
 
@@ -35,10 +36,12 @@ class RunOptions:
     """The symbol classifier (the Segmenter's ``classifier``): ``"auto"``, a file, or ``None``."""
     dpi: float | None = None
     """PDF render resolution; ``None`` chooses it from each page's size (see :func:`~schemseg_sdk.documents.render_dpi`)."""
+    scale: ScaleChoice = "auto"
+    """The zoom sheets are read at (the Segmenter's ``scale``): ``"auto"`` or a number."""
 
     @property
     def outputs(self) -> Outputs:
-        return Outputs(self.out_dir, self.write_json, self.write_overlay, self.grouping, self.classifier)
+        return Outputs(self.out_dir, self.write_json, self.write_overlay, self.grouping, self.classifier, self.scale)
 
 
 @dataclass(frozen=True)

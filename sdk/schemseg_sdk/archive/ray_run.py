@@ -105,7 +105,8 @@ class _SheetActor:
         if os.path.isdir(cwd):
             os.chdir(cwd)  # relative paths mean what they mean to the driver (shared storage, same mount)
         self._segmenter = Segmenter(options.model, device=options.device, batch_size=options.batch_size,
-                                    threads=threads, grouping=options.grouping, classifier=options.classifier)
+                                    threads=threads, grouping=options.grouping, classifier=options.classifier,
+                                    scale=options.scale)
         self._outputs = options.outputs
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -95,6 +95,7 @@ def _run_here(pending: list[SheetJob], options: RunOptions, recorder: RunRecorde
     with deferred_interrupts() as check_stop, Segmenter(
         options.model, device=options.device, batch_size=options.batch_size,
         threads=options.threads, grouping=options.grouping, classifier=options.classifier,
+        scale=options.scale,
     ) as segmenter:
         recorder.summary.description = f"{segmenter.model_path.name} on {segmenter.backend_name}"
         observer.started(recorder.summary.description, len(pending), recorder.summary.skipped)
@@ -115,5 +116,6 @@ def _settings(options: RunOptions, ray: RayOptions | None) -> dict[str, object]:
         "overlay": options.write_overlay,
         "force": options.force,
         "dpi": options.dpi,
+        "scale": options.scale,
         "ray": None if ray is None else {"address": ray.address, "actors": ray.actors},
     }

@@ -23,7 +23,9 @@ from ..archive import (
 from ..archive.jobs import DOCUMENT_SUFFIXES
 from ..bill import write_bill_from_results
 from ..instances import GroupingSettings
+from ..errors import InvalidInputError
 from ..result import STAGES
+from ..sheet_scale import ScaleChoice, check_scale
 from ._common import SchemsegClickError, handle_errors
 
 __all__ = ["segment", "main", "collect_images", "output_stems"]
@@ -56,6 +58,11 @@ __all__ = ["segment", "main", "collect_images", "output_stems"]
                    "when it was trained for the model), 'none' (the model's vote), or a classifier .onnx.")
 @click.option("--dpi", type=click.FloatRange(min=10, max=2400), default=None, metavar="N",
               help="Render PDF pages at N dpi  [default: 200, lower for pages above A1 (40 Mpx per page)].")
+@click.option("--scale", "scale", default="auto", show_default=True, metavar="auto|FLOAT",
+              help="Zoom sheets to the model's scale: 'auto' measures each sheet's strokes and text and resamples "
+                   "only sheets drawn outside the model's band (and big sheets drawn larger than it); a number "
+                   "zooms every sheet by it (1 = as drawn, 0.5 = halve a 600 dpi scan). Outputs stay in the "
+                   "sheet's pixels.")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Bill of symbols: one row per symbol of every sheet, and FILE.counts.csv per sheet and class.")
 @handle_errors
@@ -74,6 +81,7 @@ def segment(
     group: bool,
     classifier: str,
     dpi: float | None,
+    scale: str,
     csv_path: Path | None,
 ) -> None:
     """Segment the drawings in PATHS (PDF, TIFF, PNG, JPEG... files, or folders of them).
@@ -105,7 +113,8 @@ def segment(
     ray = _ray_options(ray_address, actors)
     options = RunOptions(out_dir, model=model, device=device, batch_size=batch_size, threads=threads,  # type: ignore[arg-type]  # click gives str; click.Choice limits --device to the Device values
                          write_json=write_json, write_overlay=write_overlay, force=force,
-                         grouping=GroupingSettings() if group else None, classifier=_classifier(classifier), dpi=dpi)
+                         grouping=GroupingSettings() if group else None, classifier=_classifier(classifier), dpi=dpi,
+                         scale=scale_option(scale))
     progress = _Progress(out_dir, collected.skipped)
     try:
         summary = segment_archive(files, options, ray=ray, observer=progress, skipped_files=collected.skipped)
@@ -205,6 +214,15 @@ def _count(n: int, noun: str) -> str:
 
 
 main = segment
+
+
+def scale_option(value: str) -> ScaleChoice:
+    """The Segmenter's ``scale`` for ``--scale`` (``auto`` or a number); a bad one is a usage error."""
+    try:
+        return check_scale(value if value == "auto" else float(value))
+    except ValueError as exc:  # float() of a word, or InvalidInputError (a ValueError) for a bad number
+        message = str(exc) if isinstance(exc, InvalidInputError) else f"expected 'auto' or a number, got {value!r}"
+        raise click.UsageError(f"--scale {value}: {message}") from None
 
 
 def _classifier(choice: str) -> str | Path | None:
