@@ -12,6 +12,7 @@ from .._version import __version__
 from .bench import bench
 from .build_engine import build_engine
 from .doctor import doctor
+from .gate_graph import gate_graph
 from .segment import segment
 
 __all__ = ["main"]
@@ -45,5 +46,5 @@ def main() -> None:
     """schemseg: find and segment the symbols on engineering schematics."""
 
 
-for _command in (segment, doctor, build_engine, bench):
+for _command in (segment, doctor, build_engine, bench, gate_graph):
     main.add_command(_command)
