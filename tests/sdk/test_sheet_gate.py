@@ -120,3 +120,16 @@ def test_a_found_class_fails_only_when_its_interval_is_above_zero() -> None:
     lost = judge(reference, one_sheet, label="a", graph="g", val="v")
     rare = next(c for c in lost.classes if c.name == "rare")
     assert rare.drop == pytest.approx(4.0) and rare.low == pytest.approx(0.0) and not rare.failed
+
+
+def test_cli_writes_the_report_and_exits_3_when_the_gate_fails(graphs: dict[str, Path]) -> None:
+    from click.testing import CliRunner
+
+    from schemseg_sdk.cli import main
+
+    args = ["gate-graph", str(graphs["damaged"]), "--fp32", str(graphs["fp32"]), "--val", str(graphs["val"])]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 3, result.output
+    assert "Error: accuracy gate failed for damaged.int8.onnx (" in result.output
+    report = json.loads(graphs["damaged"].with_name("damaged.int8.gate.json").read_text())
+    assert report["status"] == "failed" and report["results"][0]["failures"]
