@@ -124,7 +124,6 @@ def test_a_found_class_fails_only_when_its_interval_is_above_zero() -> None:
 
 def test_cli_writes_the_report_and_exits_3_when_the_gate_fails(graphs: dict[str, Path]) -> None:
     from click.testing import CliRunner
-
     from schemseg_sdk.cli import main
 
     args = ["gate-graph", str(graphs["damaged"]), "--fp32", str(graphs["fp32"]), "--val", str(graphs["val"])]
