@@ -109,6 +109,7 @@ def test_a_class_the_model_hardly_finds_is_judged_by_its_share() -> None:
     rare = next(c for c in verdict.classes if c.name == "rare")
     assert not rare.found and rare.drop == pytest.approx(2.0) and not rare.failed
     assert not any("rare" in failure for failure in verdict.failures)  # (the 2-class mean still moves 1 point)
+    json.dumps(verdict.to_dict())  # plain Python values, also for hardly-found classes
 
 
 def test_a_found_class_fails_only_when_its_interval_is_above_zero() -> None:

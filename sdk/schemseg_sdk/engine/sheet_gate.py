@@ -264,7 +264,7 @@ def judge(reference: SheetCounts, candidate: SheetCounts, *, label: str, graph: 
             continue
         drop, low, high = (float(drops[f"class_{k}"][i]) for k in ("drop", "low", "high"))
         found = bool(np.nan_to_num(ref_iou[i]) >= FOUND_IOU)
-        failed = (drop > MAX_CLASS_DROP and low > 0) if found else drop * share[i] > MAX_SHARE_DROP
+        failed = bool(drop > MAX_CLASS_DROP and low > 0) if found else bool(drop * share[i] > MAX_SHARE_DROP)
         rows.append(ClassVerdict(name, float(np.nan_to_num(ref_iou[i])), float(np.nan_to_num(cand_iou[i])),
                                  round(drop, 4), round(low, 4), round(high, 4), round(float(share[i]), 5), found, failed))
     f1 = f1_drop = None
