@@ -13,7 +13,8 @@ from typing import Literal, cast, overload
 import numpy as np
 
 from .backends.base import Backend
-from .backends.onnxruntime import Device, OnnxRuntimeBackend
+from .backends.cpu_choice import open_onnx_backend
+from .backends.onnxruntime import Device
 from .documents import DocumentPage, document_pages, read_page
 from .errors import BackendUnavailableError, InvalidInputError, ModelFormatError, SchemsegError
 from .imageio import ImageSource, read_image
@@ -54,7 +55,10 @@ class Segmenter:
         model: ``.onnx`` model (ONNX Runtime) or ``.engine``/``.plan`` (TensorRT); ``None`` loads
             the bundled reference model :data:`DEFAULT_MODEL`.
         device: ``"cpu"``, ``"cuda"`` or ``"auto"`` (CUDA when usable, else the CPU; see
-            :attr:`backend_name`). TensorRT engines always run on GPU 0 and refuse ``"cpu"``.
+            :attr:`backend_name`). On the CPU an ``.onnx`` graph runs on the installed runtime that
+            runs its kind fastest, and ``model=None`` may take a faster gated graph shipped with the
+            package (:mod:`~schemseg_sdk.backends.cpu_choice`; ``schemseg doctor`` says which and why).
+            TensorRT engines always run on GPU 0 and refuse ``"cpu"``.
         batch_size: tiles/sheets per model run.
         threads: ONNX Runtime intra-op threads (``None``: ORT's default).
         rebuild_from: TensorRT only: the ``.onnx`` to rebuild the engine from when it does not fit
@@ -100,7 +104,9 @@ class Segmenter:
             raise InvalidInputError(f"batch_size must be a positive integer, got {batch_size!r}")
         self.scale = check_scale(scale)
         self.model_path = _resolve_model(model)
-        self.backend: Backend = _open_backend(self.model_path, device, threads, rebuild_from)
+        self.backend: Backend = _open_backend(self.model_path, device, threads, rebuild_from, bundled=model is None)
+        if model is None:  # a faster bundled graph may run instead of the fp32 model
+            self.model_path = Path(getattr(self.backend, "model_path", self.model_path))
         max_batch = self.backend.input_spec.max_batch
         if batch_size > max_batch:
             self.backend.close()
@@ -116,10 +122,11 @@ class Segmenter:
     @classmethod
     def from_backend(cls, backend: Backend, *, batch_size: int = 4, name: str = "<backend>",
                      grouping: GroupingSettings | None = GroupingSettings(),
-                     classifier: ClassifierChoice = "auto", scale: ScaleChoice = "auto") -> Segmenter:
+                     classifier: ClassifierChoice = "auto", scale: ScaleChoice = "auto",
+                     threads: int | None = None) -> Segmenter:
         """Wrap an already open backend (e.g. a PyTorch backend for benchmarks and checkpoint evaluation).
 
-        The Segmenter takes ownership: closing it closes ``backend``.
+        The Segmenter takes ownership: closing it closes ``backend``. ``threads``: the classifier's threads.
         """
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= backend.input_spec.max_batch:
             raise InvalidInputError(
@@ -133,7 +140,7 @@ class Segmenter:
         self.batch_size = batch_size
         self.grouping = grouping
         self._closed = False
-        self.classifier = self._open_classifier(classifier, None)
+        self.classifier = self._open_classifier(classifier, threads)
         return self
 
     def _open_classifier(self, choice: ClassifierChoice, threads: int | None) -> SymbolClassifier | None:
@@ -163,7 +170,7 @@ class Segmenter:
 
     @property
     def backend_name(self) -> str:
-        """Which runtime runs the model, e.g. ``onnxruntime-cpu``, ``onnxruntime-cuda``, ``tensorrt``."""
+        """Which runtime runs the model, e.g. ``onnxruntime-cpu``, ``openvino-cpu``, ``onnxruntime-cuda``, ``tensorrt``."""
         return str(self.backend.name)
 
     # -- prediction ------------------------------------------------------------------------
@@ -477,8 +484,11 @@ def _resolve_model(model: str | os.PathLike[str] | None) -> Path:
     return Path(model)
 
 
-def _open_backend(path: Path, device: Device, threads: int | None, rebuild_from: str | os.PathLike[str] | None) -> Backend:
-    """Choose the runtime from the model file: ``.onnx`` -> ONNX Runtime, ``.engine``/``.plan`` -> TensorRT."""
+def _open_backend(path: Path, device: Device, threads: int | None, rebuild_from: str | os.PathLike[str] | None,
+                  bundled: bool = False) -> Backend:
+    """Choose the runtime from the model file: ``.onnx`` -> the CPU runtime that runs it fastest, or ONNX
+    Runtime on CUDA (:func:`~schemseg_sdk.backends.cpu_choice.open_onnx_backend`), ``.engine``/``.plan`` ->
+    TensorRT; ``bundled``: no model was given, and a faster gated graph shipped beside it may run instead."""
     if path.is_dir():
         raise ModelFormatError(f"{path}: is a directory, expected a model file (.onnx, .engine or .plan)")
     if not path.is_file():
@@ -493,7 +503,7 @@ def _open_backend(path: Path, device: Device, threads: int | None, rebuild_from:
         return _tensorrt_backend_class()(path, device_id=0, rebuild_from=rebuild_from)
     if suffix != ".onnx":
         raise ModelFormatError(f"{path}: unknown model type {suffix or '(no suffix)'!r}; expected .onnx, .engine or .plan")
-    return OnnxRuntimeBackend(path, device=device, threads=threads)
+    return open_onnx_backend(path, device, threads, bundled=bundled)
 
 
 def _tensorrt_backend_class() -> type:

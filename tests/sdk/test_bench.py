@@ -180,7 +180,7 @@ def test_nothing_measurable_exits_non_zero(tmp_path: Path) -> None:
     [
         (["--iterations", "3", "--duration", "1"], "--iterations and --duration exclude each other; give one"),
         (["--backends", "ort,tflite"], "--backends: unknown backend 'tflite'; choose from torch, ort, ort-int8, "
-                                       "trt-fp16, trt-int8"),
+                                       "openvino, openvino-int8, trt-fp16, trt-int8"),
         (["--backends", " , "], "--backends: expected a comma-separated list, got ' , '"),
         (["--batch", "1,x"], "--batch: expected positive integers separated by commas (e.g. 1,4,8), got '1,x'"),
         (["--batch", "0,4"], "--batch: expected positive integers separated by commas (e.g. 1,4,8), got '0,4'"),

@@ -30,13 +30,20 @@ def test_doctor_reports_runtimes_and_backends() -> None:
     assert lines[0].startswith("schemseg ") and lines[1].startswith("CPU ")
     assert any(line.startswith("onnxruntime ") and onnxruntime.__version__ in line for line in lines)
     backends = lines[lines.index("Backends:") + 1 :]
-    assert [line.split()[1] for line in backends] == ["onnxruntime-cpu", "onnxruntime-cuda", "tensorrt"]
+    assert [line.split()[1] for line in backends] == ["onnxruntime-cpu", "openvino-cpu", "onnxruntime-cuda", "tensorrt"]
     assert backends[0].startswith("  [ok] onnxruntime-cpu")
+    if importlib.util.find_spec("openvino") is None:
+        assert backends[1].startswith("  [--] openvino-cpu") and backends[1].endswith("pip install 'schemseg[openvino]'")
+    else:
+        assert backends[1].startswith("  [ok] openvino-cpu")
+    # which graph and runtime Segmenter() takes here, and why
+    path = next(line for line in lines if line.startswith("CPU path "))
+    assert "Segmenter() runs reference" in path and (" on onnxruntime: " in path or " on openvino: " in path)
     if importlib.util.find_spec("tensorrt") is None:
         assert any(line.startswith("tensorrt ") and line.endswith(f"not installed: {TENSORRT_HINT}") for line in lines)
-        assert backends[2].startswith("  [--] tensorrt") and "needs tensorrt" in backends[2]
+        assert backends[3].startswith("  [--] tensorrt") and "needs tensorrt" in backends[3]
     if "CUDAExecutionProvider" not in onnxruntime.get_available_providers():
-        assert backends[1].endswith("CUDAExecutionProvider not offered; pip install onnxruntime-gpu "
+        assert backends[2].endswith("CUDAExecutionProvider not offered; pip install onnxruntime-gpu "
                                     "(it replaces the CPU-only onnxruntime package)")
 
 
@@ -44,7 +51,7 @@ def test_doctor_json() -> None:
     result = CliRunner().invoke(main, ["doctor", "--json"])
     assert result.exit_code == 0
     data = json.loads(result.stdout)
-    assert [b["name"] for b in data["backends"]] == ["onnxruntime-cpu", "onnxruntime-cuda", "tensorrt"]
+    assert [b["name"] for b in data["backends"]] == ["onnxruntime-cpu", "openvino-cpu", "onnxruntime-cuda", "tensorrt"]
     assert data["backends"][0]["ok"] is True
     assert {"name", "detail", "ok", "fix"} == set(data["facts"][0])
 

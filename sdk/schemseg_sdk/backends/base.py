@@ -10,7 +10,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
@@ -18,6 +18,8 @@ from ..errors import InvalidInputError, SchemsegError
 from ..model_info import ModelInfo
 
 __all__ = ["InputSpec", "BatchOutput", "Backend", "BackendBase"]
+
+_Self = TypeVar("_Self", bound="BackendBase")
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,7 @@ class BackendBase(ABC):
     def closed(self) -> bool:
         return self._closed
 
-    def __enter__(self) -> BackendBase:
+    def __enter__(self: _Self) -> _Self:
         return self
 
     def __exit__(

@@ -26,6 +26,7 @@ from ..cpu import has_int8_dot_product
 from ..errors import BackendUnavailableError, InferenceError, ModelFormatError
 from ..model_info import CLASS_IDS, CONFIDENCE, INPUT_NAME, ModelInfo
 from .base import BackendBase, BatchOutput, InputSpec
+from .contract import TensorDesc, check_model_file, check_model_io
 
 if TYPE_CHECKING:
     import onnxruntime
@@ -103,7 +104,7 @@ class OnnxRuntimeBackend(BackendBase):
     ) -> None:
         ort = _import_onnxruntime()
         self.model_path = Path(model_path)
-        _check_model_file(self.model_path)
+        check_model_file(self.model_path)
         if threads is not None and threads < 1:
             raise BackendUnavailableError(f"threads must be >= 1 or None, got {threads}")
         providers = select_providers(device, ort.get_available_providers(), tensorrt_ep=tensorrt_ep)
@@ -167,15 +168,6 @@ def check_cpu_weight_bits(info: ModelInfo, name: str, flags: set[str] | None = N
         )
 
 
-def _check_model_file(path: Path) -> None:
-    if path.is_dir():
-        raise ModelFormatError(f"{path}: is a directory, expected an .onnx model file")
-    if not path.is_file():
-        raise ModelFormatError(f"{path}: no such model file")
-    if path.stat().st_size == 0:
-        raise ModelFormatError(f"{path}: empty file (0 bytes), expected an ONNX model")
-
-
 def _create_session(
     ort: onnxruntime, path: Path, providers: list[str], threads: int | None
 ) -> onnxruntime.InferenceSession:
@@ -227,18 +219,8 @@ def _session_options(ort: onnxruntime, threads: int | None) -> onnxruntime.Sessi
 
 
 def _check_io(session: onnxruntime.InferenceSession, info: ModelInfo, name: str) -> None:
-    inputs = {i.name: i for i in session.get_inputs()}
-    outputs = {o.name for o in session.get_outputs()}
-    size = info.input_size
-    image = inputs.get(INPUT_NAME)
-    if image is None or image.type != "tensor(uint8)" or list(image.shape[1:]) != [size, size, 3]:
-        got = ", ".join(f"{i.name} {i.type} {i.shape}" for i in inputs.values())
-        raise ModelFormatError(
-            f"{name}: expected input '{INPUT_NAME}' uint8 (N, {size}, {size}, 3) as its metadata says, got {got}"
-        )
-    missing = {CLASS_IDS, CONFIDENCE} - outputs
-    if missing:
-        raise ModelFormatError(f"{name}: outputs {sorted(missing)} missing (has {sorted(outputs)}); re-export the model")
+    inputs = [TensorDesc(i.name, i.type, tuple(i.shape), i.type == "tensor(uint8)") for i in session.get_inputs()]
+    check_model_io(name, info, inputs, [o.name for o in session.get_outputs()])
 
 
 def _first_line(exc: BaseException) -> str:

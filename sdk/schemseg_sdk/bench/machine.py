@@ -19,6 +19,7 @@ PACKAGES: dict[str, tuple[str, ...]] = {
     "numpy": ("numpy",),
     "onnxruntime": ("onnxruntime", "onnxruntime-gpu"),
     "onnx": ("onnx",),
+    "openvino": ("openvino",),
     "opencv": ("opencv-python-headless", "opencv-python"),
     "torch": ("torch",),
     "tensorrt": ("tensorrt", "tensorrt-cu12", "tensorrt-cu11", "tensorrt_cu12"),

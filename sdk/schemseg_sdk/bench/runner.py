@@ -15,7 +15,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from ..backends.base import Backend
-from ..backends.onnxruntime import Device
+from ..backends.onnxruntime import Device, OnnxRuntimeBackend
 from ..dataset import SegmentationDataset
 from ..errors import BackendUnavailableError
 from ..evaluate import evaluate_model
@@ -49,7 +49,7 @@ NOTES = (
     "memory of the process.",
 )
 
-REFERENCE_GFLOPS = {("attention_unetpp", 608): 67.3}
+REFERENCE_GFLOPS = {("attention_unetpp", 608): 67.3, ("attention_unetpp_lite0", 608): 46.4}
 """GFLOPs per model input (2 x MACs) measured by ``schemseg model info``, for models whose metadata
 lacks ``schemseg.extra.gflops``."""
 
@@ -244,10 +244,16 @@ def _open(target: BenchTarget, config: BenchConfig) -> Segmenter:
     assert target.path is not None
     if target.backend == "torch":
         return Segmenter.from_backend(_torch_backend(target.path, config), batch_size=1, name=str(target.path))
-    device: Device = "cpu" if target.backend == "ort-int8" else config.device
-    if target.backend.startswith("trt"):
-        device = "auto"
-    return Segmenter(target.path, device=device, batch_size=1, threads=config.threads)
+    if target.backend.startswith("openvino"):  # named explicitly: Segmenter would pick ORT for an fp32 graph
+        from ..backends.openvino import OpenVinoBackend
+
+        backend = OpenVinoBackend(target.path, threads=config.threads)
+        return Segmenter.from_backend(backend, batch_size=1, name=str(target.path), threads=config.threads)
+    if target.backend.startswith("ort"):  # named explicitly: Segmenter would pick OpenVINO for a Q/DQ graph
+        ort_backend = OnnxRuntimeBackend(target.path, device="cpu" if target.backend == "ort-int8" else config.device,
+                                         threads=config.threads)
+        return Segmenter.from_backend(ort_backend, batch_size=1, name=str(target.path), threads=config.threads)
+    return Segmenter(target.path, device="auto", batch_size=1, threads=config.threads)  # TensorRT engines
 
 
 def _torch_backend(checkpoint: Path, config: BenchConfig) -> Backend:

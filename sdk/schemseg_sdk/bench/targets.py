@@ -10,12 +10,13 @@ from ..errors import BackendUnavailableError
 
 __all__ = ["BackendName", "BACKENDS", "DEFAULT_CHECKPOINT", "BenchTarget", "resolve_targets", "model_stem"]
 
-BackendName = Literal["torch", "ort", "ort-int8", "trt-fp16", "trt-int8"]
-BACKENDS: tuple[str, ...] = ("torch", "ort", "ort-int8", "trt-fp16", "trt-int8")
+BackendName = Literal["torch", "ort", "ort-int8", "openvino", "openvino-int8", "trt-fp16", "trt-int8"]
+BACKENDS: tuple[str, ...] = ("torch", "ort", "ort-int8", "openvino", "openvino-int8", "trt-fp16", "trt-int8")
 DEFAULT_CHECKPOINT = Path("runs/ref/best.pt")
 """Where the reference training run leaves its best checkpoint (the PyTorch eager row)."""
 
-PRECISIONS = {"torch": "fp32", "ort": "fp32", "ort-int8": "int8", "trt-fp16": "fp16", "trt-int8": "int8"}
+PRECISIONS = {"torch": "fp32", "ort": "fp32", "ort-int8": "int8", "openvino": "fp32", "openvino-int8": "int8",
+              "trt-fp16": "fp16", "trt-int8": "int8"}
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,8 @@ def resolve_targets(
 ) -> list[BenchTarget]:
     """Map backend names to files, model by model; the PyTorch row (one per run) comes last.
 
-    ``ort`` runs each fp32 ``.onnx``; ``ort-int8`` the ``NAME.int8-cpu.onnx`` beside it;
+    ``ort`` runs each fp32 ``.onnx``; ``ort-int8`` the ``NAME.int8-cpu.onnx`` beside it; ``openvino``
+    the fp32 ``.onnx`` and ``openvino-int8`` the Q/DQ ``NAME.int8.onnx`` beside it, with OpenVINO;
     ``trt-fp16``/``trt-int8`` run ``engines_dir/NAME.fp16.engine``/``NAME.int8.engine``;
     ``torch`` runs ``checkpoint`` (default :data:`DEFAULT_CHECKPOINT` when present). Torch is
     measured last because importing it grows the process memory the other rows report.
@@ -56,12 +58,13 @@ def resolve_targets(
 def _model_target(name: str, model: Path, engines_dir: Path) -> BenchTarget:
     stem = model_stem(model)
     if name == "ort":
-        reason = None if model.is_file() else f"{model}: no such model file; export one with 'schemseg export'"
-        return BenchTarget(name, stem, model, "fp32", reason)
-    if name == "ort-int8":
-        path = model.with_name(f"{stem}.int8-cpu.onnx")
-        reason = None
-        if not path.is_file():
+        return BenchTarget(name, stem, model, "fp32", _missing_model(model))
+    if name == "openvino":
+        return BenchTarget(name, stem, model, "fp32", _openvino_missing() or _missing_model(model))
+    if name in ("ort-int8", "openvino-int8"):
+        path = model.with_name(f"{stem}.int8-cpu.onnx" if name == "ort-int8" else f"{stem}.int8.onnx")
+        reason = _openvino_missing() if name == "openvino-int8" else None
+        if reason is None and not path.is_file():
             reason = f"{path} not found; create it with: schemseg-build-engine {model} --int8 --onnx-only"
         return BenchTarget(name, stem, path, "int8", reason)
     precision = PRECISIONS[name]
@@ -71,6 +74,17 @@ def _model_target(name: str, model: Path, engines_dir: Path) -> BenchTarget:
         command = f"schemseg-build-engine {model} --{precision} --out {engines_dir}"
         reason = f"{path} not found; build it on this GPU with: {command}"
     return BenchTarget(name, stem, path, precision, reason)
+
+
+def _missing_model(model: Path) -> str | None:
+    return None if model.is_file() else f"{model}: no such model file; export one with 'schemseg export'"
+
+
+def _openvino_missing() -> str | None:
+    from ..backends.cpu_choice import openvino_installed
+    from ..backends.openvino import OPENVINO_HINT
+
+    return None if openvino_installed() else f"OpenVINO is not installed; {OPENVINO_HINT}"
 
 
 def _torch_target(checkpoint: Path | None) -> BenchTarget:

@@ -18,6 +18,7 @@ from ._common import SchemsegClickError, handle_errors
 from .bench import bench
 from .build_engine import build_engine
 from .doctor import doctor
+from .gate_graph import gate_graph
 from .segment import segment
 
 __all__ = ["COMMAND_ENTRY_POINTS", "SchemsegClickError", "handle_errors", "main"]
@@ -67,5 +68,5 @@ def main() -> None:
     """schemseg: find and segment the symbols on engineering schematics."""
 
 
-for _command in (segment, doctor, build_engine, bench):
+for _command in (segment, doctor, build_engine, bench, gate_graph):
     main.add_command(_command)

@@ -169,7 +169,9 @@ def collect_findings() -> tuple[list[Finding], list[Finding]]:
         Finding("cuda-python", cuda_py_version or cuda_py_problem, bool(cuda_py_version), "" if cuda_py_version else CUDA_PYTHON_HINT)
     )
     facts.append(_bundled_model())
+    facts.append(_cpu_path())
     backends = _backends(ort_version, providers, gpus, trt_version, pycuda_version or cuda_py_version)
+    backends.insert(1, _openvino_backend())
     return facts, backends
 
 
@@ -179,6 +181,24 @@ def _bundled_model() -> Finding:
     if DEFAULT_MODEL.is_file():
         return Finding("model", f"bundled reference model {DEFAULT_MODEL} ({DEFAULT_MODEL.stat().st_size / 1e6:.1f} MB)", True)
     return Finding("model", f"bundled reference model missing at {DEFAULT_MODEL}", False, "reinstall schemseg or pass --model")
+
+
+def _cpu_path() -> Finding:
+    """Which graph and runtime ``Segmenter(device="cpu")`` takes here, and why."""
+    from ..backends.cpu_choice import choose_bundled_graph
+    from ..segmenter import DEFAULT_MODEL
+
+    choice = choose_bundled_graph(DEFAULT_MODEL)
+    return Finding("CPU path", f"Segmenter() runs {choice.graph.name} on {choice.runtime}: {choice.reason}")
+
+
+def _openvino_backend() -> Finding:
+    from ..backends.openvino import OPENVINO_HINT
+
+    version, problem = _package("openvino", "openvino")
+    if version is None:
+        return Finding("openvino-cpu", f"OpenVINO {problem}", False, OPENVINO_HINT)
+    return Finding("openvino-cpu", f"OpenVINO {version.split('-')[0]}: int8 Q/DQ graphs on VNNI CPUs", True)
 
 
 def _backends(
@@ -221,7 +241,8 @@ def _format(facts: list[Finding], backends: list[Finding]) -> str:
 @click.command("doctor")
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
 def doctor(as_json: bool) -> None:
-    """Show which backends are usable here (ONNX Runtime CPU/CUDA, TensorRT) and what to install."""
+    """Show which backends are usable here (ONNX Runtime CPU/CUDA, OpenVINO, TensorRT), which CPU path
+    Segmenter() takes and why, and what to install."""
     facts, backends = collect_findings()
     if as_json:
         data = {"facts": [asdict(f) for f in facts], "backends": [asdict(b) for b in backends]}

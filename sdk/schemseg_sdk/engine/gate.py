@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Protocol
 
 from ..evaluate import evaluate_model
 from ..fileio import atomic_write_text
@@ -26,6 +28,8 @@ __all__ = [
     "compare_scores",
     "score_graph",
     "write_gate_report",
+    "Verdict",
+    "verdict_heading",
     "skipped_gate",
 ]
 
@@ -75,8 +79,7 @@ class GateResult:
     def table(self) -> str:
         width = max([len("mean IoU"), *(len(c.name) for c in self.classes)])
         lines = [
-            f"accuracy gate: {self.label} ({self.graph}) vs fp32 on {self.val} ({self.sheets} sheets): "
-            + ("passed" if self.passed else "FAILED"),
+            verdict_heading(self.label, self.graph, self.val, self.sheets, self.passed),
             f"{'class':<{width}}  {'fp32 IoU':>8}  {'IoU':>8}  {'drop (pt)':>9}",
         ]
         for c in self.classes:
@@ -92,6 +95,11 @@ class GateResult:
         data["passed"] = self.passed
         data["failures"] = self.failures
         return data
+
+
+def verdict_heading(label: str, graph: str, val: str, sheets: int, passed: bool) -> str:
+    """The first line of a gate table."""
+    return f"accuracy gate: {label} ({graph}) vs fp32 on {val} ({sheets} sheets): " + ("passed" if passed else "FAILED")
 
 
 def _points(value: float) -> float:
@@ -131,7 +139,18 @@ def score_graph(model_path: str | os.PathLike[str], val: str | os.PathLike[str],
     return evaluate_model(model_path, val, limit=limit, progress=progress, device="cpu", grouping=None)
 
 
-def write_gate_report(base: str | os.PathLike[str], precision: str, results: list[GateResult],
+class Verdict(Protocol):
+    """What a gate report needs of a verdict (:class:`GateResult`, or the sheet gate's result)."""
+
+    @property
+    def passed(self) -> bool: ...
+
+    def table(self) -> str: ...
+
+    def to_dict(self) -> dict[str, object]: ...
+
+
+def write_gate_report(base: str | os.PathLike[str], precision: str, results: Sequence[Verdict],
                       accepted_drop: bool) -> tuple[Path, Path]:
     """Write ``BASE.gate.json`` and ``BASE.gate.txt``; return both paths."""
     base = Path(base)

@@ -1,0 +1,163 @@
+"""Which runtime runs an ONNX graph on the CPU, and which bundled graph ``Segmenter()`` takes.
+
+The rules follow measurements (docs/cpu-speed.md), not guesses:
+
+* fp32 graphs run on ONNX Runtime: OpenVINO's fp32 was no faster on the measured AVX-512 CPU.
+* Q/DQ int8 graphs (``quantization = qdq-...``) run on OpenVINO where it is installed and the CPU
+  has VNNI: OpenVINO fuses each Q/DQ pair into int8 kernels, while ONNX Runtime runs them as
+  written, in float (see ``session.disable_quant_qdq`` in :mod:`.onnxruntime`), which is slower
+  than fp32. Without VNNI int8 products are summed in int16 and can saturate, so there they stay
+  on ONNX Runtime, exact but not faster.
+* QOperator int8 graphs (``quantization = qoperator-...``) are ONNX Runtime's own form.
+
+``Segmenter()`` (no model given) takes the first bundled graph in :data:`BUNDLED_CPU_GRAPHS` that
+is shipped, whose accuracy gate report beside it says ``passed``, and that this CPU and the
+installed runtimes can run; the fp32 reference model is the last entry and always qualifies.
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from ..cpu import cpu_flags, has_int8_dot_product
+
+if TYPE_CHECKING:
+    from .base import Backend
+    from .onnxruntime import Device
+
+__all__ = [
+    "BUNDLED_CPU_GRAPHS",
+    "BundledGraph",
+    "CpuChoice",
+    "CpuRuntime",
+    "choose_bundled_graph",
+    "choose_runtime",
+    "gate_passed",
+    "open_onnx_backend",
+    "openvino_installed",
+]
+
+CpuRuntime = Literal["onnxruntime", "openvino"]
+
+
+@dataclass(frozen=True)
+class CpuChoice:
+    """The graph to run, the runtime that runs it, and why (``schemseg doctor`` prints the reason)."""
+
+    graph: Path
+    runtime: CpuRuntime
+    reason: str
+
+
+@dataclass(frozen=True)
+class BundledGraph:
+    """A graph that may ship beside the bundled fp32 model: file name, runtime, and the CPU feature it needs."""
+
+    file: str
+    runtime: CpuRuntime
+    needs_vnni: bool
+
+
+BUNDLED_CPU_GRAPHS: tuple[BundledGraph, ...] = (
+    BundledGraph("reference.int8.onnx", "openvino", True),  # Q/DQ graph, int8 kernels with VNNI
+    BundledGraph("reference.int8-cpu.onnx", "onnxruntime", True),  # QOperator, 8-bit weights
+    BundledGraph("reference.int8-cpu-avx2.onnx", "onnxruntime", False),  # QOperator, 7-bit weights
+)
+"""Fastest first (measured ratios in docs/cpu-speed.md); each needs a passed gate report to be taken."""
+
+
+def openvino_installed() -> bool:
+    """True where the ``openvino`` package is installed (found, not imported: importing costs ~0.5 s)."""
+    return importlib.util.find_spec("openvino") is not None
+
+
+def choose_runtime(quantization: str | None, flags: set[str] | None = None,
+                   openvino: bool | None = None) -> tuple[CpuRuntime, str]:
+    """The CPU runtime for a graph with the metadata ``extra.quantization`` value, and why.
+
+    >>> choose_runtime(None, {"avx2"}, openvino=True)[0]
+    'onnxruntime'
+    >>> choose_runtime("qdq-s8s8-symmetric-per-channel", {"avx512_vnni"}, openvino=True)[0]
+    'openvino'
+    """
+    openvino = openvino_installed() if openvino is None else openvino
+    if not (quantization or "").startswith("qdq"):
+        kind = "int8 QOperator graph (ONNX Runtime's own form)" if quantization else "fp32 graph"
+        return "onnxruntime", f"{kind}: ONNX Runtime (OpenVINO measured no faster for it, docs/cpu-speed.md)"
+    if not has_int8_dot_product(flags):
+        return "onnxruntime", ("int8 Q/DQ graph on a CPU without VNNI: ONNX Runtime runs it as written in float "
+                               "(exact, not faster); int8 kernels could saturate here")
+    if not openvino:
+        return "onnxruntime", ("int8 Q/DQ graph: ONNX Runtime runs it as written in float (slower than fp32); "
+                               "pip install 'schemseg[openvino]' for its int8 kernels")
+    return "openvino", "int8 Q/DQ graph on a VNNI CPU: OpenVINO fuses it into int8 kernels"
+
+
+def gate_passed(graph: Path) -> bool:
+    """True where ``STEM.gate.json`` beside ``graph`` records a passed accuracy gate."""
+    report = graph.with_name(graph.name[: -len(".onnx")] + ".gate.json")
+    try:
+        return json.loads(report.read_text(encoding="utf-8")).get("status") == "passed"
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def choose_bundled_graph(fp32_model: Path, flags: set[str] | None = None,
+                         openvino: bool | None = None) -> CpuChoice:
+    """The fastest bundled graph beside ``fp32_model`` that passed its gate and runs here; else the fp32 model."""
+    flags = cpu_flags() if flags is None else flags
+    openvino = openvino_installed() if openvino is None else openvino
+    vnni = has_int8_dot_product(flags)
+    skipped = []
+    for candidate in BUNDLED_CPU_GRAPHS:
+        path = fp32_model.with_name(candidate.file)
+        why_not = _why_not(path, candidate, vnni, openvino)
+        if why_not is None:
+            return CpuChoice(path, candidate.runtime,
+                             f"{candidate.file}: fastest bundled graph that passed its accuracy gate and runs on this "
+                             f"CPU ({'VNNI' if vnni else 'no VNNI'}) with {candidate.runtime}")
+        skipped.append(f"{candidate.file} {why_not}")
+    runtime, reason = choose_runtime(None, flags, openvino)
+    return CpuChoice(fp32_model, runtime, f"{reason}; no faster bundled graph qualifies ({'; '.join(skipped)})")
+
+
+def _why_not(path: Path, candidate: BundledGraph, vnni: bool, openvino: bool) -> str | None:
+    if not path.is_file():
+        return "not shipped"
+    if not gate_passed(path):
+        return "has no passed gate report"
+    if candidate.needs_vnni and not vnni:
+        return "needs VNNI"
+    if candidate.runtime == "openvino" and not openvino:
+        return "needs OpenVINO (pip install 'schemseg[openvino]')"
+    return None
+
+
+def open_onnx_backend(path: Path, device: Device, threads: int | None, *, bundled: bool = False) -> Backend:
+    """Open an ``.onnx`` graph: on the GPU through ONNX Runtime when ``device`` asks for it (or ``auto`` finds
+    CUDA), else on the CPU runtime :func:`choose_runtime` picks; ``bundled``: ``path`` is the bundled fp32
+    model and :func:`choose_bundled_graph` may take a faster graph shipped beside it."""
+    from .onnxruntime import CUDA_EP, OnnxRuntimeBackend, _import_onnxruntime
+
+    if device == "cuda" or (device == "auto" and CUDA_EP in _import_onnxruntime().get_available_providers()):
+        return OnnxRuntimeBackend(path, device=device, threads=threads)
+    if bundled:
+        choice = choose_bundled_graph(path)
+        if choice.runtime == "openvino":
+            return _openvino(choice.graph, threads)
+        return OnnxRuntimeBackend(choice.graph, device="cpu", threads=threads)
+    backend = OnnxRuntimeBackend(path, device="cpu", threads=threads)
+    runtime, _ = choose_runtime(backend.info.extra.get("quantization"))
+    if runtime == "onnxruntime":
+        return backend
+    backend.close()  # only Q/DQ graphs get here: reading their metadata through ORT costs one session
+    return _openvino(path, threads)
+
+
+def _openvino(path: Path, threads: int | None) -> Backend:
+    from .openvino import OpenVinoBackend
+
+    return OpenVinoBackend(path, threads=threads)
