@@ -92,7 +92,7 @@ class ModelScale:
     text_ref: float
 
 
-MODEL_SCALE = ModelScale(stroke_band=(0.75, 5.44), stroke_ref=3.28, text_band=(5.0, 41.4), text_ref=13.0)
+MODEL_SCALE = ModelScale(stroke_band=(0.75, 5.46), stroke_ref=3.29, text_band=(5.0, 41.4), text_ref=13.0)
 """Measured on generator-v4 and CI2N training sheets by ``benchmarks/model_scale.py``
 (``benchmarks/results/model-scale.json``)."""
 

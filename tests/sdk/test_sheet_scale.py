@@ -67,7 +67,7 @@ def test_choose_zoom_leaves_sheets_inside_the_band_alone() -> None:
 
 
 def test_choose_zoom_brings_big_drawing_back_to_the_reference() -> None:
-    scale = choose_zoom(ScaleMeasure(6.0, 3 * MODEL_SCALE.text_ref, 200), 1800 * 1800)
+    scale = choose_zoom(ScaleMeasure(9.0, 3 * MODEL_SCALE.text_ref, 200), 1800 * 1800)
     assert scale.zoom == pytest.approx(1 / 3, abs=0.01) and "outside" in scale.reason
     thick_only = choose_zoom(ScaleMeasure(4 * MODEL_SCALE.stroke_ref, None, 0), 600 * 600)
     assert thick_only.zoom == pytest.approx(0.25, abs=0.01)
