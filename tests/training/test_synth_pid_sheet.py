@@ -1,0 +1,98 @@
+"""Whole synthetic P&ID sheets: determinism, paper proportions, pixel-exact masks, the same sheet at
+another zoom, symbol counts, and the ``schemseg synth --kind pid-sheet`` command."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from schemseg_sdk.classes import CLASS_NAMES, class_index
+from schemseg_sdk.cli import main
+from schemseg_sdk.dataset import SegmentationDataset
+from schemseg_training.synth import PidSheetOptions, render_pid_sheet
+from schemseg_training.synth.pid_sheet import PAPER_MM
+
+A3 = PidSheetOptions(paper="A3", artefacts=False)
+
+
+@pytest.fixture(scope="module")
+def a3() -> object:
+    return render_pid_sheet(2, A3)
+
+
+def test_same_seed_same_sheet_and_landscape_paper(a3) -> None:  # type: ignore[no-untyped-def]
+    again = render_pid_sheet(2, A3)
+    assert np.array_equal(a3.image, again.image) and np.array_equal(a3.mask, again.mask)
+    assert a3.instances == again.instances
+    h, w = a3.mask.shape
+    assert abs(w / h - PAPER_MM["A3"][0] / PAPER_MM["A3"][1]) < 0.01
+    assert 1400 < w < 2600  # model scale: 9-13 px per symbol unit of 2.0-2.6 mm
+    assert render_pid_sheet(3, A3).instances != a3.instances
+
+
+def test_mask_is_ink_and_every_symbol_owns_its_strokes(a3) -> None:  # type: ignore[no-untyped-def]
+    ink = cv2.cvtColor(a3.image, cv2.COLOR_BGR2GRAY) < 128
+    labelled = a3.mask > 0
+    assert (ink & labelled).sum() > 0.5 * (labelled & ink).sum()
+    for class_id, (x0, y0, x1, y1) in a3.instances:
+        inside = a3.mask[y0:y1, x0:x1] == class_id
+        assert inside.any(), CLASS_NAMES[class_id]
+        assert ink[y0:y1, x0:x1][inside].mean() > 0.03, CLASS_NAMES[class_id]
+    assert (ink & ~labelled).sum() > 0.3 * ink.sum()  # pipes, frame, notes, unlabelled symbols
+
+
+def test_a_sheet_is_crowded(a3) -> None:  # type: ignore[no-untyped-def]
+    names = [CLASS_NAMES[c] for c, _ in a3.instances]
+    symbols = [n for n in names if n != "designation"]
+    assert len(symbols) >= 30  # an A3 holds about a quarter of an A1's 100-250
+    assert names.count("designation") >= 15
+    pid = {"gate_valve", "control_valve", "instrument_field", "instrument_panel", "vessel"}
+    assert len(pid & set(names)) >= 3
+
+
+def test_zoom_draws_the_same_sheet_bigger(a3) -> None:  # type: ignore[no-untyped-def]
+    big = render_pid_sheet(2, PidSheetOptions(paper="A3", zoom=2.0, artefacts=False))
+    h, w = a3.mask.shape
+    assert abs(big.mask.shape[0] - 2 * h) <= 1 and abs(big.mask.shape[1] - 2 * w) <= 1
+    assert len(big.instances) == len(a3.instances)
+    assert [c for c, _ in big.instances] == [c for c, _ in a3.instances]
+    small = cv2.resize(big.mask, (w, h), interpolation=cv2.INTER_NEAREST)
+    agree = (small == a3.mask)[(a3.mask > 0) | (small > 0)].mean()
+    assert agree > 0.6
+
+
+def test_dpi_sets_the_print_resolution() -> None:
+    sheet = render_pid_sheet(1, PidSheetOptions(paper="A4", dpi=100, artefacts=False))
+    h, w = sheet.mask.shape
+    assert abs(w - 297 / 25.4 * 100) < 3 and abs(h - 210 / 25.4 * 100) < 3
+
+
+def test_bad_options_are_refused() -> None:
+    with pytest.raises(ValueError, match="paper 'B2' is not known"):
+        render_pid_sheet(0, PidSheetOptions(paper="B2"))
+    with pytest.raises(ValueError, match="over the"):
+        render_pid_sheet(0, PidSheetOptions(paper="A0", zoom=10.0))
+
+
+def test_cli_writes_pid_sheets(tmp_path: Path) -> None:
+    out = tmp_path / "pid"
+    result = CliRunner().invoke(main, ["synth", "--out", str(out), "--kind", "pid-sheet", "--count", "2", "--seed", "4",
+                                       "--zoom-range", "0.3,0.4"])
+    assert result.exit_code == 0, result.output
+    info = json.loads((out / "dataset.json").read_text())
+    assert info["kind"] == "pid-sheet" and info["zoom_range"] == [0.3, 0.4] and info["generator_version"] == "5"
+    ds = SegmentationDataset(out)
+    image, mask = ds[0]
+    assert image.shape[:2] == mask.shape and image.shape[1] > image.shape[0]
+    assert info["class_instances"]["gate_valve"] + info["class_instances"]["globe_valve"] > 0
+    assert class_index("vessel") in np.unique(mask)
+
+
+def test_cli_refuses_a_bad_zoom_range(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["synth", "--out", str(tmp_path / "x"), "--count", "1", "--kind", "pid-sheet",
+                                       "--zoom-range", "2,1"])
+    assert result.exit_code == 2
+    assert "--zoom-range needs 0 < LO <= HI, got '2,1'" in result.output

@@ -1,0 +1,96 @@
+"""ISA-5.1 instrument symbols with their tag written inside (function letters over the loop number).
+
+The symbol's outline tells the device (circle: discrete instrument; circle in a square: shared
+display / DCS; diamond in a square: PLC; hexagon: computer function); a horizontal bar through it
+tells the location. Our classes split on the bar only: ``instrument_field`` has none (field
+mounted), ``instrument_panel`` has one (solid: central control room, double: auxiliary panel,
+dashed: behind the panel), whatever the outline. The tag inside is part of the symbol's mask: it
+lies inside the closed outline, so grouping fills it anyway, and a reader takes bubble and tag as
+one thing.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .strokes import Shape
+
+__all__ = ["instrument_field", "instrument_panel", "instrument_tag", "OUTLINES"]
+
+Rng = np.random.Generator
+
+OUTLINES = ("circle", "dcs", "plc", "computer")
+_FIRST = "PTFLAHSWZ"
+_FIRST_P = (0.26, 0.2, 0.2, 0.14, 0.06, 0.04, 0.04, 0.03, 0.03)
+_MODIFIER = ("", "", "", "D", "Q")
+_SUCCEEDING = ("T", "I", "IC", "E", "V", "IT", "C", "G", "S", "SH", "SL", "AH", "AL", "Y", "R", "ALL", "ZH", "CV")
+
+
+def instrument_tag(rng: Rng) -> tuple[str, str]:
+    """Function letters and loop number of an ISA instrument tag, e.g. ``("PIC", "1203")``."""
+    first = str(rng.choice(list(_FIRST), p=_FIRST_P))
+    letters = first + str(rng.choice(_MODIFIER)) + str(rng.choice(_SUCCEEDING))
+    u = rng.random()
+    if u < 0.5:
+        number = str(int(rng.integers(1, 100)) * 100 + int(rng.integers(0, 100)))
+    elif u < 0.8:
+        number = f"{int(rng.integers(1, 99)):02d}{int(rng.integers(0, 999)):03d}"
+    else:
+        number = f"{int(rng.integers(1000, 9999))}.{int(rng.integers(1, 20)):02d}"
+    if rng.random() < 0.15:
+        number += str(rng.choice(list("ABC")))
+    return letters, number
+
+
+def _outline(s: Shape, kind: str) -> float:
+    """Draw the outline; returns the half width of the bar through it."""
+    if kind == "circle":
+        s.circle(0, 0, 1.0)
+        return 1.0
+    if kind == "hexagon" or kind == "computer":
+        pts = [(np.cos(np.deg2rad(a)), np.sin(np.deg2rad(a))) for a in range(0, 360, 60)]
+        s.line(*pts, closed=True)
+        return 1.0
+    s.line((-1.0, -1.0), (1.0, -1.0), (1.0, 1.0), (-1.0, 1.0), closed=True)
+    if kind == "dcs":
+        s.circle(0, 0, 1.0)
+    else:
+        s.line((0, -1.0), (1.0, 0), (0, 1.0), (-1.0, 0), closed=True)
+    return 1.0
+
+
+def _instrument(rng: Rng, bar: bool) -> Shape:
+    kind = str(rng.choice(OUTLINES, p=[0.62, 0.2, 0.1, 0.08]))
+    s = Shape(terminals={"a": (0.0, 1.5)})
+    half = _outline(s, kind)
+    s.line((0, 1.0), (0, 1.5))
+    letters, number = instrument_tag(rng)
+    size = 0.36 if kind in ("circle", "dcs") else 0.3
+    fit = 1.5 / 0.9  # a Hershey glyph is about 0.9 of its height wide; the text spans at most 1.5 units
+    size_l, size_n = min(size * 1.1, fit / len(letters)), min(size * 0.9, fit / len(number))
+    if bar:
+        style = rng.choice(3, p=[0.7, 0.15, 0.15])
+        if style == 1:
+            s.line((-half, -0.06), (half, -0.06))
+            s.line((-half, 0.06), (half, 0.06))
+        elif style == 2:
+            s.line((-half, 0), (-half * 0.45, 0))
+            s.line((-0.2, 0), (0.2, 0))
+            s.line((half * 0.45, 0), (half, 0))
+        else:
+            s.line((-half, 0), (half, 0))
+        s.text(0, -0.4, letters, min(size_l, 0.4))
+        s.text(0, 0.45, number, min(size_n, 0.33))
+    else:
+        s.text(0, -0.3, letters, size_l)
+        s.text(0, 0.38, number, size_n)
+    return s
+
+
+def instrument_field(rng: Rng) -> Shape:
+    """Field-mounted instrument: an outline without a bar, the tag inside; signal line at ``a``."""
+    return _instrument(rng, bar=False)
+
+
+def instrument_panel(rng: Rng) -> Shape:
+    """Operator-accessible instrument: the same outlines with a bar (solid, double or dashed)."""
+    return _instrument(rng, bar=True)
