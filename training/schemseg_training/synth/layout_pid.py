@@ -52,10 +52,11 @@ def _instrument(lay: Layout, at: Point, up: bool, dashed: bool) -> None:
     name = "instrument_field" if rng.random() < 0.6 else "instrument_panel"
     dist = lay.base * rng.uniform(1.5, 3.0)
     end = (at[0], at[1] - dist if up else at[1] + dist)
-    placed = lay.place(name, "a", end, (0 if up else 2, False))
+    term = "a" if up else "n"  # bubbles stay upright, so that their tags read letters over number
+    placed = lay.place(name, term, end, (0, False))
     if placed is None:
         return
-    lay.wire(at, placed.terminals["a"], dashed=dashed)
+    lay.wire(at, placed.terminals[term], dashed=dashed)
 
 
 def _line(lay: Layout, y: float, x0: float, x1: float) -> list[float]:

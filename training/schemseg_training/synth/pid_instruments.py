@@ -14,10 +14,12 @@ from .symbols_unlabelled import END_UNLABELLED, interlock, off_page_connector
 if TYPE_CHECKING:
     from .pid_pipes import PidDrawing
 
-__all__ = ["loop_on_valve", "instrument_on_pipe", "branch_on_pipe", "SIGNAL_STYLES"]
+__all__ = ["loop_on_valve", "instrument_on_pipe", "instrument_on_shell", "branch_on_pipe", "SIGNAL_STYLES"]
 
 Point = tuple[float, float]
 SIGNAL_STYLES = ("dashed", "dotted", "slashed", "solid")
+_FACING = {(0.0, -1.0): "a", (0.0, 1.0): "n", (1.0, 0.0): "w", (-1.0, 0.0): "e"}
+"""The instrument terminal that faces back along a direction (a bubble above its pipe: the one below)."""
 
 
 def _turns_facing(direction: Point) -> int:
@@ -38,11 +40,13 @@ def signal(d: PidDrawing, pts: list[Point], style: str | None = None) -> None:
     d.canvas.draw_symbol(0, shape, Placement(0, 0, 1.0), d.signal_pen)
 
 
-def bubble(d: PidDrawing, at: Point, direction: Point, dist: float) -> PlacedShape | None:
-    """Place an instrument ``dist`` from ``at`` along ``direction``, its terminal facing ``at``."""
+def bubble(d: PidDrawing, at: Point, direction: Point, dist: float) -> tuple[PlacedShape | None, str]:
+    """Place an instrument (upright) ``dist`` from ``at`` along ``direction``; returns it and the name
+    of its terminal that faces ``at``."""
     name = "instrument_field" if d.rng.random() < 0.55 else "instrument_panel"
     end = (at[0] + direction[0] * dist, at[1] + direction[1] * dist)
-    return d.place(name, "a", end, (_turns_facing(direction), False))
+    term = _FACING[(direction[0] + 0.0, direction[1] + 0.0)]
+    return d.place(name, term, end, (0, False)), term
 
 
 def loop_on_valve(d: PidDrawing, valve: PlacedShape, pipe_dir: Point) -> None:
@@ -51,10 +55,10 @@ def loop_on_valve(d: PidDrawing, valve: PlacedShape, pipe_dir: Point) -> None:
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     up = (0.0, -1.0) if abs(pipe_dir[0]) > 0.5 else ((1.0, 0.0) if d.rng.random() < 0.5 else (-1.0, 0.0))
     start = (cx, float(y0)) if up[1] < 0 else ((float(x1), cy) if up[0] > 0 else (float(x0), cy))
-    placed = bubble(d, start, up, d.base * d.rng.uniform(1.2, 2.5))
+    placed, term = bubble(d, start, up, d.base * d.rng.uniform(1.2, 2.5))
     if placed is None:
         return
-    signal(d, [start, placed.terminals["a"]])
+    signal(d, [start, placed.terminals[term]])
 
 
 def instrument_on_pipe(d: PidDrawing, at: Point, pipe_dir: Point) -> bool:
@@ -63,12 +67,21 @@ def instrument_on_pipe(d: PidDrawing, at: Point, pipe_dir: Point) -> bool:
     rng = d.rng
     side = 1.0 if rng.random() < 0.5 else -1.0
     out = (-pipe_dir[1] * side, pipe_dir[0] * side)
-    placed = bubble(d, at, out, d.base * rng.uniform(2.0, 4.5))
+    placed, term = bubble(d, at, out, d.base * rng.uniform(2.0, 4.5))
     if placed is None:
         return False
-    signal(d, [at, placed.terminals["a"]], "solid" if rng.random() < 0.3 else None)
+    signal(d, [at, placed.terminals[term]], "solid" if rng.random() < 0.3 else None)
     if rng.random() < 0.35:
         _chain(d, placed, out)
+    return True
+
+
+def instrument_on_shell(d: PidDrawing, at: Point, out: Point) -> bool:
+    """A level or temperature instrument beside a vessel, tapped into its shell at ``at``."""
+    placed, term = bubble(d, at, out, d.base * d.rng.uniform(2.0, 4.0))
+    if placed is None:
+        return False
+    signal(d, [at, placed.terminals[term]], "solid" if d.rng.random() < 0.6 else "dashed")
     return True
 
 
@@ -80,14 +93,15 @@ def _chain(d: PidDrawing, first: PlacedShape, out: Point) -> None:
     r = max(x1 - x0, y1 - y0) / 2
     start = (cx + along[0] * r, cy + along[1] * r)
     dist = d.base * d.rng.uniform(1.5, 3.0)
+    term = "a"
     if d.rng.random() < 0.7:
-        placed = bubble(d, start, along, dist)
+        placed, term = bubble(d, start, along, dist)
     else:
         end = (start[0] + along[0] * dist, start[1] + along[1] * dist)
         placed = d.place("flange", "a", end, (_turns_facing(along), False), shape=interlock(d.rng),
                          scale=d.base * 1.3, unlabelled=True)
     if placed is not None:
-        signal(d, [start, placed.terminals["a"]], "dashed")
+        signal(d, [start, placed.terminals[term]], "dashed")
 
 
 def branch_on_pipe(d: PidDrawing, at: Point, pipe_dir: Point) -> bool:

@@ -27,7 +27,7 @@ PIPE_ITEMS: dict[str, float] = {
 
 PID_SIZE: dict[str, tuple[float, float]] = {
     "instrument_field": (1.5, 1.9), "instrument_panel": (1.5, 1.9), "pump": (1.3, 1.9), "compressor": (1.6, 2.6),
-    "heat_exchanger": (1.8, 3.2), "vessel": (3.5, 7.0), "flow_arrow": (0.6, 0.9), "flange": (0.7, 0.9),
+    "heat_exchanger": (1.8, 3.2), "vessel": (4.5, 9.0), "flow_arrow": (0.6, 0.9), "flange": (0.7, 0.9),
     "relief_valve": (0.9, 1.2), "control_valve": (1.0, 1.2),
 }
 """Scale of a class on a P&ID sheet as a multiple of the symbol unit (default ``(0.85, 1.15)``): as on
@@ -131,7 +131,7 @@ class PidDrawing:
         cuts: list[tuple[float, float]] = []
         t = base * rng.uniform(1.0, 2.5)
         while t < length - base * 4:
-            t += base * rng.uniform(0.6, 4.0) / density
+            t += base * rng.uniform(1.0, 5.5) / density
             name = pick(rng, PIPE_ITEMS)
             placed, span = self._one_item(name, np.add(a, np.multiply(u, t)), u, length - t - base)
             if placed is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .pid_instruments import branch_on_pipe, instrument_on_pipe, spread
+from .pid_instruments import branch_on_pipe, instrument_on_pipe, instrument_on_shell, spread
 from .pid_pipes import PidDrawing
 from .pid_text import equipment_tag, line_number
 from .strokes import PlacedShape, Placement, place_shape
@@ -80,6 +80,8 @@ def _ports(d: PidDrawing, name: str, placed: PlacedShape,
         labels.append(((int(end[0]) - 2, int(end[1]) - 2, int(end[0]) + 2, int(end[1]) + 2),
                        f"N{int(rng.integers(1, 12))}", False, 0.8))
         out.append((end, direction))
+    for k in rng.permutation([k for k in keys if k[0] in "lr"])[: int(rng.integers(0, 3))]:
+        instrument_on_shell(d, placed.terminals[str(k)], _DIRS[str(k)[0]])
     return out
 
 
@@ -159,7 +161,7 @@ def _to_edge(d: PidDrawing, s: Point, ds: Point) -> None:
     pts = [s, e] if (abs(ds[0]) > 0.5 and abs(e[1] - s[1]) < 1) or (abs(ds[1]) > 0.5 and abs(e[0] - s[0]) < 1) else None
     if pts is None or np.hypot(e[0] - s[0], e[1] - s[1]) < d.base * 3 or not d.corridor_free(pts, trim=d.base * 0.6):
         return
-    turns = _TURNS[(float(ds[0]), float(ds[1]))]
+    turns = _TURNS[(float(ds[0]) + 0.0, float(ds[1]) + 0.0)]
     if d.place("flange", "a", e, (turns, False), shape=off_page_connector(rng), scale=d.base * 1.1,
                unlabelled=True) is not None:
         _lay(d, pts)
@@ -203,7 +205,38 @@ def _decorate(d: PidDrawing, target: int) -> None:
     for at, u in chosen:
         if d.symbols >= target:
             return
-        if rng.random() < 0.55:
+        v = rng.random()
+        if v < 0.6:
             instrument_on_pipe(d, at, u)
-        else:
+        elif v < 0.8:
             branch_on_pipe(d, at, u)
+        else:
+            _tee_run(d, at, u)
+
+
+def _tee_run(d: PidDrawing, at: Point, u: Point) -> None:
+    """A new line teed off the pipe at ``at``: out, one turn, and into a pump, an exchanger or an
+    off-page connector (a pump's discharge then runs on to the sheet edge)."""
+    rng, base = d.rng, d.base
+    side = 1.0 if rng.random() < 0.5 else -1.0
+    out = (-u[1] * side, u[0] * side)
+    turn = (-out[1], out[0]) if rng.random() < 0.5 else (out[1], -out[0])
+    l1, l2 = base * rng.uniform(4, 16), base * rng.uniform(6, 26)
+    p1 = (at[0] + out[0] * l1, at[1] + out[1] * l1)
+    end = (p1[0] + turn[0] * l2, p1[1] + turn[1] * l2)
+    pts = [(float(round(x)), float(round(y))) for x, y in (at, p1, end)]
+    if not d.corridor_free(pts, trim=base * 0.6):
+        return
+    name = str(rng.choice(["pump", "heat_exchanger", "compressor", "connector"], p=[0.35, 0.25, 0.1, 0.3]))
+    if name == "connector":
+        placed = d.place("flange", "a", pts[-1], (_TURNS[turn], False), shape=off_page_connector(rng),
+                         scale=base * 1.1, unlabelled=True)
+    else:
+        placed = d.place(name, "a", pts[-1], (_TURNS[turn], False))
+    if placed is None:
+        return
+    _lay(d, pts)
+    if name == "connector":
+        return
+    d.text.beside(placed.bbox(), equipment_tag(rng, name), height=d.text.height * 1.2)
+    _to_edge(d, placed.terminals["b"], turn)  # the outlet lead leaves along the line's direction

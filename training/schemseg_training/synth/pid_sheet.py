@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 from schemseg_sdk.errors import InvalidInputError
 
-from .artefacts import degrade, ink_to_page
+from .artefacts import degrade_sheet
 from .catalog import SyntheticSheet
 from .layout import Layout
 from .pid_frame import SheetStyle, draw_frame
@@ -61,10 +61,13 @@ def _style(rng: np.random.Generator, paper: str) -> SheetStyle:
     width_mm, height_mm = PAPER_MM[paper]
     base = float(rng.uniform(9.0, 13.0))
     unit_mm = float(rng.uniform(2.0, 2.6))
+    symbol = float(rng.uniform(0.18, 0.35))
+    # most CAD templates draw process lines 2-3 times as heavy as symbols; some draw one weight
+    process = symbol * float(rng.uniform(2.0, 3.0) if rng.random() < 0.75 else rng.uniform(1.0, 1.4))
     return SheetStyle(
         width_mm=width_mm, height_mm=height_mm, px_per_mm=base / unit_mm, unit_mm=unit_mm,
-        process_mm=float(rng.uniform(0.5, 0.8)), signal_mm=float(rng.uniform(0.18, 0.3)),
-        symbol_mm=float(rng.uniform(0.25, 0.4)), text_mm=float(rng.uniform(2.5, 3.5)),
+        process_mm=process, signal_mm=float(rng.uniform(0.18, 0.3)),
+        symbol_mm=symbol, text_mm=float(rng.uniform(2.5, 3.5)),
         font=int(rng.choice(_FONTS, p=[0.45, 0.15, 0.2, 0.2])),
     )
 
@@ -91,7 +94,7 @@ def render_pid_sheet(seed: int, options: PidSheetOptions = PidSheetOptions()) ->
     if not options.artefacts:
         return SyntheticSheet(cv2.cvtColor(255 - final.ink, cv2.COLOR_GRAY2BGR), final.mask, final.instances)
     noise = np.random.default_rng([seed, 6])
-    image = degrade(ink_to_page(final.ink, noise), noise)
+    image = degrade_sheet(final.ink, noise)
     return SyntheticSheet(np.ascontiguousarray(image), final.mask, final.instances)
 
 

@@ -42,14 +42,14 @@ def instrument_tag(rng: Rng) -> tuple[str, str]:
 
 
 def _outline(s: Shape, kind: str) -> float:
-    """Draw the outline; returns the half width of the bar through it."""
+    """Draw the outline; returns its half height (where a signal line meets it above and below)."""
     if kind == "circle":
         s.circle(0, 0, 1.0)
         return 1.0
-    if kind == "hexagon" or kind == "computer":
+    if kind == "computer":
         pts = [(np.cos(np.deg2rad(a)), np.sin(np.deg2rad(a))) for a in range(0, 360, 60)]
         s.line(*pts, closed=True)
-        return 1.0
+        return float(np.sin(np.deg2rad(60)))
     s.line((-1.0, -1.0), (1.0, -1.0), (1.0, 1.0), (-1.0, 1.0), closed=True)
     if kind == "dcs":
         s.circle(0, 0, 1.0)
@@ -59,35 +59,37 @@ def _outline(s: Shape, kind: str) -> float:
 
 
 def _instrument(rng: Rng, bar: bool) -> Shape:
+    """Outline, optional bar and tag; always upright (the tag reads letters over number), with a
+    terminal on each side: ``a`` below, ``n`` above, ``w`` left, ``e`` right."""
     kind = str(rng.choice(OUTLINES, p=[0.62, 0.2, 0.1, 0.08]))
-    s = Shape(terminals={"a": (0.0, 1.5)})
+    s = Shape()
     half = _outline(s, kind)
-    s.line((0, 1.0), (0, 1.5))
+    s.terminals.update({"a": (0.0, half), "n": (0.0, -half), "w": (-1.0, 0.0), "e": (1.0, 0.0)})
     letters, number = instrument_tag(rng)
-    size = 0.36 if kind in ("circle", "dcs") else 0.3
+    size = 0.46 if kind in ("circle", "dcs") else 0.36
     fit = 1.5 / 0.9  # a Hershey glyph is about 0.9 of its height wide; the text spans at most 1.5 units
-    size_l, size_n = min(size * 1.1, fit / len(letters)), min(size * 0.9, fit / len(number))
+    size_l, size_n = min(size, fit / len(letters)), min(size * 0.85, fit / len(number))
     if bar:
         style = rng.choice(3, p=[0.7, 0.15, 0.15])
         if style == 1:
-            s.line((-half, -0.06), (half, -0.06))
-            s.line((-half, 0.06), (half, 0.06))
+            s.line((-1.0, -0.06), (1.0, -0.06))
+            s.line((-1.0, 0.06), (1.0, 0.06))
         elif style == 2:
-            s.line((-half, 0), (-half * 0.45, 0))
+            s.line((-1.0, 0), (-0.45, 0))
             s.line((-0.2, 0), (0.2, 0))
-            s.line((half * 0.45, 0), (half, 0))
+            s.line((0.45, 0), (1.0, 0))
         else:
-            s.line((-half, 0), (half, 0))
-        s.text(0, -0.4, letters, min(size_l, 0.4))
-        s.text(0, 0.45, number, min(size_n, 0.33))
+            s.line((-1.0, 0), (1.0, 0))
+        s.text(0, -0.4, letters, min(size_l, 0.42))
+        s.text(0, 0.42, number, min(size_n, 0.36))
     else:
         s.text(0, -0.3, letters, size_l)
-        s.text(0, 0.38, number, size_n)
+        s.text(0, 0.36, number, size_n)
     return s
 
 
 def instrument_field(rng: Rng) -> Shape:
-    """Field-mounted instrument: an outline without a bar, the tag inside; signal line at ``a``."""
+    """Field-mounted instrument: an outline without a bar, the tag inside."""
     return _instrument(rng, bar=False)
 
 
