@@ -9,6 +9,7 @@ import numpy as np
 
 from .pid_record import pattern_line
 from .strokes import PlacedShape, Placement
+from .symbols_pid import blind_flange
 from .symbols_unlabelled import END_UNLABELLED, interlock, off_page_connector
 
 if TYPE_CHECKING:
@@ -131,10 +132,12 @@ def _branch_end(d: PidDrawing, end: Point, out: Point) -> bool:
         shape = off_page_connector(rng, str(rng.choice(["TO FLARE", "FROM U-200", "TO DRAIN", "CWR"])))
         return d.place("flange", "a", end, (_turns_for_connector(out), False), shape=shape, scale=d.base,
                        unlabelled=True) is not None
-    if u < 0.9:
+    if u < 0.8:
         shape = END_UNLABELLED["drain"](rng)
         return d.place("flange", "a", end, (_turns_facing((-out[0], -out[1])), False), shape=shape,
                        scale=d.base * 0.9, unlabelled=True) is not None
+    if u < 0.92:
+        return d.place("flange", "a", end, (_turns_for_connector(out), False), shape=blind_flange(rng)) is not None
     return True
 
 

@@ -157,7 +157,7 @@ class PidDrawing:
         orient = orients[int(rng.integers(len(orients)))]
         placed = self.place(name if name != "unlabelled" else "flange", "a", (float(at[0]), float(at[1])), orient,
                             shape=shape, scale=scale, unlabelled=name == "unlabelled")
-        if placed is not None and name == "control_valve" and rng.random() < 0.8:
+        if placed is not None and name in ("control_valve", "orifice_plate") and rng.random() < 0.8:
             from .pid_instruments import loop_on_valve
 
             loop_on_valve(self, placed, u)

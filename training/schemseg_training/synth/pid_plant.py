@@ -171,8 +171,17 @@ def _lay(d: PidDrawing, pts: list[Point]) -> None:
     """Draw a pipe along ``pts`` and write its line number along its longest segment."""
     d.pipe(pts)
     seg = max(zip(pts[:-1], pts[1:]), key=lambda ab: float(np.hypot(*np.subtract(ab[1], ab[0]))))
-    if np.hypot(*np.subtract(seg[1], seg[0])) > d.base * 8:
+    if np.hypot(*np.subtract(seg[1], seg[0])) <= d.base * 8:
+        return
+    if d.rng.random() < 0.75:
         d.text.along(seg[0], seg[1], line_number(d.rng))
+        return
+    (ax, ay), (bx, by) = seg
+    f = d.rng.uniform(0.3, 0.7)
+    horizontal = abs(ay - by) < 0.5
+    side = 1.0 if d.rng.random() < 0.5 else -1.0
+    out = (0.0, side) if horizontal else (side, 0.0)
+    d.text.leader((ax + (bx - ax) * f, ay + (by - ay) * f), out, line_number(d.rng), d.base * d.rng.uniform(2.5, 5.0))
 
 
 def _headers(d: PidDrawing) -> None:

@@ -111,6 +111,9 @@ def _compose(rng: np.random.Generator, style: SheetStyle, paper: str) -> Recordi
     frame_pen = canvas.register_pen(style.px(rng.uniform(0.35, 0.7)), style.font)
     thin = canvas.register_pen(style.px(rng.uniform(0.18, 0.3)), style.font)
     region = draw_frame(canvas, rng, style, frame_pen, thin)
+    x0, y0, x1, y1 = region
+    canvas.taken[:] = 1  # the process stays inside its region, clear of frame, tables and notes
+    canvas.taken[y0:y1, x0:x1] = 0
     text_thickness = 2 if style.px(style.text_mm) > 16 and rng.random() < 0.5 else 1
     symbol_pen = canvas.register_pen(style.px(style.symbol_mm), style.font, text_thickness)
     base = style.unit_mm * style.px_per_mm

@@ -14,7 +14,7 @@ import numpy as np
 from .canvas import Box
 from .catalog import ID
 from .pid_record import RecordingCanvas, text_block
-from .strokes import Pen
+from .strokes import Pen, Placement, Shape
 
 __all__ = ["TextWriter", "line_number", "equipment_tag", "valve_tag"]
 
@@ -113,3 +113,20 @@ class TextWriter:
             else:
                 spots += [(int(mx - w / 2), int(my - gap - h)), (int(mx - w / 2), int(my + gap))]
         return self.try_put(text, spots, turns)
+
+    def leader(self, at: tuple[float, float], out: tuple[float, float], text: str, reach: float) -> Box | None:
+        """Write ``text`` about ``reach`` px off the pipe point ``at`` (along ``out``) with a leader line
+        and an arrowhead pointing at the pipe, as some contractors tag their lines (unlabelled leader)."""
+        w, h = self.size_of(text)
+        tx, ty = at[0] + out[0] * reach, at[1] + out[1] * reach
+        x = int(tx - w / 2) if abs(out[0]) < 0.5 else (int(tx) if out[0] > 0 else int(tx) - w)
+        y = int(ty - h / 2) if abs(out[1]) < 0.5 else (int(ty) if out[1] > 0 else int(ty) - h)
+        box = self.try_put(text, [(x, y)])
+        if box is None:
+            return None
+        end = (tx - out[0] * 2, ty - out[1] * 2)
+        if abs(out[0]) < 0.5:
+            end = (tx, float(box[1] - 2) if out[1] > 0 else float(box[3] + 2))
+        arrow = Shape().line(at, end).arrow(at, (-out[0], -out[1]), reach * 0.12, reach * 0.04, filled=True)
+        self.canvas.draw_symbol(0, arrow, Placement(0, 0, 1.0), self.pen)
+        return box

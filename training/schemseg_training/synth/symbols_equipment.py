@@ -27,11 +27,15 @@ def pump(rng: Rng) -> Shape:
     s.line((-1.5, 0), (-r, 0))
     s.line((0, -r), (1.5, -r))
     u = rng.random()
-    if u < 0.4:
-        s.line((-0.45, -0.4), (0.55, 0), (-0.45, 0.4), closed=True)
+    if u < 0.3:  # ISO 10628: two lines from the casing to the outlet point
+        s.line((0, -r), (r, 0), (0, r))
+        if rng.random() < 0.4:
+            s.line((-0.35, -0.35), (0.3, -0.35), (0.3, 0.35), (-0.35, 0.35), closed=True)
     elif u < 0.55:
-        s.circle(0, 0, r * 0.45)
+        s.line((-0.45, -0.4), (0.55, 0), (-0.45, 0.4), closed=True)
     elif u < 0.65:
+        s.circle(0, 0, r * 0.45)
+    elif u < 0.72:
         s.line((-0.55, -0.55), (0.55, 0.55))
         s.line((-0.55, 0.55), (0.55, -0.55))
     if rng.random() < 0.6:
@@ -89,12 +93,16 @@ def heat_exchanger(rng: Rng) -> Shape:
         s.line((-1.5, 0), (-1.4, 0))
         s.line((1.2, 0), (1.5, 0))
         return s
-    h = rng.uniform(0.7, 1.0)  # plate exchanger: a frame with the plates drawn across
+    h = rng.uniform(0.7, 1.0)  # plate exchanger: a frame with the plates (or a cross) drawn across
     s.line((-0.9, -h), (0.9, -h), (0.9, h), (-0.9, h), closed=True)
-    for x in np.linspace(-0.6, 0.6, int(rng.integers(3, 6))):
-        s.line((x, -h), (x, h))
-    if rng.random() < 0.5:
+    if rng.random() < 0.4:
         s.line((-0.9, -h), (0.9, h))
+        s.line((-0.9, h), (0.9, -h))
+    else:
+        for x in np.linspace(-0.6, 0.6, int(rng.integers(3, 6))):
+            s.line((x, -h), (x, h))
+        if rng.random() < 0.5:
+            s.line((-0.9, -h), (0.9, h))
     s.line((-1.5, 0), (-0.9, 0))
     s.line((0.9, 0), (1.5, 0))
     return s
@@ -122,13 +130,27 @@ def vessel(rng: Rng) -> Shape:
             s.line((-w, -h), (w, -h))
             s.line((-w, h), (w, h))
     if style == "column":
-        for i, y in enumerate(np.linspace(-h * 0.8, h * 0.8, int(rng.integers(4, 9)))):
-            x = -w if i % 2 else w
-            s.line((x, y), (x * -0.45, y))
+        _internals(s, rng, w, h)
     _side_nozzle_points(s, w, h)
     s.terminals["t0"] = s.terminals["a"]
     s.terminals["b0"] = s.terminals["b"]
     return s
+
+
+def _internals(s: Shape, rng: Rng, w: float, h: float) -> None:
+    """Trays (alternating segments) or packed beds (a cross between two support lines)."""
+    if rng.random() < 0.6:
+        for i, y in enumerate(np.linspace(-h * 0.8, h * 0.8, int(rng.integers(4, 9)))):
+            x = -w if i % 2 else w
+            s.line((x, y), (x * -0.45, y))
+        return
+    beds = int(rng.integers(1, 3))
+    edges = np.linspace(-h * 0.85, h * 0.85, 2 * beds)
+    for top, bottom in zip(edges[::2], edges[1::2]):
+        s.line((-w, top), (w, top))
+        s.line((-w, bottom), (w, bottom))
+        s.line((-w, top), (w, bottom))
+        s.line((-w, bottom), (w, top))
 
 
 def _side_nozzle_points(s: Shape, w: float, h: float) -> None:

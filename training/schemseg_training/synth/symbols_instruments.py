@@ -4,7 +4,8 @@ The symbol's outline tells the device (circle: discrete instrument; circle in a 
 display / DCS; diamond in a square: PLC; hexagon: computer function); a horizontal bar through it
 tells the location. Our classes split on the bar only: ``instrument_field`` has none (field
 mounted), ``instrument_panel`` has one (solid: central control room, double: auxiliary panel,
-dashed: behind the panel), whatever the outline. The tag inside is part of the symbol's mask: it
+dashed: behind the panel), whatever the outline (a stretched circle, the "stadium" some CAD
+tools draw for long tags, counts as a circle). The tag inside is part of the symbol's mask: it
 lies inside the closed outline, so grouping fills it anyway, and a reader takes bubble and tag as
 one thing.
 """
@@ -12,13 +13,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .strokes import Shape
+from .strokes import Shape, arc_points
 
 __all__ = ["instrument_field", "instrument_panel", "instrument_tag", "OUTLINES"]
 
 Rng = np.random.Generator
 
-OUTLINES = ("circle", "dcs", "plc", "computer")
+OUTLINES = ("circle", "dcs", "plc", "computer", "stadium")
 _FIRST = "PTFLAHSWZ"
 _FIRST_P = (0.26, 0.2, 0.2, 0.14, 0.06, 0.04, 0.04, 0.03, 0.03)
 _MODIFIER = ("", "", "", "D", "Q")
@@ -46,6 +47,10 @@ def _outline(s: Shape, kind: str) -> float:
     if kind == "circle":
         s.circle(0, 0, 1.0)
         return 1.0
+    if kind == "stadium":  # CAD tools stretch the discrete-instrument circle for long tags
+        pts = np.concatenate([arc_points(0.55, 0, 0.75, 0.75, -90, 90, 12), arc_points(-0.55, 0, 0.75, 0.75, 90, 270, 12)])
+        s.path(pts, closed=True)
+        return 0.75
     if kind == "computer":
         pts = [(np.cos(np.deg2rad(a)), np.sin(np.deg2rad(a))) for a in range(0, 360, 60)]
         s.line(*pts, closed=True)
@@ -61,30 +66,31 @@ def _outline(s: Shape, kind: str) -> float:
 def _instrument(rng: Rng, bar: bool) -> Shape:
     """Outline, optional bar and tag; always upright (the tag reads letters over number), with a
     terminal on each side: ``a`` below, ``n`` above, ``w`` left, ``e`` right."""
-    kind = str(rng.choice(OUTLINES, p=[0.62, 0.2, 0.1, 0.08]))
+    kind = str(rng.choice(OUTLINES, p=[0.52, 0.18, 0.1, 0.07, 0.13]))
     s = Shape()
     half = _outline(s, kind)
-    s.terminals.update({"a": (0.0, half), "n": (0.0, -half), "w": (-1.0, 0.0), "e": (1.0, 0.0)})
+    side = 1.3 if kind == "stadium" else 1.0
+    s.terminals.update({"a": (0.0, half), "n": (0.0, -half), "w": (-side, 0.0), "e": (side, 0.0)})
     letters, number = instrument_tag(rng)
-    size = 0.46 if kind in ("circle", "dcs") else 0.36
-    fit = 1.5 / 0.9  # a Hershey glyph is about 0.9 of its height wide; the text spans at most 1.5 units
+    size = {"circle": 0.46, "dcs": 0.46, "stadium": 0.4}.get(kind, 0.36)
+    fit = (2.2 if kind == "stadium" else 1.5) / 0.9  # a Hershey glyph is about 0.9 of its height wide
     size_l, size_n = min(size, fit / len(letters)), min(size * 0.85, fit / len(number))
     if bar:
         style = rng.choice(3, p=[0.7, 0.15, 0.15])
         if style == 1:
-            s.line((-1.0, -0.06), (1.0, -0.06))
-            s.line((-1.0, 0.06), (1.0, 0.06))
+            s.line((-side, -0.06), (side, -0.06))
+            s.line((-side, 0.06), (side, 0.06))
         elif style == 2:
-            s.line((-1.0, 0), (-0.45, 0))
+            s.line((-side, 0), (-0.45, 0))
             s.line((-0.2, 0), (0.2, 0))
-            s.line((0.45, 0), (1.0, 0))
+            s.line((0.45, 0), (side, 0))
         else:
-            s.line((-1.0, 0), (1.0, 0))
-        s.text(0, -0.4, letters, min(size_l, 0.42))
-        s.text(0, 0.42, number, min(size_n, 0.36))
+            s.line((-side, 0), (side, 0))
+        s.text(0, -0.4 * half, letters, min(size_l, 0.42 * half))
+        s.text(0, 0.42 * half, number, min(size_n, 0.36 * half))
     else:
-        s.text(0, -0.3, letters, size_l)
-        s.text(0, 0.36, number, size_n)
+        s.text(0, -0.3 * half, letters, size_l * min(1.0, half * 1.2))
+        s.text(0, 0.36 * half, number, size_n * min(1.0, half * 1.2))
     return s
 
 

@@ -15,7 +15,7 @@ from .strokes import Shape, arc_points
 
 __all__ = [
     "gate_valve", "globe_valve", "ball_valve", "check_valve", "butterfly_valve", "control_valve",
-    "relief_valve", "reducer", "orifice_plate", "flange", "valve_body",
+    "relief_valve", "reducer", "orifice_plate", "flange", "blind_flange", "valve_body",
 ]
 
 Rng = np.random.Generator
@@ -71,6 +71,15 @@ def _stem_operator(s: Shape, rng: Rng, top: float, p: float) -> None:
 def valve_body(s: Shape, rng: Rng, kind: str, filled: bool) -> tuple[float, float]:
     """Draw the body of a gate, globe, ball or butterfly valve centred on the origin; returns (w, h)."""
     w, h = rng.uniform(0.6, 0.85), rng.uniform(0.38, 0.55)
+    if kind == "butterfly" and rng.random() < 0.3:  # a boxed disc, as some CAD libraries draw it
+        s.line((-w * 0.6, -h), (w * 0.6, -h), (w * 0.6, h), (-w * 0.6, h), closed=True)
+        s.line((-w * 0.5, h * 0.85), (w * 0.5, -h * 0.85))
+        s.circle(0, 0, h * 0.3)
+        return w * 0.6, h
+    if kind == "ball" and rng.random() < 0.3:  # NORSOK: the ball alone between the flange faces
+        r = h * rng.uniform(0.8, 1.0)
+        s.circle(0, 0, r, filled=filled)
+        return r, h
     if kind == "butterfly":
         s.line((-w * 0.7, -h * 1.3), (-w * 0.7, h * 1.3))
         s.line((w * 0.7, -h * 1.3), (w * 0.7, h * 1.3))
@@ -245,4 +254,18 @@ def flange(rng: Rng) -> Shape:
     s.line((g, -h), (g, h), width=width)
     s.line((-1.5, 0), (-g, 0))
     s.line((g, 0), (1.5, 0))
+    return s
+
+
+def blind_flange(rng: Rng) -> Shape:
+    """A flange closed by a blind at the end of a branch (class ``flange``): the pipe arrives at ``a``
+    and stops; ``b`` is the blind's far face."""
+    s = Shape(terminals={"a": (-1.5, 0.0), "b": (0.3, 0.0)}, axis=("a", "b"))
+    g, h = rng.uniform(0.08, 0.14), rng.uniform(0.35, 0.55)
+    s.line((-1.5, 0), (-g, 0))
+    s.line((-g, -h), (-g, h))
+    if rng.random() < 0.5:
+        s.fill((g, -h), (g + 0.15, -h), (g + 0.15, h), (g, h))
+    else:
+        s.line((g, -h), (g, h), width=2.0)
     return s
