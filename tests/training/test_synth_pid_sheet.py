@@ -9,11 +9,17 @@ import cv2
 import numpy as np
 import pytest
 from click.testing import CliRunner
+
 from schemseg_sdk.classes import CLASS_NAMES, class_index
 from schemseg_sdk.cli import main
 from schemseg_sdk.dataset import SegmentationDataset
 from schemseg_training.synth import PidSheetOptions, render_pid_sheet
-from schemseg_training.synth.pid_sheet import PAPER_MM
+from schemseg_training.synth.canvas import SheetCanvas
+from schemseg_training.synth.catalog import build_shape
+from schemseg_training.synth.pid_record import replay
+from schemseg_training.synth.pid_sheet import PAPER_MM, compose_pid_sheet
+from schemseg_training.synth.strokes import Pen, Placement, place_shape, render_ink
+from schemseg_training.synth.symbols_unlabelled import END_UNLABELLED, INLINE_UNLABELLED, interlock, motor, nozzle
 
 A3 = PidSheetOptions(paper="A3", artefacts=False)
 
@@ -96,3 +102,45 @@ def test_cli_refuses_a_bad_zoom_range(tmp_path: Path) -> None:
                                        "--zoom-range", "2,1"])
     assert result.exit_code == 2
     assert "--zoom-range needs 0 < LO <= HI, got '2,1'" in result.output
+
+
+def test_replay_at_zoom_one_redraws_the_composed_sheet_exactly() -> None:
+    """Another zoom is a replay of the recorded drawing: at zoom 1 it must give back the same arrays."""
+    canvas, _ = compose_pid_sheet(5, "A3")
+    again = replay(canvas, 1.0)
+    assert np.array_equal(again.ink, canvas.ink)
+    assert np.array_equal(again.mask, canvas.mask)
+    assert again.instances == canvas.instances
+
+
+@pytest.mark.parametrize("name", [*INLINE_UNLABELLED, *END_UNLABELLED, "nozzle", "interlock", "motor"])
+def test_symbols_outside_our_classes_are_ink_without_a_label(name: str) -> None:
+    builders = {**INLINE_UNLABELLED, **END_UNLABELLED, "nozzle": nozzle, "interlock": interlock, "motor": motor}
+    canvas = SheetCanvas(120, 100)
+    canvas.draw_symbol(0, builders[name](np.random.default_rng(0)), Placement(60, 50, 14.0), Pen(width=2))
+    assert canvas.ink.max() > 200 and not canvas.mask.any() and not canvas.instances
+
+
+@pytest.mark.parametrize("name", ["instrument_field", "instrument_panel"])
+def test_instruments_stay_upright_with_a_terminal_on_each_side(name: str) -> None:
+    """A bubble's tag reads letters over number, so sheets never turn it; they attach signal lines to
+    whichever side faces the pipe, on the outline."""
+    for seed in range(12):
+        shape = build_shape(name, np.random.default_rng(seed))
+        (_, y_letters, letters, _), (_, y_number, number, _) = shape.texts
+        assert y_letters < y_number and letters.isalpha() and number[0].isdigit()
+        assert set(shape.terminals) == {"a", "n", "w", "e"}
+        placed = place_shape(shape, Placement(50, 50, 14.0))
+        ink, x0, y0 = render_ink(placed, Pen(width=2))
+        for tx, ty in placed.terminals.values():
+            x, y = int(round(tx)) - x0, int(round(ty)) - y0
+            assert ink[y - 1: y + 2, x - 1: x + 2].max() > 128  # on the outline
+
+
+def test_text_in_a_sheet_is_a_designation_or_background(a3) -> None:  # type: ignore[no-untyped-def]
+    """Tags and line numbers are designations; every designation box holds text-sized ink."""
+    designation = class_index("designation")
+    boxes = [box for c, box in a3.instances if c == designation]
+    assert boxes
+    for x0, y0, x1, y1 in boxes:
+        assert min(x1 - x0, y1 - y0) < 60  # one line of text, horizontal or turned along a pipe

@@ -57,8 +57,8 @@ def degrade_sheet(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         image = cv2.GaussianBlur(image, (3, 3), rng.uniform(0.3, 0.8))
     if rng.random() < 0.6:
         ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(40, 96))])
-        if ok:
-            image = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+        decoded = cv2.imdecode(buf, cv2.IMREAD_COLOR) if ok else None
+        image = image if decoded is None else decoded
     return image
 
 

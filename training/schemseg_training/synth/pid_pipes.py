@@ -9,6 +9,7 @@ import numpy as np
 
 from .catalog import ID, build_shape
 from .layout import Layout, orientations, pick
+from .pid_instruments import loop_on_valve
 from .pid_record import RecordingCanvas
 from .pid_text import TextWriter
 from .strokes import Pen, PlacedShape, Placement, Shape
@@ -99,14 +100,25 @@ class PidDrawing:
     def pipe(self, pts: list[Point], items: bool = True, density: float = 1.0) -> None:
         """Draw a process pipe along ``pts`` with in-line items, and reserve its corridor."""
         pts = _clean(pts)
+        placed: list[tuple[str, PlacedShape, Point]] = []
         for a, b in zip(pts[:-1], pts[1:]):
-            cuts = self._inline_items(a, b, density) if items else []
+            cuts = self._inline_items(a, b, density, placed) if items else []
             self._draw_between(a, b, cuts)
         hw = int(self.base * 0.45)
         for a, b in zip(pts[:-1], pts[1:]):
             lo, hi = np.minimum(a, b) - hw, np.maximum(a, b) + hw
             view = self.canvas.taken[max(0, int(lo[1])):int(hi[1]) + 1, max(0, int(lo[0])):int(hi[0]) + 1]
             view[view == 0] = 2
+        for name, item, u in placed:  # tags and loops once the whole pipe is drawn, so none lands on it
+            self._attach(name, item, u)
+
+    def _attach(self, name: str, item: PlacedShape, u: Point) -> None:
+        """A tag beside an in-line item, and a controller bubble on control valves and orifices."""
+        rng = self.rng
+        if name in ID and name not in ("flow_arrow", "flange") and rng.random() < 0.45:
+            self.text.tag_beside(item.bbox(), vertical=abs(u[1]) > 0.5)
+        if name in ("control_valve", "orifice_plate") and rng.random() < 0.8:
+            loop_on_valve(self, item, u)
 
     def _draw_between(self, a: Point, b: Point, cuts: list[tuple[float, float]]) -> None:
         d = np.subtract(b, a)
@@ -123,7 +135,8 @@ class PidDrawing:
                     self.stretches.append((mid, (float(u[0]), float(u[1]))))  # type: ignore[arg-type]
             t = c1
 
-    def _inline_items(self, a: Point, b: Point, density: float) -> list[tuple[float, float]]:
+    def _inline_items(self, a: Point, b: Point, density: float,
+                      placed: list[tuple[str, PlacedShape, Point]]) -> list[tuple[float, float]]:
         rng, base = self.rng, self.base
         d = np.subtract(b, a)
         length = float(np.hypot(*d))
@@ -133,13 +146,12 @@ class PidDrawing:
         while t < length - base * 4:
             t += base * rng.uniform(1.0, 5.5) / density
             name = pick(rng, PIPE_ITEMS)
-            placed, span = self._one_item(name, np.add(a, np.multiply(u, t)), u, length - t - base)
-            if placed is None:
+            item, span = self._one_item(name, np.add(a, np.multiply(u, t)), u, length - t - base)
+            if item is None:
                 t += base
                 continue
             cuts.append((t, t + span))
-            if name in ID and name not in ("flow_arrow", "flange") and rng.random() < 0.45:
-                self.text.tag_beside(placed.bbox(), vertical=abs(u[1]) > 0.5)
+            placed.append((name, item, u))
             t += span
         return cuts
 
@@ -157,10 +169,6 @@ class PidDrawing:
         orient = orients[int(rng.integers(len(orients)))]
         placed = self.place(name if name != "unlabelled" else "flange", "a", (float(at[0]), float(at[1])), orient,
                             shape=shape, scale=scale, unlabelled=name == "unlabelled")
-        if placed is not None and name in ("control_valve", "orifice_plate") and rng.random() < 0.8:
-            from .pid_instruments import loop_on_valve
-
-            loop_on_valve(self, placed, u)
         return placed, span
 
 

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .pid_instruments import branch_on_pipe, instrument_on_pipe, instrument_on_shell, spread
+from .pid_instruments import (
+    branch_on_pipe,
+    instrument_on_pipe,
+    instrument_on_shell,
+    spread,
+)
 from .pid_pipes import PidDrawing
 from .pid_text import equipment_tag, line_number
 from .strokes import PlacedShape, Placement, place_shape

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+
 from schemseg_sdk.errors import InvalidInputError
 
 from .artefacts import degrade_sheet
@@ -25,7 +26,7 @@ from .pid_plant import draw_plant
 from .pid_record import RecordingCanvas, replay
 from .pid_text import TextWriter
 
-__all__ = ["PidSheetOptions", "render_pid_sheet", "PAPER_MM", "MAX_PIXELS"]
+__all__ = ["PidSheetOptions", "render_pid_sheet", "compose_pid_sheet", "PAPER_MM", "MAX_PIXELS"]
 
 PAPER_MM: dict[str, tuple[float, float]] = {
     "A4": (297.0, 210.0), "A3": (420.0, 297.0), "A2": (594.0, 420.0), "A1": (841.0, 594.0), "A0": (1189.0, 841.0),
@@ -81,10 +82,8 @@ def render_pid_sheet(seed: int, options: PidSheetOptions = PidSheetOptions()) ->
     True
     """
     _check(options)
-    rng = np.random.default_rng([seed, 5])
-    paper = options.paper or str(rng.choice(list(_PAPER_P), p=list(_PAPER_P.values())))
-    style = _style(rng, paper)
-    canvas = _compose(rng, style, paper)
+    canvas, style = compose_pid_sheet(seed, options.paper)
+    paper = next(name for name, (w, _) in PAPER_MM.items() if w == style.width_mm)
     zoom = options.zoom if options.dpi is None else options.dpi / 25.4 / style.px_per_mm
     if int(round(canvas.width * zoom)) * int(round(canvas.height * zoom)) > MAX_PIXELS:
         raise InvalidInputError(
@@ -96,6 +95,15 @@ def render_pid_sheet(seed: int, options: PidSheetOptions = PidSheetOptions()) ->
     noise = np.random.default_rng([seed, 6])
     image = degrade_sheet(final.ink, noise)
     return SyntheticSheet(np.ascontiguousarray(image), final.mask, final.instances)
+
+
+def compose_pid_sheet(seed: int, paper: str | None = None) -> tuple[RecordingCanvas, SheetStyle]:
+    """Compose sheet ``seed`` at the model scale: the canvas (ink, mask, instances and the recorded
+    drawing operations that :func:`~.pid_record.replay` draws at another zoom) and its style."""
+    rng = np.random.default_rng([seed, 5])
+    paper = paper or str(rng.choice(list(_PAPER_P), p=list(_PAPER_P.values())))
+    style = _style(rng, paper)
+    return _compose(rng, style, paper), style
 
 
 def _check(options: PidSheetOptions) -> None:

@@ -52,8 +52,8 @@ def _outline(s: Shape, kind: str) -> float:
         s.path(pts, closed=True)
         return 0.75
     if kind == "computer":
-        pts = [(np.cos(np.deg2rad(a)), np.sin(np.deg2rad(a))) for a in range(0, 360, 60)]
-        s.line(*pts, closed=True)
+        corners = [(np.cos(np.deg2rad(a)), np.sin(np.deg2rad(a))) for a in range(0, 360, 60)]
+        s.line(*corners, closed=True)
         return float(np.sin(np.deg2rad(60)))
     s.line((-1.0, -1.0), (1.0, -1.0), (1.0, 1.0), (-1.0, 1.0), closed=True)
     if kind == "dcs":

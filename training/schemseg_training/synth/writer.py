@@ -8,12 +8,13 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from tqdm import tqdm
+
 from schemseg_sdk.boxes import write_boxes
 from schemseg_sdk.classes import CLASS_NAMES
 from schemseg_sdk.errors import InvalidInputError
 from schemseg_sdk.fileio import atomic_write_bytes, atomic_write_text
 from schemseg_sdk.palette import blend_mask
-from tqdm import tqdm
 
 from .catalog import SyntheticSheet
 from .pid_sheet import PidSheetOptions, render_pid_sheet
