@@ -43,6 +43,19 @@ def measure(paper: str, sheets: int, zoom: float | None, dpi: float | None, arte
     }
 
 
+def markdown_table(result: dict[str, object]) -> str:
+    """The rows as the Markdown table of docs/synthetic.md."""
+    lines = ["| Paper | Scale | Artefacts | Sheet (px) | Symbols | Designations | Seconds (median, min-max) |",
+             "|---|---|---|---|---|---|---|"]
+    for row in result["rows"]:  # type: ignore[attr-defined]
+        scale = f"{row['dpi']:.0f} dpi" if row["dpi"] else f"zoom {row['zoom']:g}"
+        lines.append(f"| {row['paper']} | {scale} | {'yes' if row['artefacts'] else 'no'} | "
+                     f"{row['width_px_median']}x{row['height_px_median']} | {row['symbols_median']:g} | "
+                     f"{row['designations_median']:g} | {row['seconds_median']:.2f} "
+                     f"({row['seconds_min']:.2f}-{row['seconds_max']:.2f}) |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sheets", type=int, default=5)
@@ -60,8 +73,7 @@ def main() -> None:
     }
     path = args.out / f"synth-pid-sheet-speed-{machine_slug(info)}-{result['date']}.json"
     atomic_write_text(path, json.dumps(result, indent=2) + "\n")
-    for row in rows:
-        print(row)
+    print(markdown_table(result))
     print(f"wrote {path}")
 
 

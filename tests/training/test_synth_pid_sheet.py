@@ -35,7 +35,7 @@ def test_same_seed_same_sheet_and_landscape_paper(a3) -> None:  # type: ignore[n
     assert a3.instances == again.instances
     h, w = a3.mask.shape
     assert abs(w / h - PAPER_MM["A3"][0] / PAPER_MM["A3"][1]) < 0.01
-    assert 1400 < w < 2600  # model scale: 9-13 px per symbol unit of 2.0-2.6 mm
+    assert 1700 < w < 3400  # model scale: 9-12 px per symbol unit of 1.5-2.2 mm
     assert render_pid_sheet(3, A3).instances != a3.instances
 
 

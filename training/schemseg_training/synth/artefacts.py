@@ -18,6 +18,8 @@ def ink_to_page(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     ink_color = np.full(3, rng.uniform(0, 70)) if rng.random() < 0.9 else rng.uniform(0, 90, 3)
     a = np.arange(256, dtype=np.float64)[:, None] / 255.0
     lut = np.clip(paper[None, :] * (1.0 - a) + ink_color[None, :] * a + 0.5, 0, 255).astype(np.uint8)
+    if (lut == lut[:, :1]).all():  # grey paper and grey ink: one channel through the table, then copied
+        return cv2.cvtColor(cv2.LUT(ink, lut[:, 0].copy()), cv2.COLOR_GRAY2BGR)
     return cv2.LUT(cv2.merge([ink, ink, ink]), lut.reshape(256, 1, 3))
 
 

@@ -27,12 +27,13 @@ PIPE_ITEMS: dict[str, float] = {
 """Relative frequency of the items placed on a pipe (``unlabelled``: spectacle blind, strainer, ...)."""
 
 PID_SIZE: dict[str, tuple[float, float]] = {
-    "instrument_field": (1.5, 1.9), "instrument_panel": (1.5, 1.9), "pump": (1.3, 1.9), "compressor": (1.6, 2.6),
-    "heat_exchanger": (1.8, 3.2), "vessel": (4.5, 9.0), "flow_arrow": (0.6, 0.9), "flange": (0.7, 0.9),
+    "instrument_field": (2.0, 2.6), "instrument_panel": (2.0, 2.6), "pump": (2.2, 3.6), "compressor": (2.8, 4.5),
+    "heat_exchanger": (3.0, 6.0), "vessel": (6.0, 13.0), "flow_arrow": (0.6, 0.9), "flange": (0.7, 0.9),
     "relief_valve": (0.9, 1.2), "control_valve": (1.0, 1.2),
 }
 """Scale of a class on a P&ID sheet as a multiple of the symbol unit (default ``(0.85, 1.15)``): as on
-CAD sheets, bubbles are about 1.5-2 valves across and vessels many times a valve."""
+CAD sheets (DEXPI examples), a bubble is about a valve's length across, a pump two to three, an
+exchanger four to eight and a vessel ten to thirty."""
 
 
 @dataclass
@@ -115,7 +116,7 @@ class PidDrawing:
     def _attach(self, name: str, item: PlacedShape, u: Point) -> None:
         """A tag beside an in-line item, and a controller bubble on control valves and orifices."""
         rng = self.rng
-        if name in ID and name not in ("flow_arrow", "flange") and rng.random() < 0.45:
+        if name in ID and name not in ("flow_arrow", "flange") and rng.random() < 0.6:
             self.text.tag_beside(item.bbox(), vertical=abs(u[1]) > 0.5)
         if name in ("control_valve", "orifice_plate") and rng.random() < 0.8:
             loop_on_valve(self, item, u)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .catalog import build_shape
 from .pid_instruments import (
     branch_on_pipe,
     instrument_on_pipe,
@@ -19,7 +20,7 @@ __all__ = ["draw_plant"]
 
 Point = tuple[float, float]
 Box = tuple[int, int, int, int]
-_MAJOR = {"vessel": 0.55, "heat_exchanger": 0.25, "compressor": 0.08, "pump": 0.12}
+_MAJOR = {"vessel": 0.45, "heat_exchanger": 0.22, "compressor": 0.08, "pump": 0.25}
 _DIRS = {"t": (0.0, -1.0), "b": (0.0, 1.0), "l": (-1.0, 0.0), "r": (1.0, 0.0)}
 _TURNS = {(1.0, 0.0): 0, (0.0, 1.0): 1, (-1.0, 0.0): 2, (0.0, -1.0): 3}
 
@@ -47,8 +48,8 @@ def _equipment(d: PidDrawing, labels: list[tuple[Box, str, bool, float]]) -> lis
     and nozzle marks to ``labels``."""
     rng, base = d.rng, d.base
     x0, y0, x1, y1 = d.region
-    cols = max(2, int((x1 - x0) / (base * rng.uniform(32, 48))))
-    rows = max(1, int((y1 - y0) / (base * rng.uniform(28, 40))))
+    cols = max(2, int((x1 - x0) / (base * rng.uniform(70, 100))))
+    rows = max(1, int((y1 - y0) / (base * rng.uniform(55, 80))))
     ports: list[tuple[Point, Point]] = []
     for r in range(rows):
         for c in range(cols):
@@ -57,7 +58,12 @@ def _equipment(d: PidDrawing, labels: list[tuple[Box, str, bool, float]]) -> lis
             cx = x0 + (x1 - x0) * (c + rng.uniform(0.3, 0.7)) / cols
             cy = y0 + (y1 - y0) * (r + rng.uniform(0.3, 0.7)) / rows
             name = str(rng.choice(list(_MAJOR), p=list(_MAJOR.values())))
-            placed = d.place(name, None, (cx, cy), (0, bool(rng.random() < 0.5)))
+            shape, scale, mirror = build_shape(name, rng), d.scale_of(name), bool(rng.random() < 0.5)
+            placed = None
+            for shrink in (1.0, 0.75, 0.55):  # a tall column may not fit its cell at full size
+                placed = d.place(name, None, (cx, cy), (0, mirror), shape=shape, scale=scale * shrink)
+                if placed is not None:
+                    break
             if placed is None:
                 continue
             labels.append((placed.bbox(), equipment_tag(rng, name), True, 1.2))
@@ -173,20 +179,24 @@ def _to_edge(d: PidDrawing, s: Point, ds: Point) -> None:
 
 
 def _lay(d: PidDrawing, pts: list[Point]) -> None:
-    """Draw a pipe along ``pts`` and write its line number along its longest segment."""
+    """Draw a pipe along ``pts`` and write its line number along its longest segments."""
     d.pipe(pts)
-    seg = max(zip(pts[:-1], pts[1:]), key=lambda ab: float(np.hypot(*np.subtract(ab[1], ab[0]))))
-    if np.hypot(*np.subtract(seg[1], seg[0])) <= d.base * 8:
-        return
+    segments = sorted(zip(pts[:-1], pts[1:]), key=lambda ab: -float(np.hypot(*np.subtract(ab[1], ab[0]))))
+    for a, b in segments[: int(d.rng.integers(1, 3))]:
+        if np.hypot(*np.subtract(b, a)) > d.base * 8:
+            _line_number(d, a, b)
+
+
+def _line_number(d: PidDrawing, a: Point, b: Point) -> None:
+    """A line number along the segment ``a``-``b``, or (a quarter of the time) off it on a leader."""
     if d.rng.random() < 0.75:
-        d.text.along(seg[0], seg[1], line_number(d.rng))
+        d.text.along(a, b, line_number(d.rng))
         return
-    (ax, ay), (bx, by) = seg
     f = d.rng.uniform(0.3, 0.7)
-    horizontal = abs(ay - by) < 0.5
     side = 1.0 if d.rng.random() < 0.5 else -1.0
-    out = (0.0, side) if horizontal else (side, 0.0)
-    d.text.leader((ax + (bx - ax) * f, ay + (by - ay) * f), out, line_number(d.rng), d.base * d.rng.uniform(2.5, 5.0))
+    out = (0.0, side) if abs(a[1] - b[1]) < 0.5 else (side, 0.0)
+    at = (a[0] + (b[0] - a[0]) * f, a[1] + (b[1] - a[1]) * f)
+    d.text.leader(at, out, line_number(d.rng), d.base * d.rng.uniform(2.5, 5.0))
 
 
 def _headers(d: PidDrawing) -> None:

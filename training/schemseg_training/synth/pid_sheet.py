@@ -3,10 +3,10 @@
 A sheet is an A-series paper (landscape) with border, zone markers, title block, revision table and
 notes, and a crowded process drawing: equipment with nozzles, pipes with in-line valves and
 fittings, instruments on signal lines, branches, line numbers and tags, and symbols outside our
-classes drawn as unlabelled ink. Sizes are set in millimetres as on CAD sheets (process lines
-0.5-0.8 mm, symbol lines 0.25-0.35 mm, text 2.5-3.5 mm, a valve about 6-8 mm long) and drawn at the
-model's scale (a symbol unit of 9-13 px, so an A1 sheet is some 3000-5000 px wide), or at ``zoom``
-times that, or at a print resolution (``dpi``).
+classes drawn as unlabelled ink. Sizes are set in millimetres as on CAD sheets (symbol lines
+0.18-0.3 mm, process lines about twice that, text 2.5-3.5 mm, a valve 4.5-6.6 mm long) and drawn at
+the model's scale (a symbol unit of 9-12 px, so an A1 sheet is some 3400-6700 px wide), or at
+``zoom`` times that, or at a print resolution (``dpi``).
 """
 from __future__ import annotations
 
@@ -60,11 +60,11 @@ class PidSheetOptions:
 
 def _style(rng: np.random.Generator, paper: str) -> SheetStyle:
     width_mm, height_mm = PAPER_MM[paper]
-    base = float(rng.uniform(9.0, 13.0))
-    unit_mm = float(rng.uniform(2.0, 2.6))
-    symbol = float(rng.uniform(0.18, 0.35))
-    # most CAD templates draw process lines 2-3 times as heavy as symbols; some draw one weight
-    process = symbol * float(rng.uniform(2.0, 3.0) if rng.random() < 0.75 else rng.uniform(1.0, 1.4))
+    base = float(rng.uniform(9.0, 12.0))
+    unit_mm = float(rng.uniform(1.5, 2.2))  # a valve 4.5-6.6 mm long, a bubble 4.5-8 mm across
+    symbol = float(rng.uniform(0.18, 0.3))
+    # most CAD templates draw process lines about twice as heavy as symbols; some draw one weight
+    process = symbol * float(rng.uniform(1.6, 2.6) if rng.random() < 0.75 else rng.uniform(1.0, 1.4))
     return SheetStyle(
         width_mm=width_mm, height_mm=height_mm, px_per_mm=base / unit_mm, unit_mm=unit_mm,
         process_mm=process, signal_mm=float(rng.uniform(0.18, 0.3)),
