@@ -113,9 +113,17 @@ def sheet_pictures(out: Path) -> None:
     small = cv2.resize(sheet.image, (1400, int(1400 * h / w)), interpolation=cv2.INTER_AREA)
     cv2.imwrite(str(out / "pid_sheet.png"), cv2.cvtColor(small, cv2.COLOR_BGR2GRAY))
     blend = blend_mask(sheet.image, sheet.mask)
-    cy, cx = h // 2, w // 3
-    crop = np.hstack([sheet.image[cy - 220: cy + 220, cx - 300: cx + 300], blend[cy - 220: cy + 220, cx - 300: cx + 300]])
+    y, x = _busiest(sheet.mask > 0, 440, 600)
+    crop = np.hstack([sheet.image[y: y + 440, x: x + 600], blend[y: y + 440, x: x + 600]])
     cv2.imwrite(str(out / "pid_sheet_crop.png"), crop)
+
+
+def _busiest(labelled: np.ndarray, h: int, w: int) -> tuple[int, int]:
+    """Top-left corner of the ``h`` x ``w`` window holding the most labelled pixels."""
+    sums = cv2.integral(labelled.astype(np.uint8))
+    window = sums[h:, w:] - sums[:-h, w:] - sums[h:, :-w] + sums[:-h, :-w]
+    y, x = np.unravel_index(int(np.argmax(window[::20, ::20])), window[::20, ::20].shape)
+    return int(y) * 20, int(x) * 20
 
 
 def main() -> None:

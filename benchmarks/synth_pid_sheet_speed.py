@@ -65,7 +65,7 @@ def main() -> None:
     rows.append(measure("A1", args.sheets, 1.0, None, False))
     rows.append(measure("A1", max(1, args.sheets // 2), None, 300.0, True))
     info = machine_info()
-    result = {
+    result: dict[str, object] = {
         "benchmark": "synth-pid-sheet-speed", "generator_version": GENERATOR_VERSION,
         "date": datetime.date.today().isoformat(), "machine": info,
         "command": f"PYTHONPATH=sdk:training python benchmarks/synth_pid_sheet_speed.py --sheets {args.sheets}",

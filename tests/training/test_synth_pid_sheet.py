@@ -57,6 +57,7 @@ def test_a_sheet_is_crowded(a3) -> None:  # type: ignore[no-untyped-def]
     assert names.count("designation") >= 15
     pid = {"gate_valve", "control_valve", "instrument_field", "instrument_panel", "vessel"}
     assert len(pid & set(names)) >= 3
+    assert "junction" in names  # tees get their dot: pipe corridors must not keep it off the pipes
 
 
 def test_zoom_draws_the_same_sheet_bigger(a3) -> None:  # type: ignore[no-untyped-def]

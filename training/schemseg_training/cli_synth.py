@@ -47,7 +47,8 @@ def synth(out_dir: Path, count: int, seed: int, size: int, workers: int, preview
 
     info = write_dataset(out_dir, count, seed, size=size, workers=workers, preview=preview,
                          broken_wire_share=broken_wire_share, kind=kind, zoom_range=zooms)
-    rare = [n for n, f in info["class_sheet_fraction"].items() if f == 0]  # type: ignore[union-attr]
+    fractions = info["class_sheet_fraction"]
+    rare = [n for n, f in fractions.items() if f == 0] if isinstance(fractions, dict) else []
     click.echo(f"wrote {count} sheets to {out_dir}" + (f" (classes absent: {', '.join(rare)})" if rare else ""))
 
 

@@ -3,19 +3,16 @@ or solid process connections), control loops on control valves, interlocks, and 
 with a valve and a drain, vent, blind, relief valve or off-page connector."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
+from .catalog import ID
+from .pid_pipes import PidDrawing
 from .pid_record import pattern_line
 from .strokes import PlacedShape, Placement
 from .symbols_pid import blind_flange
 from .symbols_unlabelled import END_UNLABELLED, interlock, off_page_connector
 
-if TYPE_CHECKING:
-    from .pid_pipes import PidDrawing
-
-__all__ = ["loop_on_valve", "instrument_on_pipe", "instrument_on_shell", "branch_on_pipe", "SIGNAL_STYLES"]
+__all__ = ["loop_on_valve", "attach_to_items", "instrument_on_pipe", "instrument_on_shell", "branch_on_pipe", "SIGNAL_STYLES"]
 
 Point = tuple[float, float]
 SIGNAL_STYLES = ("dashed", "dotted", "slashed", "solid")
@@ -48,6 +45,16 @@ def bubble(d: PidDrawing, at: Point, direction: Point, dist: float) -> tuple[Pla
     end = (at[0] + direction[0] * dist, at[1] + direction[1] * dist)
     term = _FACING[(direction[0] + 0.0, direction[1] + 0.0)]
     return d.place(name, term, end, (0, False)), term
+
+
+def attach_to_items(d: PidDrawing, items: list[tuple[str, PlacedShape, Point]]) -> None:
+    """Tags beside a pipe's in-line items, and a controller bubble on control valves and orifices."""
+    rng = d.rng
+    for name, item, u in items:
+        if name in ID and name not in ("flow_arrow", "flange") and rng.random() < 0.6:
+            d.text.tag_beside(item.bbox(), vertical=abs(u[1]) > 0.5)
+        if name in ("control_valve", "orifice_plate") and rng.random() < 0.8:
+            loop_on_valve(d, item, u)
 
 
 def loop_on_valve(d: PidDrawing, valve: PlacedShape, pipe_dir: Point) -> None:
@@ -115,7 +122,7 @@ def branch_on_pipe(d: PidDrawing, at: Point, pipe_dir: Point) -> bool:
     pts = [at, end]
     if not d.corridor_free(pts, trim=d.base * 0.6) or not _branch_end(d, end, out):
         return False
-    d.pipe(pts, density=1.5)
+    attach_to_items(d, d.pipe(pts, density=1.5))
     return True
 
 

@@ -7,9 +7,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .catalog import ID, build_shape
+from .catalog import build_shape
 from .layout import Layout, orientations, pick
-from .pid_instruments import loop_on_valve
 from .pid_record import RecordingCanvas
 from .pid_text import TextWriter
 from .strokes import Pen, PlacedShape, Placement, Shape
@@ -98,8 +97,10 @@ class PidDrawing:
                 return False
         return True
 
-    def pipe(self, pts: list[Point], items: bool = True, density: float = 1.0) -> None:
-        """Draw a process pipe along ``pts`` with in-line items, and reserve its corridor."""
+    def pipe(self, pts: list[Point], items: bool = True, density: float = 1.0) -> list[tuple[str, PlacedShape, Point]]:
+        """Draw a process pipe along ``pts`` with in-line items, and reserve its corridor; returns the
+        items (class name, placed shape, pipe direction) for tags and loops, to be added once the
+        whole pipe is drawn so that none lands on it."""
         pts = _clean(pts)
         placed: list[tuple[str, PlacedShape, Point]] = []
         for a, b in zip(pts[:-1], pts[1:]):
@@ -110,16 +111,7 @@ class PidDrawing:
             lo, hi = np.minimum(a, b) - hw, np.maximum(a, b) + hw
             view = self.canvas.taken[max(0, int(lo[1])):int(hi[1]) + 1, max(0, int(lo[0])):int(hi[0]) + 1]
             view[view == 0] = 2
-        for name, item, u in placed:  # tags and loops once the whole pipe is drawn, so none lands on it
-            self._attach(name, item, u)
-
-    def _attach(self, name: str, item: PlacedShape, u: Point) -> None:
-        """A tag beside an in-line item, and a controller bubble on control valves and orifices."""
-        rng = self.rng
-        if name in ID and name not in ("flow_arrow", "flange") and rng.random() < 0.6:
-            self.text.tag_beside(item.bbox(), vertical=abs(u[1]) > 0.5)
-        if name in ("control_valve", "orifice_plate") and rng.random() < 0.8:
-            loop_on_valve(self, item, u)
+        return placed
 
     def _draw_between(self, a: Point, b: Point, cuts: list[tuple[float, float]]) -> None:
         d = np.subtract(b, a)

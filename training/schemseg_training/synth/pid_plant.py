@@ -5,16 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from .catalog import build_shape
-from .pid_instruments import (
-    branch_on_pipe,
-    instrument_on_pipe,
-    instrument_on_shell,
-    spread,
-)
+from .pid_instruments import attach_to_items, branch_on_pipe, instrument_on_pipe, instrument_on_shell, spread
 from .pid_pipes import PidDrawing
 from .pid_text import equipment_tag, line_number
 from .strokes import PlacedShape, Placement, place_shape
-from .symbols_unlabelled import nozzle, off_page_connector
+from .symbols_unlabelled import motor, nozzle, off_page_connector
 
 __all__ = ["draw_plant"]
 
@@ -68,6 +63,8 @@ def _equipment(d: PidDrawing, labels: list[tuple[Box, str, bool, float]]) -> lis
                 continue
             labels.append((placed.bbox(), equipment_tag(rng, name), True, 1.2))
             ports += _ports(d, name, placed, labels)
+            if name in ("pump", "compressor") and rng.random() < 0.5:
+                _driver(d, placed)
     return ports
 
 
@@ -94,6 +91,13 @@ def _ports(d: PidDrawing, name: str, placed: PlacedShape,
     for k in rng.permutation([k for k in keys if k[0] in "lr"])[: int(rng.integers(0, 3))]:
         instrument_on_shell(d, placed.terminals[str(k)], _DIRS[str(k)[0]])
     return out
+
+
+def _driver(d: PidDrawing, machine: PlacedShape) -> None:
+    """An electric motor (unlabelled) under a pump or compressor, its shaft up to the casing."""
+    x0, _, x1, y1 = machine.bbox()
+    d.place("flange", "a", ((x0 + x1) / 2, float(y1) + d.lay.pen.width + 3), (2, False), shape=motor(d.rng),
+            scale=d.base * d.rng.uniform(1.6, 2.4), unlabelled=True)
 
 
 def _nozzle(d: PidDrawing, at: Point, direction: Point, length: float) -> bool:
@@ -179,8 +183,9 @@ def _to_edge(d: PidDrawing, s: Point, ds: Point) -> None:
 
 
 def _lay(d: PidDrawing, pts: list[Point]) -> None:
-    """Draw a pipe along ``pts`` and write its line number along its longest segments."""
-    d.pipe(pts)
+    """Draw a pipe along ``pts`` with its items' tags and loops, and its line number along its
+    longest segments."""
+    attach_to_items(d, d.pipe(pts))
     segments = sorted(zip(pts[:-1], pts[1:]), key=lambda ab: -float(np.hypot(*np.subtract(ab[1], ab[0]))))
     for a, b in segments[: int(d.rng.integers(1, 3))]:
         if np.hypot(*np.subtract(b, a)) > d.base * 8:

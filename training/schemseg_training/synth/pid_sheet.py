@@ -133,5 +133,7 @@ def _compose(rng: np.random.Generator, style: SheetStyle, paper: str) -> Recordi
     area = PAPER_MM[paper][0] * PAPER_MM[paper][1] / (PAPER_MM["A1"][0] * PAPER_MM["A1"][1])
     target = int(rng.uniform(*_SYMBOLS_PER_A1) * area)
     draw_plant(drawing, target)
+    canvas.taken[canvas.taken == 2] = 0  # pipe corridors kept symbols off pipes; tee dots and hops sit on them
+    lay.pen = drawing.pipe_pen  # dots and hops in the weight of the pipes they join or cross
     lay.finish_wires(hop_probability=0.5, dot_probability=0.6)
     return canvas
