@@ -76,7 +76,9 @@ def generated_tiles(name: str, count: int = 7) -> list[np.ndarray]:
 
 
 def _label(tile: np.ndarray, text: str) -> np.ndarray:
-    out = cv2.copyMakeBorder(tile, 0, 16, 0, 0, cv2.BORDER_CONSTANT, value=(255, 255, 255))
+    (w, _), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.38, 1)
+    right = max(0, w + 8 - tile.shape[1])
+    out = cv2.copyMakeBorder(tile, 0, 16, 0, right, cv2.BORDER_CONSTANT, value=(255, 255, 255))
     cv2.putText(out, text, (4, out.shape[0] - 4), cv2.FONT_HERSHEY_SIMPLEX, 0.38, (110, 110, 110), 1, cv2.LINE_AA)
     return out
 
