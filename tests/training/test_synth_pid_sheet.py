@@ -145,3 +145,20 @@ def test_text_in_a_sheet_is_a_designation_or_background(a3) -> None:  # type: ig
     assert boxes
     for x0, y0, x1, y1 in boxes:
         assert min(x1 - x0, y1 - y0) < 60  # one line of text, horizontal or turned along a pipe
+
+
+def test_cli_paper_and_a_zoom_the_paper_cannot_take(tmp_path: Path) -> None:
+    """The zoom limit is checked before any sheet is drawn, and names the way out (smaller paper)."""
+    result = CliRunner().invoke(main, ["synth", "--out", str(tmp_path / "big"), "--count", "3", "--kind", "pid-sheet",
+                                       "--zoom-range", "1,2"])
+    assert result.exit_code == 1
+    assert "zoom 2 is too large for the A3-A0 sheets drawn at random" in result.output
+    assert "keep the zoom at most 1.77 or choose smaller paper" in result.output
+    out = tmp_path / "a4"
+    result = CliRunner().invoke(main, ["synth", "--out", str(out), "--count", "1", "--kind", "pid-sheet", "--paper", "A4",
+                                       "--zoom-range", "0.5,0.5"])
+    assert result.exit_code == 0, result.output
+    info = json.loads((out / "dataset.json").read_text())
+    assert info["paper"] == "A4"
+    image, _ = SegmentationDataset(out)[0]
+    assert abs(image.shape[1] / image.shape[0] - 297 / 210) < 0.01

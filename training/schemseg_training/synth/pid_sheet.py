@@ -26,7 +26,7 @@ from .pid_plant import draw_plant
 from .pid_record import RecordingCanvas, replay
 from .pid_text import TextWriter
 
-__all__ = ["PidSheetOptions", "render_pid_sheet", "compose_pid_sheet", "PAPER_MM", "MAX_PIXELS"]
+__all__ = ["PidSheetOptions", "render_pid_sheet", "compose_pid_sheet", "max_zoom", "PAPER_MM", "MAX_PIXELS"]
 
 PAPER_MM: dict[str, tuple[float, float]] = {
     "A4": (297.0, 210.0), "A3": (420.0, 297.0), "A2": (594.0, 420.0), "A1": (841.0, 594.0), "A0": (1189.0, 841.0),
@@ -34,6 +34,8 @@ PAPER_MM: dict[str, tuple[float, float]] = {
 """Landscape paper sizes (width, height) in mm."""
 
 _PAPER_P = {"A3": 0.15, "A2": 0.25, "A1": 0.5, "A0": 0.1}
+_BASE_PX = (9.0, 12.0)  # px per symbol unit at the model scale
+_UNIT_MM = (1.5, 2.2)  # mm per symbol unit
 _SYMBOLS_PER_A1 = (100, 250)
 MAX_PIXELS = 200_000_000
 """Largest sheet drawn (pixels): an A0 at 400 dpi; bigger ones would need gigabytes of memory."""
@@ -60,8 +62,8 @@ class PidSheetOptions:
 
 def _style(rng: np.random.Generator, paper: str) -> SheetStyle:
     width_mm, height_mm = PAPER_MM[paper]
-    base = float(rng.uniform(9.0, 12.0))
-    unit_mm = float(rng.uniform(1.5, 2.2))  # a valve 4.5-6.6 mm long, a bubble 4.5-8 mm across
+    base = float(rng.uniform(*_BASE_PX))
+    unit_mm = float(rng.uniform(*_UNIT_MM))  # a valve 4.5-6.6 mm long, a bubble 4.5-8 mm across
     symbol = float(rng.uniform(0.18, 0.3))
     # most CAD templates draw process lines about twice as heavy as symbols; some draw one weight
     process = symbol * float(rng.uniform(1.6, 2.6) if rng.random() < 0.75 else rng.uniform(1.0, 1.4))
@@ -95,6 +97,15 @@ def render_pid_sheet(seed: int, options: PidSheetOptions = PidSheetOptions()) ->
     noise = np.random.default_rng([seed, 6])
     image = degrade_sheet(final.ink, noise)
     return SyntheticSheet(np.ascontiguousarray(image), final.mask, final.instances)
+
+
+def max_zoom(paper: str | None = None) -> float:
+    """The largest zoom at which every sheet on ``paper`` (None: any paper drawn at random) stays
+    within :data:`MAX_PIXELS`."""
+    papers = [paper] if paper else list(_PAPER_P)
+    px_per_mm = _BASE_PX[1] / _UNIT_MM[0]
+    largest = max(PAPER_MM[p][0] * PAPER_MM[p][1] for p in papers) * px_per_mm ** 2
+    return float(np.sqrt(MAX_PIXELS / largest))
 
 
 def compose_pid_sheet(seed: int, paper: str | None = None) -> tuple[RecordingCanvas, SheetStyle]:
