@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-__all__ = ["ink_to_page", "degrade", "rotate_pair"]
+__all__ = ["ink_to_page", "degrade", "degrade_sheet", "rotate_pair"]
 
 
 def ink_to_page(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -18,6 +18,8 @@ def ink_to_page(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     ink_color = np.full(3, rng.uniform(0, 70)) if rng.random() < 0.9 else rng.uniform(0, 90, 3)
     a = np.arange(256, dtype=np.float64)[:, None] / 255.0
     lut = np.clip(paper[None, :] * (1.0 - a) + ink_color[None, :] * a + 0.5, 0, 255).astype(np.uint8)
+    if (lut == lut[:, :1]).all():  # grey paper and grey ink: one channel through the table, then copied
+        return cv2.cvtColor(cv2.LUT(ink, lut[:, 0].copy()), cv2.COLOR_GRAY2BGR)
     return cv2.LUT(cv2.merge([ink, ink, ink]), lut.reshape(256, 1, 3))
 
 
@@ -37,6 +39,28 @@ def degrade(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(35, 96))])
         if ok:
             image = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+    return image
+
+
+def degrade_sheet(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Plot or scan a large sheet: paper and ink tones, then the artefacts of :func:`degrade` (noise
+    goes onto the one-channel ink layer first, which keeps a 30-megapixel sheet under a second)."""
+    if rng.random() < 0.2:
+        sigma = float(rng.uniform(2, 8))
+        noise = rng.standard_normal(ink.shape, dtype=np.float32) * sigma
+        ink = cv2.add(ink, noise, dtype=cv2.CV_8U)
+    image = ink_to_page(ink, rng)
+    h, w = image.shape[:2]
+    if rng.random() < 0.3:
+        f = rng.uniform(0.55, 0.9)
+        small = cv2.resize(image, (max(8, int(w * f)), max(8, int(h * f))), interpolation=cv2.INTER_AREA)
+        image = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+    if rng.random() < 0.25:
+        image = cv2.GaussianBlur(image, (3, 3), rng.uniform(0.3, 0.8))
+    if rng.random() < 0.6:
+        ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(40, 96))])
+        decoded = cv2.imdecode(buf, cv2.IMREAD_COLOR) if ok else None
+        image = image if decoded is None else decoded
     return image
 
 

@@ -12,25 +12,29 @@ Box = tuple[int, int, int, int]
 
 
 class SheetCanvas:
-    """Ink (0 = paper, 255 = ink), class ids and instances of one sheet; symbols own their mask."""
+    """Ink (0 = paper, 255 = ink), class ids and instances of one sheet; symbols own their mask.
 
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.ink = np.zeros((size, size), np.uint8)
-        self.mask = np.zeros((size, size), np.uint8)
-        self.taken = np.zeros((size, size), np.uint8)
+    ``size`` is the width; ``height`` defaults to it (square sheets)."""
+
+    def __init__(self, size: int, height: int | None = None) -> None:
+        self.size = self.width = size
+        self.height = size if height is None else height
+        shape = (self.height, self.width)
+        self.ink = np.zeros(shape, np.uint8)
+        self.mask = np.zeros(shape, np.uint8)
+        self.taken = np.zeros(shape, np.uint8)
         self.instances: list[tuple[int, tuple[int, int, int, int]]] = []
 
     def is_free(self, box: Box, margin: int = 0) -> bool:
         """True if ``box`` (grown by ``margin``) lies on the sheet and overlaps nothing reserved."""
         x0, y0, x1, y1 = box[0] - margin, box[1] - margin, box[2] + margin, box[3] + margin
-        if x0 < 0 or y0 < 0 or x1 > self.size or y1 > self.size:
+        if x0 < 0 or y0 < 0 or x1 > self.width or y1 > self.height:
             return False
         return not self.taken[y0:y1, x0:x1].any()
 
     def reserve(self, box: Box) -> None:
         """Mark ``box`` as used so later symbols and labels avoid it."""
-        x0, y0, x1, y1 = (max(0, box[0]), max(0, box[1]), min(self.size, box[2]), min(self.size, box[3]))
+        x0, y0, x1, y1 = (max(0, box[0]), max(0, box[1]), min(self.width, box[2]), min(self.height, box[3]))
         self.taken[y0:y1, x0:x1] = 1
 
     def draw_symbol(self, class_id: int, shape: Shape, placement: Placement, pen: Pen) -> PlacedShape:
@@ -44,7 +48,7 @@ class SheetCanvas:
         """Composite an ink crop at ``(x0, y0)``; non-zero ``class_id`` also writes its mask and instance."""
         h, w = crop.shape
         sx0, sy0 = max(x0, 0), max(y0, 0)
-        sx1, sy1 = min(x0 + w, self.size), min(y0 + h, self.size)
+        sx1, sy1 = min(x0 + w, self.width), min(y0 + h, self.height)
         if sx1 <= sx0 or sy1 <= sy0:
             return
         sub = crop[sy0 - y0: sy1 - y0, sx0 - x0: sx1 - x0]
@@ -86,6 +90,6 @@ class SheetCanvas:
 
     def clear(self, box: Box) -> None:
         """Erase ink and mask inside ``box`` (used before drawing a wire hop)."""
-        x0, y0, x1, y1 = (max(0, box[0]), max(0, box[1]), min(self.size, box[2]), min(self.size, box[3]))
+        x0, y0, x1, y1 = (max(0, box[0]), max(0, box[1]), min(self.width, box[2]), min(self.height, box[3]))
         self.ink[y0:y1, x0:x1] = 0
         self.mask[y0:y1, x0:x1] = 0

@@ -12,6 +12,8 @@ from schemseg_sdk.classes import CLASS_NAMES, class_index
 
 from . import symbols_circuit as sc
 from . import symbols_common as sm
+from . import symbols_equipment as se
+from . import symbols_instruments as si
 from . import symbols_pid as sp
 from .canvas import SheetCanvas
 from .strokes import Pen, Placement, Shape
@@ -30,9 +32,9 @@ BUILDERS: dict[str, Builder] = {
     "opamp": sc.opamp, "battery": sc.battery,
     "gate_valve": sp.gate_valve, "globe_valve": sp.globe_valve, "ball_valve": sp.ball_valve,
     "check_valve": sp.check_valve, "butterfly_valve": sp.butterfly_valve, "control_valve": sp.control_valve,
-    "relief_valve": sp.relief_valve, "pump": sp.pump, "compressor": sp.compressor,
-    "heat_exchanger": sp.heat_exchanger, "vessel": sp.vessel, "instrument_field": sp.instrument_field,
-    "instrument_panel": sp.instrument_panel, "reducer": sp.reducer, "orifice_plate": sp.orifice_plate,
+    "relief_valve": sp.relief_valve, "pump": se.pump, "compressor": se.compressor,
+    "heat_exchanger": se.heat_exchanger, "vessel": se.vessel, "instrument_field": si.instrument_field,
+    "instrument_panel": si.instrument_panel, "reducer": sp.reducer, "orifice_plate": sp.orifice_plate,
     "flange": sp.flange, "junction": sm.junction, "crossover": sm.crossover, "flow_arrow": sm.flow_arrow,
 }
 """Every class but ``designation`` (text, see :func:`symbols_common.designation_ink`)."""

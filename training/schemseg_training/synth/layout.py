@@ -73,8 +73,12 @@ class Layout:
         return self.base * float(self.rng.uniform(lo, hi))
 
     def place(self, name: str, term: str | None, at: Point, orient: tuple[int, bool],
-              scale: float | None = None, shape: Shape | None = None, margin: int = 2) -> PlacedShape | None:
-        """Draw class ``name`` with terminal ``term`` (or its centre) at ``at``; None if the spot is taken."""
+              scale: float | None = None, shape: Shape | None = None, margin: int = 2,
+              class_id: int | None = None) -> PlacedShape | None:
+        """Draw class ``name`` with terminal ``term`` (or its centre) at ``at``; None if the spot is taken.
+
+        ``class_id`` overrides the class written to the mask (0: unlabelled ink, for symbols outside
+        the class list; then ``shape`` and ``scale`` must be given)."""
         shape = shape or build_shape(name, self.rng)
         scale = scale or self.scale_of(name)
         trial = place_shape(shape, Placement(0, 0, scale, *orient))
@@ -84,7 +88,7 @@ class Layout:
         box = placed.bbox(pad=self.pen.width)
         if not self.canvas.is_free(box, margin):
             return None
-        self.canvas.draw_symbol(ID[name], shape, placement, self.pen)
+        self.canvas.draw_symbol(ID[name] if class_id is None else class_id, shape, placement, self.pen)
         self.canvas.reserve(box)
         self.labelled.append((name, box))
         return placed

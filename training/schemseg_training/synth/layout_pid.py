@@ -7,6 +7,7 @@ import numpy as np
 from . import symbols_common as sm
 from .catalog import build_shape
 from .layout import Layout, Point, orientations, pick
+from .symbols_unlabelled import INLINE_UNLABELLED
 
 __all__ = ["draw_pid", "INLINE_PARTS"]
 
@@ -15,7 +16,7 @@ Region = tuple[int, int, int, int]
 INLINE_PARTS: dict[str, float] = {
     "gate_valve": 2.0, "globe_valve": 1.5, "ball_valve": 1.5, "check_valve": 1.5, "butterfly_valve": 1.2,
     "control_valve": 1.5, "reducer": 1.0, "orifice_plate": 1.0, "flange": 1.2, "flow_arrow": 2.0,
-    "heat_exchanger": 0.6, "compressor": 0.5,
+    "heat_exchanger": 0.6, "compressor": 0.5, "unlabelled": 1.2,
 }
 
 
@@ -28,19 +29,20 @@ def _tag(lay: Layout, box: tuple[int, int, int, int], p: float) -> None:
 def _inline(lay: Layout, name: str, start: Point, max_len: float) -> Point | None:
     """Put ``name`` on a horizontal pipe with its inlet at ``start``; returns its outlet."""
     rng = lay.rng
-    shape = build_shape(name, rng)
+    unlabelled = name == "unlabelled"  # a fitting outside our classes: ink, mask 0
+    shape = INLINE_UNLABELLED[str(rng.choice(list(INLINE_UNLABELLED)))](rng) if unlabelled else build_shape(name, rng)
     orients = orientations(shape, (1.0, 0.0))
     if name == "control_valve":
         orients = [o for o in orients if o[0] == 0]
     a, b = (np.asarray(shape.terminals[t]) for t in shape.axis)  # type: ignore[union-attr]
-    scale = min(lay.scale_of(name), max_len / float(np.hypot(*(b - a))))
+    scale = min(lay.scale_of("flange" if unlabelled else name), max_len / float(np.hypot(*(b - a))))
     if scale < lay.base * 0.4:
         return None
     placed = lay.place(name, shape.axis[0], start, orients[int(rng.integers(len(orients)))],  # type: ignore[index]
-                       scale=scale, shape=shape)
+                       scale=scale, shape=shape, class_id=0 if unlabelled else None)
     if placed is None:
         return None
-    if name != "flow_arrow":
+    if name not in ("flow_arrow", "unlabelled"):
         _tag(lay, placed.bbox(), 0.35)
     if name == "control_valve" and rng.random() < 0.7:
         _instrument(lay, (start[0] + 1.5 * scale, placed.bbox()[1]), up=True, dashed=True)
@@ -52,10 +54,11 @@ def _instrument(lay: Layout, at: Point, up: bool, dashed: bool) -> None:
     name = "instrument_field" if rng.random() < 0.6 else "instrument_panel"
     dist = lay.base * rng.uniform(1.5, 3.0)
     end = (at[0], at[1] - dist if up else at[1] + dist)
-    placed = lay.place(name, "a", end, (0 if up else 2, False))
+    term = "a" if up else "n"  # bubbles stay upright, so that their tags read letters over number
+    placed = lay.place(name, term, end, (0, False))
     if placed is None:
         return
-    lay.wire(at, placed.terminals["a"], dashed=dashed)
+    lay.wire(at, placed.terminals[term], dashed=dashed)
 
 
 def _line(lay: Layout, y: float, x0: float, x1: float) -> list[float]:

@@ -15,7 +15,7 @@ from .strokes import Pen
 
 __all__ = ["render_sheet", "GENERATOR_VERSION"]
 
-GENERATOR_VERSION = "4"
+GENERATOR_VERSION = "5"
 """Bumped whenever the same seed would give a different sheet."""
 
 _FONTS = (cv2.FONT_HERSHEY_COMPLEX, cv2.FONT_HERSHEY_TRIPLEX, cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_DUPLEX,

@@ -73,14 +73,17 @@ def crossover(rng: Rng, min_gap: float = 0.0, broken_share: float = 0.1) -> Shap
 
 
 def flow_arrow(rng: Rng) -> Shape:
-    """Arrowhead sitting on a pipe, filled or open."""
+    """Arrowhead sitting on a pipe: filled, outlined, or an open chevron (as some CAD tools draw it)."""
     s = Shape(terminals={"a": (-1.0, 0.0), "b": (1.0, 0.0)}, axis=("a", "b"))
     s.line((-1.0, 0), (1.0, 0))
     head = arrow_head((0.45, 0), (1, 0), 0.9, rng.uniform(0.3, 0.45))
-    if rng.random() < 0.7:
+    u = rng.random()
+    if u < 0.6:
         s.fill(*head)
-    else:
+    elif u < 0.85:
         s.line(*head, closed=True)
+    else:
+        s.line(head[1], head[0], head[2])
     return s
 
 
