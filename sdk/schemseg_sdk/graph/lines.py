@@ -1,0 +1,208 @@
+"""Lines: the ink that is neither symbol nor text, joined into nets.
+
+1. Line ink is ink (gray < 128) whose class is background, junction or flow arrow: symbols and
+   text are cut out, so the leads on either side of a resistor are two pieces.
+2. Each 8-connected piece is a wire (or pipe) piece; specks under two stroke widths squared are dropped.
+3. A crossover (a hop, or a crossing the model marked as one) is cut out too, and so is a plain
+   crossing: a horizontal and a vertical line crossing with four arms and no junction dot (the
+   usual drawing rule: lines that join at a crossing get a dot). The pieces that meet a cut are
+   joined in opposite pairs (left with right, top with bottom), so the two lines pass each other
+   without joining. A junction dot is line ink, so the lines it touches stay one piece.
+4. Dashed and dotted lines: short pieces lying in a row along their own long side (three or more,
+   gaps up to four stroke widths) are one line, of kind ``"dashed"``; on a P&ID these are signal
+   lines and are kept apart from process lines (``"solid"``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .roles import ClassRoles
+
+__all__ = ["LineTrace", "ink_mask", "plain_crossings", "trace_lines"]
+
+_INK_THRESHOLD = 128  # gray below this is ink, as in symbol grouping and the real-drawing protocol
+
+
+@dataclass
+class LineTrace:
+    """The line pieces of a sheet and the net each belongs to.
+
+    Attributes:
+        labels: ``(H, W)`` int32 piece label per line pixel (0: not line ink).
+        net_of: ``net_of[label]`` is the net index of a piece (``-1``: dropped speck or label 0).
+        net_count: how many nets.
+        dashed: ``dashed[net]`` is True for a net made of dashed or dotted pieces.
+        stroke_width: the sheet's stroke width the thresholds were scaled by.
+    """
+
+    labels: np.ndarray
+    net_of: np.ndarray
+    net_count: int
+    dashed: np.ndarray
+    stroke_width: float
+
+
+def ink_mask(image: np.ndarray) -> np.ndarray:
+    """Boolean ink of a BGR or gray drawing."""
+    gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    return gray < _INK_THRESHOLD
+
+
+class _Union:
+    """Union-find over piece labels."""
+
+    def __init__(self, size: int) -> None:
+        self.parent = np.arange(size)
+
+    def find(self, a: int) -> int:
+        root = a
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[a] != root:
+            self.parent[a], a = root, self.parent[a]
+        return int(root)
+
+    def join(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def trace_lines(image: np.ndarray, mask: np.ndarray, roles: ClassRoles, stroke_width: float) -> LineTrace:
+    """Trace the lines of a segmented sheet into nets (see the module docstring for the rules).
+
+    Args:
+        image: the drawing, BGR or gray, the size of ``mask``.
+        mask: ``(H, W)`` uint8 class ids.
+        roles: what each class id is (:func:`~schemseg_sdk.graph.roles.class_roles`).
+        stroke_width: the sheet's stroke width in pixels.
+    """
+    line = ink_mask(image) & roles.line[mask]
+    crossing = plain_crossings(line, mask, roles, stroke_width)
+    if roles.crossover is not None:
+        crossing |= mask == roles.crossover
+    line &= ~crossing
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(line.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
+    del line
+    union = _Union(count)
+    keep = stats[:, cv2.CC_STAT_AREA] >= max(2.0, 2.0 * stroke_width * stroke_width)
+    keep[0] = False
+    _join_across_crossovers(crossing, labels, keep, union, stroke_width)
+    del crossing
+    dashed_pieces = _join_dashes(labels, stats, keep, union, stroke_width)
+    roots = np.array([union.find(i) for i in range(count)])
+    roots[~keep] = -1
+    unique, net_of = np.unique(roots, return_inverse=True)
+    net_of = net_of.astype(np.int64) - (1 if unique.size and unique[0] == -1 else 0)
+    net_of[~keep] = -1
+    net_count = int(net_of.max()) + 1 if net_of.size and net_of.max() >= 0 else 0
+    dashed = np.zeros(net_count, bool)
+    for piece in dashed_pieces:
+        if net_of[piece] >= 0:
+            dashed[net_of[piece]] = True
+    return LineTrace(labels, net_of, net_count, dashed, stroke_width)
+
+
+def plain_crossings(line: np.ndarray, mask: np.ndarray, roles: ClassRoles, stroke_width: float) -> np.ndarray:
+    """Where a horizontal and a vertical line cross with four arms and no junction dot: they do not join there.
+
+    A dot is the model's junction class near the crossing, or ink much denser than two crossing
+    strokes. Returns the small boxes to cut out of the line ink (boolean, the sheet's size).
+    """
+    arm = round(max(6.0, 3.0 * stroke_width))
+    line8 = line.view(np.uint8)
+    across = cv2.morphologyEx(line8, cv2.MORPH_OPEN, np.ones((1, 2 * arm + 1), np.uint8))
+    down = cv2.morphologyEx(line8, cv2.MORPH_OPEN, np.ones((2 * arm + 1, 1), np.uint8))
+    count, _, stats, centroids = cv2.connectedComponentsWithStats(np.bitwise_and(across, down), connectivity=8)
+    cut = np.zeros(line.shape, bool)
+    height, width = line.shape
+    near = int(np.ceil(2 * stroke_width)) + 1
+    for i in range(1, count):
+        x, y, w, h = (int(v) for v in stats[i, :4])
+        cx, cy = (round(c) for c in centroids[i])
+        if x - arm < 0 or y - arm < 0 or x + w + arm > width or y + h + arm > height:
+            continue
+        arms = (across[cy, x - arm : x].all() and across[cy, x + w : x + w + arm].all()
+                and down[y - arm : y, cx].all() and down[y + h : y + h + arm, cx].all())
+        if not arms:
+            continue
+        y0, y1, x0, x1 = max(0, cy - near), cy + near + 1, max(0, cx - near), cx + near + 1
+        dotted = roles.line[mask[y0:y1, x0:x1]] & (mask[y0:y1, x0:x1] != 0)
+        side = y1 - y0
+        cross_ink = side * (w + h) - w * h  # two strokes as thick as the crossing's core
+        if dotted.any() or line[y0:y1, x0:x1].sum() > 1.6 * cross_ink:
+            continue
+        cut[y - 1 : y + h + 1, x - 1 : x + w + 1] = True
+    return cut
+
+
+def _join_across_crossovers(
+    crossing: np.ndarray, labels: np.ndarray, keep: np.ndarray, union: _Union, stroke_width: float
+) -> None:
+    """Join the pieces that meet each crossover in opposite pairs."""
+    count, regions, stats, centroids = cv2.connectedComponentsWithStats(crossing.view(np.uint8), connectivity=8)
+    reach = int(np.ceil(stroke_width)) + 2
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
+    height, width = labels.shape
+    for region in range(1, count):
+        x, y, w, h = stats[region, :4]
+        x0, y0 = max(0, x - reach), max(0, y - reach)
+        x1, y1 = min(width, x + w + reach), min(height, y + h + reach)
+        own = (regions[y0:y1, x0:x1] == region).view(np.uint8)
+        ring = cv2.dilate(own, kernel).astype(bool) & ~own.astype(bool)
+        touching = labels[y0:y1, x0:x1][ring]
+        ys, xs = np.nonzero(ring)
+        cx, cy = centroids[region][0] - x0, centroids[region][1] - y0
+        sides = []
+        for label in np.unique(touching):
+            if label == 0 or not keep[label]:
+                continue
+            at = touching == label
+            sides.append((int(label), float(np.arctan2(ys[at].mean() - cy, xs[at].mean() - cx))))
+        _pair_opposite(sides, union)
+
+
+def _pair_opposite(sides: list[tuple[int, float]], union: _Union) -> None:
+    """Join each piece with the one leaving the crossing on the opposite side (within 45 degrees)."""
+    if len(sides) == 2:
+        union.join(sides[0][0], sides[1][0])
+        return
+    for label, angle in sides:
+        best, best_gap = None, np.pi / 4
+        for other, other_angle in sides:
+            gap = abs((angle - other_angle) % (2 * np.pi) - np.pi)
+            if other != label and gap < best_gap:
+                best, best_gap = other, gap
+        if best is not None:
+            union.join(label, best)
+
+
+def _join_dashes(labels: np.ndarray, stats: np.ndarray, keep: np.ndarray, union: _Union, stroke_width: float) -> list[int]:
+    """Join short pieces in a row along their long side into one line; the pieces so joined."""
+    thin = 2.0 * stroke_width + 1
+    longest = max(12.0, 12.0 * stroke_width)
+    gap = round(max(4.0, 4.0 * stroke_width))
+    widths, heights = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+    dot = (widths <= thin) & (heights <= thin)
+    along_x = keep & (((heights <= thin) & (widths >= 2 * heights) & (widths <= longest)) | dot)
+    along_y = keep & (((widths <= thin) & (heights >= 2 * widths) & (heights <= longest)) | dot)
+    joined: list[int] = []
+    for candidates, shape in ((along_x, (gap, 1)), (along_y, (1, gap))):
+        if candidates.sum() < 3:
+            continue
+        pieces = candidates[labels]
+        bridged = cv2.morphologyEx(pieces.view(np.uint8), cv2.MORPH_CLOSE, np.ones(shape[::-1], np.uint8))
+        del pieces
+        _count, runs = cv2.connectedComponents(bridged, connectivity=8, ltype=cv2.CV_32S)
+        inside = candidates[labels] & (runs > 0)
+        pairs = np.unique(np.stack([runs[inside], labels[inside]], axis=1), axis=0)
+        for run in np.unique(pairs[:, 0]):
+            members = pairs[pairs[:, 0] == run, 1]
+            if members.size >= 3:
+                for member in members[1:]:
+                    union.join(int(members[0]), int(member))
+                joined.extend(int(m) for m in members)
+    return joined
