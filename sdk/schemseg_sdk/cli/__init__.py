@@ -12,6 +12,7 @@ from .._version import __version__
 from .bench import bench
 from .build_engine import build_engine
 from .doctor import doctor
+from .netlist import eval_netlist, netlist
 from .segment import segment
 
 __all__ = ["main"]
@@ -45,5 +46,5 @@ def main() -> None:
     """schemseg: find and segment the symbols on engineering schematics."""
 
 
-for _command in (segment, doctor, build_engine, bench):
+for _command in (segment, netlist, eval_netlist, doctor, build_engine, bench):
     main.add_command(_command)

@@ -28,6 +28,8 @@ __all__ = ["segment", "main", "collect_images", "output_stems"]
 @click.option("--json/--no-json", "write_json", default=True, show_default=True, help="Write NAME.json per sheet.")
 @click.option("--overlay/--no-overlay", "write_overlay", default=True, show_default=True,
               help="Write NAME.overlay.png per sheet.")
+@click.option("--graph", "write_graph", is_flag=True,
+              help="Also write NAME.graph.json: symbols with their ports, nets with their segments.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=4, show_default=True, help="Tiles per model run.")
 @click.option("--threads", type=click.IntRange(min=1), default=None,
               help="ONNX Runtime threads (per actor with --ray) [default: all cores; with --ray, the actor's CPUs].")
@@ -53,6 +55,7 @@ def segment(
     out_dir: Path,
     write_json: bool,
     write_overlay: bool,
+    write_graph: bool,
     batch_size: int,
     threads: int | None,
     device: str,
@@ -65,7 +68,8 @@ def segment(
 ) -> None:
     """Segment the drawings in PATHS (image files or folders of them).
 
-    Writes OUT/NAME.overlay.png and OUT/NAME.json per sheet (atomically), prints symbols per class
+    Writes OUT/NAME.overlay.png and OUT/NAME.json per sheet (atomically; with --graph also
+    OUT/NAME.graph.json), prints symbols per class
     and the time per sheet, and goes on past bad files, listing them at the end (exit code 1).
     Resumable: sheets whose outputs are complete are skipped, so an interrupted run rerun with the
     same command finishes the rest. OUT/schemseg-run/ keeps summary.json (every sheet's state) and
@@ -84,7 +88,7 @@ def segment(
         raise click.UsageError("--csv is built from the NAME.json files: drop --no-json")
     ray = _ray_options(ray_address, actors)
     options = RunOptions(out_dir, model=model, device=device, batch_size=batch_size, threads=threads,  # type: ignore[arg-type]
-                         write_json=write_json, write_overlay=write_overlay, force=force,
+                         write_json=write_json, write_overlay=write_overlay, write_graph=write_graph, force=force,
                          grouping=GroupingSettings() if group else None, classifier=_classifier(classifier))
     progress = _Progress(out_dir)
     try:

@@ -2,7 +2,7 @@
 
 1. Line ink is ink (gray < 128) whose class is background, junction or flow arrow: symbols and
    text are cut out, so the leads on either side of a resistor are two pieces.
-2. Each 8-connected piece is a wire (or pipe) piece; specks under two stroke widths squared are dropped.
+2. Each 8-connected piece is a wire (or pipe) piece; specks under a stroke width squared are dropped.
 3. A crossover (a hop, or a crossing the model marked as one) is cut out too, and so is a plain
    crossing: a horizontal and a vertical line crossing with four arms and no junction dot (the
    usual drawing rule: lines that join at a crossing get a dot). The pieces that meet a cut are
@@ -88,7 +88,7 @@ def trace_lines(image: np.ndarray, mask: np.ndarray, roles: ClassRoles, stroke_w
     count, labels, stats, _ = cv2.connectedComponentsWithStats(line.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
     del line
     union = _Union(count)
-    keep = stats[:, cv2.CC_STAT_AREA] >= max(2.0, 2.0 * stroke_width * stroke_width)
+    keep = stats[:, cv2.CC_STAT_AREA] >= max(2.0, stroke_width * stroke_width)
     keep[0] = False
     _join_across_crossovers(crossing, labels, keep, union, stroke_width)
     del crossing

@@ -19,6 +19,7 @@ are listed.
 """
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -141,6 +142,18 @@ class SheetGraph:
             for port in symbol.ports:
                 graph.add_edge(f"s{symbol.id}", f"n{port.net}", port=port.name, x=port.x, y=port.y)
         return graph
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """The graph as JSON text (schema in the module docstring)."""
+        return json.dumps(self.to_dict(), indent=indent)
+
+    def save_json(self, path: str | os.PathLike[str]) -> None:
+        """Write :meth:`to_json` to ``path`` atomically."""
+        atomic_write_text(path, self.to_json() + "\n")
+
+    def save_netlist(self, path: str | os.PathLike[str]) -> None:
+        """Write :meth:`to_netlist` (the CI2N golden schema) to ``path`` as JSON, atomically."""
+        atomic_write_text(path, json.dumps(self.to_netlist(), indent=2) + "\n")
 
     def save_graphml(self, path: str | os.PathLike[str]) -> None:
         """Write :meth:`to_networkx` as GraphML, atomically."""

@@ -148,21 +148,27 @@ def _read_netlist(path: Path) -> dict[str, object]:
     return data
 
 
-def score_dirs(pred_dir: Path, gold_dir: Path, timeout: float = 10.0, progress: object = None) -> NetlistScores:
+def score_dirs(pred_dir: Path, gold_dir: Path, timeout: float = 10.0, names: Sequence[str] | None = None,
+               progress: object = None) -> NetlistScores:
     """Score every ``GOLD_DIR/NAME.json`` against ``PRED_DIR/NAME.json`` (a missing prediction scores as empty).
 
     Args:
         pred_dir: folder of predicted netlists named as the golden ones.
         gold_dir: folder of golden netlists.
         timeout: seconds of edit-path search per sheet.
+        names: score only these golden sheets (file stems); ``None``: all.
         progress: called with each :class:`SheetScore` as it is made (for a progress bar), if given.
 
     Raises:
         InvalidInputError: ``gold_dir`` holds no ``*.json`` or a file is not a netlist.
     """
     golds = sorted(Path(gold_dir).glob("*.json"))
+    if names is not None:
+        wanted = set(names)
+        golds = [g for g in golds if g.stem in wanted]
     if not golds:
-        raise InvalidInputError(f"{gold_dir} holds no *.json; expected golden netlists such as 001.json")
+        raise InvalidInputError(f"{gold_dir} holds no *.json{'' if names is None else ' of the names given'}; "
+                                "expected golden netlists such as 001.json")
     sheets = []
     for gold_path in golds:
         pred_path = Path(pred_dir) / gold_path.name
