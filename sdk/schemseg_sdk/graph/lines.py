@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from ._regions import lookup, regions
 from .roles import ClassRoles
 
 __all__ = ["LineTrace", "ink_mask", "plain_crossings", "trace_lines"]
@@ -80,7 +81,7 @@ def trace_lines(image: np.ndarray, mask: np.ndarray, roles: ClassRoles, stroke_w
         roles: what each class id is (:func:`~schemseg_sdk.graph.roles.class_roles`).
         stroke_width: the sheet's stroke width in pixels.
     """
-    line = ink_mask(image) & roles.line[mask]
+    line = ink_mask(image) & lookup(roles.line, mask)
     crossing = plain_crossings(line, mask, roles, stroke_width)
     if roles.crossover is not None:
         crossing |= mask == roles.crossover
@@ -116,13 +117,12 @@ def plain_crossings(line: np.ndarray, mask: np.ndarray, roles: ClassRoles, strok
     line8 = line.view(np.uint8)
     across = cv2.morphologyEx(line8, cv2.MORPH_OPEN, np.ones((1, 2 * arm + 1), np.uint8))
     down = cv2.morphologyEx(line8, cv2.MORPH_OPEN, np.ones((2 * arm + 1, 1), np.uint8))
-    count, _, stats, centroids = cv2.connectedComponentsWithStats(np.bitwise_and(across, down), connectivity=8)
+    cores = np.bitwise_and(across, down)
     cut = np.zeros(line.shape, bool)
     height, width = line.shape
     near = int(np.ceil(2 * stroke_width)) + 1
-    for i in range(1, count):
-        x, y, w, h = (int(v) for v in stats[i, :4])
-        cx, cy = (round(c) for c in centroids[i])
+    for (x, y, w, h), _ in regions(cores):
+        cx, cy = x + w // 2, y + h // 2
         if x - arm < 0 or y - arm < 0 or x + w + arm > width or y + h + arm > height:
             continue
         arms = (across[cy, x - arm : x].all() and across[cy, x + w : x + w + arm].all()
@@ -143,19 +143,18 @@ def _join_across_crossovers(
     crossing: np.ndarray, labels: np.ndarray, keep: np.ndarray, union: _Union, stroke_width: float
 ) -> None:
     """Join the pieces that meet each crossover in opposite pairs."""
-    count, regions, stats, centroids = cv2.connectedComponentsWithStats(crossing.view(np.uint8), connectivity=8)
     reach = int(np.ceil(stroke_width)) + 2
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
     height, width = labels.shape
-    for region in range(1, count):
-        x, y, w, h = stats[region, :4]
+    for (x, y, w, h), pixels in regions(crossing):
         x0, y0 = max(0, x - reach), max(0, y - reach)
         x1, y1 = min(width, x + w + reach), min(height, y + h + reach)
-        own = (regions[y0:y1, x0:x1] == region).view(np.uint8)
+        own = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        own[y - y0 : y - y0 + h, x - x0 : x - x0 + w] = pixels
         ring = cv2.dilate(own, kernel).astype(bool) & ~own.astype(bool)
         touching = labels[y0:y1, x0:x1][ring]
         ys, xs = np.nonzero(ring)
-        cx, cy = centroids[region][0] - x0, centroids[region][1] - y0
+        cy, cx = (float(v) for v in np.argwhere(own).mean(axis=0))
         sides = []
         for label in np.unique(touching):
             if label == 0 or not keep[label]:
@@ -190,17 +189,15 @@ def _join_dashes(labels: np.ndarray, stats: np.ndarray, keep: np.ndarray, union:
     along_x = keep & (((heights <= thin) & (widths >= 2 * heights) & (widths <= longest)) | dot)
     along_y = keep & (((widths <= thin) & (heights >= 2 * widths) & (heights <= longest)) | dot)
     joined: list[int] = []
-    for candidates, shape in ((along_x, (gap, 1)), (along_y, (1, gap))):
+    for candidates, shape in ((along_x, (1, gap)), (along_y, (gap, 1))):
         if candidates.sum() < 3:
             continue
-        pieces = candidates[labels]
-        bridged = cv2.morphologyEx(pieces.view(np.uint8), cv2.MORPH_CLOSE, np.ones(shape[::-1], np.uint8))
+        pieces = lookup(candidates, labels).view(np.uint8)
+        bridged = cv2.morphologyEx(pieces, cv2.MORPH_CLOSE, np.ones(shape, np.uint8))
         del pieces
-        _count, runs = cv2.connectedComponents(bridged, connectivity=8, ltype=cv2.CV_32S)
-        inside = candidates[labels] & (runs > 0)
-        pairs = np.unique(np.stack([runs[inside], labels[inside]], axis=1), axis=0)
-        for run in np.unique(pairs[:, 0]):
-            members = pairs[pairs[:, 0] == run, 1]
+        for (x, y, w, h), run in regions(bridged):
+            crop = labels[y : y + h, x : x + w]
+            members = np.unique(crop[run & candidates[crop]])
             if members.size >= 3:
                 for member in members[1:]:
                     union.join(int(members[0]), int(member))

@@ -5,8 +5,9 @@ resistor has ``Pos``/``Neg``, an NMOS ``Drain``/``Gate``/``Source`` (and ``Body`
 ``Base``/``Emitter``/``Collector``, an op-amp ``InP``/``InN``/``Out``. The names come from where
 the terminals lie, so a rotated or mirrored symbol is named as well as an upright one:
 
-- the control terminal (gate, base, op-amp output) is the one lying midway between the two others
-  along their axis, the two others lining up along the sheet's axes; a fourth MOSFET terminal, opposite the gate, is the body;
+- the control terminal (gate, base) is the one lying midway between the two others along their
+  axis, the two others lining up along the sheet's axes; an op-amp's output is the terminal
+  apart from the two closest ones (its inputs, on the triangle's base); a fourth MOSFET terminal, opposite the gate, is the body;
 - of a bipolar transistor's two other terminals the emitter is on the side with more symbol ink
   (its arrow head); a MOSFET's drain is the upper (NMOS) or lower (PMOS) one, which the CI2N
   scorer does not tell apart anyway;
@@ -138,7 +139,9 @@ def _bipolar_ports(kind: str, terminals: list[Terminal], ink: np.ndarray, origin
 def _opamp_ports(terminals: list[Terminal], ink: np.ndarray, origin: tuple[int, int]) -> list[tuple[str, Terminal]]:
     if len(terminals) < 3:
         return list(zip(("InP", "InN"), _order_along_axis(terminals)))
-    out, (a, b) = _control_split(terminals)
+    # the inputs sit close together on the triangle's base, the output alone at its apex
+    a, b = min(((x, y) for i, x in enumerate(terminals) for y in terminals[i + 1 :]), key=lambda p: _distance(*p))
+    out = next(t for t in terminals if t is not a and t is not b)
     plus, minus = (a, b) if _ink_near(ink, origin, a, out) > _ink_near(ink, origin, b, out) else (b, a)
     return [("InP", plus), ("InN", minus), ("Out", out)]
 

@@ -7,6 +7,7 @@ from typing import Literal
 import cv2
 import numpy as np
 
+from ._regions import lookup, regions
 from .lines import LineTrace
 
 __all__ = ["Segment", "SegmentShape", "find_segments"]
@@ -38,7 +39,7 @@ def find_segments(trace: LineTrace) -> list[Segment]:
     if trace.net_count == 0:
         return []
     kept = trace.net_of >= 0
-    line = kept[trace.labels].view(np.uint8)
+    line = lookup(kept, trace.labels).view(np.uint8)
     run = round(max(6.0, 3.0 * trace.stroke_width))
     segments: list[Segment] = []
     straight = np.zeros_like(line)
@@ -53,22 +54,21 @@ def find_segments(trace: LineTrace) -> list[Segment]:
 
 
 def _boxes(pieces: np.ndarray, trace: LineTrace, shape: SegmentShape, min_area: float = 0.0) -> list[Segment]:
-    count, regions, stats, centroids = cv2.connectedComponentsWithStats(pieces, connectivity=8, ltype=cv2.CV_32S)
     found = []
-    for i in range(1, count):
-        x, y, w, h, area = (int(v) for v in stats[i])
-        if area < min_area:
+    for (x, y, w, h), pixels in regions(pieces):
+        if pixels.sum() < min_area:
             continue
-        crop = regions[y : y + h, x : x + w] == i
-        labels = trace.labels[y : y + h, x : x + w][crop]
+        labels = trace.labels[y : y + h, x : x + w][pixels]
+        labels = labels[labels > 0]
+        if labels.size == 0:
+            continue
         net = int(trace.net_of[int(np.bincount(labels).argmax())])
         if net < 0:
             continue
-        cx, cy = (round(c) for c in centroids[i])
         if shape == "horizontal":
-            found.append(Segment(net, x, cy, x + w - 1, cy, shape))
+            found.append(Segment(net, x, y + h // 2, x + w - 1, y + h // 2, shape))
         elif shape == "vertical":
-            found.append(Segment(net, cx, y, cx, y + h - 1, shape))
+            found.append(Segment(net, x + w // 2, y, x + w // 2, y + h - 1, shape))
         else:
             found.append(Segment(net, x, y, x + w - 1, y + h - 1, shape))
     return found
