@@ -123,3 +123,13 @@ def test_emitter_is_on_the_side_with_the_arrow_ink() -> None:
     terminals = [Terminal(40, 0, 1, 10), Terminal(0, 30, 2, 10), Terminal(40, 60, 3, 10)]
     ports = dict(name_ports("npn", terminals, {1: 2, 2: 2, 3: 2}, ink, (0, 0)))
     assert ports["Base"].net == 2 and ports["Emitter"].net == 3 and ports["Collector"].net == 1
+
+
+def test_segments_cut_by_bands_are_joined(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from schemseg_sdk.graph import segments
+
+    monkeypatch.setattr(segments, "_BAND_ROWS", 37)  # band edges fall across the vertical wire
+    graph = _graph(_cross(Sheet()))
+    vertical = [s for n in graph.nets for s in n.segments if s.shape == "vertical"]
+    # one run above and one below the crossing (cut out there), each whole although bands cut it
+    assert sorted((s.y0, s.y1) for s in vertical) == [(20, 77), (83, 139)]

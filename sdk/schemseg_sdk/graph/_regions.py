@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import cv2
 import numpy as np
 
-__all__ = ["regions", "lookup"]
+__all__ = ["lookup", "regions"]
 
 _STRIP_ROWS = 512
 

@@ -2,14 +2,15 @@
 
 1. Line ink is ink (gray < 128) whose class is background, junction or flow arrow: symbols and
    text are cut out, so the leads on either side of a resistor are two pieces.
-2. Each 8-connected piece is a wire (or pipe) piece; specks under a stroke width squared are dropped.
+2. Each 8-connected piece is a wire (or pipe) piece; specks (under a stroke width squared, and
+   shorter than two stroke widths) are dropped.
 3. A crossover (a hop, or a crossing the model marked as one) is cut out too, and so is a plain
    crossing: a horizontal and a vertical line crossing with four arms and no junction dot (the
    usual drawing rule: lines that join at a crossing get a dot). The pieces that meet a cut are
    joined in opposite pairs (left with right, top with bottom), so the two lines pass each other
    without joining. A junction dot is line ink, so the lines it touches stay one piece.
 4. Dashed and dotted lines: short pieces lying in a row along their own long side (three or more,
-   gaps up to four stroke widths) are one line, of kind ``"dashed"``; on a P&ID these are signal
+   gaps up to four stroke widths or 7 px) are one line, of kind ``"dashed"``; on a P&ID these are signal
    lines and are kept apart from process lines (``"solid"``).
 """
 from __future__ import annotations
@@ -81,15 +82,18 @@ def trace_lines(image: np.ndarray, mask: np.ndarray, roles: ClassRoles, stroke_w
         roles: what each class id is (:func:`~schemseg_sdk.graph.roles.class_roles`).
         stroke_width: the sheet's stroke width in pixels.
     """
-    line = ink_mask(image) & lookup(roles.line, mask)
-    crossing = plain_crossings(line, mask, roles, stroke_width)
-    if roles.crossover is not None:
-        crossing |= mask == roles.crossover
-    line &= ~crossing
+    line = ink_mask(image)
+    line &= lookup(roles.line, mask)
+    cuts = plain_crossings(line, mask, roles, stroke_width)
+    line[_crossings(mask, roles, cuts)] = False
     count, labels, stats, _ = cv2.connectedComponentsWithStats(line.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
     del line
+    crossing = _crossings(mask, roles, cuts)  # made again rather than kept: the label image is the big one now
     union = _Union(count)
-    keep = stats[:, cv2.CC_STAT_AREA] >= max(2.0, stroke_width * stroke_width)
+    longest_side = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
+    area = stats[:, cv2.CC_STAT_AREA]
+    # a thin dash of a signal line drawn finer than the process lines is no speck: its length counts
+    keep = (area >= max(2.0, stroke_width * stroke_width)) | ((longest_side >= 2 * stroke_width) & (area >= 2))
     keep[0] = False
     _join_across_crossovers(crossing, labels, keep, union, stroke_width)
     del crossing
@@ -107,26 +111,33 @@ def trace_lines(image: np.ndarray, mask: np.ndarray, roles: ClassRoles, stroke_w
     return LineTrace(labels, net_of, net_count, dashed, stroke_width)
 
 
-def plain_crossings(line: np.ndarray, mask: np.ndarray, roles: ClassRoles, stroke_width: float) -> np.ndarray:
+def _crossings(mask: np.ndarray, roles: ClassRoles, cuts: list[tuple[int, int, int, int]]) -> np.ndarray:
+    """Where lines cross without joining: the model's crossovers and the plain crossings' cores, a pixel wider."""
+    crossing = mask == roles.crossover if roles.crossover is not None else np.zeros(mask.shape, bool)
+    for x, y, w, h in cuts:
+        crossing[max(0, y - 1) : y + h + 1, max(0, x - 1) : x + w + 1] = True
+    return crossing
+
+
+def plain_crossings(line: np.ndarray, mask: np.ndarray, roles: ClassRoles, stroke_width: float) -> list[tuple[int, int, int, int]]:
     """Where a horizontal and a vertical line cross with four arms and no junction dot: they do not join there.
 
     A dot is the model's junction class near the crossing, or ink much denser than two crossing
-    strokes. Returns the small boxes to cut out of the line ink (boolean, the sheet's size).
+    strokes. Returns the crossings' cores ``(x, y, w, h)``; a pixel more around each is cut out of the lines.
     """
     arm = round(max(6.0, 3.0 * stroke_width))
     line8 = line.view(np.uint8)
-    across = cv2.morphologyEx(line8, cv2.MORPH_OPEN, np.ones((1, 2 * arm + 1), np.uint8))
-    down = cv2.morphologyEx(line8, cv2.MORPH_OPEN, np.ones((2 * arm + 1, 1), np.uint8))
-    cores = np.bitwise_and(across, down)
-    cut = np.zeros(line.shape, bool)
+    cores: np.ndarray = cv2.morphologyEx(line8, cv2.MORPH_OPEN, np.ones((1, 2 * arm + 1), np.uint8))
+    np.bitwise_and(cores, cv2.morphologyEx(line8, cv2.MORPH_OPEN, np.ones((2 * arm + 1, 1), np.uint8)), out=cores)
     height, width = line.shape
     near = int(np.ceil(2 * stroke_width)) + 1
+    found = []
     for (x, y, w, h), _ in regions(cores):
         cx, cy = x + w // 2, y + h // 2
         if x - arm < 0 or y - arm < 0 or x + w + arm > width or y + h + arm > height:
             continue
-        arms = (across[cy, x - arm : x].all() and across[cy, x + w : x + w + arm].all()
-                and down[y - arm : y, cx].all() and down[y + h : y + h + arm, cx].all())
+        arms = (line[cy, x - arm : x].all() and line[cy, x + w : x + w + arm].all()
+                and line[y - arm : y, cx].all() and line[y + h : y + h + arm, cx].all())
         if not arms:
             continue
         y0, y1, x0, x1 = max(0, cy - near), cy + near + 1, max(0, cx - near), cx + near + 1
@@ -135,8 +146,8 @@ def plain_crossings(line: np.ndarray, mask: np.ndarray, roles: ClassRoles, strok
         cross_ink = side * (w + h) - w * h  # two strokes as thick as the crossing's core
         if dotted.any() or line[y0:y1, x0:x1].sum() > 1.6 * cross_ink:
             continue
-        cut[y - 1 : y + h + 1, x - 1 : x + w + 1] = True
-    return cut
+        found.append((x, y, w, h))
+    return found
 
 
 def _join_across_crossovers(
@@ -183,7 +194,7 @@ def _join_dashes(labels: np.ndarray, stats: np.ndarray, keep: np.ndarray, union:
     """Join short pieces in a row along their long side into one line; the pieces so joined."""
     thin = 2.0 * stroke_width + 1
     longest = max(12.0, 12.0 * stroke_width)
-    gap = round(max(4.0, 4.0 * stroke_width))
+    gap = round(max(8.0, 4.0 * stroke_width))  # fine signal lines have gaps of several pixels even at 1 px strokes
     widths, heights = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
     dot = (widths <= thin) & (heights <= thin)
     along_x = keep & (((heights <= thin) & (widths >= 2 * heights) & (widths <= longest)) | dot)
