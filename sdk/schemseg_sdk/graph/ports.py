@@ -142,8 +142,7 @@ def _opamp_ports(terminals: list[Terminal], ink: np.ndarray, origin: tuple[int, 
     # the inputs sit close together on the triangle's base, the output alone at its apex
     a, b = min(((x, y) for i, x in enumerate(terminals) for y in terminals[i + 1 :]), key=lambda p: _distance(*p))
     out = next(t for t in terminals if t is not a and t is not b)
-    half = _distance(a, b) / 2  # each input's window stays on its own side of the other's
-    plus, minus = (a, b) if _ink_near(ink, origin, a, out, half) > _ink_near(ink, origin, b, out, half) else (b, a)
+    plus, minus = (a, b) if _ink_near(ink, origin, a, out) > _ink_near(ink, origin, b, out) else (b, a)
     return [("InP", plus), ("InN", minus), ("Out", out)]
 
 
@@ -156,8 +155,8 @@ def _ink_toward(ink: np.ndarray, origin: tuple[int, int], near: Terminal, far: T
     return int(np.count_nonzero((xs - mx) * (near.x - far.x) + (ys - my) * (near.y - far.y) > 0))
 
 
-def _ink_near(ink: np.ndarray, origin: tuple[int, int], at: Terminal, toward: Terminal, half_width: float) -> int:
-    """Symbol ink in a window reaching a third of the way from ``at`` toward ``toward``, ``half_width`` to each side."""
+def _ink_near(ink: np.ndarray, origin: tuple[int, int], at: Terminal, toward: Terminal) -> int:
+    """Symbol ink in a window a third of the way from ``at`` toward ``toward``, half as wide as that way is long."""
     ys, xs = np.nonzero(ink)
     if xs.size == 0:
         return 0
@@ -166,7 +165,7 @@ def _ink_near(ink: np.ndarray, origin: tuple[int, int], at: Terminal, toward: Te
     length = float(np.hypot(dx, dy)) or 1.0
     along = ((xs - px) * dx + (ys - py) * dy) / length
     across = np.abs((xs - px) * dy - (ys - py) * dx) / length
-    return int(np.count_nonzero((along > 0) & (along < length / 3) & (across < min(length / 4, 0.8 * half_width))))
+    return int(np.count_nonzero((along > 0) & (along < length / 3) & (across < length / 4)))
 
 
 def _distance(a: Terminal, b: Terminal) -> float:
