@@ -38,6 +38,7 @@ import json
 import os
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -45,6 +46,9 @@ from .documents import DocumentPage
 from .fileio import atomic_write_bytes, atomic_write_text
 from .overlay import draw_overlay, encode_png
 from .symbols import Symbol
+
+if TYPE_CHECKING:
+    from .graph.model import SheetGraph
 
 __all__ = ["SegmentationResult", "JSON_SCHEMA", "STAGES"]
 
@@ -110,6 +114,23 @@ class SegmentationResult:
     def symbol_counts(self) -> dict[str, int]:
         """Number of symbols per class name, for the classes found."""
         return dict(Counter(s.class_name for s in self.symbols))
+
+    @property
+    def graph(self) -> SheetGraph:
+        """The sheet's symbols with their ports and its nets with their segments, built on first use.
+
+        See :mod:`schemseg_sdk.graph` for how lines and ports are found and the graph's JSON schema.
+        """
+        cached = self.__dict__.get("_graph")
+        if cached is None:
+            from .graph.build import build_graph  # the graph needs networkx; plain segmentation does not
+
+            cached = self.__dict__["_graph"] = build_graph(self)
+        return cached
+
+    def to_netlist(self) -> dict[str, object]:
+        """The circuit as a netlist in the CI2N golden JSON schema (``{"ckt_netlist": [...]}``), from :attr:`graph`."""
+        return self.graph.to_netlist()
 
     def to_dict(self) -> dict[str, object]:
         """The result as plain JSON-ready data (see the module docstring for the schema)."""

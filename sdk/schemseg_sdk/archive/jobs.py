@@ -17,6 +17,7 @@ from ..documents import PDF_SUFFIXES, DocumentPage, document_pages
 from ..errors import InvalidInputError
 from ..instances import GroupingSettings
 from ..symbol_classifier import ClassifierChoice
+from ..graph.model import GRAPH_SCHEMA
 from ..result import JSON_SCHEMA, SegmentationResult
 from ..sheet_scale import ScaleChoice
 
@@ -86,11 +87,13 @@ class Collected:
 
 @dataclass(frozen=True)
 class Outputs:
-    """Which files a run writes per sheet, and where: ``OUT/STEM.overlay.png`` and ``OUT/STEM.json``."""
+    """Which files a run writes per sheet, and where: ``OUT/STEM.overlay.png``, ``OUT/STEM.graph.json``, ``OUT/STEM.json``."""
 
     out_dir: Path
     write_json: bool = True
     write_overlay: bool = True
+    write_graph: bool = False
+    """Also ``STEM.graph.json``: the sheet's symbols, ports and nets (:mod:`schemseg_sdk.graph`)."""
     grouping: GroupingSettings | None = GroupingSettings()
     """The run's grouping: a sheet whose JSON records other settings (or none) is not complete."""
     classifier: ClassifierChoice = "auto"
@@ -101,13 +104,15 @@ class Outputs:
     @property
     def any(self) -> bool:
         """Whether a sheet has any output file (a run with none keeps nothing to resume from)."""
-        return self.write_json or self.write_overlay
+        return self.write_json or self.write_overlay or self.write_graph
 
     def paths(self, stem: str) -> list[Path]:
         """The output files of ``stem``, in the order they are written (the JSON last)."""
         paths = []
         if self.write_overlay:
             paths.append(self.out_dir / f"{stem}.overlay.png")
+        if self.write_graph:
+            paths.append(self.out_dir / f"{stem}.graph.json")
         if self.write_json:
             paths.append(self.out_dir / f"{stem}.json")
         return paths
@@ -118,6 +123,8 @@ class Outputs:
         for path in paths:
             if path.suffix == ".png":
                 result.save_overlay(path)
+            elif path.name.endswith(".graph.json"):
+                result.graph.save_json(path)
             else:
                 result.save_json(path)
         return len(paths)
@@ -135,7 +142,8 @@ class Outputs:
         if not self.any or job.error is not None:
             return False
         grouping = None if self.grouping is None else asdict(self.grouping)
-        return all(_json_complete(path, job, grouping, self.classifier, self.scale) if path.suffix == ".json"
+        return all(_graph_complete(path) if path.name.endswith(".graph.json")
+                   else _json_complete(path, job, grouping, self.classifier, self.scale) if path.suffix == ".json"
                    else _png_complete(path) for path in self.paths(job.stem))
 
 
@@ -250,6 +258,14 @@ def _same_scale(recorded: object, choice: ScaleChoice) -> bool:
     if choice == "auto":
         return recorded.get("mode") == "auto"
     return recorded.get("mode") == "fixed" and recorded.get("zoom") == choice
+
+
+def _graph_complete(path: Path) -> bool:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and data.get("schema") == GRAPH_SCHEMA and "nets" in data
 
 
 def _same_classifier(recorded: object, choice: ClassifierChoice) -> bool:

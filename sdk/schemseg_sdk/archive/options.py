@@ -28,6 +28,8 @@ class RunOptions:
     """ONNX Runtime threads (per actor on Ray); ``None``: all cores here, the actor's CPUs on Ray."""
     write_json: bool = True
     write_overlay: bool = True
+    write_graph: bool = False
+    """Also write ``STEM.graph.json`` (symbols, ports, nets) per sheet."""
     force: bool = False
     """Redo sheets whose outputs are already complete."""
     grouping: GroupingSettings | None = GroupingSettings()
@@ -41,7 +43,8 @@ class RunOptions:
 
     @property
     def outputs(self) -> Outputs:
-        return Outputs(self.out_dir, self.write_json, self.write_overlay, self.grouping, self.classifier, self.scale)
+        return Outputs(self.out_dir, self.write_json, self.write_overlay, self.write_graph, self.grouping,
+                       self.classifier, self.scale)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from .bench import bench
 from .build_engine import build_engine
 from .doctor import doctor
 from .gate_graph import gate_graph
+from .netlist import eval_netlist, netlist
 from .segment import segment
 
 __all__ = ["COMMAND_ENTRY_POINTS", "SchemsegClickError", "handle_errors", "main"]
@@ -68,5 +69,5 @@ def main() -> None:
     """schemseg: find and segment the symbols on engineering schematics."""
 
 
-for _command in (segment, doctor, build_engine, bench, gate_graph):
+for _command in (segment, netlist, eval_netlist, doctor, build_engine, bench, gate_graph):
     main.add_command(_command)

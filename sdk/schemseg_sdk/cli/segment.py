@@ -40,6 +40,8 @@ __all__ = ["segment", "main", "collect_images", "output_stems"]
 @click.option("--json/--no-json", "write_json", default=True, show_default=True, help="Write NAME.json per sheet.")
 @click.option("--overlay/--no-overlay", "write_overlay", default=True, show_default=True,
               help="Write NAME.overlay.png per sheet.")
+@click.option("--graph", "write_graph", is_flag=True,
+              help="Also write NAME.graph.json: symbols with their ports, nets with their segments.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=4, show_default=True, help="Tiles per model run.")
 @click.option("--threads", type=click.IntRange(min=1), default=None,
               help="ONNX Runtime threads (per actor with --ray) [default: all cores; with --ray, the actor's CPUs].")
@@ -72,6 +74,7 @@ def segment(
     out_dir: Path,
     write_json: bool,
     write_overlay: bool,
+    write_graph: bool,
     batch_size: int,
     threads: int | None,
     device: str,
@@ -86,10 +89,10 @@ def segment(
 ) -> None:
     """Segment the drawings in PATHS (PDF, TIFF, PNG, JPEG... files, or folders of them).
 
-    Writes OUT/NAME.overlay.png and OUT/NAME.json per sheet (atomically); every page of a PDF or
-    multi-page TIFF is a sheet, NAME.p001, NAME.p002... Prints symbols per class and the time per
-    sheet, and goes on past bad files, listing them at the end (exit code 1); files in the folders
-    that are not drawings are listed as skipped.
+    Writes OUT/NAME.overlay.png and OUT/NAME.json per sheet (atomically; with --graph also
+    OUT/NAME.graph.json); every page of a PDF or multi-page TIFF is a sheet, NAME.p001, NAME.p002...
+    Prints symbols per class and the time per sheet, and goes on past bad files, listing them at the
+    end (exit code 1); files in the folders that are not drawings are listed as skipped.
     Resumable: sheets whose outputs are complete are skipped, so an interrupted run rerun with the
     same command finishes the rest. OUT/schemseg-run/ keeps summary.json (every sheet's state) and
     failures.txt. With --csv, the bill of symbols is built at the end from the NAME.json of every sheet.
@@ -112,7 +115,7 @@ def segment(
         raise click.UsageError("--csv is built from the NAME.json files: drop --no-json")
     ray = _ray_options(ray_address, actors)
     options = RunOptions(out_dir, model=model, device=device, batch_size=batch_size, threads=threads,  # type: ignore[arg-type]  # click gives str; click.Choice limits --device to the Device values
-                         write_json=write_json, write_overlay=write_overlay, force=force,
+                         write_json=write_json, write_overlay=write_overlay, write_graph=write_graph, force=force,
                          grouping=GroupingSettings() if group else None, classifier=_classifier(classifier), dpi=dpi,
                          scale=scale_option(scale))
     progress = _Progress(out_dir, collected.skipped)

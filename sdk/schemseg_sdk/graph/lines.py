@@ -1,0 +1,216 @@
+"""Lines: the ink that is neither symbol nor text, joined into nets.
+
+1. Line ink is ink (gray < 128) whose class is background, junction or flow arrow: symbols and
+   text are cut out, so the leads on either side of a resistor are two pieces.
+2. Each 8-connected piece is a wire (or pipe) piece; specks (under a stroke width squared, and
+   shorter than two stroke widths) are dropped.
+3. A crossover (a hop, or a crossing the model marked as one) is cut out too, and so is a plain
+   crossing: a horizontal and a vertical line crossing with four arms and no junction dot (the
+   usual drawing rule: lines that join at a crossing get a dot). The pieces that meet a cut are
+   joined in opposite pairs (left with right, top with bottom), so the two lines pass each other
+   without joining. A junction dot is line ink, so the lines it touches stay one piece.
+4. Dashed and dotted lines: short pieces lying in a row along their own long side (three or more,
+   gaps up to four stroke widths or 7 px) are one line, of kind ``"dashed"``; on a P&ID these are signal
+   lines and are kept apart from process lines (``"solid"``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from ._regions import lookup, regions
+from .roles import ClassRoles
+
+__all__ = ["LineTrace", "ink_mask", "plain_crossings", "trace_lines"]
+
+_INK_THRESHOLD = 128  # gray below this is ink, as in symbol grouping and the real-drawing protocol
+
+
+@dataclass
+class LineTrace:
+    """The line pieces of a sheet and the net each belongs to.
+
+    Attributes:
+        labels: ``(H, W)`` int32 piece label per line pixel (0: not line ink).
+        net_of: ``net_of[label]`` is the net index of a piece (``-1``: dropped speck or label 0).
+        net_count: how many nets.
+        dashed: ``dashed[net]`` is True for a net made of dashed or dotted pieces.
+        stroke_width: the sheet's stroke width the thresholds were scaled by.
+    """
+
+    labels: np.ndarray
+    net_of: np.ndarray
+    net_count: int
+    dashed: np.ndarray
+    stroke_width: float
+
+
+def ink_mask(image: np.ndarray) -> np.ndarray:
+    """Boolean ink of a BGR or gray drawing."""
+    gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    return gray < _INK_THRESHOLD
+
+
+class _Union:
+    """Union-find over piece labels."""
+
+    def __init__(self, size: int) -> None:
+        self.parent = np.arange(size)
+
+    def find(self, a: int) -> int:
+        root = a
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[a] != root:
+            self.parent[a], a = root, self.parent[a]
+        return int(root)
+
+    def join(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def trace_lines(image: np.ndarray, mask: np.ndarray, roles: ClassRoles, stroke_width: float) -> LineTrace:
+    """Trace the lines of a segmented sheet into nets (see the module docstring for the rules).
+
+    Args:
+        image: the drawing, BGR or gray, the size of ``mask``.
+        mask: ``(H, W)`` uint8 class ids.
+        roles: what each class id is (:func:`~schemseg_sdk.graph.roles.class_roles`).
+        stroke_width: the sheet's stroke width in pixels.
+    """
+    line = ink_mask(image)
+    line &= lookup(roles.line, mask)
+    cuts = plain_crossings(line, mask, roles, stroke_width)
+    line[_crossings(mask, roles, cuts)] = False
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(line.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
+    del line
+    crossing = _crossings(mask, roles, cuts)  # made again rather than kept: the label image is the big one now
+    union = _Union(count)
+    longest_side = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
+    area = stats[:, cv2.CC_STAT_AREA]
+    # a thin dash of a signal line drawn finer than the process lines is no speck: its length counts
+    keep = (area >= max(2.0, stroke_width * stroke_width)) | ((longest_side >= 2 * stroke_width) & (area >= 2))
+    keep[0] = False
+    _join_across_crossovers(crossing, labels, keep, union, stroke_width)
+    del crossing
+    dashed_pieces = _join_dashes(labels, stats, keep, union, stroke_width)
+    roots = np.array([union.find(i) for i in range(count)])
+    roots[~keep] = -1
+    unique, net_of = np.unique(roots, return_inverse=True)
+    net_of = net_of.astype(np.int64) - (1 if unique.size and unique[0] == -1 else 0)
+    net_of[~keep] = -1
+    net_count = int(net_of.max()) + 1 if net_of.size and net_of.max() >= 0 else 0
+    dashed = np.zeros(net_count, bool)
+    for piece in dashed_pieces:
+        if net_of[piece] >= 0:
+            dashed[net_of[piece]] = True
+    return LineTrace(labels, net_of, net_count, dashed, stroke_width)
+
+
+def _crossings(mask: np.ndarray, roles: ClassRoles, cuts: list[tuple[int, int, int, int]]) -> np.ndarray:
+    """Where lines cross without joining: the model's crossovers and the plain crossings' cores, a pixel wider."""
+    crossing = mask == roles.crossover if roles.crossover is not None else np.zeros(mask.shape, bool)
+    for x, y, w, h in cuts:
+        crossing[max(0, y - 1) : y + h + 1, max(0, x - 1) : x + w + 1] = True
+    return crossing
+
+
+def plain_crossings(line: np.ndarray, mask: np.ndarray, roles: ClassRoles, stroke_width: float) -> list[tuple[int, int, int, int]]:
+    """Where a horizontal and a vertical line cross with four arms and no junction dot: they do not join there.
+
+    A dot is the model's junction class near the crossing, or ink much denser than two crossing
+    strokes. Returns the crossings' cores ``(x, y, w, h)``; a pixel more around each is cut out of the lines.
+    """
+    arm = round(max(6.0, 3.0 * stroke_width))
+    line8 = line.view(np.uint8)
+    cores: np.ndarray = cv2.morphologyEx(line8, cv2.MORPH_OPEN, np.ones((1, 2 * arm + 1), np.uint8))
+    np.bitwise_and(cores, cv2.morphologyEx(line8, cv2.MORPH_OPEN, np.ones((2 * arm + 1, 1), np.uint8)), out=cores)
+    height, width = line.shape
+    near = int(np.ceil(2 * stroke_width)) + 1
+    found = []
+    for (x, y, w, h), _ in regions(cores):
+        cx, cy = x + w // 2, y + h // 2
+        if x - arm < 0 or y - arm < 0 or x + w + arm > width or y + h + arm > height:
+            continue
+        arms = (line[cy, x - arm : x].all() and line[cy, x + w : x + w + arm].all()
+                and line[y - arm : y, cx].all() and line[y + h : y + h + arm, cx].all())
+        if not arms:
+            continue
+        y0, y1, x0, x1 = max(0, cy - near), cy + near + 1, max(0, cx - near), cx + near + 1
+        dotted = roles.line[mask[y0:y1, x0:x1]] & (mask[y0:y1, x0:x1] != 0)
+        side = y1 - y0
+        cross_ink = side * (w + h) - w * h  # two strokes as thick as the crossing's core
+        if dotted.any() or line[y0:y1, x0:x1].sum() > 1.6 * cross_ink:
+            continue
+        found.append((x, y, w, h))
+    return found
+
+
+def _join_across_crossovers(
+    crossing: np.ndarray, labels: np.ndarray, keep: np.ndarray, union: _Union, stroke_width: float
+) -> None:
+    """Join the pieces that meet each crossover in opposite pairs."""
+    reach = int(np.ceil(stroke_width)) + 2
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
+    height, width = labels.shape
+    for (x, y, w, h), pixels in regions(crossing):
+        x0, y0 = max(0, x - reach), max(0, y - reach)
+        x1, y1 = min(width, x + w + reach), min(height, y + h + reach)
+        own = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        own[y - y0 : y - y0 + h, x - x0 : x - x0 + w] = pixels
+        ring = cv2.dilate(own, kernel).astype(bool) & ~own.astype(bool)
+        touching = labels[y0:y1, x0:x1][ring]
+        ys, xs = np.nonzero(ring)
+        cy, cx = (float(v) for v in np.argwhere(own).mean(axis=0))
+        sides = []
+        for label in np.unique(touching):
+            if label == 0 or not keep[label]:
+                continue
+            at = touching == label
+            sides.append((int(label), float(np.arctan2(ys[at].mean() - cy, xs[at].mean() - cx))))
+        _pair_opposite(sides, union)
+
+
+def _pair_opposite(sides: list[tuple[int, float]], union: _Union) -> None:
+    """Join each piece with the one leaving the crossing on the opposite side (within 45 degrees)."""
+    if len(sides) == 2:
+        union.join(sides[0][0], sides[1][0])
+        return
+    for label, angle in sides:
+        best, best_gap = None, np.pi / 4
+        for other, other_angle in sides:
+            gap = abs((angle - other_angle) % (2 * np.pi) - np.pi)
+            if other != label and gap < best_gap:
+                best, best_gap = other, gap
+        if best is not None:
+            union.join(label, best)
+
+
+def _join_dashes(labels: np.ndarray, stats: np.ndarray, keep: np.ndarray, union: _Union, stroke_width: float) -> list[int]:
+    """Join short pieces in a row along their long side into one line; the pieces so joined."""
+    thin = 2.0 * stroke_width + 1
+    longest = max(12.0, 12.0 * stroke_width)
+    gap = round(max(8.0, 4.0 * stroke_width))  # fine signal lines have gaps of several pixels even at 1 px strokes
+    widths, heights = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+    dot = (widths <= thin) & (heights <= thin)
+    along_x = keep & (((heights <= thin) & (widths >= 2 * heights) & (widths <= longest)) | dot)
+    along_y = keep & (((widths <= thin) & (heights >= 2 * widths) & (heights <= longest)) | dot)
+    joined: list[int] = []
+    for candidates, shape in ((along_x, (1, gap)), (along_y, (gap, 1))):
+        if candidates.sum() < 3:
+            continue
+        pieces = lookup(candidates, labels).view(np.uint8)
+        bridged = cv2.morphologyEx(pieces, cv2.MORPH_CLOSE, np.ones(shape, np.uint8))
+        del pieces
+        for (x, y, w, h), run in regions(bridged):
+            crop = labels[y : y + h, x : x + w]
+            members = np.unique(crop[run & candidates[crop]])
+            if members.size >= 3:
+                for member in members[1:]:
+                    union.join(int(members[0]), int(member))
+                joined.extend(int(m) for m in members)
+    return joined

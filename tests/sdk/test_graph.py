@@ -1,0 +1,135 @@
+"""The graph of drawings made in code: wires, junctions, crossings, dashed lines, ports, empty and text-only sheets."""
+from __future__ import annotations
+
+import cv2
+import networkx as nx
+import numpy as np
+from graph_drawings import Sheet
+from schemseg_sdk.graph import SheetGraph, graph_from_arrays
+from schemseg_sdk.graph.overlay import draw_graph
+from schemseg_sdk.graph.ports import name_ports
+from schemseg_sdk.graph.terminals import Terminal
+
+
+def _graph(sheet: Sheet) -> SheetGraph:
+    return graph_from_arrays(sheet.image, sheet.mask, sheet.symbols)
+
+
+def _port_nets(graph: SheetGraph) -> list[set[int]]:
+    return [{p.net for p in s.ports} for s in graph.symbols]
+
+
+def test_resistor_between_two_wires_has_two_ports_on_two_nets() -> None:
+    sheet = Sheet().wire(10, 80, 80, 80).wire(120, 80, 190, 80).box_symbol("resistor", 80, 70, 120, 90)
+    sheet.box_symbol("terminal", 2, 74, 12, 86).box_symbol("terminal", 188, 74, 198, 86)
+    graph = _graph(sheet)
+    resistor = graph.symbols[0]
+    assert [p.name for p in resistor.ports] == ["Pos", "Neg"]
+    assert resistor.ports[0].x < resistor.ports[1].x
+    assert resistor.ports[0].net != resistor.ports[1].net
+    netlist = graph.to_netlist()
+    assert netlist["ckt_netlist"] == [{"component_type": "Res", "port_connection": {
+        "Pos": f"net{resistor.ports[0].net}", "Neg": f"net{resistor.ports[1].net}"}}]
+    assert graph.to_spice().splitlines()[1].endswith(") resistor")
+
+
+def _cross(sheet: Sheet) -> Sheet:
+    """A horizontal and a vertical wire crossing at (100, 80), a resistor at each of the four ends."""
+    sheet.wire(30, 80, 170, 80).wire(100, 20, 100, 140)
+    sheet.box_symbol("resistor", 10, 70, 30, 90).box_symbol("resistor", 170, 70, 190, 90)
+    sheet.box_symbol("resistor", 90, 2, 110, 20).box_symbol("resistor", 90, 140, 110, 158)
+    return sheet
+
+
+def test_a_plain_crossing_does_not_join() -> None:
+    nets = _port_nets(_graph(_cross(Sheet())))
+    left, right, top, bottom = (n - {-1} for n in nets)
+    assert left & right and top & bottom
+    assert not (left & right) & (top & bottom)
+
+
+def test_a_junction_dot_joins() -> None:
+    sheet = _cross(Sheet())
+    cv2.circle(sheet.image, (100, 80), 5, (0, 0, 0), -1)
+    sheet.label("junction", 94, 74, 107, 87)
+    graph = _graph(sheet)
+    shared = set.intersection(*_port_nets(graph))
+    assert len(shared) == 1
+
+
+def test_a_crossover_the_model_marks_does_not_join() -> None:
+    sheet = _cross(Sheet())
+    cv2.circle(sheet.image, (100, 80), 5, (0, 0, 0), -1)  # ink a dot would make, but the model says crossover
+    sheet.label("crossover", 92, 72, 109, 89)
+    left, right, top, bottom = _port_nets(_graph(sheet))
+    assert left & right and top & bottom and not (left & right) & (top & bottom)
+
+
+def test_dashed_line_is_one_dashed_net_apart_from_solid_ones() -> None:
+    sheet = Sheet().box_symbol("instrument_field", 10, 60, 40, 100).box_symbol("control_valve", 160, 60, 190, 100)
+    sheet.dashed(40, 166, 80).wire(100, 100, 100, 150)
+    graph = _graph(sheet)
+    (a,), (b,) = _port_nets(graph)
+    assert a == b
+    assert graph.net(a).kind == "dashed"
+    assert [n.kind for n in graph.nets if n.id != a] == ["solid"]
+
+
+def test_empty_sheet_gives_an_empty_graph() -> None:
+    graph = _graph(Sheet())
+    assert graph.symbols == [] and graph.nets == []
+    assert graph.to_netlist() == {"ckt_netlist": [], "ckt_type": ""}
+    assert graph.to_networkx().number_of_nodes() == 0
+
+
+def test_text_only_sheet_gives_no_net() -> None:
+    sheet = Sheet().text("R1 10k", 20, 60).text("VDD", 20, 120)
+    sheet.label("designation", 0, 0, 200, 160)
+    assert _graph(sheet).nets == []
+
+
+def test_one_symbol_gives_one_node() -> None:
+    graph = _graph(Sheet().box_symbol("pump", 60, 40, 140, 120))
+    assert [s.class_name for s in graph.symbols] == ["pump"]
+    assert graph.symbols[0].ports == () and graph.to_networkx().number_of_nodes() == 1
+
+
+def test_graphml_and_overlay(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    sheet = _cross(Sheet())
+    graph = _graph(sheet)
+    graph.save_graphml(tmp_path / "g.graphml")
+    read = nx.read_graphml(tmp_path / "g.graphml")
+    assert sum(1 for _, d in read.nodes(data=True) if d["kind"] == "symbol") == 4
+    assert read.number_of_edges() == 4
+    picture = draw_graph(sheet.image, graph)
+    assert picture.shape == sheet.image.shape and not np.array_equal(picture, sheet.image)
+
+
+def test_mosfet_ports_follow_the_terminals_in_any_orientation() -> None:
+    ink = np.zeros((60, 60), bool)
+    upright = [Terminal(40, 0, 1, 10), Terminal(0, 30, 2, 10), Terminal(40, 60, 3, 10)]
+    ports = dict(name_ports("nmos", upright, {1: 2, 2: 2, 3: 2}, ink, (0, 0)))
+    assert ports["Gate"].net == 2 and ports["Drain"].net == 1 and ports["Source"].net == 3
+    turned = [Terminal(0, 40, 1, 10), Terminal(30, 0, 2, 10), Terminal(60, 40, 3, 10)]
+    assert dict(name_ports("pmos", turned, {1: 2, 2: 2, 3: 2}, ink, (0, 0)))["Gate"].net == 2
+    with_body = upright + [Terminal(60, 30, 4, 10)]
+    ports = dict(name_ports("nmos", with_body, {1: 2, 2: 2, 3: 2, 4: 2}, ink, (0, 0)))
+    assert ports["Gate"].net == 2 and ports["Body"].net == 4
+
+
+def test_emitter_is_on_the_side_with_the_arrow_ink() -> None:
+    ink = np.zeros((60, 60), bool)
+    ink[45:55, 30:45] = True  # the arrow head near the lower terminal
+    terminals = [Terminal(40, 0, 1, 10), Terminal(0, 30, 2, 10), Terminal(40, 60, 3, 10)]
+    ports = dict(name_ports("npn", terminals, {1: 2, 2: 2, 3: 2}, ink, (0, 0)))
+    assert ports["Base"].net == 2 and ports["Emitter"].net == 3 and ports["Collector"].net == 1
+
+
+def test_segments_cut_by_bands_are_joined(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from schemseg_sdk.graph import segments
+
+    monkeypatch.setattr(segments, "_BAND_ROWS", 37)  # band edges fall across the vertical wire
+    graph = _graph(_cross(Sheet()))
+    vertical = [s for n in graph.nets for s in n.segments if s.shape == "vertical"]
+    # one run above and one below the crossing (cut out there), each whole although bands cut it
+    assert sorted((s.y0, s.y1) for s in vertical) == [(20, 77), (83, 139)]
