@@ -215,4 +215,4 @@ def test_a_flow_arrow_drawn_as_nothing_but_the_pipe_is_not_scored(tmp_path: Path
     (src / "C09V01-TST.EX01.xml").write_text(PROTEUS.replace("</PlantModel>", arrow + "</PlantModel>"), encoding="utf-8")
     cv2.imwrite(str(src / "C09V01-TST.EX01.png"), _render())
     report = import_dexpi(src, tmp_path / "ds", _settings())
-    assert "flow_arrow" not in report.symbols and report.off_ink["FlowArrow"] == 1
+    assert "flow_arrow" not in report.symbols and report.undrawn["FlowArrow"] == 1 and not report.off_ink

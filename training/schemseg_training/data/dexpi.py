@@ -79,6 +79,7 @@ class DexpiReport:
     not_in_map: Counter[str] = field(default_factory=Counter)
     not_drawn: Counter[str] = field(default_factory=Counter)
     off_ink: Counter[str] = field(default_factory=Counter)
+    undrawn: Counter[str] = field(default_factory=Counter)
     skipped: list[str] = field(default_factory=list)
 
     @property
@@ -88,7 +89,7 @@ class DexpiReport:
     def add(self, labels: SheetLabels) -> None:
         for total, part in ((self.symbols, labels.symbols), (self.no_class, labels.no_class),
                             (self.not_in_map, labels.not_in_map), (self.not_drawn, labels.not_drawn),
-                            (self.off_ink, labels.off_ink)):
+                            (self.off_ink, labels.off_ink), (self.undrawn, labels.undrawn)):
             total.update(part)
 
     def unmapped_table(self) -> str:
@@ -97,6 +98,7 @@ class DexpiReport:
         for title, counts in (("no project class (ignored, 255)", self.no_class),
                               ("not in the map (ignored, 255)", self.not_in_map),
                               ("drawn otherwise on the rendering (ignored, 255)", self.off_ink),
+                              ("not drawn on the rendering, only a pipe (ignored, 255)", self.undrawn),
                               ("no geometry in the XML (not boxed)", self.not_drawn)):
             if counts:
                 lines.append(f"{title}: {sum(counts.values())}: " + ", ".join(
@@ -233,7 +235,7 @@ def _sheet_record(name: str, pair: RenderingPair, drawing: ProteusDrawing, place
         "alignment_score": round(placement.score, 4),
         "pixels_per_unit": [round(placement.sx, 4), round(placement.sy, 4)], "units": drawing.units,
         "symbols": dict(labels.symbols), "no_class": dict(labels.no_class), "not_in_map": dict(labels.not_in_map),
-        "off_ink": dict(labels.off_ink), "not_drawn": dict(labels.not_drawn),
+        "off_ink": dict(labels.off_ink), "undrawn": dict(labels.undrawn), "not_drawn": dict(labels.not_drawn),
     }
 
 
@@ -249,7 +251,7 @@ def _metadata(src: Path, settings: DexpiSettings, report: DexpiReport) -> dict[s
         "dark_threshold": settings.dark_threshold, "score_dark_only": settings.score_dark_only,
         "unboxed_text": settings.unboxed_text,
         "symbols": dict(report.symbols), "no_class": dict(report.no_class), "not_in_map": dict(report.not_in_map),
-        "off_ink": dict(report.off_ink), "not_drawn": dict(report.not_drawn),
+        "off_ink": dict(report.off_ink), "undrawn": dict(report.undrawn), "not_drawn": dict(report.not_drawn),
         "sheets": report.sheets,
         "skipped": report.skipped,
         **report.frequencies.to_dict(),

@@ -42,6 +42,7 @@ class SheetLabels:
     not_in_map: Counter[str] = field(default_factory=Counter)
     not_drawn: Counter[str] = field(default_factory=Counter)  # no geometry in the XML
     off_ink: Counter[str] = field(default_factory=Counter)  # drawn otherwise on this rendering
+    undrawn: Counter[str] = field(default_factory=Counter)  # not drawn on this rendering (only a pipe in its box)
 
 
 def label_sheet(drawing: ProteusDrawing, placement: Placement, image: np.ndarray,
@@ -63,8 +64,11 @@ def label_sheet(drawing: ProteusDrawing, placement: Placement, image: np.ndarray
             labels.not_in_map[key] += 1
         elif name is None:
             labels.no_class[key] += 1
-        elif _on_ink(component, placement, distance, pad) < MIN_ON_INK or _only_a_line(rect, distance):
+        elif _on_ink(component, placement, distance, pad) < MIN_ON_INK:
             labels.off_ink[key] += 1
+            name = None
+        elif _only_a_line(rect, distance):
+            labels.undrawn[key] += 1
             name = None
         label = name or IGNORE_LABEL
         if label != IGNORE_LABEL:
