@@ -10,6 +10,7 @@ order; ``best`` is each mode's best round (the least disturbed on a shared machi
 counts the sheets finished after the first result came back, over the time since (start-up left out). The outputs of every --ray run
 are compared with the plain run's (overlay pixels and JSON symbols). JSON to benchmarks/results/.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -76,24 +77,31 @@ def main() -> None:
     finally:
         ray.shutdown()
     result = {
-        "schema": "schemseg.archive-throughput/1", "model": str(args.model), "sheets": len(files),
-        "sheet_source": str(args.sheets), "rounds": args.rounds, "ray_init_seconds": round(ray_init, 2),
+        "schema": "schemseg.archive-throughput/1",
+        "model": str(args.model),
+        "sheets": len(files),
+        "sheet_source": str(args.sheets),
+        "rounds": args.rounds,
+        "ray_init_seconds": round(ray_init, 2),
         "best": {name: max(r["sheets_per_s"] for r in rows if r["mode"] == name) for name in map(_mode_name, modes)},
         "rows": rows,
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
-        "command": " ".join(sys.argv), "machine": machine_info(),
+        "command": " ".join(sys.argv),
+        "machine": machine_info(),
         "notes": "Measured on a shared machine (other jobs run beside): compare modes of one run only. Ray "
-                 "(started once, first) idles beside the plain runs too; its workers run at the driver's "
-                 "niceness (RAY_worker_niceness=0), as the plain path does.",
+        "(started once, first) idles beside the plain runs too; its workers run at the driver's "
+        "niceness (RAY_worker_niceness=0), as the plain path does.",
     }
     slug = machine_slug(result["machine"])  # type: ignore[arg-type]
     out = args.out or Path(f"benchmarks/results/archive-throughput-{slug}-{time.strftime('%Y-%m-%d')}.json")
     atomic_write_text(out, json.dumps(result, indent=1) + "\n")
     print(f"Ray start-up {result['ray_init_seconds']} s")
     for row in rows:
-        print(f"{row['round']} {row['mode']:>14}: {row['sheets_per_s']:.2f} sheets/s overall, {row['steady_sheets_per_s']} "
-              f"steady, first sheet after {row['first_sheet_seconds']:.1f} s  {row.get('identical_to_plain', '')}")
+        print(
+            f"{row['round']} {row['mode']:>14}: {row['sheets_per_s']:.2f} sheets/s overall, {row['steady_sheets_per_s']} "
+            f"steady, first sheet after {row['first_sheet_seconds']:.1f} s  {row.get('identical_to_plain', '')}"
+        )
     print(f"wrote {out}")
 
 
@@ -114,7 +122,9 @@ def run_mode(files: list[Path], options: RunOptions, ray: RayOptions | None) -> 
     first_result = sum(1 for t in finished if t - finished[0] < 0.05)  # Ray returns a batch of sheets at once
     after_first = len(finished) - first_result
     return {
-        "mode": mode, "description": summary.description, "wall_seconds": round(wall, 2),
+        "mode": mode,
+        "description": summary.description,
+        "wall_seconds": round(wall, 2),
         "sheets_per_s": round(len(files) / wall, 3),
         "steady_sheets_per_s": round(after_first / (finished[-1] - finished[0]), 3) if after_first else None,
         "first_sheet_seconds": round(finished[0] - clock.began, 2),

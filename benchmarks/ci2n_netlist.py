@@ -10,6 +10,7 @@ netlist written to ``--work/pred/NNN.json``; then every golden file is scored (G
 ``--timeout`` seconds of search per sheet, see ``schemseg eval-netlist``), on all 122 drawings and
 on the 109 that are not byte-identical to training drawings (ids from the data set's SOURCE.md).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -60,18 +61,33 @@ def main() -> None:
         graph = build_graph(result)
         graph_s.append(time.perf_counter() - start)
         graph.save_netlist(pred / f"{path.stem}.json")
-    scores = score_dirs(pred, args.data / "golden", timeout=args.timeout,
-                        progress=lambda s: print(f"{s.name} GED {'~' if s.timed_out else ''}{s.ged} NED {s.ned:.3f}",
-                                                 file=sys.stderr, flush=True))
+    scores = score_dirs(
+        pred,
+        args.data / "golden",
+        timeout=args.timeout,
+        progress=lambda s: print(
+            f"{s.name} GED {'~' if s.timed_out else ''}{s.ged} NED {s.ned:.3f}", file=sys.stderr, flush=True
+        ),
+    )
     unseen = scores.subset([s.name for s in scores.sheets if s.name not in IN_TRAINING])
-    summary = {name: {k: v for k, v in part.to_dict().items() if k != "per_sheet"}
-               for name, part in (("all", scores), ("not_in_training", unseen))}
-    result = {"command": " ".join(sys.argv), "timeout_s": args.timeout, "segment_seconds_this_run": round(segment_s, 1),
-              "graph_seconds_median": round(sorted(graph_s)[len(graph_s) // 2], 3), **summary,
-              "per_sheet": scores.to_dict()["per_sheet"], "machine": machine_info()}
+    summary = {
+        name: {k: v for k, v in part.to_dict().items() if k != "per_sheet"}
+        for name, part in (("all", scores), ("not_in_training", unseen))
+    }
+    result = {
+        "command": " ".join(sys.argv),
+        "timeout_s": args.timeout,
+        "segment_seconds_this_run": round(segment_s, 1),
+        "graph_seconds_median": round(sorted(graph_s)[len(graph_s) // 2], 3),
+        **summary,
+        "per_sheet": scores.to_dict()["per_sheet"],
+        "machine": machine_info(),
+    }
     for name, part in summary.items():
-        print(f"{name}: exact {part['exact']}/{part['sheets']}, mean NED {part['mean_ned']:.4f}, "
-              f"timed out {part['timed_out']}")
+        print(
+            f"{name}: exact {part['exact']}/{part['sheets']}, mean NED {part['mean_ned']:.4f}, "
+            f"timed out {part['timed_out']}"
+        )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(args.out, json.dumps(result, indent=2) + "\n")
 

@@ -9,6 +9,7 @@ sheet) for every golden file, in this process, and prints {name: ged} as JSON.
 
 Usage: python ci2n_official_driver.py SCORER_DIR PRED_DIR GOLD_DIR TIMEOUT
 """
+
 import json
 import sys
 import types
@@ -28,11 +29,11 @@ class _NoGraphbolt(types.ModuleType):
 
 
 sys.modules["dgl.graphbolt"] = _NoGraphbolt("dgl.graphbolt")
-import calc_ged
-from loguru import logger
+import calc_ged  # noqa: E402  (after the graphbolt stand-in above)
+from loguru import logger  # noqa: E402  (after the graphbolt stand-in above)
 
 logger.remove()  # the official ged() logs every step to stderr; the values are what is compared
-import utils_ged
+import utils_ged  # noqa: E402  (after the graphbolt stand-in above)
 
 utils_ged._init_logger = lambda start, verbose=True: utils_ged.FakeLogger()
 results = {}

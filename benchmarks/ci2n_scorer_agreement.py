@@ -10,6 +10,7 @@ exact), scores them and the golden files against the golden files with schemseg'
 the official code (``calc_ged.process_one_task`` per sheet, see ci2n_official_driver.py) with the
 Python of ``--venv``, and writes both GEDs per sheet side by side.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -56,7 +57,9 @@ def _perturb(netlist: dict, kind: str, rng: random.Random) -> dict:
     elif kind == "change_type":
         c = rng.choice(comps)
         swap = {"NMOS": "PMOS", "PMOS": "NMOS", "NPN": "PNP", "PNP": "NPN", "Res": "Cap", "Cap": "Res"}
-        c["component_type"] = swap.get(c["component_type"], "Res" if "Pos" in c["port_connection"] else c["component_type"])
+        c["component_type"] = swap.get(
+            c["component_type"], "Res" if "Pos" in c["port_connection"] else c["component_type"]
+        )
     elif kind == "rename_nets":
         names = {n: f"n{i}" for i, n in enumerate(rng.sample(nets, len(nets)))}
         for c in comps:
@@ -66,8 +69,16 @@ def _perturb(netlist: dict, kind: str, rng: random.Random) -> dict:
     return out
 
 
-KINDS = ("drop_component", "add_resistor", "merge_nets", "split_net", "swap_ports", "change_type",
-         "rename_nets", "reorder")
+KINDS = (
+    "drop_component",
+    "add_resistor",
+    "merge_nets",
+    "split_net",
+    "swap_ports",
+    "change_type",
+    "rename_nets",
+    "reorder",
+)
 
 
 def make_perturbed(gold_dir: Path, work: Path, count: int, seed: int = 0) -> dict[str, list[str]]:
@@ -93,8 +104,13 @@ def make_perturbed(gold_dir: Path, work: Path, count: int, seed: int = 0) -> dic
 def official(venv: Path, scorer: Path, pred: Path, gold: Path, timeout: float, cwd: Path) -> dict:
     driver = Path(__file__).with_name("ci2n_official_driver.py").resolve()
     cwd.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run([str(venv / "bin" / "python"), str(driver), str(scorer), str(pred), str(gold), str(timeout)],
-                          cwd=cwd, capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [str(venv / "bin" / "python"), str(driver), str(scorer), str(pred), str(gold), str(timeout)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -110,19 +126,34 @@ def main() -> None:
     gold = args.data / "golden"
     made = make_perturbed(gold, args.work, args.count)
     rows = {}
-    for label, pred_dir, gold_dir in (("golden", gold, gold),
-                                      ("perturbed", args.work / "perturbed" / "pred", args.work / "perturbed" / "gold")):
+    for label, pred_dir, gold_dir in (
+        ("golden", gold, gold),
+        ("perturbed", args.work / "perturbed" / "pred", args.work / "perturbed" / "gold"),
+    ):
         start = time.perf_counter()
         ours = score_dirs(pred_dir, gold_dir, timeout=args.timeout)
         ours_s = time.perf_counter() - start
         start = time.perf_counter()
         theirs = official(args.venv, args.data, pred_dir, gold_dir, args.timeout, args.work / "official-cwd")
         theirs_s = time.perf_counter() - start
-        sheets = [{"name": s.name, "ours": s.ged, "official": theirs.get(s.name), "timed_out": s.timed_out,
-                   "perturbations": made.get(s.name)} for s in ours.sheets]
+        sheets = [
+            {
+                "name": s.name,
+                "ours": s.ged,
+                "official": theirs.get(s.name),
+                "timed_out": s.timed_out,
+                "perturbations": made.get(s.name),
+            }
+            for s in ours.sheets
+        ]
         agree = sum(r["ours"] == r["official"] for r in sheets)
-        rows[label] = {"sheets": len(sheets), "agree": agree, "ours_seconds": round(ours_s, 1),
-                       "official_seconds": round(theirs_s, 1), "per_sheet": sheets}
+        rows[label] = {
+            "sheets": len(sheets),
+            "agree": agree,
+            "ours_seconds": round(ours_s, 1),
+            "official_seconds": round(theirs_s, 1),
+            "per_sheet": sheets,
+        }
         print(f"{label}: {agree}/{len(sheets)} GEDs equal (ours {ours_s:.1f} s, official {theirs_s:.1f} s)")
         for r in sheets:
             if r["ours"] != r["official"] or label == "perturbed":

@@ -7,6 +7,7 @@ synthetic P&ID sheet with its mask.
 
 Real crops: DEXPI TrainingTestCases (CC BY 4.0), the renderings named in ``REAL_CROPS``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,7 +21,12 @@ from schemseg_sdk.palette import blend_mask
 from schemseg_training.synth import PidSheetOptions, render_pid_sheet, render_symbol
 from schemseg_training.synth.strokes import Pen, Placement, place_shape, render_ink
 from schemseg_training.synth.symbols_unlabelled import (
-    END_UNLABELLED, INLINE_UNLABELLED, interlock, motor, nozzle, off_page_connector,
+    END_UNLABELLED,
+    INLINE_UNLABELLED,
+    interlock,
+    motor,
+    nozzle,
+    off_page_connector,
 )
 
 C01 = "dexpi 1.2/example pids/C01 the complete DEXPI PnID/C01V01-HEX.EX02.png"
@@ -58,7 +64,7 @@ def _fit(ink_crop: np.ndarray, height: int = ROW) -> np.ndarray:
     h, w = ink_crop.shape[:2]
     tile = np.full((height, w + 12, 3), 255, np.uint8)
     y = (height - h) // 2
-    tile[y:y + h, 6:6 + w] = ink_crop if ink_crop.ndim == 3 else cv2.cvtColor(ink_crop, cv2.COLOR_GRAY2BGR)
+    tile[y : y + h, 6 : 6 + w] = ink_crop if ink_crop.ndim == 3 else cv2.cvtColor(ink_crop, cv2.COLOR_GRAY2BGR)
     return tile
 
 
@@ -67,7 +73,7 @@ def _trim(image: np.ndarray, pad: int = 4) -> np.ndarray:
     ys, xs = np.nonzero(dark)
     if not len(ys):
         return image
-    return image[max(0, ys.min() - pad): ys.max() + pad + 1, max(0, xs.min() - pad): xs.max() + pad + 1]
+    return image[max(0, ys.min() - pad) : ys.max() + pad + 1, max(0, xs.min() - pad) : xs.max() + pad + 1]
 
 
 def generated_tiles(name: str, count: int = 7) -> list[np.ndarray]:
@@ -116,7 +122,7 @@ def sheet_pictures(out: Path) -> None:
     cv2.imwrite(str(out / "pid_sheet.png"), cv2.cvtColor(small, cv2.COLOR_BGR2GRAY))
     blend = blend_mask(sheet.image, sheet.mask)
     y, x = _busiest(sheet.mask > 0, 440, 600)
-    crop = np.hstack([sheet.image[y: y + 440, x: x + 600], blend[y: y + 440, x: x + 600]])
+    crop = np.hstack([sheet.image[y : y + 440, x : x + 600], blend[y : y + 440, x : x + 600]])
     cv2.imwrite(str(out / "pid_sheet_crop.png"), crop)
 
 

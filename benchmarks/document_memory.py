@@ -10,6 +10,7 @@ With ``--segment``, the budget page is also segmented with ``--model`` (``predic
 grouping and without), and so is the 1200 x 1800 example sheet (6 tiles, grouping off): its peak is
 mostly the model runtime's own working memory for a batch of 4 tiles, which the big page's peak includes. JSON to ``benchmarks/results/``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -63,17 +64,24 @@ def make_pages(folder: Path) -> dict[str, tuple[Path, float]]:
     scan = np.tile(sheet, (A0_400[0] // sheet.shape[0] + 1, A0_400[1] // sheet.shape[1] + 1))[: A0_400[0], : A0_400[1]]
     tiff = folder / "a0-g4-400dpi.tif"
     Image.fromarray(scan).point(lambda v: 255 if v >= 128 else 0).convert("1").save(
-        tiff, "TIFF", compression="group4", dpi=(400, 400))
+        tiff, "TIFF", compression="group4", dpi=(400, 400)
+    )
     scanned = folder / "a0-scan.pdf"
     Image.fromarray(scan[::2, ::2]).save(scanned, "PDF", resolution=200.0)  # A0 at 200 dpi, stored as JPEG
-    return {"vector PDF at 400 dpi": (vector, 400.0), "Group 4 TIFF at 400 dpi": (tiff, 0.0),
-            "scanned PDF at the default dpi": (scanned, 0.0)}
+    return {
+        "vector PDF at 400 dpi": (vector, 400.0),
+        "Group 4 TIFF at 400 dpi": (tiff, 0.0),
+        "scanned PDF at the default dpi": (scanned, 0.0),
+    }
 
 
 def _one_page_pdf(path: Path, size: tuple[int, int], ops: bytes) -> None:
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {size[0]} {size[1]}] /Contents 4 0 R >>".encode(),
-               f"<< /Length {len(ops)} >>\nstream\n".encode() + ops + b"\nendstream"]
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {size[0]} {size[1]}] /Contents 4 0 R >>".encode(),
+        f"<< /Length {len(ops)} >>\nstream\n".encode() + ops + b"\nendstream",
+    ]
     data, offsets = bytearray(b"%PDF-1.4\n"), []
     for number, body in enumerate(objects, 1):
         offsets.append(len(data))
@@ -86,12 +94,22 @@ def _one_page_pdf(path: Path, size: tuple[int, int], ops: bytes) -> None:
 
 
 def measure(path: Path, dpi: float, model: str = "", group: bool = False) -> dict[str, object]:
-    out = subprocess.run([sys.executable, "-c", _CHILD, str(path), str(dpi), model, "group" if group else "none"],
-                         capture_output=True, text=True, check=True).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", _CHILD, str(path), str(dpi), model, "group" if group else "none"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     height, width, before, after = int(out[0]), int(out[1]), int(out[3]), int(out[4])
-    return {"height": height, "width": width, "dpi": None if out[2] == "None" else float(out[2]), "megapixels": round(height * width / 1e6, 1),
-            "bgr_mib": round(height * width * 3 / 2**20), "peak_added_mib": round((after - before) / 2**20),
-            "seconds": round(float(out[5]), 1)}
+    return {
+        "height": height,
+        "width": width,
+        "dpi": None if out[2] == "None" else float(out[2]),
+        "megapixels": round(height * width / 1e6, 1),
+        "bgr_mib": round(height * width * 3 / 2**20),
+        "peak_added_mib": round((after - before) / 2**20),
+        "seconds": round(float(out[5]), 1),
+    }
 
 
 def main() -> None:
@@ -109,15 +127,33 @@ def main() -> None:
         if args.segment:
             small = sorted(EXAMPLES.glob("*.png"))[2]  # 1200 x 1800: fills batches of 4 tiles, as the big page does
             path, dpi = pages["scanned PDF at the default dpi"]
-            for name, page, group in (("1200 x 1800 example sheet, no grouping", small, False),
-                                      ("scanned PDF at the default dpi, no grouping", path, False),
-                                      ("scanned PDF at the default dpi, grouping", path, True)):
+            for name, page, group in (
+                ("1200 x 1800 example sheet, no grouping", small, False),
+                ("scanned PDF at the default dpi, no grouping", path, False),
+                ("scanned PDF at the default dpi, grouping", path, True),
+            ):
                 results[f"segment with {args.model.name}: {name}"] = row = measure(page, dpi, str(args.model), group)
                 print(f"segment {name}: {row}", flush=True)
     machine = machine_info()
-    out = args.out or Path(__file__).parent / "results" / f"document-memory-{machine_slug(machine)}-{time.strftime('%Y-%m-%d')}.json"
-    atomic_write_text(out, json.dumps({"schema": "schemseg.document-memory/1", "machine": machine,
-                                       "command": " ".join(sys.argv), "results": results}, indent=1) + "\n")
+    out = (
+        args.out
+        or Path(__file__).parent
+        / "results"
+        / f"document-memory-{machine_slug(machine)}-{time.strftime('%Y-%m-%d')}.json"
+    )
+    atomic_write_text(
+        out,
+        json.dumps(
+            {
+                "schema": "schemseg.document-memory/1",
+                "machine": machine,
+                "command": " ".join(sys.argv),
+                "results": results,
+            },
+            indent=1,
+        )
+        + "\n",
+    )
     print(f"-> {out}")
 
 

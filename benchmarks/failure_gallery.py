@@ -14,6 +14,7 @@ covers it at box IoU >= 0.5. Every other true symbol is one of three failures:
 Writes one row per kind: the drawing around the true symbol (green box, its class) beside the
 overlay of the prediction (red boxes, predicted classes), and prints the counts per kind and class.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -54,8 +55,13 @@ def _crop(image: np.ndarray, box: tuple[int, int, int, int]) -> tuple[slice, sli
     return slice(y0, min(cy + half, image.shape[0])), slice(x0, min(cx + half, image.shape[1]))
 
 
-def _panel(image: np.ndarray, rows: slice, cols: slice, boxes: list[tuple[str, tuple[int, int, int, int]]],
-           color: tuple[int, int, int]) -> np.ndarray:
+def _panel(
+    image: np.ndarray,
+    rows: slice,
+    cols: slice,
+    boxes: list[tuple[str, tuple[int, int, int, int]]],
+    color: tuple[int, int, int],
+) -> np.ndarray:
     picture = image.copy()
     for name, (x0, y0, x1, y1) in boxes:
         cv2.rectangle(picture, (x0, y0), (x1 - 1, y1 - 1), color, 1)
@@ -67,7 +73,7 @@ def _panel(image: np.ndarray, rows: slice, cols: slice, boxes: list[tuple[str, t
 
 def _pad(picture: np.ndarray, label: str) -> np.ndarray:
     canvas = np.full((TILE + 18, TILE, 3), 255, np.uint8)
-    canvas[18:18 + picture.shape[0], :picture.shape[1]] = picture
+    canvas[18 : 18 + picture.shape[0], : picture.shape[1]] = picture
     cv2.putText(canvas, label, (3, 13), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 0), 1, cv2.LINE_AA)
     return canvas
 
@@ -98,14 +104,22 @@ def main() -> None:
                 # pictures of symbols, not of text: a missed label letter says little
                 if len(examples[kind]) < 2 * args.per_kind and CLASS_NAMES[true_class] != "designation":
                     rows, cols = _crop(sheet.image, box)
-                    near = [(CLASS_NAMES[c], b) for c, b in predicted
-                            if b[2] > cols.start and b[0] < cols.stop and b[3] > rows.start and b[1] < rows.stop]
+                    near = [
+                        (CLASS_NAMES[c], b)
+                        for c, b in predicted
+                        if b[2] > cols.start and b[0] < cols.stop and b[3] > rows.start and b[1] < rows.stop
+                    ]
                     left = _panel(sheet.image, rows, cols, [(CLASS_NAMES[true_class], box)], (0, 160, 0))
                     right = _panel(overlay, rows, cols, near, (0, 0, 220))
-                    examples[kind] += [_pad(left, f"{kind}: drawn {CLASS_NAMES[true_class]}"),
-                                       _pad(right, f"seed {seed}: predicted")]
-    rows_out = [np.hstack(pictures + [np.full_like(pictures[0], 255)] * (2 * args.per_kind - len(pictures)))
-                for pictures in examples.values() if pictures]
+                    examples[kind] += [
+                        _pad(left, f"{kind}: drawn {CLASS_NAMES[true_class]}"),
+                        _pad(right, f"seed {seed}: predicted"),
+                    ]
+    rows_out = [
+        np.hstack(pictures + [np.full_like(pictures[0], 255)] * (2 * args.per_kind - len(pictures)))
+        for pictures in examples.values()
+        if pictures
+    ]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(str(args.out), np.vstack(rows_out))
     print(f"{true_total} true symbols on seeds {first}-{last}; wrote {args.out}")

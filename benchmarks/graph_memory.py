@@ -8,6 +8,7 @@ segmentation of such a sheet holds the BGR drawing, the uint8 class mask and the
 confidence (a tiled sheet's); ``segmentation_bytes`` is their size. The graph is built in a fresh
 process and its peak resident memory above the arrays already there is ``graph_peak_extra_bytes``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,7 +36,9 @@ def draw_sheet(width: int, height: int) -> tuple[np.ndarray, np.ndarray, list]:
     for i, y in enumerate(range(100, height - 50, 200)):
         for x in range(100 + 300 * (i % 10), width - 50, 3000):
             cv2.circle(image, (x, y), 8, (0, 0, 0), -1)
-            mask[y - 9 : y + 10, x - 9 : x + 10][image[y - 9 : y + 10, x - 9 : x + 10, 0] < 128] = class_index("junction")
+            mask[y - 9 : y + 10, x - 9 : x + 10][image[y - 9 : y + 10, x - 9 : x + 10, 0] < 128] = class_index(
+                "junction"
+            )
     symbols = []
     resistor = class_index("resistor")
     for y in range(100, height - 50, 400):
@@ -58,12 +61,20 @@ def _child(width: int, height: int) -> None:
     graph = graph_from_arrays(image, mask, symbols, stroke_width=3.0)
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    print(json.dumps({
-        "segmentation_bytes": int(image.nbytes + mask.nbytes + confidence.nbytes),
-        "rss_before_graph_bytes": before, "peak_rss_bytes": peak, "graph_peak_extra_bytes": peak - before,
-        "graph_seconds": round(seconds, 2), "symbols": len(graph.symbols), "nets": len(graph.nets),
-        "ports": sum(len(s.ports) for s in graph.symbols),
-    }))
+    print(
+        json.dumps(
+            {
+                "segmentation_bytes": int(image.nbytes + mask.nbytes + confidence.nbytes),
+                "rss_before_graph_bytes": before,
+                "peak_rss_bytes": peak,
+                "graph_peak_extra_bytes": peak - before,
+                "graph_seconds": round(seconds, 2),
+                "symbols": len(graph.symbols),
+                "nets": len(graph.nets),
+                "ports": sum(len(s.ports) for s in graph.symbols),
+            }
+        )
+    )
 
 
 def main() -> None:
@@ -79,10 +90,19 @@ def main() -> None:
     from schemseg_sdk.bench.machine import machine_info
     from schemseg_sdk.fileio import atomic_write_text
 
-    done = subprocess.run([sys.executable, __file__, "--child", "--width", str(args.width), "--height", str(args.height)],
-                          capture_output=True, text=True, check=True)
-    result = {"command": " ".join(sys.argv), "width": args.width, "height": args.height,
-              **json.loads(done.stdout.strip().splitlines()[-1]), "machine": machine_info()}
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", "--width", str(args.width), "--height", str(args.height)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result = {
+        "command": " ".join(sys.argv),
+        "width": args.width,
+        "height": args.height,
+        **json.loads(done.stdout.strip().splitlines()[-1]),
+        "machine": machine_info(),
+    }
     print(json.dumps({k: v for k, v in result.items() if k != "machine"}, indent=1))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(args.out, json.dumps(result, indent=2) + "\n")

@@ -8,6 +8,7 @@ Conv/MatMul/Gemm of one group excluded as well (the build's own float layers are
 "build" row), and scores each graph with the accuracy gate's scorer. Groups are named from the
 EfficientNet U-Net++ node names (enc-stem, enc-blocksN, attention, dec-xN, seg-head); join groups with "+".
 """
+
 from __future__ import annotations
 
 import argparse
@@ -15,8 +16,6 @@ import json
 import re
 import tempfile
 from pathlib import Path
-
-import onnx
 
 from schemseg_sdk.engine import _graph, bundle, quantize
 from schemseg_sdk.engine.gate import compare_scores, score_graph
@@ -58,8 +57,9 @@ def main() -> None:
 
     bundle.quantize_for_tensorrt = capture
     work = Path(tempfile.mkdtemp(prefix="schemseg-sens-"))
-    bundle.prepare_graphs(args.model, "int8", work, calib=args.calib, calib_count=args.calib_count,
-                          parity_val=args.val, tensorrt=False)
+    bundle.prepare_graphs(
+        args.model, "int8", work, calib=args.calib, calib_count=args.calib_count, parity_val=args.val, tensorrt=False
+    )
     graph, ranges, regions = captured["graph"], captured["ranges"], captured["regions"]
     compute = [n.name for n in graph.graph.node if n.op_type in quantize.COMPUTE_OPS]
     groups: dict[str, list[str]] = {}
@@ -75,15 +75,25 @@ def main() -> None:
         info = _graph.read_info(graph, label)
         path = _graph.save_model(_graph.with_precision(qdq, info, "int8"), work / f"float-{label}.onnx")
         scores = score_graph(path, args.val, limit=args.val_count, progress=False)
-        verdict = compare_scores(reference, scores, label=label, graph=path.name, val=args.val,
-                                 sheets=args.val_count)
+        verdict = compare_scores(reference, scores, label=label, graph=path.name, val=args.val, sheets=args.val_count)
         fails = {c.name: c.drop for c in verdict.classes if c.failed}
         results[label] = {"float_layers": len(extra), "mean_drop": verdict.mean_drop, "classes_over": fails}
-        print(f"{label:<40} float layers {len(extra):3d}  mean drop {verdict.mean_drop:6.2f}  over: {fails}",
-              flush=True)
-    Path(args.json).write_text(json.dumps({"model": args.model, "val": args.val, "sheets": args.val_count,
-                                           "groups": {k: len(v) for k, v in groups.items()}, "results": results},
-                                          indent=1) + "\n")
+        print(
+            f"{label:<40} float layers {len(extra):3d}  mean drop {verdict.mean_drop:6.2f}  over: {fails}", flush=True
+        )
+    Path(args.json).write_text(
+        json.dumps(
+            {
+                "model": args.model,
+                "val": args.val,
+                "sheets": args.val_count,
+                "groups": {k: len(v) for k, v in groups.items()},
+                "results": results,
+            },
+            indent=1,
+        )
+        + "\n"
+    )
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ accuracy, per-class IoU, training seconds), ``docs/img/learning_curve.png`` and,
 ``--readme``, the table between the learning-curve markers of that page. Runs go to ``--work``
 (``runs/learning-curve``); a finished subset's ``last.pt`` is reused when the script is run again.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,8 +56,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--work", type=Path, default=Path("runs/learning-curve"))
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     parser.add_argument("--plot", type=Path, default=PLOT)
-    parser.add_argument("--readme", type=Path, default=None,
-                        help="rewrite the learning-curve table of this Markdown page")
+    parser.add_argument(
+        "--readme", type=Path, default=None, help="rewrite the learning-curve table of this Markdown page"
+    )
     return parser.parse_args()
 
 
@@ -69,8 +71,18 @@ def fine_tune(args: argparse.Namespace, sheets: int) -> tuple[Path, float]:
     if last.is_file() and load_checkpoint(last)["step"] >= args.steps:
         return last, float(json.loads((run / "seconds.json").read_text())["seconds"])
     epochs = math.ceil(args.steps / steps_per_epoch(sheets, args.batch))  # the schedule ends with the budget
-    config = TrainConfig(out=str(run), data=str(data), init=args.init, epochs=epochs, max_steps=args.steps,
-                         batch=args.batch, size=args.size, threads=args.threads, seed=args.seed, device="cpu")
+    config = TrainConfig(
+        out=str(run),
+        data=str(data),
+        init=args.init,
+        epochs=epochs,
+        max_steps=args.steps,
+        batch=args.batch,
+        size=args.size,
+        threads=args.threads,
+        seed=args.seed,
+        device="cpu",
+    )
     start = time.perf_counter()
     train(config)
     seconds = time.perf_counter() - start
@@ -92,11 +104,19 @@ def plot(points: list[dict[str, object]], path: Path, title: str, start: str) ->
     fig, ax = plt.subplots(figsize=(6, 4), dpi=120)
     ax.plot([p["sheets"] for p in tuned], [p["mean_iou"] for p in tuned], "o-", label=f"fine-tuned from {start}")
     for p in tuned:
-        ax.annotate(f"{p['mean_iou']:.3f}", (p["sheets"], p["mean_iou"]), textcoords="offset points", xytext=(0, 6),
-                    ha="center", fontsize=8)
+        ax.annotate(
+            f"{p['mean_iou']:.3f}",
+            (p["sheets"], p["mean_iou"]),
+            textcoords="offset points",
+            xytext=(0, 6),
+            ha="center",
+            fontsize=8,
+        )
     zero = [p for p in points if not p["sheets"]]
     if zero:
-        ax.axhline(zero[0]["mean_iou"], color="grey", linestyle="--", label=f"{start}, zero-shot ({zero[0]['mean_iou']:.3f})")
+        ax.axhline(
+            zero[0]["mean_iou"], color="grey", linestyle="--", label=f"{start}, zero-shot ({zero[0]['mean_iou']:.3f})"
+        )
     ax.set_xscale("log")
     ax.minorticks_off()
     ax.set_ylim(0, max(0.05, 1.2 * max(float(p["mean_iou"]) for p in points)))  # type: ignore[arg-type]
@@ -117,9 +137,13 @@ def readme_block(report: dict[str, object], source: str, plot_path: Path) -> str
         training = f"{report['steps']} steps from `--init`" if p["sheets"] else "none (the starting model)"
         minutes = f"{p['train_seconds'] / 60:.1f} min" if p["sheets"] else "-"
         lines.append(f"| {p['sheets']} | {training} | {p['mean_iou']:.4f} | {p['pixel_accuracy']:.4f} | {minutes} |")
-    lines += ["", f"![learning curve]({plot_path.as_posix()})", "",  # plot_path: relative to the page
-              f"Measured {report['date']} on {report['machine_name']}, scored on {report['eval_sheets']} sheets of "
-              f"`{report['eval']}`. Generated from `{source}` by `benchmarks/learning_curve.py`; do not edit by hand."]
+    lines += [
+        "",
+        f"![learning curve]({plot_path.as_posix()})",
+        "",  # plot_path: relative to the page
+        f"Measured {report['date']} on {report['machine_name']}, scored on {report['eval_sheets']} sheets of "
+        f"`{report['eval']}`. Generated from `{source}` by `benchmarks/learning_curve.py`; do not edit by hand.",
+    ]
     return "\n".join(lines)
 
 
@@ -136,9 +160,20 @@ def main() -> None:
         print(f"{sheets} sheets: mIoU {points[-1]['mean_iou']:.4f} ({seconds / 60:.1f} min training)", flush=True)
     info = machine_info()
     date = datetime.date.today().isoformat()
-    report = {"date": date, "machine": info, "machine_name": machine_slug(info), "train": str(args.train),
-              "eval": str(args.eval), "eval_sheets": eval_sheets, "seed": args.seed, "steps": args.steps,
-              "batch": args.batch, "crop": args.size, "init": str(start), "points": points}
+    report = {
+        "date": date,
+        "machine": info,
+        "machine_name": machine_slug(info),
+        "train": str(args.train),
+        "eval": str(args.eval),
+        "eval_sheets": eval_sheets,
+        "seed": args.seed,
+        "steps": args.steps,
+        "batch": args.batch,
+        "crop": args.size,
+        "init": str(start),
+        "points": points,
+    }
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / f"learning-curve-{machine_slug(info)}-{date}.json"
     atomic_write_text(path, json.dumps(report, indent=2) + "\n")
@@ -147,8 +182,13 @@ def main() -> None:
     print(f"wrote {path} and {args.plot}")
     if args.readme:
         picture = Path(os.path.relpath(args.plot, args.readme.parent))
-        replace_marked_block(args.readme, CURVE_START, CURVE_END, readme_block(report, path.as_posix(), picture),
-                             "the learning-curve table")
+        replace_marked_block(
+            args.readme,
+            CURVE_START,
+            CURVE_END,
+            readme_block(report, path.as_posix(), picture),
+            "the learning-curve table",
+        )
         print(f"updated {args.readme}")
 
 

@@ -16,6 +16,7 @@ one bar and not the other.
     python benchmarks/measure_symbols.py --model sdk/schemseg_sdk/models/reference.onnx \\
         --data data/synth-val --json benchmarks/results/symbols-reference-synth-val.json
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,8 +35,8 @@ from schemseg_sdk.dataset import SegmentationDataset
 from schemseg_sdk.fileio import atomic_write_text
 from schemseg_sdk.instances import GroupingSettings, group_symbols
 from schemseg_sdk.metrics import ConfusionMatrix
-from schemseg_sdk.symbol_metrics import SymbolMatcher
 from schemseg_sdk.symbol_classifier import SymbolClassifier, open_classifier
+from schemseg_sdk.symbol_metrics import SymbolMatcher
 from schemseg_sdk.symbols import find_symbols
 from schemseg_training.classifier_data import cached_prediction
 
@@ -43,9 +44,16 @@ COUNT_IOU = 0.5  # classes at or above this pixel IoU must be counted within COU
 COUNT_TOLERANCE = 0.10
 
 
-def measure(model: str, data: str, threads: int | None, limit: int | None, predictions: Path | None,
-            timing_sheets: int, settings: GroupingSettings = GroupingSettings(),
-            classifier_choice: str = "auto") -> dict[str, object]:
+def measure(
+    model: str,
+    data: str,
+    threads: int | None,
+    limit: int | None,
+    predictions: Path | None,
+    timing_sheets: int,
+    settings: GroupingSettings = GroupingSettings(),
+    classifier_choice: str = "auto",
+) -> dict[str, object]:
     dataset = SegmentationDataset(data)
     count = len(dataset) if limit is None else min(limit, len(dataset))
     variants = ("raw", "voted", "grouped")
@@ -61,12 +69,18 @@ def measure(model: str, data: str, threads: int | None, limit: int | None, predi
             voted = group_symbols(mask, confidence, image, names, settings)
             grouped = group_symbols(mask, confidence, image, names, settings, classifier)
             raw_symbols = find_symbols(mask, confidence, names)
-            for name, labels, found in (("raw", mask, raw_symbols), ("voted", voted.mask, voted.symbols),
-                                        ("grouped", grouped.mask, grouped.symbols)):
+            for name, labels, found in (
+                ("raw", mask, raw_symbols),
+                ("voted", voted.mask, voted.symbols),
+                ("grouped", grouped.mask, grouped.symbols),
+            ):
                 pixels[name].update(labels, target)
                 symbols[name].update([(s.class_id, s.bbox) for s in found], truth)
-        timing = (_time_grouping(segmenter, classifier, dataset, min(timing_sheets, count), settings)
-                  if timing_sheets else None)
+        timing = (
+            _time_grouping(segmenter, classifier, dataset, min(timing_sheets, count), settings)
+            if timing_sheets
+            else None
+        )
         classifier.close()
     report = {name: _scores(pixels[name], symbols[name]) for name in variants}
     report["raw"]["count_check"] = _count_check(report["raw"])  # type: ignore[index]
@@ -75,10 +89,16 @@ def measure(model: str, data: str, threads: int | None, limit: int | None, predi
         # the same check over the classes whose IoU in this output (not the raw one) is >= COUNT_IOU
         report[name]["count_check_own_iou"] = _count_check(report[name])  # type: ignore[index]
     return {
-        "model": model, "data": data, "sheets": count, "settings": settings.__dict__,
+        "model": model,
+        "data": data,
+        "sheets": count,
+        "settings": settings.__dict__,
         "classifier": classifier.describe(),
-        "date": date.today().isoformat(), "machine": f"{platform.processor() or platform.machine()}, {threads} threads",
-        "load_average": list(os.getloadavg()), **report, "timing": timing,
+        "date": date.today().isoformat(),
+        "machine": f"{platform.processor() or platform.machine()}, {threads} threads",
+        "load_average": list(os.getloadavg()),
+        **report,
+        "timing": timing,
     }
 
 
@@ -87,13 +107,20 @@ def _classifier(segmenter: Segmenter, threads: int | None, choice: str) -> Symbo
     was trained for), or the classifier file ``choice``."""
     classifier = open_classifier(choice, segmenter.info, threads)
     if classifier is None:
-        raise SystemExit(f"{segmenter.model_path}: the bundled symbol classifier was not trained for this model; "
-                         "train one (schemseg train-classifier) and bundle it first")
+        raise SystemExit(
+            f"{segmenter.model_path}: the bundled symbol classifier was not trained for this model; "
+            "train one (schemseg train-classifier) and bundle it first"
+        )
     return classifier
 
 
-def _time_grouping(segmenter: Segmenter, classifier: SymbolClassifier, dataset: SegmentationDataset, count: int,
-                   settings: GroupingSettings) -> dict[str, object]:
+def _time_grouping(
+    segmenter: Segmenter,
+    classifier: SymbolClassifier,
+    dataset: SegmentationDataset,
+    count: int,
+    settings: GroupingSettings,
+) -> dict[str, object]:
     """Inference and grouping (with the classifier) time of each of the first ``count`` sheets, back to back."""
     inference, grouping, sizes = [], [], []
     for index in tqdm(range(count), desc="timing"):
@@ -120,10 +147,20 @@ def _count_check(report: dict[str, object], iou_from: dict[str, object] | None =
         if name == "background" or value is None or value < COUNT_IOU or name not in per_class:
             continue
         row = per_class[name]
-        rows[name] = {"iou": value, "true": row["true"], "predicted": row["predicted"], "count_error": row["count_error"],
-                      "within": abs(row["count_error"]) <= COUNT_TOLERANCE}
-    return {"iou_at_least": COUNT_IOU, "tolerance": COUNT_TOLERANCE, "classes": rows,
-            "within": sum(r["within"] for r in rows.values()), "of": len(rows)}
+        rows[name] = {
+            "iou": value,
+            "true": row["true"],
+            "predicted": row["predicted"],
+            "count_error": row["count_error"],
+            "within": abs(row["count_error"]) <= COUNT_TOLERANCE,
+        }
+    return {
+        "iou_at_least": COUNT_IOU,
+        "tolerance": COUNT_TOLERANCE,
+        "classes": rows,
+        "within": sum(r["within"] for r in rows.values()),
+        "of": len(rows),
+    }
 
 
 def _timing(inference: list[float], grouping: list[float], sizes: list[int]) -> dict[str, object]:
@@ -138,7 +175,9 @@ def _timing(inference: list[float], grouping: list[float], sizes: list[int]) -> 
         "grouping_over_inference_median": round(float(np.median(ratio)), 4),
         "grouping_over_inference_max": round(float(np.max(ratio)), 4),
         "single_tile_sheets": int(single.sum()),
-        "grouping_over_inference_single_tile_median": round(float(np.median(ratio[single])), 4) if single.any() else None,
+        "grouping_over_inference_single_tile_median": round(float(np.median(ratio[single])), 4)
+        if single.any()
+        else None,
     }
 
 
@@ -164,29 +203,43 @@ def main() -> None:
     parser.add_argument("--limit", type=int)
     parser.add_argument("--predictions", type=Path, help="cache of raw predictions (NAME.npz), reused when present")
     parser.add_argument("--timing-sheets", type=int, default=20, help="sheets timed afresh (0: no timing)")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="NAME=VALUE",
-                        help="a GroupingSettings field other than its default, e.g. merge_gap=6 (repeatable; "
-                             "for tuning, on a tuning set only)")
-    parser.add_argument("--classifier", default="auto",
-                        help="'auto' (the default Segmenter's) or a classifier file: a candidate model can be "
-                             "measured with one trained for another model's votes before its own exists")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a GroupingSettings field other than its default, e.g. merge_gap=6 (repeatable; "
+        "for tuning, on a tuning set only)",
+    )
+    parser.add_argument(
+        "--classifier",
+        default="auto",
+        help="'auto' (the default Segmenter's) or a classifier file: a candidate model can be "
+        "measured with one trained for another model's votes before its own exists",
+    )
     args = parser.parse_args()
     settings = _settings(args.overrides, parser)
-    report = measure(args.model, args.data, args.threads, args.limit, args.predictions, args.timing_sheets, settings,
-                     args.classifier)
+    report = measure(
+        args.model, args.data, args.threads, args.limit, args.predictions, args.timing_sheets, settings, args.classifier
+    )
     atomic_write_text(args.json, json.dumps(report, indent=2) + "\n")
     for name in ("raw", "voted", "grouped"):
         part = report[name]
         check = part["count_check"]
         own = part.get("count_check_own_iou", check)
-        print(f"{name:8s} mIoU {part['pixels']['mean_iou']:.4f}  symbol mean F1 {part['symbols']['mean_f1']:.4f}  "
-              f"symbols {part['symbols']['predicted']} (true {part['symbols']['true']})  "
-              f"counts within 10%: {check['within']} of {check['of']} classes with raw IoU >= 0.5, "
-              f"{own['within']} of {own['of']} with their own IoU >= 0.5")
+        print(
+            f"{name:8s} mIoU {part['pixels']['mean_iou']:.4f}  symbol mean F1 {part['symbols']['mean_f1']:.4f}  "
+            f"symbols {part['symbols']['predicted']} (true {part['symbols']['true']})  "
+            f"counts within 10%: {check['within']} of {check['of']} classes with raw IoU >= 0.5, "
+            f"{own['within']} of {own['of']} with their own IoU >= 0.5"
+        )
     timing = report["timing"]
     if timing is not None:
-        print(f"grouping {timing['grouping_ms_mean']} ms vs inference {timing['inference_ms_mean']} ms per sheet "
-              f"(median ratio {timing['grouping_over_inference_median']:.1%})")
+        print(
+            f"grouping {timing['grouping_ms_mean']} ms vs inference {timing['inference_ms_mean']} ms per sheet "
+            f"(median ratio {timing['grouping_over_inference_median']:.1%})"
+        )
     print(f"written: {args.json}")
 
 

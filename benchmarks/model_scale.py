@@ -12,6 +12,7 @@ sheets that get resampled (the real circuits lie inside the band). ``zoom_recove
 the measures follow a known zoom (0.5, 2, 3) on other generator sheets, ``left_alone`` how many
 other generator sheets and real evaluation sheets ``scale="auto"`` would resample (none, ideally).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,6 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+
 from schemseg_sdk.fileio import atomic_write_text
 from schemseg_sdk.imageio import read_image
 from schemseg_sdk.sheet_scale import ScaleMeasure, measure_scale
@@ -54,6 +56,7 @@ def recovery(count: int, zooms: tuple[float, ...] = (0.5, 2.0, 3.0)) -> dict[str
     Seeds the band was not measured on; sheets resized as a scanner would (area down, bilinear up).
     """
     import cv2
+
     from schemseg_training.synth import render_sheet
 
     errors: dict[str, dict[str, list[float]]] = {f"{z:g}": {"stroke": [], "text": []} for z in zooms}
@@ -63,13 +66,26 @@ def recovery(count: int, zooms: tuple[float, ...] = (0.5, 2.0, 3.0)) -> dict[str
         for zoom in zooms:
             interpolation = cv2.INTER_AREA if zoom < 1 else cv2.INTER_LINEAR
             measured = measure_scale(cv2.resize(sheet, None, fx=zoom, fy=zoom, interpolation=interpolation))
-            for key, old, new in (("stroke", base.stroke_px, measured.stroke_px), ("text", base.text_px, measured.text_px)):
+            for key, old, new in (
+                ("stroke", base.stroke_px, measured.stroke_px),
+                ("text", base.text_px, measured.text_px),
+            ):
                 if old and new:
                     errors[f"{zoom:g}"][key].append(abs(new / old / zoom - 1))
-    return {zoom: {key: {"sheets": len(v), "median_error": round(float(np.median(v)), 3),
-                         "p90_error": round(float(np.percentile(v, 90)), 3),
-                         "within_15pct": round(float(np.mean(np.array(v) <= 0.15)), 3)} if v else None
-                   for key, v in by.items()} for zoom, by in errors.items()}
+    return {
+        zoom: {
+            key: {
+                "sheets": len(v),
+                "median_error": round(float(np.median(v)), 3),
+                "p90_error": round(float(np.percentile(v, 90)), 3),
+                "within_15pct": round(float(np.mean(np.array(v) <= 0.15)), 3),
+            }
+            if v
+            else None
+            for key, v in by.items()
+        }
+        for zoom, by in errors.items()
+    }
 
 
 def left_alone(images: Iterator[tuple[str, np.ndarray]]) -> dict[str, object]:
@@ -96,8 +112,12 @@ def main() -> None:
     parser.add_argument("--real", type=Path, default=Path("/work/shared/data/ci2n-train"))
     parser.add_argument("--real-count", type=int, default=200)
     parser.add_argument("--recovery", type=int, default=100, help="Sheets (seeds 1000..) to check zoom recovery on.")
-    parser.add_argument("--left-alone", type=Path, default=Path("/work/shared/data/ci2n-dev"),
-                        help="Real sheets (besides generator seeds 1000-1199) that auto should read as they are.")
+    parser.add_argument(
+        "--left-alone",
+        type=Path,
+        default=Path("/work/shared/data/ci2n-dev"),
+        help="Real sheets (besides generator seeds 1000-1199) that auto should read as they are.",
+    )
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/model-scale.json"))
     args = parser.parse_args()
     from schemseg_training.synth import render_sheet
@@ -114,7 +134,8 @@ def main() -> None:
     alone = {
         "generator_seeds_1000_1199": left_alone((str(seed), render_sheet(seed).image) for seed in range(1000, 1200)),
         str(args.left_alone): left_alone((p.name, read_image(p)) for p in _images(args.left_alone))
-        if args.left_alone.is_dir() else None,
+        if args.left_alone.is_dir()
+        else None,
     }
     result = {
         "schema": "schemseg.model-scale/1",
@@ -122,8 +143,10 @@ def main() -> None:
         "date": time.strftime("%Y-%m-%d"),
         "seconds": round(time.perf_counter() - start, 1),
         "model_scale": {
-            "stroke_band": [stroke["p1"], stroke["p99"]], "stroke_ref": ref_stroke["p50"],
-            "text_band": [text["p1"], text["p99"]], "text_ref": ref_text["p50"],
+            "stroke_band": [stroke["p1"], stroke["p99"]],
+            "stroke_ref": ref_stroke["p50"],
+            "text_band": [text["p1"], text["p99"]],
+            "text_ref": ref_text["p50"],
         },
         "both": both,
         "synthetic": generated,

@@ -24,7 +24,10 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-SERIES = (("val_miou_synth-val", "synthetic val (50)", "tab:green"), ("val_miou_ci2n-val", "real val (50)", "tab:purple"))
+SERIES = (
+    ("val_miou_synth-val", "synthetic val (50)", "tab:green"),
+    ("val_miou_ci2n-val", "real val (50)", "tab:purple"),
+)
 STYLES = {"main": ("-", "o"), "phase 3": (":", "x"), "phase 4": ("--", "s"), "phase 5": ("-.", "D")}
 PARENTS = {"phase 5": "phase 4"}  # every other branch starts from the end of main
 
@@ -50,8 +53,15 @@ def plot(branches: dict[str, list[dict[str, float]]], out: Path) -> None:
         points = start + rows
         steps = [r["step"] for r in points]
         for key, label, colour in SERIES:
-            miou_ax.plot(steps, [r[key] for r in points], line, color=colour, marker=marker, markersize=4,
-                         label=f"{label}, {name}")
+            miou_ax.plot(
+                steps,
+                [r[key] for r in points],
+                line,
+                color=colour,
+                marker=marker,
+                markersize=4,
+                label=f"{label}, {name}",
+            )
         losses = [(r["step"], r["train_loss"]) for r in points if not math.isnan(r["train_loss"])]
         if len(losses) > len(start):
             loss_ax.plot(*zip(*losses), line, color="tab:blue", marker=marker, markersize=4, label=name)

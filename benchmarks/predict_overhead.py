@@ -5,6 +5,7 @@ Usage: python benchmarks/predict_overhead.py [--model M] [--reps 9] [--threads 2
 Runs are interleaved (the machine is shared, so load drifts hit every variant alike); medians are
 reported, and the JSON is written to benchmarks/results/ by default.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -54,7 +55,10 @@ def main() -> None:
             times[name].append(time.perf_counter() - start)
     base = statistics.median(times["bare_run"])
     result = {
-        "model": args.model, "sheet": SHEET.name, "reps": args.reps, "threads": args.threads,
+        "model": args.model,
+        "sheet": SHEET.name,
+        "reps": args.reps,
+        "threads": args.threads,
         "median_ms": {k: round(statistics.median(v) * 1000, 1) for k, v in times.items()},
         "ratio_to_bare_run": {k: round(statistics.median(v) / base, 3) for k, v in times.items()},
         "machine": machine_info(),

@@ -13,6 +13,7 @@ machine the wall time measures the other jobs as much as this one), with the sta
 chosen zoom and why, the machine, its CPU features and the load average before and after. Writes
 ``benchmarks/results/sheet-speed-<machine>-<date>.json``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,6 +26,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+
 from schemseg_sdk import Segmenter
 from schemseg_sdk.bench.machine import machine_info, machine_slug
 from schemseg_sdk.cpu import cpu_flags
@@ -68,8 +70,9 @@ def main() -> None:
     width, height = (int(v) for v in args.size.lower().split("x"))
     sheet = a1_sheet(args.sheet, (width, height))
     load_before = [round(v, 2) for v in os.getloadavg()]
-    segmenters = {name: Segmenter(args.model, device="cpu", threads=args.threads, scale=scale)
-                  for name, scale in SCALES.items()}
+    segmenters = {
+        name: Segmenter(args.model, device="cpu", threads=args.threads, scale=scale) for name, scale in SCALES.items()
+    }
     for segmenter in segmenters.values():
         segmenter.predict(sheet[:600, :600])  # warm-up: session start and first-run allocations
     times: dict[str, list[float]] = {name: [] for name in segmenters}
@@ -81,16 +84,24 @@ def main() -> None:
             last[name] = segmenter.predict(sheet)
             times[name].append(time.perf_counter() - start)
             cpu[name].append(time.process_time() - start_cpu)
-            print(f"rep {rep + 1}/{args.reps} scale {name}: {times[name][-1]:.1f} s, {cpu[name][-1]:.1f} CPU s",
-                  file=sys.stderr)
+            print(
+                f"rep {rep + 1}/{args.reps} scale {name}: {times[name][-1]:.1f} s, {cpu[name][-1]:.1f} CPU s",
+                file=sys.stderr,
+            )
     machine = machine_info()
     rows = {name: summary(times[name], cpu[name], last[name]) for name in segmenters}
     result = {
         "schema": "schemseg.sheet-speed/1",
         "command": " ".join(["python", *sys.argv]),
-        "sheet": {"source": str(args.sheet), "width": width, "height": height,
-                  "credit": "DEXPI TrainingTestCases, CC BY 4.0"},
-        "model": args.model, "threads": args.threads, "reps": args.reps,
+        "sheet": {
+            "source": str(args.sheet),
+            "width": width,
+            "height": height,
+            "credit": "DEXPI TrainingTestCases, CC BY 4.0",
+        },
+        "model": args.model,
+        "threads": args.threads,
+        "reps": args.reps,
         "scales": rows,
         "speedup_auto_vs_1": round(statistics.median(times["1.0"]) / statistics.median(times["auto"]), 2),
         "cpu_speedup_auto_vs_1": round(statistics.median(cpu["1.0"]) / statistics.median(cpu["auto"]), 2),
@@ -98,16 +109,18 @@ def main() -> None:
         "cpu_features": sorted(set(FEATURES) & cpu_flags()),
         "load_average_before": load_before,
         "load_note": "shared machine (other engineers' jobs and a training run): compare the two scales of this "
-                     "run, measured alternately, not figures across runs. CPU seconds (all threads of this process) "
-                     "depend little on the load: on an idle machine the wall time is about CPU seconds / threads",
+        "run, measured alternately, not figures across runs. CPU seconds (all threads of this process) "
+        "depend little on the load: on an idle machine the wall time is about CPU seconds / threads",
     }
     for segmenter in segmenters.values():
         segmenter.close()
     out = args.out or Path(f"benchmarks/results/sheet-speed-{machine_slug(machine)}-{time.strftime('%Y-%m-%d')}.json")
     atomic_write_text(out, json.dumps(result, indent=2) + "\n")
     for name, row in rows.items():
-        print(f"scale {name:5s} median {row['median_s']:7.1f} s, {row['median_cpu_s']:7.1f} CPU s, "
-              f"tiles {row['tiles']}  {row['scale']}")
+        print(
+            f"scale {name:5s} median {row['median_s']:7.1f} s, {row['median_cpu_s']:7.1f} CPU s, "
+            f"tiles {row['tiles']}  {row['scale']}"
+        )
     print(f"wrote {out}")
 
 

@@ -9,6 +9,7 @@ the last tenth of the samples against the median of the first tenth after the wa
 first 5% of predictions); the soak passes below 5%. The JSON (with every sample) goes to
 benchmarks/results/ by default, with a PNG of RSS vs predictions where matplotlib is installed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,25 +48,38 @@ def main() -> None:
     start = time.perf_counter()
     samples = soak(args.model, sheets, args.count, args.threads, warmup, args.samples, memory)
     result = summarise(samples, warmup)
-    result.update({
-        "schema": "schemseg.soak/1", "model": str(args.model), "count": args.count, "threads": args.threads,
-        "warmup": warmup, "sheets": [f"{s.shape[1]}x{s.shape[0]}" for s in sheets],
-        "seconds": round(time.perf_counter() - start, 1), "command": " ".join(sys.argv), "machine": machine_info(),
-        "samples": samples,
-    })
+    result.update(
+        {
+            "schema": "schemseg.soak/1",
+            "model": str(args.model),
+            "count": args.count,
+            "threads": args.threads,
+            "warmup": warmup,
+            "sheets": [f"{s.shape[1]}x{s.shape[0]}" for s in sheets],
+            "seconds": round(time.perf_counter() - start, 1),
+            "command": " ".join(sys.argv),
+            "machine": machine_info(),
+            "samples": samples,
+        }
+    )
     slug = machine_slug(result["machine"])  # type: ignore[arg-type]
-    out = args.out or Path(f"benchmarks/results/soak-{args.model.stem}-{args.count}-{slug}-{time.strftime('%Y-%m-%d')}.json")
+    out = args.out or Path(
+        f"benchmarks/results/soak-{args.model.stem}-{args.count}-{slug}-{time.strftime('%Y-%m-%d')}.json"
+    )
     atomic_write_text(out, json.dumps(result, indent=1) + "\n")
     plotted = plot(result, out.with_suffix(".png"))
-    print(f"{args.count} predictions in {result['seconds']} s: RSS {result['rss_mib']['baseline']} -> "
-          f"{result['rss_mib']['final']} MiB after warm-up ({result['growth_pct']:+.2f}%, limit {LIMIT_PCT}%): "
-          f"{'passed' if result['passed'] else 'FAILED'}")
+    print(
+        f"{args.count} predictions in {result['seconds']} s: RSS {result['rss_mib']['baseline']} -> "
+        f"{result['rss_mib']['final']} MiB after warm-up ({result['growth_pct']:+.2f}%, limit {LIMIT_PCT}%): "
+        f"{'passed' if result['passed'] else 'FAILED'}"
+    )
     print(f"wrote {out}" + (f" and {out.with_suffix('.png')}" if plotted else ""))
     sys.exit(0 if result["passed"] else 1)
 
 
-def soak(model: Path, sheets: list, count: int, threads: int, warmup: int, samples: int,
-         memory: PeakMemory) -> list[list[float]]:
+def soak(
+    model: Path, sheets: list, count: int, threads: int, warmup: int, samples: int, memory: PeakMemory
+) -> list[list[float]]:
     """Run ``count`` predictions; return ``[prediction number, RSS MiB]`` pairs (the first before any)."""
     every = max(1, (count - warmup) // max(1, samples))
     taken = [[0, memory.current_mib()]]
@@ -76,7 +90,9 @@ def soak(model: Path, sheets: list, count: int, threads: int, warmup: int, sampl
             if i == warmup or (i > warmup and (i - warmup) % every == 0) or i == count:
                 taken.append([i, memory.current_mib()])
             if i % max(1, count // 20) == 0:
-                print(f"{i}/{count} predictions, {time.perf_counter() - start:.0f} s, RSS {taken[-1][1]} MiB", flush=True)
+                print(
+                    f"{i}/{count} predictions, {time.perf_counter() - start:.0f} s, RSS {taken[-1][1]} MiB", flush=True
+                )
     return taken  # type: ignore[return-value]
 
 
@@ -87,9 +103,15 @@ def summarise(samples: list[list[float]], warmup: int) -> dict[str, object]:
     baseline, final = statistics.median(after[:tenth]), statistics.median(after[-tenth:])
     growth = (final - baseline) / baseline * 100.0
     return {
-        "rss_mib": {"start": samples[0][1], "baseline": round(baseline, 1), "final": round(final, 1),
-                    "max": max(rss for _, rss in samples)},
-        "growth_pct": round(growth, 3), "limit_pct": LIMIT_PCT, "passed": growth < LIMIT_PCT,
+        "rss_mib": {
+            "start": samples[0][1],
+            "baseline": round(baseline, 1),
+            "final": round(final, 1),
+            "max": max(rss for _, rss in samples),
+        },
+        "growth_pct": round(growth, 3),
+        "limit_pct": LIMIT_PCT,
+        "passed": growth < LIMIT_PCT,
     }
 
 
@@ -105,8 +127,12 @@ def plot(result: dict, path: Path) -> bool:
     xs, ys = zip(*result["samples"])
     ax.plot(xs, ys, marker=".", linewidth=1)
     ax.axvline(result["warmup"], color="grey", linestyle=":", label="end of warm-up")
-    ax.set(xlabel="predictions", ylabel="RSS (MiB)", title=f"{Path(result['model']).name}: "
-           f"{result['count']} predictions, growth {result['growth_pct']:+.2f}% after warm-up")
+    ax.set(
+        xlabel="predictions",
+        ylabel="RSS (MiB)",
+        title=f"{Path(result['model']).name}: "
+        f"{result['count']} predictions, growth {result['growth_pct']:+.2f}% after warm-up",
+    )
     ax.legend()
     fig.tight_layout()
     with atomic_output(path) as tmp:

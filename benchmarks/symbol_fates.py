@@ -18,6 +18,7 @@ For looking, on tuning sets: the measured sets are scored by ``measure_symbols.p
     python benchmarks/symbol_fates.py --data data/synth-tune4 \\
         --predictions data/predictions/reference-6e44253f827c-synth-tune4 --json benchmarks/results/symbol-fates-synth-tune4.json
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,8 +42,12 @@ FATES = ("found", "other_class", "inside_same", "inside_other", "loose_box", "dr
 MATCH, LOOSE, INSIDE, PAINTED = 0.5, 0.2, 0.6, 0.3
 
 
-def fates_of_sheet(truth: list[tuple[int, tuple[int, int, int, int]]], target: np.ndarray, raw: np.ndarray,
-                   found: list[tuple[int, tuple[int, int, int, int]]]) -> list[tuple[int, str, int]]:
+def fates_of_sheet(
+    truth: list[tuple[int, tuple[int, int, int, int]]],
+    target: np.ndarray,
+    raw: np.ndarray,
+    found: list[tuple[int, tuple[int, int, int, int]]],
+) -> list[tuple[int, str, int]]:
     """``(true class, fate, other class or -1)`` of each true symbol of a sheet (see the module docstring).
 
     >>> target = np.zeros((20, 40), np.uint8); target[2:8, 2:8] = 1; target[2:8, 20:26] = 1
@@ -90,10 +95,14 @@ def main() -> None:
     swaps: dict[str, Counter[str]] = defaultdict(Counter)
     with Segmenter(args.model, device="cpu", threads=args.threads, grouping=None) as segmenter:
         names = segmenter.class_names
-        classifier = open_classifier(None if args.classifier == "none" else args.classifier, segmenter.info, args.threads)
+        classifier = open_classifier(
+            None if args.classifier == "none" else args.classifier, segmenter.info, args.threads
+        )
         for index in tqdm(range(len(dataset)), desc="fates"):
             image = dataset.read_image(index)
-            mask, confidence = cached_prediction(segmenter, image, args.predictions / f"{dataset.image_paths[index].stem}.npz")
+            mask, confidence = cached_prediction(
+                segmenter, image, args.predictions / f"{dataset.image_paths[index].stem}.npz"
+            )
             grouped = group_symbols(mask, confidence, image, names, GroupingSettings(), classifier)
             truth = list(dataset.read_boxes(index).symbols)
             found = [(s.class_id, s.bbox) for s in grouped.symbols]
@@ -107,9 +116,15 @@ def main() -> None:
     for counts in fates.values():
         total.update(counts)
     report = {
-        "model": str(segmenter.model_path), "data": args.data, "sheets": len(dataset), "classifier": args.classifier,
-        "date": date.today().isoformat(), "total": {fate: total[fate] for fate in FATES},
-        "by_class": {name: {fate: counts[fate] for fate in FATES if counts[fate]} for name, counts in sorted(fates.items())},
+        "model": str(segmenter.model_path),
+        "data": args.data,
+        "sheets": len(dataset),
+        "classifier": args.classifier,
+        "date": date.today().isoformat(),
+        "total": {fate: total[fate] for fate in FATES},
+        "by_class": {
+            name: {fate: counts[fate] for fate in FATES if counts[fate]} for name, counts in sorted(fates.items())
+        },
         "swaps": {fate: dict(counts.most_common()) for fate, counts in swaps.items()},
     }
     atomic_write_text(args.json, json.dumps(report, indent=1) + "\n")

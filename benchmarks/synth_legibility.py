@@ -8,6 +8,7 @@ least 3 pen widths, and the hop at its new smallest scale (4.5 pens + 5 px). Cle
 
     python benchmarks/synth_legibility.py --out benchmarks/synth_legibility.png
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,7 +19,7 @@ import numpy as np
 
 from schemseg_training.synth.catalog import build_shape
 from schemseg_training.synth.layout import HOP_LEAST_SCALE_PENS, HOP_LEAST_SCALE_PX
-from schemseg_training.synth.strokes import Pen, Placement, PlacedShape, Shape, arrow_head, place_shape, render_ink
+from schemseg_training.synth.strokes import Pen, PlacedShape, Placement, Shape, arrow_head, place_shape, render_ink
 from schemseg_training.synth.symbols_common import crossover
 
 PEN, SCALE, TILE, ZOOM = Pen(width=2, font=0), 12.0, 64, 3
@@ -29,7 +30,7 @@ def _tile(placed: PlacedShape) -> np.ndarray:
     tile = np.zeros((TILE, TILE), np.uint8)
     h, w = min(ink.shape[0], TILE), min(ink.shape[1], TILE)
     oy, ox = (TILE - h) // 2, (TILE - w) // 2
-    tile[oy:oy + h, ox:ox + w] = ink[:h, :w]
+    tile[oy : oy + h, ox : ox + w] = ink[:h, :w]
     return cv2.resize(255 - tile, None, fx=ZOOM, fy=ZOOM, interpolation=cv2.INTER_NEAREST)
 
 
@@ -37,18 +38,26 @@ def _transistor(name: str, circle: bool, legible: bool) -> np.ndarray:
     seed = next(s for s in range(100) if bool(build_shape(name, np.random.default_rng(s)).circles) == circle)
     placed = place_shape(build_shape(name, np.random.default_rng(seed)), Placement(0, 0, SCALE))
     if not legible:  # version 3: each head as built, at the symbol's scale
-        heads = [(np.asarray(arrow_head(tuple(tip), tuple(d), length, half)), filled)
-                 for tip, d, length, half, filled in placed.arrows]
-        placed = replace(placed, arrows=[], polys=placed.polys + [head for head, filled in heads if filled],
-                         lines=placed.lines + [(head[[1, 0, 2]], False, 1.0) for head, filled in heads if not filled])
+        heads = [
+            (np.asarray(arrow_head(tuple(tip), tuple(d), length, half)), filled)
+            for tip, d, length, half, filled in placed.arrows
+        ]
+        placed = replace(
+            placed,
+            arrows=[],
+            polys=placed.polys + [head for head, filled in heads if filled],
+            lines=placed.lines + [(head[[1, 0, 2]], False, 1.0) for head, filled in heads if not filled],
+        )
     return _tile(placed)
 
 
 def _hop(scale: float) -> np.ndarray:
     """The hop variant with the smallest radius of the first 200 seeds, its wires drawn on."""
+
     def draws(seed: int) -> tuple[float, bool]:
         rng = np.random.default_rng(seed)
         return float(rng.uniform(0.4, 0.6)), bool(rng.random() < 0.9)
+
     seed = min((s for s in range(200) if draws(s)[1]), key=lambda s: draws(s)[0])
     shape = crossover(np.random.default_rng(seed))
     shape.line((-1.6, 0), (-1.0, 0)).line((1.0, 0), (1.6, 0)).line((0, -1.6), (0, -1.0)).line((0, 1.0), (0, 1.6))
@@ -57,7 +66,9 @@ def _hop(scale: float) -> np.ndarray:
 
 def _dot() -> np.ndarray:
     """A junction dot on a crossing, 1.75 pens in radius (sheets draw 1.3-2.2)."""
-    shape = Shape().line((-2.0, 0), (2.0, 0)).line((0, -2.0), (0, 2.0)).circle(0, 0, 1.75 * PEN.width / SCALE, filled=True)
+    shape = (
+        Shape().line((-2.0, 0), (2.0, 0)).line((0, -2.0), (0, 2.0)).circle(0, 0, 1.75 * PEN.width / SCALE, filled=True)
+    )
     return _tile(place_shape(shape, Placement(0, 0, SCALE)))
 
 
@@ -66,8 +77,10 @@ def main() -> None:
     parser.add_argument("--out", default="benchmarks/synth_legibility.png")
     args = parser.parse_args()
     rows = []
-    for version, legible, hop_scale in (("v3", False, 2.5 * PEN.width + 1),
-                                        ("v4", True, HOP_LEAST_SCALE_PENS * PEN.width + HOP_LEAST_SCALE_PX)):
+    for version, legible, hop_scale in (
+        ("v3", False, 2.5 * PEN.width + 1),
+        ("v4", True, HOP_LEAST_SCALE_PENS * PEN.width + HOP_LEAST_SCALE_PX),
+    ):
         tiles = [_transistor(name, circle, legible) for circle in (False, True) for name in ("npn", "pnp")]
         tiles += [_hop(hop_scale), _dot()]
         row = np.hstack([np.pad(t, 2, constant_values=160) for t in tiles])

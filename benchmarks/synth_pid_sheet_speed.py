@@ -6,6 +6,7 @@ and at 300 dpi, with and without artefacts; and the sheets' sizes and symbol cou
 Writes ``benchmarks/results/synth-pid-sheet-speed-<machine>-<date>.json`` (medians, min and max
 over the sheets, one process, the machine named).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,24 +36,35 @@ def measure(paper: str, sheets: int, zoom: float | None, dpi: float | None, arte
         symbols.append(sum(1 for c, _ in sheet.instances if c != DESIGNATION))
         texts.append(sum(1 for c, _ in sheet.instances if c == DESIGNATION))
     return {
-        "paper": paper, "zoom": zoom, "dpi": dpi, "artefacts": artefacts, "sheets": sheets,
-        "seconds_median": round(statistics.median(seconds), 3), "seconds_min": round(min(seconds), 3),
-        "seconds_max": round(max(seconds), 3), "width_px_median": int(statistics.median(widths)),
-        "height_px_median": int(statistics.median(heights)), "symbols_median": statistics.median(symbols),
+        "paper": paper,
+        "zoom": zoom,
+        "dpi": dpi,
+        "artefacts": artefacts,
+        "sheets": sheets,
+        "seconds_median": round(statistics.median(seconds), 3),
+        "seconds_min": round(min(seconds), 3),
+        "seconds_max": round(max(seconds), 3),
+        "width_px_median": int(statistics.median(widths)),
+        "height_px_median": int(statistics.median(heights)),
+        "symbols_median": statistics.median(symbols),
         "designations_median": statistics.median(texts),
     }
 
 
 def markdown_table(result: dict[str, object]) -> str:
     """The rows as the Markdown table of docs/synthetic.md."""
-    lines = ["| Paper | Scale | Artefacts | Sheet (px) | Symbols | Designations | Seconds (median, min-max) |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| Paper | Scale | Artefacts | Sheet (px) | Symbols | Designations | Seconds (median, min-max) |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for row in result["rows"]:  # type: ignore[attr-defined]
         scale = f"{row['dpi']:.0f} dpi" if row["dpi"] else f"zoom {row['zoom']:g}"
-        lines.append(f"| {row['paper']} | {scale} | {'yes' if row['artefacts'] else 'no'} | "
-                     f"{row['width_px_median']}x{row['height_px_median']} | {row['symbols_median']:g} | "
-                     f"{row['designations_median']:g} | {row['seconds_median']:.2f} "
-                     f"({row['seconds_min']:.2f}-{row['seconds_max']:.2f}) |")
+        lines.append(
+            f"| {row['paper']} | {scale} | {'yes' if row['artefacts'] else 'no'} | "
+            f"{row['width_px_median']}x{row['height_px_median']} | {row['symbols_median']:g} | "
+            f"{row['designations_median']:g} | {row['seconds_median']:.2f} "
+            f"({row['seconds_min']:.2f}-{row['seconds_max']:.2f}) |"
+        )
     return "\n".join(lines)
 
 
@@ -66,8 +78,10 @@ def main() -> None:
     rows.append(measure("A1", max(1, args.sheets // 2), None, 300.0, True))
     info = machine_info()
     result: dict[str, object] = {
-        "benchmark": "synth-pid-sheet-speed", "generator_version": GENERATOR_VERSION,
-        "date": datetime.date.today().isoformat(), "machine": info,
+        "benchmark": "synth-pid-sheet-speed",
+        "generator_version": GENERATOR_VERSION,
+        "date": datetime.date.today().isoformat(),
+        "machine": info,
         "command": f"PYTHONPATH=sdk:training python benchmarks/synth_pid_sheet_speed.py --sheets {args.sheets}",
         "rows": rows,
     }

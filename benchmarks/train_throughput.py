@@ -9,6 +9,7 @@ Writes ``benchmarks/results/train-throughput-<machine>-<date>.json``: per settin
 min and max seconds per step, and the CPU's bf16 support (bf16 is only measured where asked:
 on CPUs without AVX512_BF16/AMX it is emulated).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -74,8 +75,13 @@ def measure(setting: Setting, data: list[str], steps: int, warmup: int) -> list[
     optimizer = torch.optim.AdamW(net.parameters(), lr=1e-3)
     loss_fn = DiceCELoss()
     dataset = CropDataset(folder_sheets(data, seed=0), setting.crop, seed=0)
-    loader = DataLoader(dataset, batch_size=setting.batch, sampler=EpochSampler(len(dataset), 0),
-                        num_workers=setting.workers, drop_last=True)
+    loader = DataLoader(
+        dataset,
+        batch_size=setting.batch,
+        sampler=EpochSampler(len(dataset), 0),
+        num_workers=setting.workers,
+        drop_last=True,
+    )
     times: list[float] = []
     tick = time.perf_counter()
     for step, (images, masks) in enumerate(loader):
@@ -100,8 +106,12 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=6)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--threads", type=int, default=None)
-    parser.add_argument("--bf16", choices=["auto", "yes", "no"], default="auto",
-                        help="measure bf16 autocast: auto = only where the CPU has native bf16")
+    parser.add_argument(
+        "--bf16",
+        choices=["auto", "yes", "no"],
+        default="auto",
+        help="measure bf16 autocast: auto = only where the CPU has native bf16",
+    )
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     args = parser.parse_args()
     if args.threads:
@@ -110,17 +120,29 @@ def main() -> None:
     rows = []
     for setting in settings(with_bf16):
         times = measure(setting, args.data, args.steps, args.warmup)
-        row = {**asdict(setting), "s_per_step_median": statistics.median(times), "min": min(times), "max": max(times),
-               "steps": len(times)}
+        row = {
+            **asdict(setting),
+            "s_per_step_median": statistics.median(times),
+            "min": min(times),
+            "max": max(times),
+            "steps": len(times),
+        }
         rows.append(row)
-        print(f"{setting.name:<60} {row['s_per_step_median']:.3f} s/step (min {row['min']:.3f}, max {row['max']:.3f})",
-              flush=True)
+        print(
+            f"{setting.name:<60} {row['s_per_step_median']:.3f} s/step (min {row['min']:.3f}, max {row['max']:.3f})",
+            flush=True,
+        )
     info = machine_info()
     flags = cpu_flags()
     payload = {
-        "machine": info, "torch": torch.__version__, "threads": torch.get_num_threads(), "data": args.data,
-        "cpu_bf16_native": has_fast_bf16(flags), "cpu_flags": sorted(f for f in flags if "avx" in f or "amx" in f),
-        "bf16_measured": with_bf16, "settings": rows,
+        "machine": info,
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "data": args.data,
+        "cpu_bf16_native": has_fast_bf16(flags),
+        "cpu_flags": sorted(f for f in flags if "avx" in f or "amx" in f),
+        "bf16_measured": with_bf16,
+        "settings": rows,
     }
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / f"train-throughput-{machine_slug(info)}-{datetime.date.today().isoformat()}.json"

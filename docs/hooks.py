@@ -4,6 +4,7 @@ The group adds the commands of the ``schemseg.commands`` entry points (the train
 first lists its commands, so that the runtime never imports them unasked; mkdocs-click reads the
 group's ``commands`` dict directly, which without this hook holds only the runtime's own commands.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING

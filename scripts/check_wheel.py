@@ -8,6 +8,7 @@ the classifier, the example sheets, the CI2N label maps), a runtime import of a 
 package, an entry point that names a moved function. pip reuses the machine's wheel cache, so the
 install costs seconds once the dependencies have been downloaded. Exits 1 with the reason on failure.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,9 +56,11 @@ def _build_wheel(out: Path) -> Path:
 def _check_outside(env: Path, work: Path) -> dict[str, object]:
     python = env / "bin" / "python"
     schemseg = env / "bin" / "schemseg"
-    probe = ("import importlib.util, importlib.resources, schemseg_sdk, schemseg_sdk.cli; "
-             "print(schemseg_sdk.__file__); print(importlib.util.find_spec('torch') is not None); "
-             "print(importlib.resources.files('schemseg_training').joinpath('data/maps/ci2n.json').is_file())")
+    probe = (
+        "import importlib.util, importlib.resources, schemseg_sdk, schemseg_sdk.cli; "
+        "print(schemseg_sdk.__file__); print(importlib.util.find_spec('torch') is not None); "
+        "print(importlib.resources.files('schemseg_training').joinpath('data/maps/ci2n.json').is_file())"
+    )
     location, has_torch, has_maps = _run([str(python), "-c", probe], work, "importing the SDK").split()
     if not location.startswith(str(env)):
         raise SystemExit(f"check_wheel: schemseg_sdk was imported from {location}, not from the new environment")
@@ -65,8 +68,17 @@ def _check_outside(env: Path, work: Path) -> dict[str, object]:
         raise SystemExit("check_wheel: the bundled LabelMe maps (schemseg_training/data/maps) are not in the wheel")
     if has_torch != "False":
         raise SystemExit("check_wheel: torch is installed in the runtime-only environment")
-    examples = Path(_run([str(python), "-c", "import schemseg_sdk, pathlib; "
-                          "print(pathlib.Path(schemseg_sdk.__file__).parent / 'examples')"], work, "finding examples"))
+    examples = Path(
+        _run(
+            [
+                str(python),
+                "-c",
+                "import schemseg_sdk, pathlib; print(pathlib.Path(schemseg_sdk.__file__).parent / 'examples')",
+            ],
+            work,
+            "finding examples",
+        )
+    )
     sheet = Path(str(examples).strip()) / SHEET
     _run([str(schemseg), "segment", str(sheet), "--out", "out", "--json", "--overlay"], work, "schemseg segment")
     result = json.loads((work / "out" / f"{Path(SHEET).stem}.json").read_text())
@@ -98,8 +110,11 @@ def main() -> None:
         start = time.perf_counter()
         env = work / "env"
         venv.EnvBuilder(with_pip=True).create(env)
-        _run([str(env / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check", str(wheel)],
-             work, "installing the wheel")
+        _run(
+            [str(env / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check", str(wheel)],
+            work,
+            "installing the wheel",
+        )
         times["install_s"] = time.perf_counter() - start
         start = time.perf_counter()
         found = _check_outside(env, work)
@@ -108,8 +123,10 @@ def main() -> None:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)
     timing = ", ".join(f"{k} {v:.1f}" for k, v in times.items())
-    print(f"check_wheel: ok: {wheel.name} {size_mb:.1f} MiB, runtime-only install, "
-          f"{found['symbols']} symbols on {SHEET}; {timing}")
+    print(
+        f"check_wheel: ok: {wheel.name} {size_mb:.1f} MiB, runtime-only install, "
+        f"{found['symbols']} symbols on {SHEET}; {timing}"
+    )
 
 
 if __name__ == "__main__":

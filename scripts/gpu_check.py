@@ -8,6 +8,7 @@ Writes ``OUTDIR/gpu_check.json``: system, pytest summary (from the JUnit XML the
 H2D/D2H bandwidth of a 608x608 uint8 batch from pinned vs pageable host memory for each installed CUDA
 binding, and, when TensorRT and an engine exist, TensorRTBackend and Segmenter latency.
 """
+
 from __future__ import annotations
 
 import argparse

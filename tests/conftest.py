@@ -1,4 +1,5 @@
 """Shared fixtures: a tiny real ONNX model, and the real drawings in ../shared (when present)."""
+
 from __future__ import annotations
 
 import sys

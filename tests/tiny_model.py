@@ -4,6 +4,7 @@ Same graph contract as an exported model (see ``schemseg_sdk.model_info``): uint
 ``class_ids`` (uint8) and ``confidence`` (float32) out, metadata in ``metadata_props``.
 Two 3x3 convolutions give it a 5x5 receptive field, so tiled and whole-sheet runs agree.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -20,7 +21,11 @@ __all__ = ["build_tiny_model", "build_poisoned_model", "tiny_model_proto"]
 
 
 def tiny_model_proto(
-    input_size: int = 64, hidden: int = 8, seed: int = 0, logits: bool = False, attention: bool = False,
+    input_size: int = 64,
+    hidden: int = 8,
+    seed: int = 0,
+    logits: bool = False,
+    attention: bool = False,
     class_names: Sequence[str] = CLASS_NAMES,
 ) -> onnx.ModelProto:
     """The tiny model; ``attention=True`` adds a per-pixel attention block between the two convolutions
@@ -50,8 +55,9 @@ def tiny_model_proto(
         helper.make_node("Conv", ["xn", "w1", "b1"], ["h1"], pads=[1, 1, 1, 1], kernel_shape=[3, 3]),
         helper.make_node("Relu", ["h1"], ["a1"]),
         *(_attention_nodes("a1", "a1x", hidden, rng, inits) if attention else []),
-        helper.make_node("Conv", ["a1x" if attention else "a1", "w2", "b2"], [LOGITS], pads=[1, 1, 1, 1],
-                         kernel_shape=[3, 3]),
+        helper.make_node(
+            "Conv", ["a1x" if attention else "a1", "w2", "b2"], [LOGITS], pads=[1, 1, 1, 1], kernel_shape=[3, 3]
+        ),
         helper.make_node("ArgMax", [LOGITS], ["ids64"], axis=1, keepdims=0),
         helper.make_node("Cast", ["ids64"], [CLASS_IDS], to=TensorProto.UINT8),
         helper.make_node("ReduceMax", [LOGITS, "axis1"], ["lmax"], keepdims=1),
@@ -68,8 +74,11 @@ def tiny_model_proto(
     if logits:
         outputs.append(helper.make_tensor_value_info(LOGITS, TensorProto.FLOAT, ["N", k, s, s]))
     graph = helper.make_graph(
-        nodes, "tiny_schemseg", [helper.make_tensor_value_info(INPUT_NAME, TensorProto.UINT8, ["N", s, s, 3])],
-        outputs, inits,
+        nodes,
+        "tiny_schemseg",
+        [helper.make_tensor_value_info(INPUT_NAME, TensorProto.UINT8, ["N", s, s, 3])],
+        outputs,
+        inits,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)], producer_name="schemseg-tests")
     model.ir_version = 8
@@ -116,16 +125,18 @@ def build_poisoned_model(path: str | Path, input_size: int = 64) -> Path:
     graph = model.graph
     conv = next(i for i, node in enumerate(graph.node) if LOGITS in node.output)
     graph.node[conv].output[0] = "logits_clean"
-    graph.initializer.extend([
-        numpy_helper.from_array(np.array([0, 0, 0], np.int64), "px_starts"),
-        numpy_helper.from_array(np.array([1, 1, 3], np.int64), "px_ends"),
-        numpy_helper.from_array(np.array([1, 2, 3], np.int64), "px_axes"),
-        numpy_helper.from_array(np.array([-1, -1, 1], np.int64), "px_weights"),
-        numpy_helper.from_array(np.array([3], np.int64), "px_axis3"),
-        numpy_helper.from_array(np.array(0, np.int64), "px_zero"),
-        numpy_helper.from_array(np.zeros(250, np.float32), "px_table"),
-        numpy_helper.from_array(np.float32(0.0).reshape(()), "px_nothing"),
-    ])
+    graph.initializer.extend(
+        [
+            numpy_helper.from_array(np.array([0, 0, 0], np.int64), "px_starts"),
+            numpy_helper.from_array(np.array([1, 1, 3], np.int64), "px_ends"),
+            numpy_helper.from_array(np.array([1, 2, 3], np.int64), "px_axes"),
+            numpy_helper.from_array(np.array([-1, -1, 1], np.int64), "px_weights"),
+            numpy_helper.from_array(np.array([3], np.int64), "px_axis3"),
+            numpy_helper.from_array(np.array(0, np.int64), "px_zero"),
+            numpy_helper.from_array(np.zeros(250, np.float32), "px_table"),
+            numpy_helper.from_array(np.float32(0.0).reshape(()), "px_nothing"),
+        ]
+    )
     poison = [
         helper.make_node("Slice", [INPUT_NAME, "px_starts", "px_ends", "px_axes"], ["px"]),
         helper.make_node("Cast", ["px"], ["px64"], to=TensorProto.INT64),

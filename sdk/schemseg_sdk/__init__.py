@@ -4,6 +4,7 @@
 >>> with Segmenter() as seg:  # doctest: +SKIP
 ...     result = seg.predict("sheet.png")
 """
+
 from __future__ import annotations
 
 from ._version import __version__

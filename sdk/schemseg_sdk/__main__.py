@@ -1,4 +1,5 @@
 """``python -m schemseg_sdk ...`` runs the ``schemseg`` command (for machines without the console script)."""
+
 from __future__ import annotations
 
 from .cli import main

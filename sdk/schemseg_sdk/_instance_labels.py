@@ -3,6 +3,7 @@
 The steps are described in :mod:`~schemseg_sdk.instances`, whose functions are the public face of this
 module; :class:`GroupingSettings`, their parameters, is re-exported there.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -90,8 +91,9 @@ class ClassifierView:
 class InstanceLabels:
     """Instance id, class and vote of every predicted pixel of a crop."""
 
-    def __init__(self, crop: np.ndarray, labels: np.ndarray, count: int, confident: bool,
-                 judge: ClassifierView | None) -> None:
+    def __init__(
+        self, crop: np.ndarray, labels: np.ndarray, count: int, confident: bool, judge: ClassifierView | None
+    ) -> None:
         self.crop, self.labels, self.count, self.confident, self.judge = crop, labels, count, confident, judge
         self.fg = crop != 0
         self.classes_count = int(crop.max()) + 1
@@ -103,8 +105,14 @@ class InstanceLabels:
         self.votes: np.ndarray = np.zeros((0, 0), np.float64)  # (count, classes) the same, weighted by confidence
 
     @classmethod
-    def label(cls, crop: np.ndarray, weights: np.ndarray | None, width: float,
-              settings: GroupingSettings, judge: ClassifierView | None = None) -> InstanceLabels:
+    def label(
+        cls,
+        crop: np.ndarray,
+        weights: np.ndarray | None,
+        width: float,
+        settings: GroupingSettings,
+        judge: ClassifierView | None = None,
+    ) -> InstanceLabels:
         closed = _close(crop != 0, settings.gap * width)
         count, labels, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8, ltype=cv2.CV_32S)
         self = cls(crop, labels, count, weights is not None, judge)
@@ -222,10 +230,12 @@ class InstanceLabels:
         areas = np.bincount(target, weights=self.area, minlength=len(sizes))[groups].astype(np.int64)
         votes = np.zeros((len(sizes), self.votes.shape[1]))
         np.add.at(votes, target, self.votes)
-        both = judge(np.concatenate([self.boxes[pieces], _group_boxes(self.boxes, target)[groups]]),  # one run
-                     np.concatenate([self.area[pieces], areas]),
-                     np.concatenate([self.mean_votes()[pieces], votes[groups] / np.maximum(areas, 1)[:, None]]))
-        said, whole = both[:len(pieces)], both[len(pieces):]
+        both = judge(
+            np.concatenate([self.boxes[pieces], _group_boxes(self.boxes, target)[groups]]),  # one run
+            np.concatenate([self.area[pieces], areas]),
+            np.concatenate([self.mean_votes()[pieces], votes[groups] / np.maximum(areas, 1)[:, None]]),
+        )
+        said, whole = both[: len(pieces)], both[len(pieces) :]
         weakest = np.full(len(sizes), np.inf)  # a piece called "no symbol" (-inf) keeps its group whole
         np.minimum.at(weakest, target[pieces], np.where(said.argmax(axis=1) > 0, said.max(axis=1), -np.inf))
         apart = np.zeros(len(sizes), bool)
@@ -235,8 +245,9 @@ class InstanceLabels:
         alone = apart[target]
         target = np.unique(np.where(alone, len(sizes) + np.arange(self.count), target), return_inverse=True)[1]
         self.judged = {int(target[piece]): row for piece, row in zip(pieces.tolist(), said) if alone[piece]}
-        self.judged.update((int(target[member[group]]), row) for group, row in zip(groups.tolist(), whole)
-                           if not apart[group])
+        self.judged.update(
+            (int(target[member[group]]), row) for group, row in zip(groups.tolist(), whole) if not apart[group]
+        )
         return target
 
     def _regroup(self, target: np.ndarray, weights: np.ndarray | None) -> None:
@@ -279,7 +290,9 @@ class InstanceLabels:
             if len(members) < 2:
                 continue
             boxes = self.boxes[members]
-            across = np.minimum(boxes[:, None, 2:], boxes[None, :, 2:]) - np.maximum(boxes[:, None, :2], boxes[None, :, :2])
+            across = np.minimum(boxes[:, None, 2:], boxes[None, :, 2:]) - np.maximum(
+                boxes[:, None, :2], boxes[None, :, :2]
+            )
             inside = np.clip(across, 0, None).prod(axis=2)
             size = (boxes[:, 2:] - boxes[:, :2]).prod(axis=1)
             first, second = np.nonzero(np.triu(inside >= least * np.minimum(size[:, None], size[None, :]), 1))

@@ -10,6 +10,7 @@ symbol, with the page for the pages of a PDF or multi-page TIFF (empty for an im
 
 and ``bill.counts.csv`` one row per sheet (and page) with a column per class found in the run (and ``total``).
 """
+
 from __future__ import annotations
 
 import csv
@@ -53,8 +54,9 @@ class BillWritten:
     symbols: int
 
 
-def write_bill_from_results(bill: str | os.PathLike[str], out_dir: str | os.PathLike[str],
-                            stems: Sequence[str]) -> BillWritten:
+def write_bill_from_results(
+    bill: str | os.PathLike[str], out_dir: str | os.PathLike[str], stems: Sequence[str]
+) -> BillWritten:
     """Write the bill of the sheets ``out_dir/STEM.json`` (in ``stems`` order; missing ones are skipped).
 
     Results written by earlier runs into ``out_dir`` count like new ones: a resumed run gets the
@@ -81,7 +83,9 @@ def read_sheet_symbols(path: str | os.PathLike[str]) -> SheetSymbols:
     if not isinstance(data, dict) or data.get("schema") != JSON_SCHEMA or not isinstance(data.get("symbols"), list):
         raise InvalidInputError(f"{path}: not a {JSON_SCHEMA} result; segment the sheet again")
     page = data.get("page")
-    return SheetSymbols(str(data.get("source", path.stem)), tuple(data["symbols"]), page if isinstance(page, int) else None)
+    return SheetSymbols(
+        str(data.get("source", path.stem)), tuple(data["symbols"]), page if isinstance(page, int) else None
+    )
 
 
 def counts_path(bill: str | os.PathLike[str]) -> Path:
@@ -101,8 +105,10 @@ def write_bill(bill: str | os.PathLike[str], sheets: Sequence[SheetSymbols]) -> 
     for sheet in sheets:
         totals.update(sheet.counts())
     classes = sorted(totals, key=lambda name: (-totals[name], name))
-    rows = ([sheet.sheet, _blank(sheet.page), sum(sheet.counts().values()), *(sheet.counts()[c] for c in classes)]
-            for sheet in sheets)
+    rows = (
+        [sheet.sheet, _blank(sheet.page), sum(sheet.counts().values()), *(sheet.counts()[c] for c in classes)]
+        for sheet in sheets
+    )
     counts = counts_path(bill)
     atomic_write_text(counts, _csv(("sheet", "page", "total", *classes), rows))
     return Path(bill), counts

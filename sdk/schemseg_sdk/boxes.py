@@ -11,6 +11,7 @@ import (every mapped shape), read by the symbol-level evaluation::
 
 ``bbox`` uses the convention of :class:`~schemseg_sdk.symbols.Symbol`: pixels, ``x1``/``y1`` exclusive.
 """
+
 from __future__ import annotations
 
 import json
@@ -49,8 +50,12 @@ class SheetBoxes:
         }
 
 
-def write_boxes(path: str | os.PathLike[str], symbols: Iterable[tuple[int, Box]], ignore: Iterable[Box] = (),
-                class_names: Sequence[str] = CLASS_NAMES) -> None:
+def write_boxes(
+    path: str | os.PathLike[str],
+    symbols: Iterable[tuple[int, Box]],
+    ignore: Iterable[Box] = (),
+    class_names: Sequence[str] = CLASS_NAMES,
+) -> None:
     """Write one sheet's boxes to ``path`` atomically (see the module docstring for the format)."""
     boxes = SheetBoxes(tuple((int(c), _box(b)) for c, b in symbols), tuple(_box(b) for b in ignore))
     atomic_write_text(path, json.dumps(boxes.to_dict(class_names)) + "\n")
@@ -71,7 +76,9 @@ def read_boxes(path: str | os.PathLike[str], num_classes: int = len(CLASS_NAMES)
         found = data.get("schema") if isinstance(data, dict) else type(data).__name__
         raise DatasetError(f"{path}: expected a {BOXES_SCHEMA!r} object, got {found!r}; regenerate the dataset")
     try:
-        symbols = tuple((_class_id(item["class_id"], num_classes), _box(item["bbox"])) for item in data.get("boxes", []))
+        symbols = tuple(
+            (_class_id(item["class_id"], num_classes), _box(item["bbox"])) for item in data.get("boxes", [])
+        )
         ignore = tuple(_box(box) for box in data.get("ignore", []))
     except (KeyError, TypeError, ValueError) as exc:
         raise DatasetError(

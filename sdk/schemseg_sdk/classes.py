@@ -3,10 +3,17 @@
 A model or dataset may carry its own class list (``dataset.json`` / ONNX metadata ``class_names``);
 :data:`CLASS_NAMES` is the list of the bundled reference model and of synthetic data, not a rule.
 """
+
 from __future__ import annotations
 
 __all__ = [
-    "CLASS_NAMES", "NUM_CLASSES", "BACKGROUND", "IGNORE_INDEX", "MAX_CLASSES", "class_index", "class_list_problem",
+    "CLASS_NAMES",
+    "NUM_CLASSES",
+    "BACKGROUND",
+    "IGNORE_INDEX",
+    "MAX_CLASSES",
+    "class_index",
+    "class_list_problem",
     "class_difference",
 ]
 
@@ -14,14 +21,46 @@ BACKGROUND = "background"
 
 CLASS_NAMES: tuple[str, ...] = (
     BACKGROUND,
-    "resistor", "resistor_iec", "capacitor", "capacitor_polarized", "inductor",
-    "diode", "zener_diode", "led", "ground", "supply_rail",
-    "terminal", "npn", "pnp", "nmos", "pmos",
-    "voltage_source", "current_source", "switch", "opamp", "battery",
-    "gate_valve", "globe_valve", "ball_valve", "check_valve", "butterfly_valve",
-    "control_valve", "relief_valve", "pump", "compressor", "heat_exchanger",
-    "vessel", "instrument_field", "instrument_panel", "reducer", "orifice_plate",
-    "flange", "designation", "junction", "crossover", "flow_arrow",
+    "resistor",
+    "resistor_iec",
+    "capacitor",
+    "capacitor_polarized",
+    "inductor",
+    "diode",
+    "zener_diode",
+    "led",
+    "ground",
+    "supply_rail",
+    "terminal",
+    "npn",
+    "pnp",
+    "nmos",
+    "pmos",
+    "voltage_source",
+    "current_source",
+    "switch",
+    "opamp",
+    "battery",
+    "gate_valve",
+    "globe_valve",
+    "ball_valve",
+    "check_valve",
+    "butterfly_valve",
+    "control_valve",
+    "relief_valve",
+    "pump",
+    "compressor",
+    "heat_exchanger",
+    "vessel",
+    "instrument_field",
+    "instrument_panel",
+    "reducer",
+    "orifice_plate",
+    "flange",
+    "designation",
+    "junction",
+    "crossover",
+    "flow_arrow",
 )
 """All 41 names: ``CLASS_NAMES[i]`` is the name of class id ``i``."""
 
@@ -47,9 +86,7 @@ def class_index(name: str) -> int:
     except KeyError:
         from .errors import InvalidInputError
 
-        raise InvalidInputError(
-            f"unknown class name {name!r}; expected one of: {', '.join(CLASS_NAMES[1:])}"
-        ) from None
+        raise InvalidInputError(f"unknown class name {name!r}; expected one of: {', '.join(CLASS_NAMES[1:])}") from None
 
 
 def class_list_problem(names: object) -> str | None:

@@ -1,4 +1,5 @@
 """CPU features from ``/proc/cpuinfo`` (Linux): detected, never assumed, since machines differ."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -8,6 +8,7 @@ Used by training, evaluation, calibration, the accuracy gate and the benchmark. 
 ``class_names`` is the dataset's class list (mask id ``i`` is ``class_names[i]``); without it the
 dataset has the reference model's 41 classes.
 """
+
 from __future__ import annotations
 
 import json

@@ -14,6 +14,7 @@ PDF pages are rendered at :data:`RENDER_DPI`, lowered for pages so large that th
 ['plant.pdf page 1 of 2', 'plant.pdf page 2 of 2']
 >>> image = read_page(pages[1])  # doctest: +SKIP
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -76,7 +77,11 @@ class DocumentPage:
     @property
     def label(self) -> str:
         """How errors name the page: ``doc.pdf page 2 of 7`` (just the path for a one-page raster)."""
-        return str(self.path) if self.count == 1 and self.dpi is None else f"{self.path} page {self.number} of {self.count}"
+        return (
+            str(self.path)
+            if self.count == 1 and self.dpi is None
+            else f"{self.path} page {self.number} of {self.count}"
+        )
 
 
 def is_pdf(path: str | os.PathLike[str]) -> bool:
@@ -106,9 +111,11 @@ def document_pages(path: str | os.PathLike[str], dpi: float | None = None) -> li
     if is_pdf(path):
         return _pdf_pages(path, dpi)
     count = _count_frames(path)
-    return [DocumentPage(path, number, count) for number in range(1, count + 1)] if count > 1 else [
-        DocumentPage(path, 1, 1)
-    ]
+    return (
+        [DocumentPage(path, number, count) for number in range(1, count + 1)]
+        if count > 1
+        else [DocumentPage(path, 1, 1)]
+    )
 
 
 def _count_frames(path: Path) -> int:
@@ -178,7 +185,9 @@ def _open_pdf(path: Path, label: str) -> object:
                 f"{label}: the PDF is encrypted (password protected); save an unprotected copy to segment it"
             ) from None
         # PDFium opens no PDF without pages, and names no reason for it that can be relied on
-        raise InvalidInputError(f"{label}: not a readable PDF ({detail}): damaged, truncated, or without pages") from None
+        raise InvalidInputError(
+            f"{label}: not a readable PDF ({detail}): damaged, truncated, or without pages"
+        ) from None
     except OSError as exc:
         raise InvalidInputError(f"{label}: cannot read file ({exc.strerror or exc})") from None
 

@@ -4,6 +4,7 @@ Every error the library raises on purpose derives from :class:`SchemsegError`; t
 into a one-line message and a non-zero exit. Messages say what was received, what was expected and
 how to fix it.
 """
+
 from __future__ import annotations
 
 __all__ = [

@@ -5,6 +5,7 @@ tiled (and symbols grouped) exactly as in production; the accuracy gate, ``schem
 benchmark use this. :func:`evaluate_model` gives pixel scores; :func:`evaluate_dataset` adds the
 symbol-level scores (:mod:`~schemseg_sdk.symbol_metrics`) where the dataset has ``boxes/``.
 """
+
 from __future__ import annotations
 
 import os
@@ -34,8 +35,11 @@ class Evaluation:
     grouped: bool
 
     def to_dict(self) -> dict[str, object]:
-        return {**self.pixels.to_dict(), "grouped": self.grouped,
-                "symbols": None if self.symbols is None else self.symbols.to_dict()}
+        return {
+            **self.pixels.to_dict(),
+            "grouped": self.grouped,
+            "symbols": None if self.symbols is None else self.symbols.to_dict(),
+        }
 
     def table(self) -> str:
         """The pixel table, then the symbol table (or why there is none)."""
@@ -78,8 +82,9 @@ def evaluate_model(
     dataset, count = _open(data, limit)
     if isinstance(model, Segmenter):
         return _score(model, dataset, count, progress, symbols=False).pixels
-    with Segmenter(model, device=device, batch_size=batch_size, threads=threads, grouping=grouping,
-                   scale=scale) as segmenter:
+    with Segmenter(
+        model, device=device, batch_size=batch_size, threads=threads, grouping=grouping, scale=scale
+    ) as segmenter:
         return _score(segmenter, dataset, count, progress, symbols=False).pixels
 
 
@@ -107,8 +112,7 @@ def _open(data: SegmentationDataset | str | os.PathLike[str], limit: int | None)
     return dataset, len(dataset) if limit is None else max(0, min(limit, len(dataset)))
 
 
-def _score(segmenter: Segmenter, dataset: SegmentationDataset, count: int, progress: bool,
-           symbols: bool) -> Evaluation:
+def _score(segmenter: Segmenter, dataset: SegmentationDataset, count: int, progress: bool, symbols: bool) -> Evaluation:
     names = segmenter.class_names
     dataset.require_classes(names, f"model {segmenter.model_path.name}")
     matrix = ConfusionMatrix(len(names), names)

@@ -4,6 +4,7 @@ Sheets are padded at the bottom and right with white paper (255) up to the next 
 :data:`PAD_MULTIPLE`; a 600x600 sheet becomes 608x608. Predictions are cropped back to the
 top-left ``height x width``. Larger drawings are tiled by the SDK at the model's native scale.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -4,11 +4,11 @@ Files are decoded by content, not by extension (many '.png' drawings are JPEG da
 orientation is applied (JPEG, PNG, TIFF): a scan stored sideways with an orientation tag is
 read upright, as viewers show it. Multi-page files and PDF are read by :mod:`~schemseg_sdk.documents`.
 """
+
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Union
 
 import cv2
 import numpy as np
@@ -17,7 +17,7 @@ from .errors import InvalidInputError
 
 __all__ = ["ImageSource", "read_image", "decode_image", "to_bgr_uint8", "read_mask", "orient", "png_orientation"]
 
-ImageSource = Union[str, os.PathLike, bytes, bytearray, memoryview, np.ndarray]
+ImageSource = str | os.PathLike | bytes | bytearray | memoryview | np.ndarray
 
 MAX_PIXELS = 400_000_000  # refuse absurd sizes before allocating
 _PDF_SIGNATURE = b"%PDF-"
@@ -50,9 +50,7 @@ def read_image(source: ImageSource, name: str | None = None) -> np.ndarray:
         except OSError as exc:
             raise InvalidInputError(f"{label}: cannot read file ({exc.strerror or exc})") from None
         return decode_image(data, label)
-    raise InvalidInputError(
-        f"{name or '<input>'}: expected a path, bytes or numpy array, got {type(source).__name__}"
-    )
+    raise InvalidInputError(f"{name or '<input>'}: expected a path, bytes or numpy array, got {type(source).__name__}")
 
 
 def decode_image(data: bytes, name: str = "<bytes>", flags: int | None = None) -> np.ndarray:
@@ -62,7 +60,7 @@ def decode_image(data: bytes, name: str = "<bytes>", flags: int | None = None) -
     """
     if not data:
         raise InvalidInputError(f"{name}: empty file (0 bytes)")
-    if data[:len(_PDF_SIGNATURE)] == _PDF_SIGNATURE:
+    if data[: len(_PDF_SIGNATURE)] == _PDF_SIGNATURE:
         raise InvalidInputError(
             f"{name}: a PDF document, not an image; use Segmenter.predict_document() or 'schemseg segment'"
         )
@@ -92,12 +90,12 @@ def png_orientation(data: bytes) -> int:
     """
     position = 8
     while position + 8 <= len(data):
-        length = int.from_bytes(data[position:position + 4], "big")
-        kind = data[position + 4:position + 8]
+        length = int.from_bytes(data[position : position + 4], "big")
+        kind = data[position + 4 : position + 8]
         if kind in (b"IDAT", b"IEND"):  # eXIf must come before the image data
             return 1
         if kind == b"eXIf":
-            return _tiff_orientation(data[position + 8:position + 8 + length])
+            return _tiff_orientation(data[position + 8 : position + 8 + length])
         position += 12 + length
     return 1
 
@@ -129,12 +127,12 @@ def _tiff_orientation(exif: bytes) -> int:
     ifd = int.from_bytes(exif[4:8], order)  # type: ignore[arg-type]
     if ifd + 2 > len(exif):
         return 1
-    for entry in range(int.from_bytes(exif[ifd:ifd + 2], order)):  # type: ignore[arg-type]
+    for entry in range(int.from_bytes(exif[ifd : ifd + 2], order)):  # type: ignore[arg-type]
         start = ifd + 2 + 12 * entry
         if start + 12 > len(exif):
             return 1
-        if int.from_bytes(exif[start:start + 2], order) == 0x0112:  # type: ignore[arg-type]
-            value = int.from_bytes(exif[start + 8:start + 10], order)  # type: ignore[arg-type]
+        if int.from_bytes(exif[start : start + 2], order) == 0x0112:  # type: ignore[arg-type]
+            value = int.from_bytes(exif[start + 8 : start + 10], order)  # type: ignore[arg-type]
             return value if 1 <= value <= 8 else 1
     return 1
 

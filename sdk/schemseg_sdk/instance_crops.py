@@ -9,6 +9,7 @@ One definition, used when the classifier's training set is made and when it runs
   the segmentation model's vote: the mean confidence of the instance's pixels in each class
   (``0`` for classes none of its pixels took).
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -47,14 +48,15 @@ def instance_crops(gray: np.ndarray, boxes: np.ndarray, stroke_width: float, siz
         sx0, sy0 = max(left, 0), max(top, 0)
         sx1, sy1 = min(left + side, width), min(top + side, height)
         if sx1 > sx0 and sy1 > sy0:
-            square[sy0 - top:sy1 - top, sx0 - left:sx1 - left] = gray[sy0:sy1, sx0:sx1]
+            square[sy0 - top : sy1 - top, sx0 - left : sx1 - left] = gray[sy0:sy1, sx0:sx1]
         interpolation = cv2.INTER_AREA if side > size else cv2.INTER_LINEAR
         crops[index] = cv2.resize(square, (size, size), interpolation=interpolation)
     return crops
 
 
-def instance_features(boxes: np.ndarray, areas: np.ndarray, stroke_width: float, votes: np.ndarray,
-                      class_names: Sequence[str]) -> np.ndarray:
+def instance_features(
+    boxes: np.ndarray, areas: np.ndarray, stroke_width: float, votes: np.ndarray, class_names: Sequence[str]
+) -> np.ndarray:
     """``(N, 3 + len(class_names))`` float32: the size features, then the vote per class (background 0).
 
     ``votes`` ``(N, C)``: each instance's mean confidence per class; ``C`` may be smaller than the
@@ -70,6 +72,6 @@ def instance_features(boxes: np.ndarray, areas: np.ndarray, stroke_width: float,
     features = np.zeros((len(boxes), len(SIZE_FEATURES) + len(class_names)), np.float32)
     features[:, 0], features[:, 1], features[:, 2] = np.log(width), np.log(height), np.log(area)
     votes = np.asarray(votes, np.float32)
-    features[:, len(SIZE_FEATURES):len(SIZE_FEATURES) + votes.shape[1]] = votes
+    features[:, len(SIZE_FEATURES) : len(SIZE_FEATURES) + votes.shape[1]] = votes
     features[:, len(SIZE_FEATURES)] = 0.0  # background never wins a vote
     return features

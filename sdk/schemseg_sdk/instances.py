@@ -29,27 +29,34 @@ The model labels pixels; a noisy symbol comes out as several regions of several 
 Everything is vectorised (OpenCV morphology and labelling, ``numpy.bincount`` votes); grouping runs
 on the stitched sheet, so a symbol across a tile seam is one instance.
 """
+
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
-import time
-
 import cv2
 import numpy as np
 
+from ._instance_labels import ClassifierView, GroupingSettings, InstanceLabels
 from .classes import CLASS_NAMES
 from .instance_crops import to_gray
-from ._instance_labels import ClassifierView, GroupingSettings, InstanceLabels
 from .symbols import Symbol, find_symbols
 
 if TYPE_CHECKING:
     from .symbol_classifier import SymbolClassifier
 
-__all__ = ["GroupingSettings", "GroupedSymbols", "InstanceTable", "group_symbols", "find_instances",
-           "estimate_stroke_width", "list_symbols"]
+__all__ = [
+    "GroupingSettings",
+    "GroupedSymbols",
+    "InstanceTable",
+    "group_symbols",
+    "find_instances",
+    "estimate_stroke_width",
+    "list_symbols",
+]
 
 _INK_THRESHOLD = 128  # gray below this is ink (the real-drawing scoring protocol's threshold)
 _STRIP_ROWS = 1024  # the stroke width is measured strip by strip: bounded memory on big scans
@@ -86,19 +93,32 @@ class InstanceTable:
     stroke_width: float
 
 
-def find_instances(mask: np.ndarray, confidence: np.ndarray | None, image: np.ndarray,
-                   settings: GroupingSettings = GroupingSettings()) -> InstanceTable:
+def find_instances(
+    mask: np.ndarray, confidence: np.ndarray | None, image: np.ndarray, settings: GroupingSettings = GroupingSettings()
+) -> InstanceTable:
     """The instances of steps 1-5 of the grouping of ``mask`` without a classifier (see :func:`group_symbols`)."""
     instances, offset, width = _label_sheet(mask, confidence, image, settings)
     if instances is None:
-        return InstanceTable(np.zeros((0, 4), np.int64), np.zeros(0, np.int64), np.zeros((0, 1)), np.zeros(0, np.int64), width)
+        return InstanceTable(
+            np.zeros((0, 4), np.int64), np.zeros(0, np.int64), np.zeros((0, 1)), np.zeros(0, np.int64), width
+        )
     kept = np.flatnonzero(instances.keep)
-    return InstanceTable(instances.boxes[kept] + np.array([*offset, *offset]), instances.area[kept],
-                         instances.mean_votes()[kept], instances.winner[kept], width)
+    return InstanceTable(
+        instances.boxes[kept] + np.array([*offset, *offset]),
+        instances.area[kept],
+        instances.mean_votes()[kept],
+        instances.winner[kept],
+        width,
+    )
 
 
-def _label_sheet(mask: np.ndarray, confidence: np.ndarray | None, image: np.ndarray, settings: GroupingSettings,
-                 classifier: SymbolClassifier | None = None) -> tuple[InstanceLabels | None, tuple[int, int], float]:
+def _label_sheet(
+    mask: np.ndarray,
+    confidence: np.ndarray | None,
+    image: np.ndarray,
+    settings: GroupingSettings,
+    classifier: SymbolClassifier | None = None,
+) -> tuple[InstanceLabels | None, tuple[int, int], float]:
     """The instances of the bounding box of ``mask``'s symbols, that box's corner and the stroke width."""
     width = estimate_stroke_width(image)
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
@@ -106,7 +126,9 @@ def _label_sheet(mask: np.ndarray, confidence: np.ndarray | None, image: np.ndar
         return None, (0, 0), width
     y0, y1, x0, x1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
     weights = None if confidence is None else confidence[y0:y1, x0:x1]
-    judge = None if classifier is None else ClassifierView(classifier, to_gray(image), np.array([x0, y0, x0, y0]), width)
+    judge = (
+        None if classifier is None else ClassifierView(classifier, to_gray(image), np.array([x0, y0, x0, y0]), width)
+    )
     return InstanceLabels.label(mask[y0:y1, x0:x1], weights, width, settings, judge), (x0, y0), width
 
 
@@ -127,8 +149,8 @@ def estimate_stroke_width(image: np.ndarray) -> float:
         ink = (gray < _INK_THRESHOLD).view(np.uint8)
         distance = cv2.distanceTransform(ink, cv2.DIST_L2, 3)
         ridge = (distance >= cv2.dilate(distance, np.ones((3, 3), np.uint8))) & (ink > 0)
-        ridge[:keep[0]] = False
-        ridge[keep[1]:] = False
+        ridge[: keep[0]] = False
+        ridge[keep[1] :] = False
         values = np.rint(2 * np.minimum(distance[ridge], len(histogram))).astype(np.int64)
         values = np.minimum(values, len(histogram) - 1)  # no paper in a strip: huge distances
         histogram += np.bincount(values, minlength=len(histogram))
@@ -173,7 +195,7 @@ def group_symbols(
         instances.reclassify()
         if settings.overlap_join <= 1:
             instances.join_overlapping(settings.overlap_join)
-    out[y0:y0 + instances.crop.shape[0], x0:x0 + instances.crop.shape[1]] = instances.paint()
+    out[y0 : y0 + instances.crop.shape[0], x0 : x0 + instances.crop.shape[1]] = instances.paint()
     symbols = instances.symbols(class_names, (x0, y0), confidence is not None or classifier is not None)
     return GroupedSymbols(out, symbols, width, settings, described)
 

@@ -4,6 +4,7 @@ IoU per class uses intersection and union summed over all pixels of all sheets; 
 classes 1..K-1 that occur in the ground truth (background excluded). Pixels equal to
 :data:`~schemseg_sdk.classes.IGNORE_INDEX` in the target are not scored.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -87,4 +88,6 @@ class ConfusionMatrix:
         mean = float(np.nanmean(iou[fg])) if fg.any() else float("nan")
         total = m.sum()
         acc = float(inter.sum() / total) if total else float("nan")
-        return SegmentationScores(tuple(float(v) for v in iou), tuple(bool(v) for v in present), mean, acc, self.class_names)
+        return SegmentationScores(
+            tuple(float(v) for v in iou), tuple(bool(v) for v in present), mean, acc, self.class_names
+        )

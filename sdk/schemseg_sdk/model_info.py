@@ -8,6 +8,7 @@ Graph I/O of every schemseg ONNX model (fp32, fp16 and int8 graphs alike):
 * output ``confidence``: float32 ``(N, S, S)``, the top softmax probability.
 * optional output ``logits``: float32 ``(N, K, S, S)`` for ``K`` classes (export ``--logits``, debugging only).
 """
+
 from __future__ import annotations
 
 import json
@@ -75,7 +76,7 @@ class ModelInfo:
                 value = json.loads(meta[key])
                 kwargs[name] = tuple(value) if isinstance(value, list) else value
             extra_prefix = METADATA_PREFIX + "extra."
-            kwargs["extra"] = {k[len(extra_prefix):]: v for k, v in meta.items() if k.startswith(extra_prefix)}
+            kwargs["extra"] = {k[len(extra_prefix) :]: v for k, v in meta.items() if k.startswith(extra_prefix)}
             info = cls(**kwargs)  # type: ignore[arg-type]  # values read from JSON metadata; a wrong type raises TypeError, caught below
         except (ValueError, TypeError) as exc:
             raise ModelFormatError(f"{source}: malformed schemseg metadata ({exc})") from None

@@ -1,4 +1,5 @@
 """Overlay pictures: the drawing with its symbols coloured by class, and a legend of the classes present."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence

@@ -3,6 +3,7 @@
 Class id ``i`` has the same colour in every model, whatever its class count: the colours are a
 fixed sequence, and a model with ``K`` classes uses its first ``K``.
 """
+
 from __future__ import annotations
 
 import colorsys

@@ -32,6 +32,7 @@ and ``confidence`` the mean confidence of its pixels. The keys ``symbol_counts``
 schema version: readers of version 1 ignore them. With a zoom other than 1 the grouping ran at the
 model's scale, so ``grouping.stroke_width`` is the stroke width there.
 """
+
 from __future__ import annotations
 
 import json

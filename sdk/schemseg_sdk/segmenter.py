@@ -1,4 +1,5 @@
 """The SDK's entry point: :class:`Segmenter` turns drawings of any size into class masks and symbols."""
+
 from __future__ import annotations
 
 import os
@@ -18,10 +19,18 @@ from .backends.onnxruntime import Device
 from .documents import DocumentPage, document_pages, read_page
 from .errors import BackendUnavailableError, InvalidInputError, ModelFormatError, SchemsegError
 from .imageio import ImageSource, read_image
-from .model_info import ModelInfo
 from .instances import GroupingSettings, list_symbols
+from .model_info import ModelInfo
 from .result import STAGES, SegmentationResult
-from .sheet_scale import ScaleChoice, SheetScale, check_scale, pixels_to_sheet, resample, resolve_scale, symbols_to_sheet
+from .sheet_scale import (
+    ScaleChoice,
+    SheetScale,
+    check_scale,
+    pixels_to_sheet,
+    resample,
+    resolve_scale,
+    symbols_to_sheet,
+)
 from .symbol_classifier import ClassifierChoice, SymbolClassifier, open_classifier
 from .tiling import TilePlan, TileStitcher, copy_tile, plan_tiles
 
@@ -120,15 +129,26 @@ class Segmenter:
         self.classifier = self._open_classifier(classifier, threads)
 
     @classmethod
-    def from_backend(cls, backend: Backend, *, batch_size: int = 4, name: str = "<backend>",
-                     grouping: GroupingSettings | None = GroupingSettings(),
-                     classifier: ClassifierChoice = "auto", scale: ScaleChoice = "auto",
-                     threads: int | None = None) -> Segmenter:
+    def from_backend(
+        cls,
+        backend: Backend,
+        *,
+        batch_size: int = 4,
+        name: str = "<backend>",
+        grouping: GroupingSettings | None = GroupingSettings(),
+        classifier: ClassifierChoice = "auto",
+        scale: ScaleChoice = "auto",
+        threads: int | None = None,
+    ) -> Segmenter:
         """Wrap an already open backend (e.g. a PyTorch backend for benchmarks and checkpoint evaluation).
 
         The Segmenter takes ownership: closing it closes ``backend``. ``threads``: the classifier's threads.
         """
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= backend.input_spec.max_batch:
+        if (
+            isinstance(batch_size, bool)
+            or not isinstance(batch_size, int)
+            or not 1 <= batch_size <= backend.input_spec.max_batch
+        ):
             raise InvalidInputError(
                 f"batch_size must be an integer in 1..{backend.input_spec.max_batch}, got {batch_size!r}"
             )
@@ -228,18 +248,30 @@ class Segmenter:
 
     @overload
     def predict_document(
-        self, path: str | os.PathLike[str], *, dpi: float | None = ..., with_confidence: bool = ...,
+        self,
+        path: str | os.PathLike[str],
+        *,
+        dpi: float | None = ...,
+        with_confidence: bool = ...,
         return_errors: Literal[False] = ...,
     ) -> Iterator[SegmentationResult]: ...
 
     @overload
     def predict_document(
-        self, path: str | os.PathLike[str], *, dpi: float | None = ..., with_confidence: bool = ...,
+        self,
+        path: str | os.PathLike[str],
+        *,
+        dpi: float | None = ...,
+        with_confidence: bool = ...,
         return_errors: Literal[True],
     ) -> Iterator[SegmentationResult | InvalidInputError]: ...
 
     def predict_document(
-        self, path: str | os.PathLike[str], *, dpi: float | None = None, with_confidence: bool = True,
+        self,
+        path: str | os.PathLike[str],
+        *,
+        dpi: float | None = None,
+        with_confidence: bool = True,
         return_errors: bool = False,
     ) -> Iterator[SegmentationResult | InvalidInputError]:
         """Segment every page of a document (PDF, multi-page TIFF, or a single image): one result per page, in order.
@@ -351,7 +383,9 @@ class Segmenter:
             slots.append(batch)
             yield buffer[: len(batch)]
 
-    def _finish_ready(self, pending: deque[_Job], return_errors: bool) -> Iterator[SegmentationResult | InvalidInputError]:
+    def _finish_ready(
+        self, pending: deque[_Job], return_errors: bool
+    ) -> Iterator[SegmentationResult | InvalidInputError]:
         while pending and pending[0].ready:
             job = pending.popleft()
             if job.error is not None:
@@ -364,8 +398,9 @@ class Segmenter:
     def _finish_job(self, job: _Job) -> SegmentationResult:
         assert job.stitcher is not None and job.image is not None and job.sheet is not None and job.scale is not None
         mask, confidence = job.stitcher.result()
-        mask, symbols, grouping = list_symbols(mask, confidence, job.image, self.class_names, self.grouping, job.timings,
-                                               self.classifier)
+        mask, symbols, grouping = list_symbols(
+            mask, confidence, job.image, self.class_names, self.grouping, job.timings, self.classifier
+        )
         if job.image is not job.sheet:  # grouped at the model's scale, where its settings were tuned
             start = time.perf_counter()
             height, width = job.sheet.shape[:2]
@@ -383,8 +418,18 @@ class Segmenter:
             "backend": self.backend_name,
         }
         return SegmentationResult(
-            mask, confidence, symbols, job.timings, job.label, job.sheet, model, len(job.stitcher.plan),
-            self.class_names, grouping, job.page, job.scale.to_dict(),
+            mask,
+            confidence,
+            symbols,
+            job.timings,
+            job.label,
+            job.sheet,
+            model,
+            len(job.stitcher.plan),
+            self.class_names,
+            grouping,
+            job.page,
+            job.scale.to_dict(),
         )
 
 
@@ -484,8 +529,9 @@ def _resolve_model(model: str | os.PathLike[str] | None) -> Path:
     return Path(model)
 
 
-def _open_backend(path: Path, device: Device, threads: int | None, rebuild_from: str | os.PathLike[str] | None,
-                  bundled: bool = False) -> Backend:
+def _open_backend(
+    path: Path, device: Device, threads: int | None, rebuild_from: str | os.PathLike[str] | None, bundled: bool = False
+) -> Backend:
     """Choose the runtime from the model file: ``.onnx`` -> the CPU runtime that runs it fastest, or ONNX
     Runtime on CUDA (:func:`~schemseg_sdk.backends.cpu_choice.open_onnx_backend`), ``.engine``/``.plan`` ->
     TensorRT; ``bundled``: no model was given, and a faster gated graph shipped beside it may run instead."""
@@ -502,7 +548,9 @@ def _open_backend(path: Path, device: Device, threads: int | None, rebuild_from:
             )
         return _tensorrt_backend_class()(path, device_id=0, rebuild_from=rebuild_from)
     if suffix != ".onnx":
-        raise ModelFormatError(f"{path}: unknown model type {suffix or '(no suffix)'!r}; expected .onnx, .engine or .plan")
+        raise ModelFormatError(
+            f"{path}: unknown model type {suffix or '(no suffix)'!r}; expected .onnx, .engine or .plan"
+        )
     return open_onnx_backend(path, device, threads, bundled=bundled)
 
 

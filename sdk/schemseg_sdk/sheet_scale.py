@@ -26,6 +26,7 @@ inside the band, since the model's time grows with the area it reads (the refere
 band's low end: symbols on real P&IDs are smaller beside their text than on the generator's sheets,
 so the low end of the text band would shrink valves below the smallest the model has seen).
 """
+
 from __future__ import annotations
 
 import math
@@ -138,8 +139,12 @@ def check_scale(scale: object) -> ScaleChoice:
     if scale == "auto":
         return "auto"
     low, high = ZOOM_LIMITS
-    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not math.isfinite(scale) \
-            or not low <= scale <= high:
+    if (
+        isinstance(scale, bool)
+        or not isinstance(scale, (int, float))
+        or not math.isfinite(scale)
+        or not low <= scale <= high
+    ):
         raise InvalidInputError(
             f"scale must be 'auto' or a zoom factor in {low:g}..{high:g}, got {scale!r}; use 'auto' to measure "
             "each sheet, 1.0 to read sheets as they are, 0.5 to halve a 600 dpi scan"
@@ -197,8 +202,11 @@ def choose_zoom(measure: ScaleMeasure, pixels: int, model: ModelScale = MODEL_SC
     if inside and (pixels <= BIG_SHEET_PIXELS or ref >= 1.0):
         return SheetScale(1.0, "auto", f"{seen}: inside the model's band, read as it is", stroke, text)
     zoom = float(np.clip(min(max(ref, low), high), *ZOOM_LIMITS))
-    why = f"big sheet, shrunk to the model's reference {by}" if inside else \
-        f"outside the model's band, brought to its reference {by}"
+    why = (
+        f"big sheet, shrunk to the model's reference {by}"
+        if inside
+        else f"outside the model's band, brought to its reference {by}"
+    )
     zoom = 1.0 if abs(zoom - 1.0) < 0.05 else round(zoom, 3)
     return SheetScale(zoom, "auto", f"{seen}: {why}", stroke, text)
 
@@ -345,7 +353,11 @@ def symbols_to_sheet(symbols: list[Symbol], zoom: float, height: int, width: int
     moved = []
     for symbol in symbols:
         x0, y0, x1, y1 = symbol.bbox
-        box = (min(width - 1, math.floor(x0 / zoom)), min(height - 1, math.floor(y0 / zoom)),
-               min(width, math.ceil(x1 / zoom)), min(height, math.ceil(y1 / zoom)))
+        box = (
+            min(width - 1, math.floor(x0 / zoom)),
+            min(height - 1, math.floor(y0 / zoom)),
+            min(width, math.ceil(x1 / zoom)),
+            min(height, math.ceil(y1 / zoom)),
+        )
         moved.append(replace(symbol, bbox=box, area=max(1, round(symbol.area / zoom**2))))
     return moved

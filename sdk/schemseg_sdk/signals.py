@@ -1,5 +1,6 @@
 """SIGTERM as Ctrl-C: service managers and schedulers stop jobs with SIGTERM, whose default action
 kills Python without running ``finally`` blocks; long jobs turn it into KeyboardInterrupt instead."""
+
 from __future__ import annotations
 
 import signal

@@ -13,6 +13,7 @@ Metadata (``schemseg.classifier.*``): ``format``, ``class_names``, ``crop_size``
 names), ``segmentation_model`` (name and version of the model whose votes it learnt) and
 ``trained_on`` (its training data).
 """
+
 from __future__ import annotations
 
 import json
@@ -31,8 +32,18 @@ from .errors import InferenceError, ModelFormatError
 from .instance_crops import CROP_SIZE, SIZE_FEATURES, instance_crops, instance_features
 from .model_info import ModelInfo
 
-__all__ = ["SymbolClassifier", "ClassifierChoice", "DEFAULT_CLASSIFIER", "CLASSIFIER_FORMAT", "classifier_metadata",
-           "open_classifier", "model_identity", "CROPS_INPUT", "FEATURES_INPUT", "PROBABILITIES"]
+__all__ = [
+    "SymbolClassifier",
+    "ClassifierChoice",
+    "DEFAULT_CLASSIFIER",
+    "CLASSIFIER_FORMAT",
+    "classifier_metadata",
+    "open_classifier",
+    "model_identity",
+    "CROPS_INPUT",
+    "FEATURES_INPUT",
+    "PROBABILITIES",
+]
 
 ClassifierChoice = Union[str, "os.PathLike[str]", None]
 """``"auto"`` (the bundled classifier when it was trained for the model), a classifier file, or ``None``."""
@@ -46,8 +57,9 @@ _PREFIX = "schemseg.classifier."
 _BATCH = 256  # instances per run: bounded memory on sheets with thousands of candidates
 
 
-def classifier_metadata(class_names: Sequence[str], segmentation_model: str, trained_on: str,
-                        crop_size: int = CROP_SIZE) -> dict[str, str]:
+def classifier_metadata(
+    class_names: Sequence[str], segmentation_model: str, trained_on: str, crop_size: int = CROP_SIZE
+) -> dict[str, str]:
     """The metadata a classifier's ONNX file carries (written by the training export)."""
     return {
         _PREFIX + "format": str(CLASSIFIER_FORMAT),
@@ -81,7 +93,9 @@ class SymbolClassifier:
         if threads is not None:
             options.inter_op_num_threads = 1
         try:
-            self._session: onnxruntime.InferenceSession | None = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
+            self._session: onnxruntime.InferenceSession | None = ort.InferenceSession(
+                str(self.path), options, providers=["CPUExecutionProvider"]
+            )
         except Exception as exc:  # ORT raises its own exception types for unreadable graphs
             raise ModelFormatError(f"{self.path}: not a readable ONNX model ({exc})") from None
         meta = self._session.get_modelmeta().custom_metadata_map
@@ -89,8 +103,9 @@ class SymbolClassifier:
         self.segmentation_model = meta.get(_PREFIX + "segmentation_model", "")
         self.trained_on = meta.get(_PREFIX + "trained_on", "")
 
-    def classify(self, gray: np.ndarray, boxes: np.ndarray, areas: np.ndarray, votes: np.ndarray,
-                 stroke_width: float) -> np.ndarray:
+    def classify(
+        self, gray: np.ndarray, boxes: np.ndarray, areas: np.ndarray, votes: np.ndarray, stroke_width: float
+    ) -> np.ndarray:
         """Class probabilities ``(N, K)`` of the instances with ``boxes`` ``(N, 4)`` on the sheet ``gray``.
 
         ``areas``: their pixel counts; ``votes`` ``(N, C)``: each one's mean confidence per class of

@@ -8,6 +8,7 @@ symbol a false negative. Per class: precision, recall, F1 and the count error (p
 true count, relative to the true count); the mean F1 runs over the classes that occur in the truth,
 and on P&IDs also over the P&ID classes (:data:`PID_CLASSES`) that occur in the truth.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -32,9 +33,23 @@ __all__ = [
 MATCH_IOU = 0.5
 
 PID_ONLY_CLASSES = (
-    "gate_valve", "globe_valve", "ball_valve", "check_valve", "butterfly_valve", "control_valve", "relief_valve",
-    "pump", "compressor", "heat_exchanger", "vessel", "instrument_field", "instrument_panel", "reducer",
-    "orifice_plate", "flange", "flow_arrow",
+    "gate_valve",
+    "globe_valve",
+    "ball_valve",
+    "check_valve",
+    "butterfly_valve",
+    "control_valve",
+    "relief_valve",
+    "pump",
+    "compressor",
+    "heat_exchanger",
+    "vessel",
+    "instrument_field",
+    "instrument_panel",
+    "reducer",
+    "orifice_plate",
+    "flange",
+    "flow_arrow",
 )
 PID_CLASSES = (*PID_ONLY_CLASSES, "designation", "junction", "crossover", "terminal")
 """The classes a P&ID is scored on: its own symbols plus the ones it shares with circuits (text tags,
@@ -173,11 +188,15 @@ class SymbolScores:
         width = max([len("mean F1 (true classes)"), *(len(c.name) for c in self.classes)])
         lines = [f"{'class':<{width}}  {'true':>5}  {'found':>5}  {'prec':>6}  {'recall':>6}  {'F1':>6}  {'count':>6}"]
         for c in self.classes:
-            lines.append(f"{c.name:<{width}}  {c.true_count:5d}  {c.predicted:5d}  {_cell(c.precision)}  "
-                         f"{_cell(c.recall)}  {_cell(c.f1)}  {_cell(c.count_error, signed=True)}")
+            lines.append(
+                f"{c.name:<{width}}  {c.true_count:5d}  {c.predicted:5d}  {_cell(c.precision)}  "
+                f"{_cell(c.recall)}  {_cell(c.f1)}  {_cell(c.count_error, signed=True)}"
+            )
         lines.append(f"{'mean F1 (true classes)':<{width}}  {'':5}  {'':5}  {'':6}  {'':6}  {_cell(self.mean_f1)}")
         if not np.isnan(self.mean_f1_pid):
-            lines.append(f"{'mean F1 (P&ID classes)':<{width}}  {'':5}  {'':5}  {'':6}  {'':6}  {_cell(self.mean_f1_pid)}")
+            lines.append(
+                f"{'mean F1 (P&ID classes)':<{width}}  {'':5}  {'':5}  {'':6}  {'':6}  {_cell(self.mean_f1_pid)}"
+            )
         return "\n".join(lines)
 
 
@@ -211,7 +230,9 @@ class SymbolMatcher:
 
     def scores(self) -> SymbolScores:
         rows = [
-            ClassSymbolScores(self.class_names[i], int(self.true_count[i]), int(self.predicted[i]), int(self.matched[i]))
+            ClassSymbolScores(
+                self.class_names[i], int(self.true_count[i]), int(self.predicted[i]), int(self.matched[i])
+            )
             for i in range(1, len(self.class_names))
             if self.true_count[i] or self.predicted[i]
         ]
@@ -224,8 +245,9 @@ def _as_arrays(pairs: Sequence[tuple[int, Box]]) -> tuple[np.ndarray, np.ndarray
     return ids, boxes
 
 
-def _drop_ignored(pred: tuple[np.ndarray, np.ndarray], ignore: Sequence[Box],
-                  true: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+def _drop_ignored(
+    pred: tuple[np.ndarray, np.ndarray], ignore: Sequence[Box], true: tuple[np.ndarray, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
     """Leave out predictions that lie at least half in an ignored box and match no true box."""
     if not ignore or not len(pred[0]):
         return pred

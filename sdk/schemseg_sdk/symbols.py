@@ -1,4 +1,5 @@
 """Symbols: one per connected region (8-connected) of one class in a predicted mask."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence

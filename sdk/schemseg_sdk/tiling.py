@@ -9,6 +9,7 @@ that is most confident there, so a symbol that crosses a tile border is not cut 
 outermost ``overlap / 4`` pixels along a tile's inner edges (where it lacks context and a neighbour
 sees more) take no part. Without confidence, each pixel takes the tile whose centre is nearest.
 """
+
 from __future__ import annotations
 
 import math

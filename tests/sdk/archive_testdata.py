@@ -1,4 +1,5 @@
 """Real drawings for the archive tests: parts of the bundled example sheets, one file each."""
+
 from __future__ import annotations
 
 import json
@@ -26,7 +27,7 @@ def make_sheets(folder: Path, count: int, size: tuple[int, int] = (120, 160)) ->
         drawing = drawings[i % len(drawings)]
         y = (i * 37) % (drawing.shape[0] - height)
         x = (i * 53) % (drawing.shape[1] - width)
-        sheet = drawing[y:y + height, x:x + width].copy()
+        sheet = drawing[y : y + height, x : x + width].copy()
         sheet[0, 0] = 255
         paths.append(folder / f"sheet{i:04d}.png")
         cv2.imwrite(str(paths[-1]), sheet)

@@ -3,6 +3,7 @@
 Vector PDFs are written as a few lines of PDF operators (a drawing's lines and boxes); scanned
 PDFs and TIFFs hold crops of the bundled example drawings, as Pillow writes them.
 """
+
 from __future__ import annotations
 
 import io
@@ -28,7 +29,7 @@ def drawing(index: int, size: tuple[int, int] = (120, 160)) -> np.ndarray:
     sheet = sheets[index % len(sheets)]
     height, width = size
     y, x = (index * 37) % (sheet.shape[0] - height), (index * 53) % (sheet.shape[1] - width)
-    crop = sheet[y:y + height, x:x + width].copy()
+    crop = sheet[y : y + height, x : x + width].copy()
     crop[0, 0] = 255
     return crop
 
@@ -60,8 +61,13 @@ def vector_pdf(path: Path, pages: list[tuple[tuple[float, float], bytes]]) -> Pa
 def encrypted_pdf(path: Path) -> Path:
     """A one-page PDF behind the standard security handler, with a user password nobody knows."""
     vector_pdf(path, [(A4, DRAWING_OPS)])
-    lock = (b"/Encrypt << /Filter /Standard /V 1 /R 2 /O <" + b"41" * 32 + b"> /U <" + b"42" * 32
-            + b"> /P -4 >> /ID [<00112233445566778899aabbccddeeff> <00112233445566778899aabbccddeeff>] ")
+    lock = (
+        b"/Encrypt << /Filter /Standard /V 1 /R 2 /O <"
+        + b"41" * 32
+        + b"> /U <"
+        + b"42" * 32
+        + b"> /P -4 >> /ID [<00112233445566778899aabbccddeeff> <00112233445566778899aabbccddeeff>] "
+    )
     path.write_bytes(path.read_bytes().replace(b"trailer\n<< ", b"trailer\n<< " + lock))
     return path
 

@@ -1,4 +1,5 @@
 """Real data for the engine-build tests: tiny models and small labelled datasets written to disk."""
+
 from __future__ import annotations
 
 import json
@@ -21,8 +22,9 @@ def write_model(path: Path, **options: object) -> Path:
     return path
 
 
-def write_dataset(root: Path, count: int = 10, size: int = 64, seed: int = 3, confident_only: bool = True,
-                  **model_options: object) -> Path:
+def write_dataset(
+    root: Path, count: int = 10, size: int = 64, seed: int = 3, confident_only: bool = True, **model_options: object
+) -> Path:
     """Synthetic drawings labelled by the tiny model's own FP32 prediction.
 
     With ``confident_only`` the pixels whose top-2 logit margin is in the lowest quartile are marked
@@ -31,8 +33,9 @@ def write_dataset(root: Path, count: int = 10, size: int = 64, seed: int = 3, co
     ``dataset.json`` holds the model's class list (``class_names`` among ``model_options``).
     """
     sheets = synthetic_sheets(count, size, seed=seed)
-    session = ort.InferenceSession(tiny_model_proto(size, logits=True, **model_options).SerializeToString(),
-                                   providers=["CPUExecutionProvider"])
+    session = ort.InferenceSession(
+        tiny_model_proto(size, logits=True, **model_options).SerializeToString(), providers=["CPUExecutionProvider"]
+    )
     ids, logits = session.run(["class_ids", "logits"], {"image": sheets.batch})
     masks = ids.copy()
     if confident_only:

@@ -1,8 +1,10 @@
 """Drawings made in code for the graph tests: ink on white, the class mask a perfect model would give, the symbols."""
+
 from __future__ import annotations
 
 import cv2
 import numpy as np
+
 from schemseg_sdk.classes import CLASS_NAMES, class_index
 from schemseg_sdk.symbols import Symbol
 

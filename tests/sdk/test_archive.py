@@ -2,6 +2,7 @@
 
 Real processes, real drawings (parts of the example sheets) and the tiny real ONNX model.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,6 +27,7 @@ from schemseg_sdk.archive import Outputs, RayOptions, RunOptions, SheetJob, segm
 from schemseg_sdk.archive.ray_run import ActorPlan, plan_actors
 from schemseg_sdk.cli import main
 from schemseg_sdk.errors import BackendUnavailableError, InvalidInputError
+
 
 def run(*args: str | Path) -> object:
     return CliRunner().invoke(main, [str(a) for a in args])
@@ -105,7 +107,6 @@ def test_only_incomplete_outputs_are_redone_and_force_redoes_all(tmp_path: Path,
     assert all(forced[name] != after[name] for name in after if not name.startswith("."))
 
 
-
 def test_sheets_made_with_other_grouping_settings_are_redone(tmp_path: Path, tiny_model: Path) -> None:
     """A rerun with other grouping (or none), or outputs of an older version without a setting this one has, redoes the sheet."""
     make_sheets(tmp_path / "sheets", 3, size=(70, 90))
@@ -130,12 +131,15 @@ def test_sheets_made_with_another_classifier_are_redone(tmp_path: Path) -> None:
     out = tmp_path / "out"
     args = ("segment", tmp_path / "sheets", "--out", out, "--threads", "2")
     assert run(*args).exit_code == 0
-    assert json.loads((out / "sheet0000.json").read_text())["grouping"]["classifier"]["file"] == "symbol_classifier.onnx"
+    assert (
+        json.loads((out / "sheet0000.json").read_text())["grouping"]["classifier"]["file"] == "symbol_classifier.onnx"
+    )
     assert run(*args, "--classifier", "auto").stdout.splitlines()[-1].endswith("; 2 skipped")
     voted = run(*args, "--classifier", "none")
     assert voted.exit_code == 0 and "skipped" not in voted.stdout.splitlines()[-1]
     assert json.loads((out / "sheet0000.json").read_text())["grouping"]["classifier"] is None
     assert run(*args, "--classifier", "none").stdout.splitlines()[-1].endswith("; 2 skipped")
+
 
 def test_bad_sheets_are_listed_with_their_reason_and_the_rest_is_done(tmp_path: Path) -> None:
     sheets = tmp_path / "sheets"
@@ -197,27 +201,36 @@ def test_library_run_without_outputs_writes_nothing(tmp_path: Path, tiny_model: 
 def test_ray_missing_names_the_extra(tmp_path: Path, tiny_model: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "ray", None)  # import ray raises ImportError, as where it is not installed
     files = make_sheets(tmp_path / "sheets", 1, size=(70, 90))
-    with pytest.raises(BackendUnavailableError, match=r"^--ray needs Ray with Ray Data \(.*\); "
-                       r"pip install 'schemseg\[ray\]'$"):
+    with pytest.raises(
+        BackendUnavailableError,
+        match=r"^--ray needs Ray with Ray Data \(.*\); "
+        r"pip install 'schemseg\[ray\]'$",
+    ):
         segment_archive(files, RunOptions(tmp_path / "out", tiny_model), ray=RayOptions())
     assert json.loads((tmp_path / "out" / "schemseg-run" / "summary.json").read_text())["state"] == "error"
 
 
-@pytest.mark.parametrize(("args", "expected"), [
-    ((2, 2, 2, 0, False), ActorPlan(cpus=1.0, gpus=0, threads=1)),  # the 2-core machine: both cores used
-    ((1, 2, 2, 0, False), ActorPlan(cpus=2.0, gpus=0, threads=2)),
-    ((3, 2, 2, 0, False), ActorPlan(cpus=0.66, gpus=0, threads=1)),  # fractional, but the pool starts
-    ((4, 64, 16, 0, False), ActorPlan(cpus=16.0, gpus=0, threads=16)),  # at most one node per actor
-    ((4, 64, 16, 0, False, 2), ActorPlan(cpus=2.0, gpus=0, threads=2)),  # --threads caps the share
-    ((2, 32, 16, 4, True), ActorPlan(cpus=16.0, gpus=1, threads=16)),
-])
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ((2, 2, 2, 0, False), ActorPlan(cpus=1.0, gpus=0, threads=1)),  # the 2-core machine: both cores used
+        ((1, 2, 2, 0, False), ActorPlan(cpus=2.0, gpus=0, threads=2)),
+        ((3, 2, 2, 0, False), ActorPlan(cpus=0.66, gpus=0, threads=1)),  # fractional, but the pool starts
+        ((4, 64, 16, 0, False), ActorPlan(cpus=16.0, gpus=0, threads=16)),  # at most one node per actor
+        ((4, 64, 16, 0, False, 2), ActorPlan(cpus=2.0, gpus=0, threads=2)),  # --threads caps the share
+        ((2, 32, 16, 4, True), ActorPlan(cpus=16.0, gpus=1, threads=16)),
+    ],
+)
 def test_actor_sizing_fits_the_cluster(args: tuple, expected: ActorPlan) -> None:
     assert plan_actors(*args) == expected
 
 
 def test_actor_sizing_errors_say_the_fix() -> None:
-    with pytest.raises(InvalidInputError, match=r"^3 GPU actor\(s\) asked for, but the Ray cluster has 2 GPU\(s\); "
-                       r"use --actors 2 or fewer$"):
+    with pytest.raises(
+        InvalidInputError,
+        match=r"^3 GPU actor\(s\) asked for, but the Ray cluster has 2 GPU\(s\); "
+        r"use --actors 2 or fewer$",
+    ):
         plan_actors(3, 32, 16, 2, True)
     with pytest.raises(InvalidInputError, match=r"has 0 GPU\(s\); use --device cpu$"):
         plan_actors(1, 32, 16, 0, True)

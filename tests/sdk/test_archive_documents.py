@@ -2,6 +2,7 @@
 
 Real processes, real drawings (crops of the example sheets) and the tiny real ONNX model.
 """
+
 from __future__ import annotations
 
 import csv
@@ -46,10 +47,22 @@ def test_every_page_is_a_sheet_and_every_other_file_is_named(tmp_path: Path, tin
     args = ("segment", archive, "--model", tiny_model, "--out", out, "--threads", "1", "--csv", bill)
     result = run(*args)
     assert result.exit_code == 1, result.output
-    stems = ["locked", "one", "pid.p001", "pid.p002", "scan.p001", "scan.p002", "set.p001", "set.p002", "set.p003",
-             "sheet"]
+    stems = [
+        "locked",
+        "one",
+        "pid.p001",
+        "pid.p002",
+        "scan.p001",
+        "scan.p002",
+        "set.p001",
+        "set.p002",
+        "set.p003",
+        "sheet",
+    ]
     assert sorted(p.name for p in out.glob("*.json")) == sorted(f"{s}.json" for s in stems if s != "locked")
-    assert sorted(p.name for p in out.glob("*.overlay.png")) == sorted(f"{s}.overlay.png" for s in stems if s != "locked")
+    assert sorted(p.name for p in out.glob("*.overlay.png")) == sorted(
+        f"{s}.overlay.png" for s in stems if s != "locked"
+    )
     page = json.loads((out / "set.p002.json").read_text())
     assert (page["source"], page["page"], page["pages"], page["dpi"]) == (str(archive / "set.tif"), 2, 3, None)
     assert (page["width"], page["height"]) == (160, 120)
@@ -61,25 +74,38 @@ def test_every_page_is_a_sheet_and_every_other_file_is_named(tmp_path: Path, tin
     assert failed == f"2 of 11 sheets failed (listed in {out / 'schemseg-run' / 'failures.txt'}):"
     assert broken.startswith(f"  {archive / 'broken.pdf'}: not a readable PDF (Failed to load document (PDFium: ")
     assert broken.endswith("): damaged, truncated, or without pages")  # PDFium's own words vary by version
-    assert locked == (f"  {archive / 'locked.pdf'}: the PDF is encrypted (password protected); "
-                      "save an unprotected copy to segment it")
+    assert locked == (
+        f"  {archive / 'locked.pdf'}: the PDF is encrypted (password protected); save an unprotected copy to segment it"
+    )
     assert error == "Error: 2 of 11 sheets failed"
     for name in ("notes.txt", "pump.dwg", "old"):
         assert f"skipped {archive / name}: " in result.stderr
     record = summary(out)
     assert record["counts"] == {"done": 9, "skipped": 0, "failed": 2, "pending": 0}
     assert [(Path(s["source"]).name, s.get("page"), s["state"]) for s in record["sheets"]][:4] == [
-        ("broken.pdf", None, "failed"), ("locked.pdf", None, "failed"), ("one.tif", None, "done"),
+        ("broken.pdf", None, "failed"),
+        ("locked.pdf", None, "failed"),
+        ("one.tif", None, "done"),
         ("pid.pdf", 1, "done"),
     ]
     assert [(Path(s["source"]).name, s["reason"].split(" (")[0]) for s in record["skipped"]] == [
-        ("notes.txt", "not a drawing schemseg reads"), ("old", "a folder: not searched"),
+        ("notes.txt", "not a drawing schemseg reads"),
+        ("old", "a folder: not searched"),
         ("pump.dwg", "not a drawing schemseg reads"),
     ]
     rows = list(csv.DictReader(bill.read_text().splitlines()))
     pages = {(Path(row["sheet"]).name, row["page"]) for row in rows}
-    assert pages <= {("set.tif", "1"), ("set.tif", "2"), ("set.tif", "3"), ("scan.pdf", "1"), ("scan.pdf", "2"),
-                     ("pid.pdf", "1"), ("pid.pdf", "2"), ("one.tif", ""), ("sheet.png", "")}
+    assert pages <= {
+        ("set.tif", "1"),
+        ("set.tif", "2"),
+        ("set.tif", "3"),
+        ("scan.pdf", "1"),
+        ("scan.pdf", "2"),
+        ("pid.pdf", "1"),
+        ("pid.pdf", "2"),
+        ("one.tif", ""),
+        ("sheet.png", ""),
+    }
     counts = list(csv.DictReader((tmp_path / "bill.counts.csv").read_text().splitlines()))
     assert len(counts) == 9 and {(Path(r["sheet"]).name, r["page"]) for r in counts} >= pages
     assert_outputs_whole(out)

@@ -2,6 +2,7 @@
 
 Kept to two runs of a shared Ray instance: starting Ray and its actors costs seconds on a small machine.
 """
+
 from __future__ import annotations
 
 import json
@@ -39,7 +40,9 @@ ACTOR_TITLE = b"ray::MapWorker(MapBatches(_SheetActor))"
 @pytest.fixture(scope="module")
 def local_ray() -> object:
     """One Ray for the module, sized like the CI machine; runs use the Ray of their process."""
-    ray.init(address="local", num_cpus=2, include_dashboard=False, logging_level="WARNING")  # never a RAY_ADDRESS cluster
+    ray.init(
+        address="local", num_cpus=2, include_dashboard=False, logging_level="WARNING"
+    )  # never a RAY_ADDRESS cluster
     yield ray
     ray.shutdown()
 
@@ -52,13 +55,16 @@ def test_ray_gives_the_plain_paths_masks_symbols_and_failures(local_ray: object,
     runs = {}
     for name, extra in (("plain", ()), ("ray", ("--ray", "--actors", "2"))):
         out = tmp_path / name
-        result = CliRunner().invoke(main, ["segment", str(sheets), "--model", str(model), "--out", str(out),
-                                           "--threads", "1", *extra])
+        result = CliRunner().invoke(
+            main, ["segment", str(sheets), "--model", str(model), "--out", str(out), "--threads", "1", *extra]
+        )
         assert result.exit_code == 1 and result.stderr.splitlines()[-1] == "Error: 2 of 102 sheets failed"
         runs[name] = out
     assert "on Ray (local, 2 CPUs; 2 actor(s) x 1 CPU, 1 thread(s) each): 102 sheets -> " in result.stderr
     plain, on_ray = runs["plain"], runs["ray"]
-    assert (plain / "schemseg-run" / "failures.txt").read_text() == (on_ray / "schemseg-run" / "failures.txt").read_text()
+    assert (plain / "schemseg-run" / "failures.txt").read_text() == (
+        on_ray / "schemseg-run" / "failures.txt"
+    ).read_text()
     assert summary(on_ray)["counts"] == {"done": 100, "skipped": 0, "failed": 2, "pending": 0}
     names = sorted(p.name for p in plain.iterdir() if p.is_file())
     assert len(names) == 200 and names == sorted(p.name for p in on_ray.iterdir() if p.is_file())
@@ -84,14 +90,20 @@ def test_ray_gives_the_plain_paths_pages(local_ray: object, tmp_path: Path, tiny
     runs = {}
     for name, extra in (("plain", ()), ("ray", ("--ray", "--actors", "2"))):
         out = runs[name] = tmp_path / name
-        result = CliRunner().invoke(main, ["segment", str(docs), "--model", str(tiny_model), "--out", str(out),
-                                           "--threads", "1", *extra])
+        result = CliRunner().invoke(
+            main, ["segment", str(docs), "--model", str(tiny_model), "--out", str(out), "--threads", "1", *extra]
+        )
         assert result.exit_code == 1 and result.stderr.splitlines()[-1] == "Error: 1 of 7 sheets failed"
     plain, on_ray = runs["plain"], runs["ray"]
     names = sorted(p.name for p in plain.iterdir() if p.is_file())
     assert names == sorted(p.name for p in on_ray.iterdir() if p.is_file())
     assert {name.split(".")[0] + "." + name.split(".")[1] for name in names if ".p0" in name} == {
-        "plant.p001", "plant.p002", "plant.p003", "set.p001", "set.p002"}
+        "plant.p001",
+        "plant.p002",
+        "plant.p003",
+        "set.p001",
+        "set.p002",
+    }
     for name in names:
         if name.endswith(".png"):
             assert np.array_equal(cv2.imread(str(plain / name)), cv2.imread(str(on_ray / name))), name
@@ -101,7 +113,9 @@ def test_ray_gives_the_plain_paths_pages(local_ray: object, tmp_path: Path, tiny
                 assert a[key] == b[key], (name, key)
     plain_summary, ray_summary = summary(plain), summary(on_ray)
     assert plain_summary["sheets"] == ray_summary["sheets"] and plain_summary["skipped"] == ray_summary["skipped"]
-    assert (plain / "schemseg-run" / "failures.txt").read_text() == (on_ray / "schemseg-run" / "failures.txt").read_text()
+    assert (plain / "schemseg-run" / "failures.txt").read_text() == (
+        on_ray / "schemseg-run" / "failures.txt"
+    ).read_text()
     assert_outputs_whole(on_ray)
 
 

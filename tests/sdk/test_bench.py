@@ -1,4 +1,5 @@
 """schemseg-bench end to end with the tiny real ONNX model: JSON, table, plots, skips, errors, README block."""
+
 from __future__ import annotations
 
 import json
@@ -25,13 +26,47 @@ from schemseg_sdk.errors import InvalidInputError
 
 FAST = ["--sheets", "synthetic", "--sheet-size", "64", "--batch", "1,2", "--warmup", "1", "--iterations", "2"]
 ROW_KEYS = {
-    "model", "backend", "precision", "batch", "status", "reason", "runtime", "device", "path", "iterations",
-    "latency_ms", "latency_per_sheet_ms", "throughput_sheets_per_s", "stages_ms", "tiles_per_batch", "cold_start_s",
-    "peak_rss_mib", "rss_before_open_mib", "gpu_memory_mib", "gpu_memory_note", "gflops_per_tile", "gflops_source",
-    "achieved_gflops_per_s", "mean_iou", "pixel_accuracy", "accuracy_sheets", "speedup_vs_torch", "speedup_note",
+    "model",
+    "backend",
+    "precision",
+    "batch",
+    "status",
+    "reason",
+    "runtime",
+    "device",
+    "path",
+    "iterations",
+    "latency_ms",
+    "latency_per_sheet_ms",
+    "throughput_sheets_per_s",
+    "stages_ms",
+    "tiles_per_batch",
+    "cold_start_s",
+    "peak_rss_mib",
+    "rss_before_open_mib",
+    "gpu_memory_mib",
+    "gpu_memory_note",
+    "gflops_per_tile",
+    "gflops_source",
+    "achieved_gflops_per_s",
+    "mean_iou",
+    "pixel_accuracy",
+    "accuracy_sheets",
+    "speedup_vs_torch",
+    "speedup_note",
 }
-REPORT_KEYS = {"schema", "created", "machine", "config", "sheets", "memory_method", "notes", "load_average_end",
-               "rows", "command"}
+REPORT_KEYS = {
+    "schema",
+    "created",
+    "machine",
+    "config",
+    "sheets",
+    "memory_method",
+    "notes",
+    "load_average_end",
+    "rows",
+    "command",
+}
 
 
 def _write_dataset(root: Path, count: int = 3, size: int = 64) -> Path:
@@ -63,8 +98,23 @@ def run(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Res
     out = folder / "out"
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(folder)  # the default checkpoint (runs/ref/best.pt) is relative: keep a local run out of it
-        result = _invoke(["--model", str(model), "--data", str(data), "--data-limit", "2", *FAST,
-                          "--engines-dir", str(folder / "engines"), "--json", str(out / "r.json"), "--note", "test run"])
+        result = _invoke(
+            [
+                "--model",
+                str(model),
+                "--data",
+                str(data),
+                "--data-limit",
+                "2",
+                *FAST,
+                "--engines-dir",
+                str(folder / "engines"),
+                "--json",
+                str(out / "r.json"),
+                "--note",
+                "test run",
+            ]
+        )
     return result, json.loads((out / "r.json").read_text()), out
 
 
@@ -73,8 +123,16 @@ def test_short_run_writes_json_with_every_field(run: tuple[Result, dict[str, Any
     assert result.exit_code == 0, result.output
     assert set(report) == REPORT_KEYS and report["schema"] == "schemseg.bench/1"
     assert all(set(row) == ROW_KEYS for row in report["rows"])
-    assert report["config"] == {"batches": [1, 2], "warmup": 1, "iterations": 2, "duration_s": None, "threads": None,
-                                "device": "auto", "data": report["config"]["data"], "data_limit": 2}
+    assert report["config"] == {
+        "batches": [1, 2],
+        "warmup": 1,
+        "iterations": 2,
+        "duration_s": None,
+        "threads": None,
+        "device": "auto",
+        "data": report["config"]["data"],
+        "data_limit": 2,
+    }
     assert report["sheets"]["source"] == "synthetic" and report["sheets"]["count"] == 2
     assert report["sheets"]["sizes"] == ["64x64"]
     assert report["notes"][-1] == "test run" and any("shared and noisy" in n for n in report["notes"])
@@ -137,8 +195,21 @@ def test_markdown_table_on_stdout_and_plot_png(run: tuple[Result, dict[str, Any]
 
 
 def test_default_results_file_is_named_by_machine_and_date(tiny_model: Path, tmp_path: Path) -> None:
-    result = _invoke(["--model", str(tiny_model), "--backends", "ort", *FAST, "--batch", "1", "--results-dir",
-                      str(tmp_path), "--sheets", "noise"])
+    result = _invoke(
+        [
+            "--model",
+            str(tiny_model),
+            "--backends",
+            "ort",
+            *FAST,
+            "--batch",
+            "1",
+            "--results-dir",
+            str(tmp_path),
+            "--sheets",
+            "noise",
+        ]
+    )
     assert result.exit_code == 0, result.output
     (json_path,) = tmp_path.glob("*.json")
     report = load_report(json_path)
@@ -148,8 +219,25 @@ def test_default_results_file_is_named_by_machine_and_date(tiny_model: Path, tmp
 
 
 def test_duration_mode_and_schemseg_subcommand(tiny_model: Path, tmp_path: Path) -> None:
-    args = ["bench", "--model", str(tiny_model), "--backends", "ort", "--sheets", "synthetic", "--sheet-size", "64",
-            "--batch", "1", "--warmup", "0", "--duration", "0.2", "--json", str(tmp_path / "d.json")]
+    args = [
+        "bench",
+        "--model",
+        str(tiny_model),
+        "--backends",
+        "ort",
+        "--sheets",
+        "synthetic",
+        "--sheet-size",
+        "64",
+        "--batch",
+        "1",
+        "--warmup",
+        "0",
+        "--duration",
+        "0.2",
+        "--json",
+        str(tmp_path / "d.json"),
+    ]
     result = _invoke(args, schemseg_main)
     assert result.exit_code == 0, result.output
     (row,) = json.loads((tmp_path / "d.json").read_text())["rows"]
@@ -159,8 +247,9 @@ def test_duration_mode_and_schemseg_subcommand(tiny_model: Path, tmp_path: Path)
 def test_a_batch_that_fails_becomes_an_error_row_and_the_rest_is_measured(tiny_model: Path) -> None:
     sheets = load_bench_sheets("synthetic", 2, size=64)
     target = BenchTarget("ort", "tiny", tiny_model, "fp32")
-    rows = measure_target(target, sheets, BenchConfig(batches=(1, 5000), warmup=0, iterations=1, device="cpu"),
-                          PeakMemory())
+    rows = measure_target(
+        target, sheets, BenchConfig(batches=(1, 5000), warmup=0, iterations=1, device="cpu"), PeakMemory()
+    )
     assert [(r.batch, r.status) for r in rows] == [(1, "ok"), (5000, "error")]
     assert rows[1].reason == "InvalidInputError: batch_size must be an integer in 1..1024, got 5000"
 
@@ -168,8 +257,9 @@ def test_a_batch_that_fails_becomes_an_error_row_and_the_rest_is_measured(tiny_m
 def test_nothing_measurable_exits_non_zero(tmp_path: Path) -> None:
     missing = tmp_path / "none.onnx"
     missing.write_bytes(b"")
-    result = CliRunner().invoke(bench_main, ["--model", str(missing), "--backends", "ort", *FAST,
-                                             "--json", str(tmp_path / "x.json")])
+    result = CliRunner().invoke(
+        bench_main, ["--model", str(missing), "--backends", "ort", *FAST, "--json", str(tmp_path / "x.json")]
+    )
     assert result.exit_code == 1
     assert "Error: no backend could be measured; the table above says why for each" in result.output
     assert "error: ModelFormatError: " in result.stdout and (tmp_path / "x.json").is_file()
@@ -179,8 +269,11 @@ def test_nothing_measurable_exits_non_zero(tmp_path: Path) -> None:
     ("args", "message"),
     [
         (["--iterations", "3", "--duration", "1"], "--iterations and --duration exclude each other; give one"),
-        (["--backends", "ort,tflite"], "--backends: unknown backend 'tflite'; choose from torch, ort, ort-int8, "
-                                       "openvino, openvino-int8, trt-fp16, trt-int8"),
+        (
+            ["--backends", "ort,tflite"],
+            "--backends: unknown backend 'tflite'; choose from torch, ort, ort-int8, "
+            "openvino, openvino-int8, trt-fp16, trt-int8",
+        ),
         (["--backends", " , "], "--backends: expected a comma-separated list, got ' , '"),
         (["--batch", "1,x"], "--batch: expected positive integers separated by commas (e.g. 1,4,8), got '1,x'"),
         (["--batch", "0,4"], "--batch: expected positive integers separated by commas (e.g. 1,4,8), got '0,4'"),
@@ -201,7 +294,8 @@ def test_model_must_be_onnx(tmp_path: Path) -> None:
     result = CliRunner().invoke(bench_main, ["--model", str(engine)])
     assert result.exit_code == 2
     assert result.output.rstrip().endswith(
-        f"Error: --model expects an fp32 .onnx model, got {engine}; engines are found in --engines-dir")
+        f"Error: --model expects an fp32 .onnx model, got {engine}; engines are found in --engines-dir"
+    )
 
 
 def test_readme_table_rewrites_only_the_marked_block(run: tuple[Result, dict[str, Any], Path], tmp_path: Path) -> None:
@@ -214,7 +308,7 @@ def test_readme_table_rewrites_only_the_marked_block(run: tuple[Result, dict[str
     text = readme.read_text()
     assert text.startswith(before + BENCH_START + "\n| backend | precision | runtime | batch | ms/sheet (p50) |")
     assert text.endswith("\n" + BENCH_END + after) and "old table" not in text
-    block = text[text.index(BENCH_START) + len(BENCH_START): text.index(BENCH_END)]
+    block = text[text.index(BENCH_START) + len(BENCH_START) : text.index(BENCH_END)]
     assert "\n| ort | fp32 | onnxruntime-cpu | 1 | " in block and "| ort | fp32 | onnxruntime-cpu | 2 | " in block
     assert "Not measured here: ort-int8 (ModelFormatError: " in block
     assert f"by `schemseg bench --readme-table {(out / 'r.json').as_posix()}`; do not edit by hand." in block
@@ -227,8 +321,10 @@ def test_readme_table_errors(run: tuple[Result, dict[str, Any], Path], tmp_path:
     _, _, out = run
     readme = tmp_path / "README.md"
     readme.write_text("# no markers\n")
-    expected = (f"{readme}: no '<!-- bench:start -->' ... '<!-- bench:end -->' block; "
-                "add both markers, on their own lines, where the performance table belongs")
+    expected = (
+        f"{readme}: no '<!-- bench:start -->' ... '<!-- bench:end -->' block; "
+        "add both markers, on their own lines, where the performance table belongs"
+    )
     with pytest.raises(InvalidInputError, match=f"^{re.escape(expected)}$"):
         update_readme(readme, out / "r.json")
     other = tmp_path / "other.json"
@@ -237,11 +333,13 @@ def test_readme_table_errors(run: tuple[Result, dict[str, Any], Path], tmp_path:
     assert result.exit_code == 1
     assert result.output.strip() == (
         f"Error: {other}: not a schemseg benchmark result (schema 'schemseg.segmentation/1', expected "
-        "'schemseg.bench/1'); write one with 'schemseg bench --json FILE'")
+        "'schemseg.bench/1'); write one with 'schemseg bench --json FILE'"
+    )
     result = CliRunner().invoke(bench_main, ["--readme-table", str(out / "r.json"), "--model", str(tiny_model)])
     assert result.exit_code == 2
     assert result.output.rstrip().endswith(
-        "Error: --readme-table only rewrites the README table and measures nothing; drop --model")
+        "Error: --readme-table only rewrites the README table and measures nothing; drop --model"
+    )
 
 
 def test_sheet_sources(tmp_path: Path) -> None:
@@ -264,7 +362,9 @@ def test_every_backend_name_maps_to_its_file(tmp_path: Path) -> None:
     model = tmp_path / "ref.onnx"
     model.write_bytes(b"x")
     engines = tmp_path / "engines"
-    targets = resolve_targets(["trt-int8", "torch", "ort-int8", "ort", "trt-fp16"], [model], tmp_path / "no.pt", engines)
+    targets = resolve_targets(
+        ["trt-int8", "torch", "ort-int8", "ort", "trt-fp16"], [model], tmp_path / "no.pt", engines
+    )
     assert [(t.backend, t.path, t.precision) for t in targets] == [
         ("trt-int8", engines / "ref.int8.engine", "int8"),
         ("ort-int8", tmp_path / "ref.int8-cpu.onnx", "int8"),
@@ -273,7 +373,8 @@ def test_every_backend_name_maps_to_its_file(tmp_path: Path) -> None:
         ("torch", tmp_path / "no.pt", "fp32"),
     ]
     assert targets[1].skip_reason == (
-        f"{tmp_path / 'ref.int8-cpu.onnx'} not found; create it with: schemseg-build-engine {model} --int8 --onnx-only")
+        f"{tmp_path / 'ref.int8-cpu.onnx'} not found; create it with: schemseg-build-engine {model} --int8 --onnx-only"
+    )
     assert targets[2].skip_reason is None
     if targets[4].skip_reason != "torch is not installed; pip install 'schemseg[train]' for the PyTorch eager row":
         assert targets[4].skip_reason == f"{tmp_path / 'no.pt'}: no such checkpoint"
@@ -289,12 +390,16 @@ def test_gflops_from_metadata_or_the_reference_constant(tmp_path: Path) -> None:
     assert model_gflops(ModelInfo()) == (67.3, "'schemseg model info' of attention_unetpp at 608x608")
     assert model_gflops(ModelInfo(input_size=64, model_name="tiny_test_model")) == (None, None)
     proto = tiny_model_proto(64)
-    onnx.helper.set_model_props(proto, {**{p.key: p.value for p in proto.metadata_props},
-                                        "schemseg.extra.gflops": "0.05"})
+    onnx.helper.set_model_props(
+        proto, {**{p.key: p.value for p in proto.metadata_props}, "schemseg.extra.gflops": "0.05"}
+    )
     onnx.save(proto, str(tmp_path / "flops.onnx"))
-    rows = measure_target(BenchTarget("ort", "flops", tmp_path / "flops.onnx", "fp32"),
-                          load_bench_sheets("synthetic", 2, size=64),
-                          BenchConfig(batches=(2,), warmup=0, iterations=3, device="cpu"), PeakMemory())
+    rows = measure_target(
+        BenchTarget("ort", "flops", tmp_path / "flops.onnx", "fp32"),
+        load_bench_sheets("synthetic", 2, size=64),
+        BenchConfig(batches=(2,), warmup=0, iterations=3, device="cpu"),
+        PeakMemory(),
+    )
     (row,) = rows
     assert (row.gflops_per_tile, row.gflops_source) == (0.05, "metadata schemseg.extra.gflops")
     # with an odd number of runs the median of the per-run rates is the rate of the median inference time

@@ -1,4 +1,5 @@
 """Benchmark statistics and machine facts: percentiles against numpy, summaries, slugs, memory peaks."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -43,7 +44,14 @@ def test_summary_in_milliseconds() -> None:
     summary = summarize([0.010, 0.020, 0.030, 0.040])
     assert summary.p50 == median([0.010, 0.020, 0.030, 0.040]) == pytest.approx(0.025)
     assert summary.to_dict() == {
-        "count": 4, "mean": 25.0, "p50": 25.0, "p90": 37.0, "p99": 39.7, "min": 10.0, "max": 40.0, "stdev": 12.91,
+        "count": 4,
+        "mean": 25.0,
+        "p50": 25.0,
+        "p90": 37.0,
+        "p99": 39.7,
+        "min": 10.0,
+        "max": 40.0,
+        "stdev": 12.91,
     }
     assert summarize([0.5]).stdev == 0.0
     with pytest.raises(ValueError, match=r"^cannot summarize zero measurements$"):
@@ -52,14 +60,29 @@ def test_summary_in_milliseconds() -> None:
 
 def test_machine_info_and_slug() -> None:
     info = machine_info()
-    assert {"hostname", "cpu_model", "cpu_logical", "cpu_available", "memory_gib", "gpus", "os", "python",
-            "versions", "load_average", "date"} <= set(info)
+    assert {
+        "hostname",
+        "cpu_model",
+        "cpu_logical",
+        "cpu_available",
+        "memory_gib",
+        "gpus",
+        "os",
+        "python",
+        "versions",
+        "load_average",
+        "date",
+    } <= set(info)
     assert set(info["versions"]) == {"schemseg", "numpy", "onnxruntime", "onnx", "opencv", "torch", "tensorrt"}
     assert info["versions"]["numpy"] == np.__version__
-    assert machine_slug({"gpus": [], "cpu_model": "Intel(R) Xeon(R) Platinum 8481C CPU @ 2.70GHz", "cpu_available": 16}) \
+    assert (
+        machine_slug({"gpus": [], "cpu_model": "Intel(R) Xeon(R) Platinum 8481C CPU @ 2.70GHz", "cpu_available": 16})
         == "intel-xeon-platinum-8481c-16cpu"
-    assert machine_slug({"gpus": [{"name": "NVIDIA H100 80GB HBM3", "driver": "550.54", "memory": "81559 MiB"}]}) \
+    )
+    assert (
+        machine_slug({"gpus": [{"name": "NVIDIA H100 80GB HBM3", "driver": "550.54", "memory": "81559 MiB"}]})
         == "nvidia-h100-80gb-hbm3"
+    )
 
 
 def test_peak_memory_sees_a_large_allocation_and_resets() -> None:

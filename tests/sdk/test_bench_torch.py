@@ -1,4 +1,5 @@
 """The PyTorch eager row and the speed ratios against it (real torch, a tiny real checkpoint)."""
+
 from __future__ import annotations
 
 import json
@@ -24,14 +25,37 @@ def test_torch_row_is_the_reference_of_the_speed_ratio(tiny_model: Path, tmp_pat
     info = ModelInfo(input_size=64)
     checkpoint = tmp_path / "best.pt"
     net = SchemsegNet(create_model(**TINY), info)
-    save_checkpoint(checkpoint, {"model": net.state_dict(), "model_config": {"name": "attention_unetpp", **TINY},
-                                 "model_info": asdict(info)})
+    save_checkpoint(
+        checkpoint,
+        {"model": net.state_dict(), "model_config": {"name": "attention_unetpp", **TINY}, "model_info": asdict(info)},
+    )
     out = tmp_path / "r.json"
-    result = CliRunner().invoke(bench_main, [
-        "--model", str(tiny_model), "--checkpoint", str(checkpoint), "--backends", "torch,ort", "--device", "cpu",
-        "--sheets", "synthetic", "--sheet-size", "64", "--batch", "1", "--warmup", "0", "--iterations", "1",
-        "--json", str(out),
-    ], catch_exceptions=False)
+    result = CliRunner().invoke(
+        bench_main,
+        [
+            "--model",
+            str(tiny_model),
+            "--checkpoint",
+            str(checkpoint),
+            "--backends",
+            "torch,ort",
+            "--device",
+            "cpu",
+            "--sheets",
+            "synthetic",
+            "--sheet-size",
+            "64",
+            "--batch",
+            "1",
+            "--warmup",
+            "0",
+            "--iterations",
+            "1",
+            "--json",
+            str(out),
+        ],
+        catch_exceptions=False,
+    )
     assert result.exit_code == 0, result.output
     ort, eager = json.loads(out.read_text())["rows"]  # torch is measured last
     assert (ort["backend"], eager["backend"]) == ("ort", "torch")

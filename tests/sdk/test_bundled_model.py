@@ -1,4 +1,5 @@
 """The bundled reference model and example sheets: what `make demo` runs, end to end on the CPU."""
+
 from __future__ import annotations
 
 import json

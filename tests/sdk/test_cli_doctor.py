@@ -1,4 +1,5 @@
 """`schemseg doctor`: reports what is usable here, always exits 0."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -33,7 +34,9 @@ def test_doctor_reports_runtimes_and_backends() -> None:
     assert [line.split()[1] for line in backends] == ["onnxruntime-cpu", "openvino-cpu", "onnxruntime-cuda", "tensorrt"]
     assert backends[0].startswith("  [ok] onnxruntime-cpu")
     if importlib.util.find_spec("openvino") is None:
-        assert backends[1].startswith("  [--] openvino-cpu") and backends[1].endswith("pip install 'schemseg[openvino]'")
+        assert backends[1].startswith("  [--] openvino-cpu") and backends[1].endswith(
+            "pip install 'schemseg[openvino]'"
+        )
     else:
         assert backends[1].startswith("  [ok] openvino-cpu")
     # which graph and runtime Segmenter() takes here, and why
@@ -43,8 +46,10 @@ def test_doctor_reports_runtimes_and_backends() -> None:
         assert any(line.startswith("tensorrt ") and line.endswith(f"not installed: {TENSORRT_HINT}") for line in lines)
         assert backends[3].startswith("  [--] tensorrt") and "needs tensorrt" in backends[3]
     if "CUDAExecutionProvider" not in onnxruntime.get_available_providers():
-        assert backends[2].endswith("CUDAExecutionProvider not offered; pip install onnxruntime-gpu "
-                                    "(it replaces the CPU-only onnxruntime package)")
+        assert backends[2].endswith(
+            "CUDAExecutionProvider not offered; pip install onnxruntime-gpu "
+            "(it replaces the CPU-only onnxruntime package)"
+        )
 
 
 def test_doctor_json() -> None:

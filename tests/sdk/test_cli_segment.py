@@ -1,4 +1,5 @@
 """`schemseg segment` through click's CliRunner, with real drawings and the tiny real model."""
+
 from __future__ import annotations
 
 import csv
@@ -12,8 +13,8 @@ import onnxruntime
 import pytest
 from click.testing import CliRunner
 
-from schemseg_sdk.cli import main
 from schemseg_sdk.archive import collect_documents
+from schemseg_sdk.cli import main
 from schemseg_sdk.cli.segment import collect_images, output_stems
 
 
@@ -43,7 +44,11 @@ def test_segments_a_folder_and_writes_overlay_and_json(sheets: Path, tiny_model:
     result = run("segment", sheets, "--model", tiny_model, "--out", out, "--batch-size", "3", "--threads", "1")
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == [
-        "1.json", "1.overlay.png", "10.json", "10.overlay.png", "schemseg-run"
+        "1.json",
+        "1.overlay.png",
+        "10.json",
+        "10.overlay.png",
+        "schemseg-run",
     ]
     data = json.loads((out / "10.json").read_text())
     assert (data["width"], data["height"], data["source"]) == (201, 150, str(sheets / "10.png"))
@@ -75,7 +80,8 @@ def test_csv_bill_of_symbols_and_counts_per_sheet(sheets: Path, tiny_model: Path
     assert rows[0] == ["sheet", "page", "class", "x0", "y0", "x1", "y1", "area", "confidence"]
     expected = [
         [data["source"], "", s["class_name"], *map(str, s["bbox"]), str(s["area"]), str(s["confidence"])]
-        for data in results.values() for s in data["symbols"]
+        for data in results.values()
+        for s in data["symbols"]
     ]
     assert rows[1:] == expected and expected
     counts = list(csv.DictReader((tmp_path / "bill.counts.csv").read_text().splitlines()))
@@ -83,7 +89,9 @@ def test_csv_bill_of_symbols_and_counts_per_sheet(sheets: Path, tiny_model: Path
     for row, data in zip(counts, results.values()):
         assert int(row["total"]) == len(data["symbols"])
         assert row["page"] == ""
-        assert {k: int(v) for k, v in row.items() if k not in ("sheet", "page", "total") and int(v)} == data["symbol_counts"]
+        assert {k: int(v) for k, v in row.items() if k not in ("sheet", "page", "total") and int(v)} == data[
+            "symbol_counts"
+        ]
     total = len(expected)
     assert result.stdout.splitlines()[-1] == (
         f"bill of symbols: {total} symbols on 2 sheets -> {bill}, {tmp_path / 'bill.counts.csv'}"
@@ -138,7 +146,11 @@ def test_bad_files_are_listed_and_the_rest_is_done(sheets: Path, tiny_model: Pat
     ]
     assert "Traceback" not in result.output and "WARN" not in result.output
     assert sorted(p.name for p in out.iterdir()) == [
-        "1.json", "1.overlay.png", "10.json", "10.overlay.png", "schemseg-run"
+        "1.json",
+        "1.overlay.png",
+        "10.json",
+        "10.overlay.png",
+        "schemseg-run",
     ]
     assert (out / "schemseg-run" / "failures.txt").read_text().splitlines() == [
         line.strip() for line in result.stderr.splitlines()[-4:-1]
@@ -170,7 +182,9 @@ def test_usage_errors(tmp_path: Path, tiny_model: Path) -> None:
     empty.mkdir()
     result = run("segment", empty, "--model", tiny_model)
     assert result.exit_code == 2
-    assert result.stderr.splitlines()[-1] == f"Error: no drawings (.pdf, .png, .jpg, .jpeg, .bmp, .tif, .tiff) in {empty}"
+    assert (
+        result.stderr.splitlines()[-1] == f"Error: no drawings (.pdf, .png, .jpg, .jpeg, .bmp, .tif, .tiff) in {empty}"
+    )
     (empty / "notes.txt").write_text("x")
     (empty / "old").mkdir()
     result = run("segment", empty, "--model", tiny_model)
@@ -195,11 +209,15 @@ def test_collect_images_and_unique_output_names(tmp_path: Path) -> None:
         (tmp_path / name).write_bytes(b"x")
     (tmp_path / "sub").mkdir()
     assert collect_images([tmp_path, tmp_path / "notes.txt"]) == [
-        tmp_path / "a.JPG", tmp_path / "b.png", tmp_path / "c.PDF", tmp_path / "notes.txt"
+        tmp_path / "a.JPG",
+        tmp_path / "b.png",
+        tmp_path / "c.PDF",
+        tmp_path / "notes.txt",
     ]
     skipped = collect_documents([tmp_path]).skipped  # named files are tried; a folder's others are listed
     assert [(file.source.name, file.reason.split(" (")[0]) for file in skipped] == [
-        ("notes.txt", "not a drawing schemseg reads"), ("sub", "a folder: not searched"),
+        ("notes.txt", "not a drawing schemseg reads"),
+        ("sub", "a folder: not searched"),
     ]
     assert output_stems([Path("x/a.png"), Path("y/a.png"), Path("a.jpg")]) == ["a", "a-2", "a-3"]
     assert np.unique(output_stems([Path(f"{i}.png") for i in range(5)])).size == 5

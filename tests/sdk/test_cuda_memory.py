@@ -2,6 +2,7 @@
 
 The GPU tests need no TensorRT (marker ``gpu`` only) and run once per installed binding.
 """
+
 from __future__ import annotations
 
 import threading

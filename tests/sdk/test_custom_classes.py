@@ -1,4 +1,5 @@
 """Any class list: a 4-class model through segment, overlay, symbols, JSON, eval and the int8 gate."""
+
 from __future__ import annotations
 
 import json
@@ -66,7 +67,9 @@ def test_overlay_legend_uses_a_colour_per_class_of_the_model(four: tuple[Path, P
 def test_segment_cli_writes_the_custom_names(four: tuple[Path, Path], tmp_path: Path) -> None:
     cv2.imwrite(str(tmp_path / "sheet.png"), _sheet())
     out = tmp_path / "out"
-    result = CliRunner().invoke(main, ["segment", str(tmp_path / "sheet.png"), "--model", str(four[0]), "--out", str(out)])
+    result = CliRunner().invoke(
+        main, ["segment", str(tmp_path / "sheet.png"), "--model", str(four[0]), "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
     names = {s["class_name"] for s in json.loads((out / "sheet.json").read_text())["symbols"]}
     assert names and names <= set(NAMES[1:])
@@ -85,14 +88,25 @@ def test_eval_refuses_a_dataset_with_other_classes(four: tuple[Path, Path], tiny
     message = str(info.value)
     assert message.startswith(f"{four[1]}: the dataset's 4 classes differ from the 41 of model tiny.onnx (")
     assert "(only in the dataset: 'valve', 'tank'; only in model tiny.onnx: 'resistor', " in message
-    assert "and 31 more)" in message and message.endswith("adapt a model to the data's classes with 'schemseg train --init'")
+    assert "and 31 more)" in message and message.endswith(
+        "adapt a model to the data's classes with 'schemseg train --init'"
+    )
 
 
 def test_int8_gate_on_a_four_class_model(four: tuple[Path, Path], tmp_path: Path) -> None:
     model, data = four
     lines: list[str] = []
-    result = build_engine(model, "int8", tmp_path / "engines", calib=data, calib_count=6, val=data,
-                          onnx_only=True, cache_dir=None, report=lines.append)
+    result = build_engine(
+        model,
+        "int8",
+        tmp_path / "engines",
+        calib=data,
+        calib_count=6,
+        val=data,
+        onnx_only=True,
+        cache_dir=None,
+        report=lines.append,
+    )
     assert result.gate["status"] == "passed"
     table = result.gate_report.with_name("four.int8.gate.txt").read_text()
     assert {row.split()[0] for row in table.splitlines() if row.split() and row.split()[0] in NAMES} <= set(NAMES[1:])

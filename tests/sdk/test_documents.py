@@ -1,11 +1,12 @@
 """Reading drawings as plants keep them: PDF pages, multi-page Group 4 TIFF, and the oddities of real scans."""
+
 from __future__ import annotations
 
 import json
 import math
-from concurrent.futures import ThreadPoolExecutor
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import cv2
@@ -53,7 +54,7 @@ def test_vector_pdf_pages_render_at_200_dpi_and_at_the_dpi_asked_for(tmp_path: P
     # the box's left edge (x = 100 pt) drawn with the 2 pt pen: about 5.6 px wide at 200 dpi
     row = portrait[2339 - round(120 * 200 / 72), :, 0]
     ink = np.flatnonzero(row < 128)
-    assert abs(ink[0] - 100 * 200 / 72) < 4 and 4 <= np.argmax(row[ink[0]:] >= 128) <= 7
+    assert abs(ink[0] - 100 * 200 / 72) < 4 and 4 <= np.argmax(row[ink[0] :] >= 128) <= 7
     low = read_page(document_pages(pdf, dpi=72)[0])
     assert low.shape == (842, 595, 3)
 
@@ -86,11 +87,20 @@ def test_scanned_pdf_pages_and_a_blank_page(tmp_path: Path) -> None:
     assert empty.min() == 255
 
 
-@pytest.mark.parametrize(("make", "message"), [
-    (lambda p: encrypted_pdf(p), r"the PDF is encrypted \(password protected\); save an unprotected copy to segment it"),
-    (lambda p: p.write_bytes(b"%PDF-1.4\n1 0 obj\n<<"), r"not a readable PDF \(.*\): damaged, truncated, or without pages"),
-    (lambda p: vector_pdf(p, []), r"not a readable PDF \(.*\): damaged, truncated, or without pages"),
-])
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (
+            lambda p: encrypted_pdf(p),
+            r"the PDF is encrypted \(password protected\); save an unprotected copy to segment it",
+        ),
+        (
+            lambda p: p.write_bytes(b"%PDF-1.4\n1 0 obj\n<<"),
+            r"not a readable PDF \(.*\): damaged, truncated, or without pages",
+        ),
+        (lambda p: vector_pdf(p, []), r"not a readable PDF \(.*\): damaged, truncated, or without pages"),
+    ],
+)
 def test_pdfs_that_cannot_be_read_say_why(tmp_path: Path, make: object, message: str) -> None:
     pdf = tmp_path / "bad.pdf"
     make(pdf)  # type: ignore[operator]
@@ -114,7 +124,9 @@ def test_exif_orientation_is_applied(tmp_path: Path, fmt: str, orientation: int)
     exif = Image.Exif()
     exif[0x0112] = orientation
     path = tmp_path / f"scan.{fmt.lower()}"
-    Image.fromarray(cv2.rotate(upright, stored)).save(path, fmt, exif=exif, **({"quality": 95} if fmt == "JPEG" else {}))
+    Image.fromarray(cv2.rotate(upright, stored)).save(
+        path, fmt, exif=exif, **({"quality": 95} if fmt == "JPEG" else {})
+    )
     read = read_image(path)[:, :, 0]
     assert read.shape == upright.shape
     assert np.abs(read.astype(int) - upright).mean() < 4
@@ -170,7 +182,9 @@ def test_predict_document_yields_every_page_in_order(tmp_path: Path, tiny_model:
         single = list(segmenter.predict_document(g4_tiff(tmp_path / "one.tif", images[:1])))
         with pytest.raises(InvalidInputError, match="the PDF is encrypted"):
             segmenter.predict_document(encrypted_pdf(tmp_path / "locked.pdf"))  # before any page
-    assert [(r.page.number, r.page.count, r.source) for r in results if r.page] == [(n, 3, str(tiff)) for n in (1, 2, 3)]
+    assert [(r.page.number, r.page.count, r.source) for r in results if r.page] == [
+        (n, 3, str(tiff)) for n in (1, 2, 3)
+    ]
     assert np.array_equal(results[2].mask, alone.mask)
     data = json.loads(results[1].to_json())
     assert (data["page"], data["pages"], data["dpi"]) == (2, 3, None)
@@ -200,10 +214,13 @@ print(image.shape[0], image.shape[1], before, peak())
     tiff = g4_tiff(tmp_path / "a0.tif", [big], dpi=400)
     del big
     bgr = height * width * 3 / 1024  # KiB, as VmHWM counts
-    for pages, limit in ((f"pages = document_pages(Path({str(pdf)!r}), dpi=400)", 1.1 * bgr),
-                         (f"pages = document_pages(Path({str(tiff)!r}))", 1.45 * bgr)):
-        out = subprocess.run([sys.executable, "-c", code.replace("{pages}", pages)], capture_output=True, text=True,
-                             check=True).stdout.split()
+    for pages, limit in (
+        (f"pages = document_pages(Path({str(pdf)!r}), dpi=400)", 1.1 * bgr),
+        (f"pages = document_pages(Path({str(tiff)!r}))", 1.45 * bgr),
+    ):
+        out = subprocess.run(
+            [sys.executable, "-c", code.replace("{pages}", pages)], capture_output=True, text=True, check=True
+        ).stdout.split()
         h, w, before, after = map(int, out)
         assert (h, w) in ((height, width), (math.ceil(A0[1] * 400 / 72), math.ceil(A0[0] * 400 / 72)))
         assert after - before < limit, f"{pages}: {(after - before) / 1024:.0f} MiB for a {bgr / 1024:.0f} MiB page"

@@ -1,4 +1,5 @@
 """``schemseg-build-engine`` / ``schemseg build-engine``: options, files written, errors and exit codes."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -38,7 +39,10 @@ def test_help_of_both_entry_points() -> None:
         (["--fp16", "--int8"], "Error: --fp32, --fp16 and --int8 exclude each other; got --fp16 and --int8"),
         (["--fp16", "--calib-count", "8"], "Error: --calib-count only apply to --int8 (building fp16)"),
         (["--fp32", "--cpu-weight-bits", "8"], "Error: --cpu-weight-bits only apply to --int8 (building fp32)"),
-        (["--onnx-only", "--workspace", "2"], "Error: --workspace set TensorRT options, but --onnx-only builds no engine"),
+        (
+            ["--onnx-only", "--workspace", "2"],
+            "Error: --workspace set TensorRT options, but --onnx-only builds no engine",
+        ),
         (["--batch", "8:4:1"], "expected MIN:OPT:MAX with 1 <= MIN <= OPT <= MAX, got '8:4:1'"),
         (["--opt-level", "9"], "Invalid value for '--opt-level': 9 is not in the range 0<=x<=5."),
     ],
@@ -67,8 +71,9 @@ def test_onnx_only_fp16_writes_the_checked_graph_and_says_the_gate_was_skipped(m
     result = CliRunner().invoke(schemseg, ["build-engine", str(model), "--onnx-only", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == str(out / "tiny.fp16.onnx")
-    assert ("!!! accuracy gate SKIPPED: no --val DIR given: the precision graph was NOT checked against ground "
-            "truth !!!") in result.output
+    assert (
+        "!!! accuracy gate SKIPPED: no --val DIR given: the precision graph was NOT checked against ground truth !!!"
+    ) in result.output
     assert "fp16: kept in FP32 (head, softmax/attention, normalization): " in result.output
     graph = onnx.load(str(out / "tiny.fp16.onnx"))
     assert {p.key: p.value for p in graph.metadata_props}["schemseg.precision"] == '"fp16"'
@@ -97,8 +102,20 @@ def test_int8_gate_failure_exits_3_and_accept_drop_keeps_it(
     assert failed.exit_code == 3, failed.output
     assert "Error: accuracy gate failed (int8 (TensorRT QDQ): mean IoU dropped " in failed.output
     assert (tmp_path / "calibration" / "cache").is_dir()  # the default cache folder, relative to the working dir
-    kept = run(model, "--int8", "--calib", strict, "--calib-count", "4", "--val", strict, "--onnx-only",
-               "--accept-drop", "--out", out)
+    kept = run(
+        model,
+        "--int8",
+        "--calib",
+        strict,
+        "--calib-count",
+        "4",
+        "--val",
+        strict,
+        "--onnx-only",
+        "--accept-drop",
+        "--out",
+        out,
+    )
     assert kept.exit_code == 0, kept.output
     assert "accuracy gate FAILED but kept (--accept-drop); report: " in kept.output
     report = json.loads((out / "tiny.int8.gate.json").read_text())

@@ -1,4 +1,5 @@
 """Simplification, FP16 conversion, graph regions and sheet sampling on real tiny ONNX models."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -68,7 +69,9 @@ def test_fp16_graph_structure_and_parity() -> None:
     onnx.checker.check_model(model, full_check=True)
     assert {i.name: i.type.tensor_type.elem_type for i in model.graph.input} == {"image": TensorProto.UINT8}
     assert {o.name: o.type.tensor_type.elem_type for o in model.graph.output} == {
-        "class_ids": TensorProto.UINT8, "confidence": TensorProto.FLOAT}
+        "class_ids": TensorProto.UINT8,
+        "confidence": TensorProto.FLOAT,
+    }
     inits = {t.name: t.data_type for t in model.graph.initializer}
     assert inits["w1"] == inits["w2"] == inits["w_att"] == TensorProto.FLOAT16
     assert inits["ln_scale"] == TensorProto.FLOAT  # LayerNormalization stays FP32, so do its weights
@@ -100,7 +103,8 @@ def test_regions_split_preprocessing_body_and_head() -> None:
     ops = {n.name: n.op_type for n in model.graph.node}
     assert sorted(ops[n] for n in regions.preprocessing) == ["Cast", "Mul", "Mul", "Sub", "Transpose"]
     assert sorted(ops[n] for n in regions.head) == sorted(
-        ["ArgMax", "Cast", "ReduceMax", "Sub", "Exp", "ReduceSum", "Reciprocal"])
+        ["ArgMax", "Cast", "ReduceMax", "Sub", "Exp", "ReduceSum", "Reciprocal"]
+    )
     assert regions.logits == "logits"
     body = [n.name for n in model.graph.node if n.name not in regions.excluded]
     assert "xn" in _graph.float_tensor_names(model, body)  # the first Conv's input is calibrated
@@ -113,7 +117,8 @@ def test_contract_errors_name_the_tensor() -> None:
         _graph.check_contract(model, "m.onnx")
     assert str(info.value) == (
         "m.onnx: output 'confidence' is float16, expected float; the graph does not follow the schemseg I/O "
-        "contract (re-export with 'schemseg export')")
+        "contract (re-export with 'schemseg export')"
+    )
 
 
 def test_load_model_rejects_non_onnx(tmp_path: Path) -> None:
@@ -150,8 +155,9 @@ def test_image_folder_sheets_and_errors(tmp_path: Path) -> None:
     empty.mkdir()
     with pytest.raises(EngineBuildError) as info:
         load_sheets(empty, 3, 64)
-    assert str(info.value) == (f"{empty}: no images (.png, .jpg, .jpeg, .bmp, .tif, .tiff); put calibration "
-                               "drawings there or pass --calib DIR")
+    assert str(info.value) == (
+        f"{empty}: no images (.png, .jpg, .jpeg, .bmp, .tif, .tiff); put calibration drawings there or pass --calib DIR"
+    )
 
 
 def test_fp16_weights_are_the_fp32_weights_rounded() -> None:

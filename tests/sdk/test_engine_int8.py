@@ -1,4 +1,5 @@
 """INT8: calibration cache keyed by hashes, QDQ structure, the CPU graph in the SDK, the accuracy gate."""
+
 from __future__ import annotations
 
 import json
@@ -30,8 +31,17 @@ def int8_build(tmp_path_factory: pytest.TempPathFactory, dataset: Path):
     root = tmp_path_factory.mktemp("int8")
     model = write_model(root / "tiny.onnx", attention=True)
     lines: list[str] = []
-    result = build_engine(model, "int8", root / "engines", calib=dataset, calib_count=8, val=dataset,
-                          onnx_only=True, cache_dir=root / "cache", report=lines.append)
+    result = build_engine(
+        model,
+        "int8",
+        root / "engines",
+        calib=dataset,
+        calib_count=8,
+        val=dataset,
+        onnx_only=True,
+        cache_dir=root / "cache",
+        report=lines.append,
+    )
     return result, lines
 
 
@@ -161,8 +171,11 @@ def test_the_first_layers_of_the_bundled_model_keep_float() -> None:
     weights = {n.name: producers.get(n.input[1], "initializer") for n in qdq.graph.node if n.op_type == "Conv"}
     assert all(weights[name] == "initializer" for name in kept)  # float weights
     inits = {t.name for t in model.graph.initializer}
-    body = {n.name for n in model.graph.node
-            if n.op_type == "Conv" and n.name not in regions.excluded and n.input[1] in inits}
+    body = {
+        n.name
+        for n in model.graph.node
+        if n.op_type == "Conv" and n.name not in regions.excluded and n.input[1] in inits
+    }
     assert {name for name, kind in weights.items() if kind == "DequantizeLinear"} == body - set(kept)  # the rest: int8
 
 

@@ -1,4 +1,5 @@
 """evaluate_model / evaluate_dataset: scores through the real Segmenter path (tiling, grouping) on a real dataset folder."""
+
 from __future__ import annotations
 
 import math

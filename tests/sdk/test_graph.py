@@ -1,10 +1,12 @@
 """The graph of drawings made in code: wires, junctions, crossings, dashed lines, ports, empty and text-only sheets."""
+
 from __future__ import annotations
 
 import cv2
 import networkx as nx
 import numpy as np
 from graph_drawings import Sheet
+
 from schemseg_sdk.graph import SheetGraph, graph_from_arrays
 from schemseg_sdk.graph.overlay import draw_graph
 from schemseg_sdk.graph.ports import name_ports
@@ -28,8 +30,12 @@ def test_resistor_between_two_wires_has_two_ports_on_two_nets() -> None:
     assert resistor.ports[0].x < resistor.ports[1].x
     assert resistor.ports[0].net != resistor.ports[1].net
     netlist = graph.to_netlist()
-    assert netlist["ckt_netlist"] == [{"component_type": "Res", "port_connection": {
-        "Pos": f"net{resistor.ports[0].net}", "Neg": f"net{resistor.ports[1].net}"}}]
+    assert netlist["ckt_netlist"] == [
+        {
+            "component_type": "Res",
+            "port_connection": {"Pos": f"net{resistor.ports[0].net}", "Neg": f"net{resistor.ports[1].net}"},
+        }
+    ]
     assert graph.to_spice().splitlines()[1].endswith(") resistor")
 
 

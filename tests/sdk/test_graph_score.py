@@ -1,4 +1,5 @@
 """The CI2N netlist scorer on tiny netlists with known graph edit distances, and the eval-netlist / netlist commands."""
+
 from __future__ import annotations
 
 import json
@@ -6,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+
 from schemseg_sdk.cli import main
 from schemseg_sdk.errors import InvalidInputError
 from schemseg_sdk.graph import port_graph, score_netlist
@@ -38,7 +40,9 @@ def test_known_edit_distances() -> None:
     assert score_netlist(as_cap, AMP).ged == 3  # relabel the node and its two edges
     no_res = _netlist(("NMOS", {"Drain": "out", "Gate": "in", "Source": "GND"}))
     assert score_netlist(no_res, AMP).ged == 4  # the resistor, its two edges and the VDD net
-    gate_on_drain = _netlist(("NMOS", {"Drain": "out", "Gate": "out", "Source": "GND"}), ("Res", {"Pos": "VDD", "Neg": "out"}))
+    gate_on_drain = _netlist(
+        ("NMOS", {"Drain": "out", "Gate": "out", "Source": "GND"}), ("Res", {"Pos": "VDD", "Neg": "out"})
+    )
     score = score_netlist(gate_on_drain, AMP)
     assert score.ged == 3 and not score.exact  # the gate edge goes and comes back elsewhere (2), the "in" net goes (1)
     assert score.ned == pytest.approx(3 / (10 + 11))  # over both graphs' nodes + edges (5 + 5 and 6 + 5)
@@ -50,8 +54,12 @@ def test_empty_prediction_scores_one() -> None:
 
 
 def test_four_port_nmos_types_its_source_apart() -> None:
-    edges = sorted(d["etype"] for *_, d in port_graph(_netlist(
-        ("NMOS", {"Drain": "a", "Gate": "b", "Source": "c", "Body": "d"}))).edges(data=True))
+    edges = sorted(
+        d["etype"]
+        for *_, d in port_graph(_netlist(("NMOS", {"Drain": "a", "Gate": "b", "Source": "c", "Body": "d"}))).edges(
+            data=True
+        )
+    )
     assert edges == ["bn2n", "dn2n", "gn2n", "sn2n"]
 
 
@@ -69,8 +77,9 @@ def test_eval_netlist_prints_per_sheet_and_the_summary_line(tmp_path: Path) -> N
     _write(tmp_path / "gold", "001", AMP)
     _write(tmp_path / "gold", "002", AMP)
     _write(tmp_path / "pred", "001", AMP)
-    result = CliRunner().invoke(main, ["eval-netlist", str(tmp_path / "pred"), str(tmp_path / "gold"),
-                                       "--json", str(tmp_path / "s.json")])
+    result = CliRunner().invoke(
+        main, ["eval-netlist", str(tmp_path / "pred"), str(tmp_path / "gold"), "--json", str(tmp_path / "s.json")]
+    )
     assert result.exit_code == 0, result.output
     lines = result.output.strip().splitlines()
     assert lines[0].startswith("001  GED  0") and "exact" in lines[0]
@@ -87,8 +96,9 @@ def test_eval_netlist_on_an_empty_golden_folder_is_a_clean_error(tmp_path: Path)
 
 
 def test_netlist_command_on_a_real_drawing(tmp_path: Path) -> None:
-    result = CliRunner().invoke(main, ["netlist", str(EXAMPLES / "circuit_bias.png"), "--out", str(tmp_path),
-                                       "--graphml", "--spice"])
+    result = CliRunner().invoke(
+        main, ["netlist", str(EXAMPLES / "circuit_bias.png"), "--out", str(tmp_path), "--graphml", "--spice"]
+    )
     assert result.exit_code == 0, result.output
     netlist = json.loads((tmp_path / "circuit_bias.json").read_text())
     assert isinstance(netlist["ckt_netlist"], list)

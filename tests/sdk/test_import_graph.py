@@ -3,6 +3,7 @@
 A circle such as evaluate -> segmenter -> TensorRT backend -> engine build -> gate -> evaluate works
 only as long as every link but one stays lazy; this test keeps the layers apart for good.
 """
+
 from __future__ import annotations
 
 import ast
@@ -49,7 +50,7 @@ def _find_cycle(graph: dict[str, set[str]]) -> list[str]:
         stack.append(node)
         for nxt in sorted(graph[node]):
             if state.get(nxt) == 1:
-                return stack[stack.index(nxt):] + [nxt]
+                return stack[stack.index(nxt) :] + [nxt]
             if nxt not in state and (cycle := visit(nxt)):
                 return cycle
         state[node] = 2
@@ -73,9 +74,15 @@ def test_the_cycle_finder_finds_one() -> None:
     assert _find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
 
 
-CLI_MODULES = ("schemseg_training.cli", "schemseg_training.cli_classifier", "schemseg_training.cli_data",
-               "schemseg_training.cli_synth", "schemseg_training.cli_train", "schemseg_sdk.cli",
-               "schemseg_sdk.cli.segment")
+CLI_MODULES = (
+    "schemseg_training.cli",
+    "schemseg_training.cli_classifier",
+    "schemseg_training.cli_data",
+    "schemseg_training.cli_synth",
+    "schemseg_training.cli_train",
+    "schemseg_sdk.cli",
+    "schemseg_sdk.cli.segment",
+)
 
 
 def test_command_modules_import_first() -> None:
@@ -84,12 +91,14 @@ def test_command_modules_import_first() -> None:
     The static test above looks at one package at a time; the training commands import
     ``schemseg_sdk.cli``, whose group adds the training commands back (through an entry point).
     """
-    code = ("import importlib, sys\n"
-            "for name in sys.argv[1:]:\n"
-            "    for loaded in [m for m in sys.modules if m.startswith('schemseg')]:\n"
-            "        del sys.modules[loaded]\n"
-            "    importlib.import_module(name)\n"
-            "    print(name, 'ok')\n")
+    code = (
+        "import importlib, sys\n"
+        "for name in sys.argv[1:]:\n"
+        "    for loaded in [m for m in sys.modules if m.startswith('schemseg')]:\n"
+        "        del sys.modules[loaded]\n"
+        "    importlib.import_module(name)\n"
+        "    print(name, 'ok')\n"
+    )
     result = subprocess.run([sys.executable, "-c", code, *CLI_MODULES], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.split() == [word for name in CLI_MODULES for word in (name, "ok")]
@@ -106,6 +115,9 @@ def test_training_uses_only_public_sdk_modules() -> None:
                 if any(part.startswith("_") for part in parts):
                     private.append(f"{path.relative_to(ROOT)}:{node.lineno} from {node.module} import {names}")
             elif isinstance(node, ast.Import):
-                private += [f"{path.relative_to(ROOT)}:{node.lineno} import {alias.name}" for alias in node.names
-                            if alias.name.startswith("schemseg_sdk") and "._" in alias.name]
+                private += [
+                    f"{path.relative_to(ROOT)}:{node.lineno} import {alias.name}"
+                    for alias in node.names
+                    if alias.name.startswith("schemseg_sdk") and "._" in alias.name
+                ]
     assert private == []

@@ -1,4 +1,5 @@
 """Symbol grouping: one class per symbol, fragments joined, confident neighbours kept apart, specks dropped."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,7 +13,9 @@ from schemseg_sdk._instance_labels import InstanceLabels
 from schemseg_sdk.classes import CLASS_NAMES, class_index
 from schemseg_sdk.instances import GroupingSettings, estimate_stroke_width, find_instances, group_symbols
 
-RESISTOR, CAPACITOR, DESIGNATION, JUNCTION = (class_index(n) for n in ("resistor", "capacitor", "designation", "junction"))
+RESISTOR, CAPACITOR, DESIGNATION, JUNCTION = (
+    class_index(n) for n in ("resistor", "capacitor", "designation", "junction")
+)
 
 
 def _sheet(size: tuple[int, int] = (120, 160)) -> np.ndarray:
@@ -185,7 +188,9 @@ def test_instances_named_alike_whose_boxes_overlap_join_after_the_classifier() -
     instances.winner = np.where(instances.winner == DESIGNATION, RESISTOR, instances.winner)  # all resistors
     instances.join_overlapping(GroupingSettings().overlap_join)
     symbols = instances.symbols(CLASS_NAMES, (0, 0), True)
-    assert [(s.class_id, s.bbox, s.confidence) for s in symbols] == [(RESISTOR, (20, 20, 80, 70), 0.95),
-                                                                    (RESISTOR, (100, 20, 140, 70), 0.7)]
+    assert [(s.class_id, s.bbox, s.confidence) for s in symbols] == [
+        (RESISTOR, (20, 20, 80, 70), 0.95),
+        (RESISTOR, (100, 20, 140, 70), 0.7),
+    ]
     assert symbols[0].area == int(((mask != 0) & (np.arange(160) < 90)).sum())
     assert (instances.paint()[mask != 0] == RESISTOR).all()

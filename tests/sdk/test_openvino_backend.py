@@ -1,4 +1,5 @@
 """OpenVinoBackend: the backend protocol on real OpenVINO, agreement with ONNX Runtime on real sheets, the CPU choice."""
+
 from __future__ import annotations
 
 import json
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from schemseg_sdk.backends import BackendBase
 from schemseg_sdk.backends.cpu_choice import choose_bundled_graph, choose_runtime
 from schemseg_sdk.backends.onnxruntime import OnnxRuntimeBackend
@@ -23,7 +25,7 @@ from schemseg_sdk.segmenter import DEFAULT_MODEL, Segmenter
 
 openvino = pytest.importorskip("openvino", reason="OpenVINO is not installed (pip install 'schemseg[openvino]')")
 
-from schemseg_sdk.backends.openvino import OpenVinoBackend
+from schemseg_sdk.backends.openvino import OpenVinoBackend  # noqa: E402
 
 # Real drawings of ci2n-dev near the model's native scale (one tile each), used for agreement only.
 AGREEMENT_SHEETS = ("0", "1", "2")
@@ -108,8 +110,10 @@ def test_missing_openvino_names_the_extra(tiny_model: Path, monkeypatch: pytest.
 def test_pixels_agree_with_onnx_runtime_on_real_sheets(ci2n_dir: Path) -> None:
     images = [read_image(ci2n_dir / f"{name}.png") for name in AGREEMENT_SHEETS]
     masks = {}
-    for label, backend in (("ort", OnnxRuntimeBackend(DEFAULT_MODEL, threads=2)),
-                           ("ov", OpenVinoBackend(DEFAULT_MODEL, threads=2))):
+    for label, backend in (
+        ("ort", OnnxRuntimeBackend(DEFAULT_MODEL, threads=2)),
+        ("ov", OpenVinoBackend(DEFAULT_MODEL, threads=2)),
+    ):
         with Segmenter.from_backend(backend, batch_size=1, grouping=None) as segmenter:
             masks[label] = [r.mask for r in segmenter.predict_batch(images)]
     same = sum(int((a == b).sum()) for a, b in zip(masks["ort"], masks["ov"]))
@@ -134,7 +138,9 @@ def _ship(folder: Path, model: Path, file: str, status: str | None) -> Path:
     return folder / file
 
 
-def test_bundled_int8_graph_is_taken_only_with_a_passed_gate_on_a_cpu_it_suits(tmp_path: Path, tiny_model: Path) -> None:
+def test_bundled_int8_graph_is_taken_only_with_a_passed_gate_on_a_cpu_it_suits(
+    tmp_path: Path, tiny_model: Path
+) -> None:
     fp32 = _ship(tmp_path, tiny_model, "reference.onnx", None)
     assert choose_bundled_graph(fp32, {"avx512_vnni"}, openvino=True).graph == fp32
     _ship(tmp_path, tiny_model, "reference.int8.onnx", "failed")
@@ -151,13 +157,15 @@ def test_bundled_int8_graph_is_taken_only_with_a_passed_gate_on_a_cpu_it_suits(t
 
 def test_segmenter_runs_a_qdq_graph_on_openvino_where_the_cpu_has_vnni(tmp_path: Path) -> None:
     from engine_testdata import write_dataset, write_model
+
     from schemseg_sdk.cpu import has_int8_dot_product
     from schemseg_sdk.engine.pipeline import build_engine
 
     val = write_dataset(tmp_path / "val", count=4, attention=True)
     model = write_model(tmp_path / "tiny.onnx", attention=True)
-    graph = build_engine(model, "int8", tmp_path / "out", calib=val, calib_count=4, onnx_only=True,
-                         cache_dir=None).onnx_path
+    graph = build_engine(
+        model, "int8", tmp_path / "out", calib=val, calib_count=4, onnx_only=True, cache_dir=None
+    ).onnx_path
     with Segmenter(graph, device="cpu") as segmenter:
         expected = "openvino-cpu" if has_int8_dot_product() else "onnxruntime-cpu"
         assert segmenter.backend_name == expected

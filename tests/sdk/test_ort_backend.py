@@ -1,4 +1,5 @@
 """OnnxRuntimeBackend: explicit providers, model validation, the backend protocol (real ORT sessions)."""
+
 from __future__ import annotations
 
 import re
@@ -65,7 +66,9 @@ def test_infer_many_keeps_order(backend: OnnxRuntimeBackend) -> None:
 
 
 def test_wrong_batch_shape_is_refused(backend: OnnxRuntimeBackend) -> None:
-    with pytest.raises(InvalidInputError, match=re.escape("input 'image': expected shape (N, 64, 64, 3), got (1, 32, 32, 3)")):
+    with pytest.raises(
+        InvalidInputError, match=re.escape("input 'image': expected shape (N, 64, 64, 3), got (1, 32, 32, 3)")
+    ):
         backend.infer(white_batch(1, 32))
 
 
@@ -105,8 +108,11 @@ def test_auto_picks_cpu_without_onnxruntime_gpu(tiny_model: Path) -> None:
 def test_cuda_without_onnxruntime_gpu_says_what_to_install(tiny_model: Path) -> None:
     if HAS_CUDA:
         pytest.skip("onnxruntime-gpu is installed here")
-    with pytest.raises(BackendUnavailableError, match=r"^device 'cuda' asked for, but this onnxruntime offers only .*"
-                       r"CPUExecutionProvider; pip install onnxruntime-gpu \(it replaces"):
+    with pytest.raises(
+        BackendUnavailableError,
+        match=r"^device 'cuda' asked for, but this onnxruntime offers only .*"
+        r"CPUExecutionProvider; pip install onnxruntime-gpu \(it replaces",
+    ):
         OnnxRuntimeBackend(tiny_model, device="cuda")
 
 
@@ -123,12 +129,23 @@ def test_cuda_backend_runs_on_the_gpu(tiny_model: Path) -> None:
     ("device", "available", "tensorrt_ep", "expected"),
     [
         ("cpu", ["CUDAExecutionProvider", "CPUExecutionProvider"], False, ["CPUExecutionProvider"]),
-        ("auto", ["CUDAExecutionProvider", "CPUExecutionProvider"], False, ["CUDAExecutionProvider", "CPUExecutionProvider"]),
-        ("cuda", ["TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"], True,
-         ["TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"]),
+        (
+            "auto",
+            ["CUDAExecutionProvider", "CPUExecutionProvider"],
+            False,
+            ["CUDAExecutionProvider", "CPUExecutionProvider"],
+        ),
+        (
+            "cuda",
+            ["TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"],
+            True,
+            ["TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"],
+        ),
     ],
 )
-def test_select_providers_is_explicit(device: str, available: list[str], tensorrt_ep: bool, expected: list[str]) -> None:
+def test_select_providers_is_explicit(
+    device: str, available: list[str], tensorrt_ep: bool, expected: list[str]
+) -> None:
     assert select_providers(device, available, tensorrt_ep=tensorrt_ep) == expected  # type: ignore[arg-type]
 
 
@@ -142,22 +159,29 @@ def test_select_providers_refuses_unknown_device_and_missing_tensorrt_ep() -> No
 def test_missing_file_and_directory_are_named(tmp_path: Path) -> None:
     with pytest.raises(ModelFormatError, match=f"^{re.escape(str(tmp_path / 'no.onnx'))}: no such model file$"):
         OnnxRuntimeBackend(tmp_path / "no.onnx")
-    with pytest.raises(ModelFormatError, match=f"^{re.escape(str(tmp_path))}: is a directory, expected an .onnx model file$"):
+    with pytest.raises(
+        ModelFormatError, match=f"^{re.escape(str(tmp_path))}: is a directory, expected an .onnx model file$"
+    ):
         OnnxRuntimeBackend(tmp_path)
 
 
 def test_empty_and_non_onnx_files_are_refused(tmp_path: Path, tiny_model: Path) -> None:
     empty = tmp_path / "empty.onnx"
     empty.write_bytes(b"")
-    with pytest.raises(ModelFormatError, match=f"^{re.escape(str(empty))}: empty file \\(0 bytes\\), expected an ONNX model$"):
+    with pytest.raises(
+        ModelFormatError, match=f"^{re.escape(str(empty))}: empty file \\(0 bytes\\), expected an ONNX model$"
+    ):
         OnnxRuntimeBackend(empty)
     text = tmp_path / "notes.onnx"
     text.write_text("this is not a model")
     truncated = tmp_path / "truncated.onnx"
     truncated.write_bytes(tiny_model.read_bytes()[:500])
     for path in (text, truncated):
-        with pytest.raises(ModelFormatError, match=f"^{re.escape(str(path))}: not a loadable ONNX model \\(.+\\); "
-                           "expected a model exported with 'schemseg export'$"):
+        with pytest.raises(
+            ModelFormatError,
+            match=f"^{re.escape(str(path))}: not a loadable ONNX model \\(.+\\); "
+            "expected a model exported with 'schemseg export'$",
+        ):
             OnnxRuntimeBackend(path)
 
 
@@ -177,5 +201,10 @@ def test_metadata_that_contradicts_the_graph_is_refused(tmp_path: Path) -> None:
             prop.value = "96"
     path = tmp_path / "liar.onnx"
     onnx.save(proto, str(path))
-    with pytest.raises(ModelFormatError, match=re.escape(f"{path}: expected input 'image' uint8 (N, 96, 96, 3) as its metadata says, got image tensor(uint8) ['N', 64, 64, 3]")):
+    with pytest.raises(
+        ModelFormatError,
+        match=re.escape(
+            f"{path}: expected input 'image' uint8 (N, 96, 96, 3) as its metadata says, got image tensor(uint8) ['N', 64, 64, 3]"
+        ),
+    ):
         OnnxRuntimeBackend(path)

@@ -1,4 +1,5 @@
 """The SDK runtime and every CLI command's module import without torch (plant PCs have none) or Ray."""
+
 from __future__ import annotations
 
 import subprocess

@@ -1,4 +1,5 @@
 """Segmenter: the public API on real drawings with the tiny real ONNX model."""
+
 from __future__ import annotations
 
 import json
@@ -54,9 +55,12 @@ def test_model_facts_and_lifecycle(tiny_model: Path) -> None:
 def test_missing_bundled_model_says_where_and_how(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     missing = tmp_path / "models" / "reference.onnx"
     monkeypatch.setattr(segmenter_module, "DEFAULT_MODEL", missing)
-    with pytest.raises(ModelFormatError, match=f"^{re.escape(str(missing))}: bundled reference model not found; "
-                       "reinstall schemseg .*pass a model path: Segmenter\\('model.onnx'\\) "
-                       "or 'schemseg segment --model model.onnx'$"):
+    with pytest.raises(
+        ModelFormatError,
+        match=f"^{re.escape(str(missing))}: bundled reference model not found; "
+        "reinstall schemseg .*pass a model path: Segmenter\\('model.onnx'\\) "
+        "or 'schemseg segment --model model.onnx'$",
+    ):
         Segmenter()
 
 
@@ -153,7 +157,12 @@ def test_stream_bad_inputs_raise_in_order_or_come_back_as_errors(seg: Segmenter,
     good = np.full((20, 20, 3), 255, np.uint8)
     inputs = [good, b"not an image", tmp_path, good]
     out = list(seg.predict_stream(inputs, return_errors=True))
-    assert [type(o).__name__ for o in out] == ["SegmentationResult", "InvalidInputError", "InvalidInputError", "SegmentationResult"]
+    assert [type(o).__name__ for o in out] == [
+        "SegmentationResult",
+        "InvalidInputError",
+        "InvalidInputError",
+        "SegmentationResult",
+    ]
     assert str(out[1]) == "<bytes>: not an image or truncated (12 bytes could not be decoded)"
     assert str(out[2]) == f"{tmp_path}: is a directory, expected an image file"
     stream = seg.predict_stream(inputs)
@@ -168,7 +177,7 @@ def test_threads_sharing_one_segmenter_get_identical_results(seg: Segmenter, cro
     results: dict[int, list[np.ndarray]] = {}
 
     def work(worker: int) -> None:
-        order = sheets[worker % len(sheets):] + sheets[: worker % len(sheets)]
+        order = sheets[worker % len(sheets) :] + sheets[: worker % len(sheets)]
         results[worker] = [seg.predict(crop).mask for crop in order]
 
     threads = [threading.Thread(target=work, args=(w,)) for w in range(4)]
@@ -186,14 +195,33 @@ def test_threads_sharing_one_segmenter_get_identical_results(seg: Segmenter, cro
 def test_json_schema(seg: Segmenter, sheets: list[Path]) -> None:
     result = seg.predict(sheets[2])
     data = json.loads(result.to_json())
-    assert list(data) == ["schema", "source", "width", "height", "model", "tiles", "symbols", "symbol_counts",
-                          "grouping", "scale", "timings", "page", "pages", "dpi"]
+    assert list(data) == [
+        "schema",
+        "source",
+        "width",
+        "height",
+        "model",
+        "tiles",
+        "symbols",
+        "symbol_counts",
+        "grouping",
+        "scale",
+        "timings",
+        "page",
+        "pages",
+        "dpi",
+    ]
     assert data["symbol_counts"] == dict(Counter(s["class_name"] for s in data["symbols"]))
     assert data["grouping"]["stroke_width"] >= 1.0 and data["grouping"]["gap"] == GroupingSettings().gap
     assert data["schema"] == JSON_SCHEMA and data["source"] == str(sheets[2])
     assert (data["width"], data["height"]) == (676, 357)
-    assert data["model"] == {"name": "tiny_test_model", "version": "test", "precision": "fp32",
-                             "input_size": 64, "backend": "onnxruntime-cpu"}
+    assert data["model"] == {
+        "name": "tiny_test_model",
+        "version": "test",
+        "precision": "fp32",
+        "input_size": 64,
+        "backend": "onnxruntime-cpu",
+    }
     symbol = data["symbols"][0]
     assert list(symbol) == ["class_id", "class_name", "bbox", "area", "confidence"]
     assert CLASS_NAMES[symbol["class_id"]] == symbol["class_name"]
@@ -224,7 +252,9 @@ def test_model_file_errors(tmp_path: Path, tiny_model: Path) -> None:
         Segmenter(tmp_path / "x.onnx")
     weights = tmp_path / "weights.bin"
     weights.write_bytes(b"\0" * 10)
-    with pytest.raises(ModelFormatError, match=r"weights.bin: unknown model type '.bin'; expected .onnx, .engine or .plan$"):
+    with pytest.raises(
+        ModelFormatError, match=r"weights.bin: unknown model type '.bin'; expected .onnx, .engine or .plan$"
+    ):
         Segmenter(weights)
     engine = tmp_path / "model.fp16.engine"
     engine.write_bytes(b"\0" * 10)

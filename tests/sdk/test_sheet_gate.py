@@ -1,4 +1,5 @@
 """The gate on what users see: bootstrap intervals, hardly-found classes, symbol F1 (real graphs, real runs)."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -9,6 +10,7 @@ import numpy as np
 import onnx
 import pytest
 from engine_testdata import write_dataset, write_model
+
 from schemseg_sdk.boxes import write_boxes
 from schemseg_sdk.engine.pipeline import build_engine
 from schemseg_sdk.engine.quantize import scale_qdq_scales
@@ -96,8 +98,9 @@ def test_bootstrap_interval_holds_the_point_and_is_zero_for_identical_graphs(cou
 
 
 def _counts(inter: list[list[int]], union: list[list[int]], truth: list[list[int]]) -> SheetCounts:
-    return SheetCounts(("background", "common", "rare"), np.array(inter), np.array(union), np.array(truth),
-                       None, None, None)
+    return SheetCounts(
+        ("background", "common", "rare"), np.array(inter), np.array(union), np.array(truth), None, None, None
+    )
 
 
 def test_a_class_the_model_hardly_finds_is_judged_by_its_share() -> None:
@@ -125,6 +128,7 @@ def test_a_found_class_fails_only_when_its_interval_is_above_zero() -> None:
 
 def test_cli_writes_the_report_and_exits_3_when_the_gate_fails(graphs: dict[str, Path]) -> None:
     from click.testing import CliRunner
+
     from schemseg_sdk.cli import main
 
     args = ["gate-graph", str(graphs["damaged"]), "--fp32", str(graphs["fp32"]), "--val", str(graphs["val"])]

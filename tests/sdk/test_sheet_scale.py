@@ -1,4 +1,5 @@
 """The sheet's own scale: measuring it, choosing the zoom, and results mapped back to the sheet's pixels."""
+
 from __future__ import annotations
 
 import json
@@ -10,6 +11,7 @@ import cv2
 import numpy as np
 import pytest
 from click.testing import CliRunner
+
 from schemseg_sdk import Segmenter
 from schemseg_sdk.cli import main
 from schemseg_sdk.errors import InvalidInputError
@@ -38,8 +40,16 @@ def _drawing(unit: int, width: int = 1, text: bool = True) -> np.ndarray:
         sheet[row * unit : row * unit + width, unit : 59 * unit] = 0
         if text:
             for col in range(2, 50, 12):
-                cv2.putText(sheet, "FV101", (col * unit, (row - 1) * unit), cv2.FONT_HERSHEY_SIMPLEX,
-                            unit / 22, 0, 1, cv2.LINE_AA)
+                cv2.putText(
+                    sheet,
+                    "FV101",
+                    (col * unit, (row - 1) * unit),
+                    cv2.FONT_HERSHEY_SIMPLEX,
+                    unit / 22,
+                    0,
+                    1,
+                    cv2.LINE_AA,
+                )
     return sheet
 
 
@@ -143,8 +153,13 @@ def test_the_override_is_used_and_recorded(tiny_model: Path) -> None:
         half = seg.predict(sheet)
     with Segmenter(tiny_model, device="cpu", scale=1) as seg:
         whole = seg.predict(sheet)
-    assert half.scale == {"zoom": 0.5, "mode": "fixed", "reason": "zoom 0.5 given by the caller",
-                          "stroke_px": None, "text_px": None}
+    assert half.scale == {
+        "zoom": 0.5,
+        "mode": "fixed",
+        "reason": "zoom 0.5 given by the caller",
+        "stroke_px": None,
+        "text_px": None,
+    }
     assert half.mask.shape == whole.mask.shape == sheet.shape[:2]
     model_tiles = math.ceil((300 - 8) / (64 - 8)) ** 2  # 600 px at 0.5 on the 64-px tiny model
     assert half.tiles == model_tiles and whole.tiles > half.tiles
@@ -162,12 +177,15 @@ def test_cli_scale_option(tiny_model: Path, tmp_path: Path) -> None:
     assert bad.exit_code == 2 and "--scale 0: scale must be 'auto' or a zoom factor" in bad.output
     word = CliRunner().invoke(main, ["segment", str(sheet), "--model", str(tiny_model), "--scale", "big"])
     assert word.exit_code == 2 and "expected 'auto' or a number, got 'big'" in word.output
-    ok = CliRunner().invoke(main, ["segment", str(sheet), "--model", str(tiny_model), "--scale", "0.5",
-                                   "--out", str(tmp_path), "--no-overlay"])
+    ok = CliRunner().invoke(
+        main,
+        ["segment", str(sheet), "--model", str(tiny_model), "--scale", "0.5", "--out", str(tmp_path), "--no-overlay"],
+    )
     assert ok.exit_code == 0, ok.output
     assert json.loads((tmp_path / "circuit_bias.json").read_text())["scale"]["zoom"] == 0.5
-    again = CliRunner().invoke(main, ["segment", str(sheet), "--model", str(tiny_model), "--out", str(tmp_path),
-                                      "--no-overlay"])
+    again = CliRunner().invoke(
+        main, ["segment", str(sheet), "--model", str(tiny_model), "--out", str(tmp_path), "--no-overlay"]
+    )
     assert again.exit_code == 0 and "skipped" not in again.output  # another scale: the sheet is redone
 
 

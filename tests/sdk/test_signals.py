@@ -1,4 +1,5 @@
 """Interrupts for loops of native work: noted by the handler, raised where the loop checks."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """The short version of the memory soak (benchmarks/soak.py): RSS must not grow with predictions."""
+
 from __future__ import annotations
 
 import json
@@ -15,9 +16,25 @@ def test_rss_stays_flat_over_300_predictions(tmp_path: Path, tiny_model: Path) -
     make_sheets(tmp_path / "sheets", 4, size=(90, 150))  # 2 x 3 tiles of the tiny model: tiling and stitching run
     out = tmp_path / "soak.json"
     done = subprocess.run(
-        [sys.executable, str(SOAK), "--model", str(tiny_model), "--count", "300", "--threads", "1",
-         "--sheets", str(tmp_path / "sheets"), "--samples", "50", "--out", str(out)],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            str(SOAK),
+            "--model",
+            str(tiny_model),
+            "--count",
+            "300",
+            "--threads",
+            "1",
+            "--sheets",
+            str(tmp_path / "sheets"),
+            "--samples",
+            "50",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     result = json.loads(out.read_text())

@@ -1,4 +1,5 @@
 """The bundled symbol classifier: what it is trained for, when the Segmenter uses it, what it does to symbols."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,13 +7,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from tiny_model import build_tiny_model
 
 from schemseg_sdk import CLASS_NAMES, Segmenter
 from schemseg_sdk.errors import InferenceError, ModelFormatError
 from schemseg_sdk.instance_crops import instance_crops, to_gray
 from schemseg_sdk.instances import GroupingSettings, find_instances, group_symbols
 from schemseg_sdk.symbol_classifier import DEFAULT_CLASSIFIER, SymbolClassifier
-from tiny_model import build_tiny_model
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "sdk" / "schemseg_sdk" / "examples"
 
@@ -69,8 +70,9 @@ def test_classifier_gives_each_instance_its_class_or_drops_it() -> None:
     table = find_instances(plain.mask, plain.confidence, plain.image)
     always_join = GroupingSettings(apart_margin=2.0, overlap_join=2.0)  # find_instances + classify, nothing more
     with SymbolClassifier(threads=2) as classifier:
-        probabilities = classifier.classify(to_gray(plain.image), table.boxes, table.areas, table.votes,
-                                            table.stroke_width)
+        probabilities = classifier.classify(
+            to_gray(plain.image), table.boxes, table.areas, table.votes, table.stroke_width
+        )
         grouped = group_symbols(plain.mask, plain.confidence, plain.image, CLASS_NAMES, always_join, classifier)
         default = group_symbols(plain.mask, plain.confidence, plain.image, CLASS_NAMES, classifier=classifier)
     assert default.symbols == grouped.symbols  # nothing on this sheet for the classifier to keep apart or join
@@ -94,17 +96,22 @@ def test_classifier_keeps_apart_symbols_that_merge_gap_would_join() -> None:
         plain = raw.predict(EXAMPLES / "large_sheet_1800x1200.png")
     margin = GroupingSettings().apart_margin
     with SymbolClassifier(threads=2) as classifier:
-        joined = group_symbols(plain.mask, plain.confidence, plain.image, CLASS_NAMES,
-                               GroupingSettings(apart_margin=2.0), classifier)
+        joined = group_symbols(
+            plain.mask, plain.confidence, plain.image, CLASS_NAMES, GroupingSettings(apart_margin=2.0), classifier
+        )
         apart = group_symbols(plain.mask, plain.confidence, plain.image, CLASS_NAMES, classifier=classifier)
     only_apart = set(apart.symbols) - set(joined.symbols)
-    wholes = [(whole, [s for s in only_apart if _inside(s.bbox, whole.bbox) and s.class_name == whole.class_name])
-              for whole in set(joined.symbols) - set(apart.symbols)]
+    wholes = [
+        (whole, [s for s in only_apart if _inside(s.bbox, whole.bbox) and s.class_name == whole.class_name])
+        for whole in set(joined.symbols) - set(apart.symbols)
+    ]
     wholes = [(whole, pieces) for whole, pieces in wholes if len(pieces) >= 2]  # (other changes: undone splits)
     assert {whole.class_name for whole, _ in wholes} >= {"nmos", "junction"}
     for whole, pieces in wholes:
-        assert all(s.confidence is not None and whole.confidence is not None
-                   and s.confidence >= whole.confidence + margin for s in pieces)
+        assert all(
+            s.confidence is not None and whole.confidence is not None and s.confidence >= whole.confidence + margin
+            for s in pieces
+        )
 
 
 def test_a_split_the_classifier_does_not_take_for_two_symbols_is_undone() -> None:
@@ -140,8 +147,9 @@ class _Counting(SymbolClassifier):
         super().__init__(threads=2)
         self.asked: list[int] = []
 
-    def classify(self, gray: np.ndarray, boxes: np.ndarray, areas: np.ndarray, votes: np.ndarray,
-                 stroke_width: float) -> np.ndarray:
+    def classify(
+        self, gray: np.ndarray, boxes: np.ndarray, areas: np.ndarray, votes: np.ndarray, stroke_width: float
+    ) -> np.ndarray:
         self.asked.append(len(boxes))
         return super().classify(gray, boxes, areas, votes, stroke_width)
 
@@ -154,7 +162,7 @@ def test_with_a_classifier_splits_need_judged_split_confidence() -> None:
     mask = np.zeros((120, 160), np.uint8)
     for (x0, y0, x1, y1), name in (((20, 20, 80, 50), "resistor"), ((79, 25, 110, 45), "designation")):
         image[y0:y1, x0:x1] = 0
-        image[y0 + 2:y1 - 2, x0 + 2:x1 - 2] = 255
+        image[y0 + 2 : y1 - 2, x0 + 2 : x1 - 2] = 255
         mask[y0:y1, x0:x1][image[y0:y1, x0:x1, 0] < 128] = CLASS_NAMES.index(name)
     confidence = np.where(mask == CLASS_NAMES.index("designation"), 0.7, 0.95).astype(np.float32)
     with _Counting() as eager, _Counting() as strict:

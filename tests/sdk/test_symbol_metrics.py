@@ -1,10 +1,12 @@
 """Symbol-level scores: one-to-one box matching at IoU >= 0.5, per class, ignore boxes, count error."""
+
 from __future__ import annotations
 
 import math
 
 import numpy as np
 import pytest
+
 from schemseg_sdk.boxes import SheetBoxes
 from schemseg_sdk.classes import class_index
 from schemseg_sdk.symbol_metrics import SymbolMatcher, box_iou
@@ -56,16 +58,24 @@ def test_sheets_add_up_and_serialise() -> None:
     for _ in range(3):
         matcher.update([(RESISTOR, (0, 0, 10, 10))], SheetBoxes(((RESISTOR, (0, 0, 10, 10)),)))
     data = matcher.scores().to_dict()
-    assert data["per_class"]["resistor"] == {"true": 3, "predicted": 3, "matched": 3, "precision": 1.0,
-                                             "recall": 1.0, "f1": 1.0, "count_error": 0.0}
+    assert data["per_class"]["resistor"] == {
+        "true": 3,
+        "predicted": 3,
+        "matched": 3,
+        "precision": 1.0,
+        "recall": 1.0,
+        "f1": 1.0,
+        "count_error": 0.0,
+    }
     assert data["mean_f1"] == 1.0 and data["match_iou"] == 0.5
     assert "resistor" in matcher.scores().table()
 
 
 def test_pid_mean_f1_runs_over_the_pid_classes_present() -> None:
     valve, pump, text = (class_index(n) for n in ("gate_valve", "pump", "designation"))
-    truth = SheetBoxes(((valve, (0, 0, 10, 10)), (pump, (20, 0, 40, 20)), (text, (50, 0, 60, 5)),
-                        (RESISTOR, (70, 0, 80, 10))))
+    truth = SheetBoxes(
+        ((valve, (0, 0, 10, 10)), (pump, (20, 0, 40, 20)), (text, (50, 0, 60, 5)), (RESISTOR, (70, 0, 80, 10)))
+    )
     matcher = SymbolMatcher()
     matcher.update([(valve, (0, 0, 10, 10)), (text, (50, 0, 60, 5)), (RESISTOR, (70, 0, 80, 10))], truth)
     scores = matcher.scores()

@@ -1,4 +1,5 @@
 """find_symbols: one symbol per 8-connected region of a class, with bbox, area and mean confidence."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -32,7 +33,11 @@ def test_without_confidence_and_with_min_area() -> None:
     symbols = find_symbols(mask, None, min_area=2)
     assert symbols == [Symbol(2, "resistor_iec", (2, 2, 5, 5), 9, None)]
     assert symbols[0].to_dict() == {
-        "class_id": 2, "class_name": "resistor_iec", "bbox": [2, 2, 5, 5], "area": 9, "confidence": None,
+        "class_id": 2,
+        "class_name": "resistor_iec",
+        "bbox": [2, 2, 5, 5],
+        "area": 9,
+        "confidence": None,
     }
 
 

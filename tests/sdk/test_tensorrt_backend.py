@@ -3,6 +3,7 @@
 GPU tests build a tiny engine from the tiny ONNX model with ``schemseg_sdk.engine.pipeline.build_engine``
 (profile 2:3:4, so batch 1 exercises padding to the profile minimum) and compare with ONNX Runtime.
 """
+
 from __future__ import annotations
 
 import importlib.util

@@ -1,4 +1,5 @@
 """Pure logic of the TensorRT backend (no TensorRT, no GPU): sidecar checks, sizes, chunks, schedule."""
+
 from __future__ import annotations
 
 from dataclasses import replace

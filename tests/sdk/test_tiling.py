@@ -1,4 +1,5 @@
 """Tiling: tile layout, stitching, and tiled runs agreeing with whole-sheet runs of the same weights."""
+
 from __future__ import annotations
 
 import tracemalloc
@@ -73,9 +74,14 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> dict[int, Path]:
 
 
 @pytest.mark.parametrize("with_confidence", [True, False])
-def test_tiled_sheet_agrees_with_a_whole_sheet_run(ci2n_dir: Path, models: dict[int, Path], with_confidence: bool) -> None:
+def test_tiled_sheet_agrees_with_a_whole_sheet_run(
+    ci2n_dir: Path, models: dict[int, Path], with_confidence: bool
+) -> None:
     sheet = cv2.imread(str(ci2n_dir / "0.png"))[200:360, 300:460]  # 160 x 160
-    with Segmenter(models[64], device="cpu", grouping=None) as tiled, Segmenter(models[160], device="cpu", grouping=None) as whole:
+    with (
+        Segmenter(models[64], device="cpu", grouping=None) as tiled,
+        Segmenter(models[160], device="cpu", grouping=None) as whole,
+    ):
         a = tiled.predict(sheet, with_confidence=with_confidence)
         b = whole.predict(sheet)
     assert (a.tiles, b.tiles) == (9, 1)
@@ -88,7 +94,10 @@ def test_tiled_sheet_agrees_with_a_whole_sheet_run(ci2n_dir: Path, models: dict[
 
 def test_odd_sized_tiled_sheet_agrees_away_from_the_padded_edge(ci2n_dir: Path, models: dict[int, Path]) -> None:
     sheet = cv2.imread(str(ci2n_dir / "1.png"))[100:250, 50:250]  # 150 x 200
-    with Segmenter(models[64], device="cpu", grouping=None) as tiled, Segmenter(models[224], device="cpu", grouping=None) as whole:
+    with (
+        Segmenter(models[64], device="cpu", grouping=None) as tiled,
+        Segmenter(models[224], device="cpu", grouping=None) as whole,
+    ):
         a, b = tiled.predict(sheet), whole.predict(sheet)
     assert a.mask.shape == b.mask.shape == (150, 200)
     # The whole run sees white padding beyond the right/bottom edge; a flush edge tile does not.

@@ -1,4 +1,5 @@
 """The symbol classifier's training: instances from real predictions, labels from boxes, export, use in the SDK."""
+
 from __future__ import annotations
 
 import json
@@ -14,11 +15,17 @@ from click.testing import CliRunner  # noqa: E402
 
 from schemseg_sdk import Segmenter  # noqa: E402
 from schemseg_sdk.cli import main  # noqa: E402
+from schemseg_sdk.dataset import SegmentationDataset  # noqa: E402
 from schemseg_sdk.instances import GroupingSettings, InstanceTable  # noqa: E402
 from schemseg_sdk.symbol_classifier import SymbolClassifier  # noqa: E402
-from schemseg_sdk.dataset import SegmentationDataset  # noqa: E402
 from schemseg_training.classifier_data import (  # noqa: E402
-    _union_of_groupings, cached_prediction, collect_instances, holds_several, image_digest, label_instances)
+    _union_of_groupings,
+    cached_prediction,
+    collect_instances,
+    holds_several,
+    image_digest,
+    label_instances,
+)
 from schemseg_training.synth import write_dataset  # noqa: E402
 
 
@@ -39,8 +46,15 @@ def test_instances_pair_one_to_one_with_true_symbols_whatever_their_class() -> N
 def test_an_instance_holding_two_symbols_of_one_class_is_no_symbol() -> None:
     # two orifice plates on one pipe joined into one instance: IoU 0.45 with each, paired with neither;
     # a big symbol with a small one of another class inside, or with a small pair of one class, still pairs
-    truth = [(35, (0, 0, 20, 10)), (35, (24, 0, 44, 10)), (19, (100, 0, 160, 60)), (11, (110, 10, 114, 14)),
-             (9, (200, 0, 260, 60)), (11, (210, 10, 214, 14)), (11, (220, 10, 224, 14))]
+    truth = [
+        (35, (0, 0, 20, 10)),
+        (35, (24, 0, 44, 10)),
+        (19, (100, 0, 160, 60)),
+        (11, (110, 10, 114, 14)),
+        (9, (200, 0, 260, 60)),
+        (11, (210, 10, 214, 14)),
+        (11, (220, 10, 224, 14)),
+    ]
     boxes = np.array([[0, 0, 44, 10], [100, 0, 160, 60], [200, 0, 260, 60]])
     assert holds_several(boxes, truth).tolist() == [True, False, False]
     assert label_instances(boxes, truth).tolist() == [0, 19, 9]
@@ -62,7 +76,8 @@ def test_collect_instances_caches_the_predictions(sheets: Path, tiny_model: Path
 
 
 def test_symbols_only_datasets_keep_unpaired_instances_unless_the_model_calls_them_text(
-        sheets: Path, tmp_path: Path) -> None:
+    sheets: Path, tmp_path: Path
+) -> None:
     # a synthetic dataset whose text boxes are dropped reads like a real drawing: symbols boxed, labels not
     real = tmp_path / "real"
     shutil.copytree(sheets, real)
@@ -88,8 +103,9 @@ def test_collect_instances_groups_with_the_given_settings(sheets: Path, tiny_mod
     assert len(default.labels) > 0 and len(none.labels) == 0 and none.crops.shape[1:] == (64, 64)
     with Segmenter(tiny_model, device="cpu", grouping=None) as segmenter:
         twice = collect_instances(sheets, segmenter, tmp_path / "cache", settings=[GroupingSettings()] * 2)
-        either = collect_instances(sheets, segmenter, tmp_path / "cache",
-                                   settings=[GroupingSettings(min_area=1e6), GroupingSettings()])
+        either = collect_instances(
+            sheets, segmenter, tmp_path / "cache", settings=[GroupingSettings(min_area=1e6), GroupingSettings()]
+        )
     for union in (twice, either):  # the instances of each grouping, each box once
         np.testing.assert_array_equal(union.labels, default.labels)
         np.testing.assert_array_equal(union.crops, default.crops)
@@ -101,19 +117,49 @@ def test_instances_of_several_groupings_are_each_box_once() -> None:
 
     apart = table([[0, 0, 10, 10], [12, 0, 22, 10], [40, 40, 50, 50]], [1, 1, 2])
     joined = table([[0, 0, 22, 10], [40, 40, 50, 50]], [1, 3])
-    union = _union_of_groupings([apart, joined, InstanceTable(np.zeros((0, 4), np.int64), np.zeros(0, np.int64),
-                                                               np.zeros((0, 1)), np.zeros(0, np.int64), 2.0)])
+    union = _union_of_groupings(
+        [
+            apart,
+            joined,
+            InstanceTable(
+                np.zeros((0, 4), np.int64), np.zeros(0, np.int64), np.zeros((0, 1)), np.zeros(0, np.int64), 2.0
+            ),
+        ]
+    )
     assert union.boxes.tolist() == [[0, 0, 10, 10], [12, 0, 22, 10], [40, 40, 50, 50], [0, 0, 22, 10]]
     assert union.classes.tolist() == [1, 1, 2, 1] and union.votes.shape == (4, 4)  # a box both find: the first's
 
 
-def test_train_classifier_cli_writes_a_classifier_the_segmenter_uses(sheets: Path, tiny_model: Path,
-                                                                     tmp_path: Path) -> None:
+def test_train_classifier_cli_writes_a_classifier_the_segmenter_uses(
+    sheets: Path, tiny_model: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "classifier.onnx"
-    result = CliRunner().invoke(main, ["train-classifier", "--data", str(sheets), "--symbols-only", str(sheets),
-                                       "--val", str(sheets),
-                                       "--model", str(tiny_model), "--out", str(out), "--epochs", "1",
-                                       "--predictions", str(tmp_path / "cache"), "--threads", "2", "--merge-gap", "3", "--merge-gap", "5"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "train-classifier",
+            "--data",
+            str(sheets),
+            "--symbols-only",
+            str(sheets),
+            "--val",
+            str(sheets),
+            "--model",
+            str(tiny_model),
+            "--out",
+            str(out),
+            "--epochs",
+            "1",
+            "--predictions",
+            str(tmp_path / "cache"),
+            "--threads",
+            "2",
+            "--merge-gap",
+            "3",
+            "--merge-gap",
+            "5",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "epoch 1/1" in result.output and "val accuracy" in result.output
     with SymbolClassifier(out) as classifier:

@@ -1,4 +1,5 @@
 """`schemseg data import-labelme` and `schemseg data check` on small LabelMe folders written here."""
+
 from __future__ import annotations
 
 import json
@@ -9,6 +10,7 @@ import cv2
 import numpy as np
 import pytest
 from click.testing import CliRunner, Result
+
 from schemseg_sdk.classes import CLASS_NAMES, IGNORE_INDEX
 from schemseg_sdk.cli import main
 from schemseg_sdk.dataset import SegmentationDataset
@@ -54,8 +56,14 @@ def _write_labelme(
     ok, encoded = cv2.imencode(ext, image)
     assert ok
     (folder / f"{name}.png").write_bytes(encoded.tobytes())  # '.png' even when the bytes are JPEG
-    annotation = {"version": "5.1.1", "shapes": shapes, "imagePath": f"elsewhere/{name}.png", "imageData": None,
-                  "imageHeight": image.shape[0], "imageWidth": image.shape[1]}
+    annotation = {
+        "version": "5.1.1",
+        "shapes": shapes,
+        "imagePath": f"elsewhere/{name}.png",
+        "imageData": None,
+        "imageHeight": image.shape[0],
+        "imageWidth": image.shape[1],
+    }
     (folder / f"{name}.json").write_text(json.dumps(annotation))
 
 
@@ -127,8 +135,10 @@ def test_score_dark_only_ignores_every_light_pixel(labelme_dir: Path, tmp_path: 
 
 
 def test_a_map_with_its_own_classes_sets_the_dataset_class_list(labelme_dir: Path, tmp_path: Path) -> None:
-    own = {"classes": ["earth", "resistor"], "labels": {"resistor": "resistor", "capacitor": "resistor",
-                                                        "text": None, "gnd": "earth"}}
+    own = {
+        "classes": ["earth", "resistor"],
+        "labels": {"resistor": "resistor", "capacitor": "resistor", "text": None, "gnd": "earth"},
+    }
     (tmp_path / "map.json").write_text(json.dumps(own))
     result = _import(labelme_dir, tmp_path / "ds")
     assert result.exit_code == 0, result.output
@@ -141,8 +151,9 @@ def test_a_map_with_its_own_classes_sets_the_dataset_class_list(labelme_dir: Pat
 
 
 def test_own_classes_default_to_the_label_values_in_order(labelme_dir: Path, tmp_path: Path) -> None:
-    (tmp_path / "map.json").write_text(json.dumps({"labels": {"gnd": "earth", "resistor": "r", "capacitor": "r",
-                                                              "text": None}}))
+    (tmp_path / "map.json").write_text(
+        json.dumps({"labels": {"gnd": "earth", "resistor": "r", "capacitor": "r", "text": None}})
+    )
     assert _import(labelme_dir, tmp_path / "ds").exit_code == 0
     assert SegmentationDataset(tmp_path / "ds").class_names == ("background", "earth", "r")
 
@@ -200,7 +211,11 @@ def test_scoring_map_is_the_source_protocol(ci2n_dir: Path) -> None:
     assert set(scoring) == set(training)
     mapped = {label for label, name in scoring.items() if name is not None}
     assert {label for label, name in training.items() if name is not None} - mapped == {
-        "single-end-amp", "resistor2_3", "capacitor-3", "inductor-3", "switch-3"
+        "single-end-amp",
+        "resistor2_3",
+        "capacitor-3",
+        "inductor-3",
+        "switch-3",
     }
     assert all(scoring[label] == training[label] for label in mapped)
     protocol = (ci2n_dir / "SOURCE.md").read_text()
@@ -423,8 +438,19 @@ def test_split_holds_out_a_seeded_part(tmp_path: Path) -> None:
         _write_labelme(tmp_path / "src", f"s{i}", _drawing(), SHAPES)
     (tmp_path / "map.json").write_text(json.dumps(LABEL_MAP))
     assert _import(tmp_path / "src", tmp_path / "ds").exit_code == 0
-    args = ["data", "split", str(tmp_path / "ds"), "--train-out", str(tmp_path / "tr"), "--val-out", str(tmp_path / "va"),
-            "--val-count", "2", "--seed", "3"]
+    args = [
+        "data",
+        "split",
+        str(tmp_path / "ds"),
+        "--train-out",
+        str(tmp_path / "tr"),
+        "--val-out",
+        str(tmp_path / "va"),
+        "--val-count",
+        "2",
+        "--seed",
+        "3",
+    ]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     train, val = SegmentationDataset(tmp_path / "tr"), SegmentationDataset(tmp_path / "va")

@@ -1,4 +1,5 @@
 """`schemseg data import-dexpi` on a small Proteus XML written here and a rendering drawn in code."""
+
 from __future__ import annotations
 
 import json
@@ -8,6 +9,7 @@ import cv2
 import numpy as np
 import pytest
 from click.testing import CliRunner, Result
+
 from schemseg_sdk.boxes import read_boxes
 from schemseg_sdk.classes import CLASS_NAMES, IGNORE_INDEX, class_index
 from schemseg_sdk.cli import main
@@ -172,8 +174,9 @@ def test_cli_missing_rendering(tmp_path: Path) -> None:
     (src / "C09V01-TST.EX01.xml").write_text(PROTEUS, encoding="utf-8")
     result = _cli(src, tmp_path / "ds")
     assert result.exit_code == 1
-    assert result.output == (f"Error: {src}: no renderings (.png, .jpg, .pdf...) of DEXPI Proteus XML files found "
-                             "(cases: all)\n")
+    assert result.output == (
+        f"Error: {src}: no renderings (.png, .jpg, .pdf...) of DEXPI Proteus XML files found (cases: all)\n"
+    )
 
 
 def test_cli_malformed_xml(dexpi_dir: Path, tmp_path: Path) -> None:
@@ -181,8 +184,10 @@ def test_cli_malformed_xml(dexpi_dir: Path, tmp_path: Path) -> None:
     xml.write_text("<PlantModel><Drawing>", encoding="utf-8")
     result = _cli(dexpi_dir, tmp_path / "ds")
     assert result.exit_code == 1
-    assert result.output[result.output.index("Error:"):].startswith(f"Error: {dexpi_dir}: none of the 1 renderings could be imported:\n"
-                                    f"  {dexpi_dir / 'C09V01-TST.EX01.png'}: {xml}: not a readable Proteus XML file")
+    assert result.output[result.output.index("Error:") :].startswith(
+        f"Error: {dexpi_dir}: none of the 1 renderings could be imported:\n"
+        f"  {dexpi_dir / 'C09V01-TST.EX01.png'}: {xml}: not a readable Proteus XML file"
+    )
     assert not (tmp_path / "ds").exists()
 
 
@@ -190,7 +195,8 @@ def test_an_actuator_without_its_valve_is_not_scored(tmp_path: Path) -> None:
     src = tmp_path / "C09 lone actuator"
     src.mkdir()
     lone = PROTEUS.replace('<Association Type="refers to" ItemID="valve-1"/>', "").replace(
-        f"{_line((50, 53), (50, 60))}{_line((46, 60), (54, 60))}", _line((20, 85), (28, 85)))
+        f"{_line((50, 53), (50, 60))}{_line((46, 60), (54, 60))}", _line((20, 85), (28, 85))
+    )
     (src / "C09V01-TST.EX01.xml").write_text(lone, encoding="utf-8")
     cv2.imwrite(str(src / "C09V01-TST.EX01.png"), _render())
     report = import_dexpi(src, tmp_path / "ds", _settings())
@@ -212,7 +218,9 @@ def test_a_flow_arrow_drawn_as_nothing_but_the_pipe_is_not_scored(tmp_path: Path
     src = tmp_path / "C09 undrawn arrow"
     src.mkdir()
     arrow = f'<PipeFlowArrow ID="arrow-1" ComponentClass="FlowArrow">{_line((140, 50), (146, 50))}</PipeFlowArrow>'
-    (src / "C09V01-TST.EX01.xml").write_text(PROTEUS.replace("</PlantModel>", arrow + "</PlantModel>"), encoding="utf-8")
+    (src / "C09V01-TST.EX01.xml").write_text(
+        PROTEUS.replace("</PlantModel>", arrow + "</PlantModel>"), encoding="utf-8"
+    )
     cv2.imwrite(str(src / "C09V01-TST.EX01.png"), _render())
     report = import_dexpi(src, tmp_path / "ds", _settings())
     assert "flow_arrow" not in report.symbols and report.undrawn["FlowArrow"] == 1 and not report.off_ink

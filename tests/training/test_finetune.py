@@ -1,4 +1,5 @@
 """--init: a new run from trained weights, head rows matched by class name, the encoder frozen at first."""
+
 from __future__ import annotations
 
 import json
@@ -106,8 +107,10 @@ def test_init_errors(start: Path, tmp_path: Path) -> None:
     other = _config(tmp_path, data, init=str(start), model_options={"decoder_channels": [8, 8, 8, 8, 8], "heads": 4})
     with pytest.raises(InvalidInputError, match="differs from this run's .*; leave out --model and --decoder-channels"):
         train(other, progress=False)
-    result = CliRunner().invoke(main, ["train", "--data", str(data), "--out", str(tmp_path / "r"), "--init", "reference",
-                                       "--resume", str(start)])
+    result = CliRunner().invoke(
+        main,
+        ["train", "--data", str(data), "--out", str(tmp_path / "r"), "--init", "reference", "--resume", str(start)],
+    )
     assert result.exit_code == 2 and "give --init (a new run from trained weights) or --resume" in result.output
 
 
@@ -116,7 +119,9 @@ def test_reference_checkpoint_is_found_or_explained(monkeypatch: pytest.MonkeyPa
     assert path == Path(__file__).resolve().parents[2] / "training" / "checkpoints" / "reference.pt"
     state = load_checkpoint(path)
     options = dict(state["model_config"])  # the bundled architecture, whichever it is
-    net = SchemsegNet(create_model(options.pop("name"), num_classes=3, encoder_weights=None, **options), ModelInfo(OURS))
+    net = SchemsegNet(
+        create_model(options.pop("name"), num_classes=3, encoder_weights=None, **options), ModelInfo(OURS)
+    )
     report = init_from_checkpoint(net, state, OURS, "reference")
     assert report.kept == ("background", "terminal") and len(report.dropped) == len(CLASS_NAMES) - 2
     head = state["model"][HEAD + "bias"].float()

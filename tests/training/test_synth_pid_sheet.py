@@ -1,5 +1,6 @@
 """Whole synthetic P&ID sheets: determinism, paper proportions, pixel-exact masks, the same sheet at
 another zoom, symbol counts, and the ``schemseg synth --kind pid-sheet`` command."""
+
 from __future__ import annotations
 
 import json
@@ -86,8 +87,10 @@ def test_bad_options_are_refused() -> None:
 
 def test_cli_writes_pid_sheets(tmp_path: Path) -> None:
     out = tmp_path / "pid"
-    result = CliRunner().invoke(main, ["synth", "--out", str(out), "--kind", "pid-sheet", "--count", "2", "--seed", "4",
-                                       "--zoom-range", "0.3,0.4"])
+    result = CliRunner().invoke(
+        main,
+        ["synth", "--out", str(out), "--kind", "pid-sheet", "--count", "2", "--seed", "4", "--zoom-range", "0.3,0.4"],
+    )
     assert result.exit_code == 0, result.output
     info = json.loads((out / "dataset.json").read_text())
     assert info["kind"] == "pid-sheet" and info["zoom_range"] == [0.3, 0.4] and info["generator_version"] == "5"
@@ -99,8 +102,9 @@ def test_cli_writes_pid_sheets(tmp_path: Path) -> None:
 
 
 def test_cli_refuses_a_bad_zoom_range(tmp_path: Path) -> None:
-    result = CliRunner().invoke(main, ["synth", "--out", str(tmp_path / "x"), "--count", "1", "--kind", "pid-sheet",
-                                       "--zoom-range", "2,1"])
+    result = CliRunner().invoke(
+        main, ["synth", "--out", str(tmp_path / "x"), "--count", "1", "--kind", "pid-sheet", "--zoom-range", "2,1"]
+    )
     assert result.exit_code == 2
     assert "--zoom-range needs 0 < LO <= HI, got '2,1'" in result.output
 
@@ -135,7 +139,7 @@ def test_instruments_stay_upright_with_a_terminal_on_each_side(name: str) -> Non
         ink, x0, y0 = render_ink(placed, Pen(width=2))
         for tx, ty in placed.terminals.values():
             x, y = int(round(tx)) - x0, int(round(ty)) - y0
-            assert ink[y - 1: y + 2, x - 1: x + 2].max() > 128  # on the outline
+            assert ink[y - 1 : y + 2, x - 1 : x + 2].max() > 128  # on the outline
 
 
 def test_text_in_a_sheet_is_a_designation_or_background(a3) -> None:  # type: ignore[no-untyped-def]
@@ -149,14 +153,17 @@ def test_text_in_a_sheet_is_a_designation_or_background(a3) -> None:  # type: ig
 
 def test_cli_paper_and_a_zoom_the_paper_cannot_take(tmp_path: Path) -> None:
     """The zoom limit is checked before any sheet is drawn, and names the way out (smaller paper)."""
-    result = CliRunner().invoke(main, ["synth", "--out", str(tmp_path / "big"), "--count", "3", "--kind", "pid-sheet",
-                                       "--zoom-range", "1,2"])
+    result = CliRunner().invoke(
+        main, ["synth", "--out", str(tmp_path / "big"), "--count", "3", "--kind", "pid-sheet", "--zoom-range", "1,2"]
+    )
     assert result.exit_code == 1
     assert "zoom 2 is too large for the A3-A0 sheets drawn at random" in result.output
     assert "keep the zoom at most 1.77 or choose smaller paper" in result.output
     out = tmp_path / "a4"
-    result = CliRunner().invoke(main, ["synth", "--out", str(out), "--count", "1", "--kind", "pid-sheet", "--paper", "A4",
-                                       "--zoom-range", "0.5,0.5"])
+    result = CliRunner().invoke(
+        main,
+        ["synth", "--out", str(out), "--count", "1", "--kind", "pid-sheet", "--paper", "A4", "--zoom-range", "0.5,0.5"],
+    )
     assert result.exit_code == 0, result.output
     info = json.loads((out / "dataset.json").read_text())
     assert info["paper"] == "A4"

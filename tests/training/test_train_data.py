@@ -1,4 +1,5 @@
 """Mixing dataset folders by weight, and training on a mix with several validation sets."""
+
 from __future__ import annotations
 
 import json
@@ -11,14 +12,13 @@ import pytest
 torch = pytest.importorskip("torch", reason="training tests need the 'train' extra (torch)")
 
 from click.testing import CliRunner  # noqa: E402
+from test_training import TINY, _write_dataset  # noqa: E402
 
 from schemseg_sdk.cli import main  # noqa: E402
 from schemseg_sdk.errors import InvalidInputError  # noqa: E402
 from schemseg_training.augment import AugmentConfig, augment_crop  # noqa: E402
 from schemseg_training.train import parse_data_spec, parse_focus, resolve_precision  # noqa: E402
 from schemseg_training.train_data import MixedSheets, SheetSource  # noqa: E402
-
-from test_training import TINY, _write_dataset  # noqa: E402
 
 
 class _Numbered(SheetSource):
@@ -94,8 +94,10 @@ def test_crops_of_a_whole_large_sheet_still_find_its_rare_symbols() -> None:
     mask[100:110, 100:110] = 5
     image = np.full((3000, 4000, 3), 255, np.uint8)
     image[mask > 0] = 0
-    crops = [augment_crop(image, mask, 96, np.random.default_rng([5, i]), AugmentConfig(focus=((7, 1.0),)))
-             for i in range(40)]
+    crops = [
+        augment_crop(image, mask, 96, np.random.default_rng([5, i]), AugmentConfig(focus=((7, 1.0),)))
+        for i in range(40)
+    ]
     assert all(crop.shape == (96, 96, 3) and crop_mask.shape == (96, 96) for crop, crop_mask in crops)
     assert np.mean([(crop_mask == 7).any() for _, crop_mask in crops]) > 0.6
 
@@ -104,15 +106,44 @@ def test_train_cli_mixes_folders_and_validates_on_each(tmp_path: Path) -> None:
     synth = _write_dataset(tmp_path / "synth", count=4, size=64)
     real = _write_dataset(tmp_path / "real", count=2, size=64)
     out = tmp_path / "run"
-    args = ["train", "--data", f"{synth}:1", "--data", f"{real}:3", "--val", str(synth), "--val", str(real),
-            "--out", str(out), "--epochs", "1", "--batch", "2", "--size", "64", "--device", "cpu",
-            "--workers", "0", "--threads", "2", "--precision", "fp32", "--decoder-channels", "16,16,8,8,8",
-            "--focus", "resistor:0.5"]
+    args = [
+        "train",
+        "--data",
+        f"{synth}:1",
+        "--data",
+        f"{real}:3",
+        "--val",
+        str(synth),
+        "--val",
+        str(real),
+        "--out",
+        str(out),
+        "--epochs",
+        "1",
+        "--batch",
+        "2",
+        "--size",
+        "64",
+        "--device",
+        "cpu",
+        "--workers",
+        "0",
+        "--threads",
+        "2",
+        "--precision",
+        "fp32",
+        "--decoder-channels",
+        "16,16,8,8,8",
+        "--focus",
+        "resistor:0.5",
+    ]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     config = json.loads((out / "config.json").read_text())
     assert config["focus"] == ["resistor:0.5"]
-    assert config["data"] == [f"{synth}:1", f"{real}:3"] and config["model_options"] == {"decoder_channels": [16, 16, 8, 8, 8]}
+    assert config["data"] == [f"{synth}:1", f"{real}:3"] and config["model_options"] == {
+        "decoder_channels": [16, 16, 8, 8, 8]
+    }
     row = json.loads((out / "metrics.json").read_text())[-1]
     assert row["step"] == 3  # 6 sheets, batch 2
     assert row["val_miou"] == pytest.approx((row["val_miou_synth"] + row["val_miou_real"]) / 2)

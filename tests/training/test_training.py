@@ -1,4 +1,5 @@
 """Training, resume, export and evaluation on tiny configurations (real torch, real ONNX Runtime)."""
+
 from __future__ import annotations
 
 import json
@@ -49,8 +50,18 @@ def _write_dataset(root: Path, count: int = 4, size: int = 96) -> Path:
 
 def _config(tmp_path: Path, data: Path, **changes: object) -> TrainConfig:
     values: dict[str, object] = dict(
-        out=str(tmp_path / "run"), data=str(data), val=str(data), epochs=2, batch=2, size=64, lr=3e-3,
-        device="cpu", workers=0, threads=2, model_options=TINY, input_size=64,
+        out=str(tmp_path / "run"),
+        data=str(data),
+        val=str(data),
+        epochs=2,
+        batch=2,
+        size=64,
+        lr=3e-3,
+        device="cpu",
+        workers=0,
+        threads=2,
+        model_options=TINY,
+        input_size=64,
     )
     values.update(changes)
     return TrainConfig(**values)  # type: ignore[arg-type]
@@ -125,7 +136,9 @@ def test_bad_data_folder_gives_clear_error(tmp_path: Path) -> None:
         train(_config(tmp_path, tmp_path / "empty"), progress=False)
     result = CliRunner().invoke(main, ["train", "--data", str(tmp_path / "empty"), "--out", str(tmp_path / "r")])
     assert result.exit_code == 1
-    assert result.output.strip() == f"Error: {tmp_path / 'empty'}: no images/ folder; a dataset holds images/ and masks/"
+    assert (
+        result.output.strip() == f"Error: {tmp_path / 'empty'}: no images/ folder; a dataset holds images/ and masks/"
+    )
 
 
 def test_train_cli_usage_errors(tmp_path: Path) -> None:
@@ -175,7 +188,8 @@ def test_resume_with_another_dataset_size_starts_the_epoch_afresh(tmp_path: Path
     big = _write_dataset(tmp_path / "big", count=8)
     resumed = train(
         _config(tmp_path, big, val=None, epochs=3, batch=2, out=str(tmp_path / "run2")),
-        resume=Path(summary["out"]) / "last.pt", progress=False,
+        resume=Path(summary["out"]) / "last.pt",
+        progress=False,
     )
     assert resumed["epochs"] == 3 and resumed["steps"] == 3 + 4 + 4  # epoch 2 afresh (4 steps), then epoch 3
 
@@ -188,10 +202,31 @@ def test_sigterm_saves_a_resumable_checkpoint(tmp_path: Path) -> None:
 
     data = _write_dataset(tmp_path / "data", count=4)
     out = tmp_path / "run"
-    args = ["train", "--data", str(data), "--out", str(out), "--epochs", "500", "--batch", "2", "--size", "64",
-            "--device", "cpu", "--workers", "0", "--threads", "1", "--model", "unetpp"]
+    args = [
+        "train",
+        "--data",
+        str(data),
+        "--out",
+        str(out),
+        "--epochs",
+        "500",
+        "--batch",
+        "2",
+        "--size",
+        "64",
+        "--device",
+        "cpu",
+        "--workers",
+        "0",
+        "--threads",
+        "1",
+        "--model",
+        "unetpp",
+    ]
     code = "from schemseg_sdk.cli import main; main(prog_name='schemseg')"
-    proc = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     deadline = time.time() + 120
     while not (out / "metrics.csv").exists() and time.time() < deadline and proc.poll() is None:
         time.sleep(0.2)  # wait until at least one epoch is done, so training is surely under way

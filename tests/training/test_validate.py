@@ -1,4 +1,5 @@
 """Validation predicts whole large sheets in tiles, as the SDK does, and agrees with a single pass."""
+
 from __future__ import annotations
 
 import numpy as np

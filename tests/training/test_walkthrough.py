@@ -4,6 +4,7 @@
 ``--init`` starts from a tiny checkpoint with the reference class list and a 64 px input (the
 fine-tuned model follows it), so the test runs in seconds; ``--init reference`` itself is tested in
 ``test_finetune.py``."""
+
 from __future__ import annotations
 
 import csv
@@ -29,8 +30,12 @@ from schemseg_training.train import TrainConfig, train  # noqa: E402
 # Two classes the reference model knows, one it does not: "earth" is the generator's ground symbol.
 MAP = {
     "classes": ["resistor_iec", "terminal", "earth"],
-    "labels": {**{name: None for name in CLASS_NAMES[1:]}, "resistor_iec": "resistor_iec", "terminal": "terminal",
-               "ground": "earth"},
+    "labels": {
+        **{name: None for name in CLASS_NAMES[1:]},
+        "resistor_iec": "resistor_iec",
+        "terminal": "terminal",
+        "ground": "earth",
+    },
 }
 OUR_NAMES = ("background", "resistor_iec", "terminal", "earth")
 
@@ -49,8 +54,14 @@ def _labelme_folder(folder: Path, count: int = 4, size: int = 256) -> None:
             continue  # a sheet without any of our classes teaches nothing here
         seen |= present
         cv2.imwrite(str(folder / f"sheet{written}.png"), sheet.image)
-        annotation = {"version": "5.1.1", "shapes": _shapes(sheet.mask), "imagePath": f"sheet{written}.png",
-                      "imageData": None, "imageHeight": size, "imageWidth": size}
+        annotation = {
+            "version": "5.1.1",
+            "shapes": _shapes(sheet.mask),
+            "imagePath": f"sheet{written}.png",
+            "imageData": None,
+            "imageHeight": size,
+            "imageWidth": size,
+        }
         (folder / f"sheet{written}.json").write_text(json.dumps(annotation))
         written += 1
     assert seen == wanted, "the generator gave no sheet with one of the three classes"
@@ -61,16 +72,27 @@ def _shapes(mask: np.ndarray) -> list[dict[str, object]]:
     for class_id in (c for c in np.unique(mask) if 0 < c < len(CLASS_NAMES)):
         count, _, stats, _ = cv2.connectedComponentsWithStats((mask == class_id).astype(np.uint8), connectivity=8)
         for x, y, w, h, _ in stats[1:count].tolist():
-            shapes.append({"label": CLASS_NAMES[class_id], "points": [[x, y], [x + w - 1, y + h - 1]],
-                           "shape_type": "rectangle"})
+            shapes.append(
+                {"label": CLASS_NAMES[class_id], "points": [[x, y], [x + w - 1, y + h - 1]], "shape_type": "rectangle"}
+            )
     return shapes
 
 
 def _start_checkpoint(root: Path) -> Path:
     """A tiny model on the reference class list, one step on synthetic sheets: what --init starts from."""
-    config = TrainConfig(out=str(root), synthetic=True, synthetic_sheets=2, epochs=1, batch=2, size=64, input_size=64,
-                         device="cpu", workers=0, threads=2, model_options={"decoder_channels": [16, 16, 8, 8, 8],
-                                                                          "heads": 4})
+    config = TrainConfig(
+        out=str(root),
+        synthetic=True,
+        synthetic_sheets=2,
+        epochs=1,
+        batch=2,
+        size=64,
+        input_size=64,
+        device="cpu",
+        workers=0,
+        threads=2,
+        model_options={"decoder_channels": [16, 16, 8, 8, 8], "heads": 4},
+    )
     train(config, progress=False)
     return root / "last.pt"
 
@@ -91,8 +113,29 @@ def test_walkthrough_with_a_custom_class_list(tmp_path: Path) -> None:
     assert "0 of 3 symbol classes absent" in check.output and "  earth  " in check.output
 
     start = _start_checkpoint(tmp_path / "runs" / "start")
-    trained = _run("train", "--data", data, "--val", data, "--out", run, "--init", start, "--epochs", "1",
-                   "--batch", "2", "--size", "64", "--device", "cpu", "--workers", "0", "--threads", "2")
+    trained = _run(
+        "train",
+        "--data",
+        data,
+        "--val",
+        data,
+        "--out",
+        run,
+        "--init",
+        start,
+        "--epochs",
+        "1",
+        "--batch",
+        "2",
+        "--size",
+        "64",
+        "--device",
+        "cpu",
+        "--workers",
+        "0",
+        "--threads",
+        "2",
+    )
     summary = json.loads(trained.stdout.strip().splitlines()[-1])
     assert summary["steps"] == 2 and summary["init"]["new"] == ["earth"]
     assert summary["init"]["kept"] == ["background", "resistor_iec", "terminal"]
@@ -107,8 +150,19 @@ def test_walkthrough_with_a_custom_class_list(tmp_path: Path) -> None:
     assert symbol_rows[1:] and {row.split()[0] for row in symbol_rows[1:]} <= set(OUR_NAMES[1:])
     _run("export", run / "best.pt", "--out", tmp_path / "mine.onnx")
     # --accept-drop: two sheets after two steps make a noisy gate; the gate has tests of its own
-    _run(tmp_path / "mine.onnx", "--fp16", "--val", data, "--val-count", "2", "--onnx-only", "--accept-drop",
-         "--out", tmp_path / "engines", command=build_engine_main)
+    _run(
+        tmp_path / "mine.onnx",
+        "--fp16",
+        "--val",
+        data,
+        "--val-count",
+        "2",
+        "--onnx-only",
+        "--accept-drop",
+        "--out",
+        tmp_path / "engines",
+        command=build_engine_main,
+    )
     fp16 = tmp_path / "engines" / "mine.fp16.onnx"
 
     out = tmp_path / "out"

@@ -2,6 +2,7 @@
 
 Importing this package does not import torch; the commands that need it import it lazily.
 """
+
 from __future__ import annotations
 
 __all__: list[str] = []

@@ -1,4 +1,5 @@
 """Self-attention over the bottleneck tokens (one building block, exportable to ONNX/TensorRT)."""
+
 from __future__ import annotations
 
 import torch

@@ -2,6 +2,7 @@
 
 Every function takes a numpy ``Generator`` so a crop is reproducible from its index.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -92,7 +93,11 @@ def _random_scale(
 
 
 def _random_crop(
-    image: np.ndarray, mask: np.ndarray, size: int, rng: np.random.Generator, p_symbol: float = 0.0,
+    image: np.ndarray,
+    mask: np.ndarray,
+    size: int,
+    rng: np.random.Generator,
+    p_symbol: float = 0.0,
     focus: tuple[tuple[int, float], ...] = (),
 ) -> tuple[np.ndarray, np.ndarray]:
     h, w = mask.shape
@@ -110,7 +115,10 @@ def _random_crop(
 
 
 def _symbol_centred_origin(
-    mask: np.ndarray, size: int, rng: np.random.Generator, fallback: tuple[int, int],
+    mask: np.ndarray,
+    size: int,
+    rng: np.random.Generator,
+    fallback: tuple[int, int],
     focus: tuple[tuple[int, float], ...] = (),
 ) -> tuple[int, int]:
     """Crop origin around a pixel of a class drawn uniformly from the classes present.

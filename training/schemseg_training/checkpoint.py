@@ -1,4 +1,5 @@
 """Checkpoints: model weights plus everything needed to rebuild, resume and export the model."""
+
 from __future__ import annotations
 
 from dataclasses import asdict

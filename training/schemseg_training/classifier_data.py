@@ -14,6 +14,7 @@ as "no symbol" depends on how much of a dataset's ink its boxes cover (``negativ
   (an arrow, a polarity mark, a wire the model painted);
 - ``"none"``: only some symbols: unpaired instances are left out.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -32,8 +33,15 @@ from schemseg_sdk.instance_crops import instance_crops, instance_features, to_gr
 from schemseg_sdk.instances import GroupingSettings, InstanceTable, find_instances
 from schemseg_sdk.symbol_metrics import box_intersection, box_iou, covered_fraction, greedy_pairs
 
-__all__ = ["InstanceSet", "MATCH_IOU", "NEGATIVES", "collect_instances", "label_instances", "holds_several",
-           "cached_prediction"]
+__all__ = [
+    "InstanceSet",
+    "MATCH_IOU",
+    "NEGATIVES",
+    "collect_instances",
+    "label_instances",
+    "holds_several",
+    "cached_prediction",
+]
 
 MATCH_IOU = 0.3  # looser than the scoring's 0.5: a symbol found with a loose box still teaches its class
 HELD_INSIDE, HELD_SHARE = 0.6, 0.2  # a true symbol "held" by an instance box (holds_several)
@@ -51,8 +59,12 @@ class InstanceSet:
 
     @staticmethod
     def concatenate(parts: list[InstanceSet]) -> InstanceSet:
-        return InstanceSet(*(np.concatenate([getattr(p, name) for p in parts]) for name in
-                             ("crops", "features", "labels", "predicted")))
+        return InstanceSet(
+            *(
+                np.concatenate([getattr(p, name) for p in parts])
+                for name in ("crops", "features", "labels", "predicted")
+            )
+        )
 
 
 def label_instances(boxes: np.ndarray, truth: list[tuple[int, tuple[int, int, int, int]]]) -> np.ndarray:
@@ -100,9 +112,15 @@ def holds_several(boxes: np.ndarray, truth: list[tuple[int, tuple[int, int, int,
     return several
 
 
-def collect_instances(data: str | Path, segmenter: Segmenter, predictions: Path, *, negatives: str = "all",
-                      limit: int | None = None,
-                      settings: GroupingSettings | Sequence[GroupingSettings] = GroupingSettings()) -> InstanceSet:
+def collect_instances(
+    data: str | Path,
+    segmenter: Segmenter,
+    predictions: Path,
+    *,
+    negatives: str = "all",
+    limit: int | None = None,
+    settings: GroupingSettings | Sequence[GroupingSettings] = GroupingSettings(),
+) -> InstanceSet:
     """The labelled instances of the sheets of ``data`` grouped with ``settings`` (see the module docstring).
 
     Several settings (several ``merge_gap``, say): the instances of each grouping, an instance that
@@ -126,11 +144,14 @@ def collect_instances(data: str | Path, segmenter: Segmenter, predictions: Path,
         unpaired_kept = (table.classes != text) if negatives != "none" else np.zeros(len(labels), bool)
         use = (covered_fraction(table.boxes, truth.ignore) < 0.5) & ((labels > 0) | unpaired_kept)
         boxes = table.boxes[use]
-        parts.append(InstanceSet(
-            instance_crops(to_gray(image), boxes, table.stroke_width),
-            instance_features(boxes, table.areas[use], table.stroke_width, table.votes[use], segmenter.class_names),
-            labels[use], table.classes[use],
-        ))
+        parts.append(
+            InstanceSet(
+                instance_crops(to_gray(image), boxes, table.stroke_width),
+                instance_features(boxes, table.areas[use], table.stroke_width, table.votes[use], segmenter.class_names),
+                labels[use],
+                table.classes[use],
+            )
+        )
     return InstanceSet.concatenate(parts)
 
 
@@ -142,9 +163,13 @@ def _union_of_groupings(tables: list[InstanceTable]) -> InstanceTable:
     boxes = np.concatenate([table.boxes for table in tables])
     _, first = np.unique(boxes, axis=0, return_index=True)
     first = np.sort(first)
-    return InstanceTable(boxes[first], np.concatenate([table.areas for table in tables])[first],
-                         np.concatenate([table.votes for table in tables])[first],
-                         np.concatenate([table.classes for table in tables])[first], tables[0].stroke_width)
+    return InstanceTable(
+        boxes[first],
+        np.concatenate([table.areas for table in tables])[first],
+        np.concatenate([table.votes for table in tables])[first],
+        np.concatenate([table.classes for table in tables])[first],
+        tables[0].stroke_width,
+    )
 
 
 def cached_prediction(segmenter: Segmenter, image: np.ndarray, path: Path | None) -> tuple[np.ndarray, np.ndarray]:

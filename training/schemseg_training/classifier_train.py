@@ -7,6 +7,7 @@ head. Trained with AdamW and a one-cycle schedule, label smoothing 0.05, crops s
 3 pixels. The export takes uint8 crops and float features and gives softmax probabilities, with the
 metadata the SDK checks.
 """
+
 from __future__ import annotations
 
 import io
@@ -25,7 +26,13 @@ from torch.nn import functional
 from schemseg_sdk.errors import ModelFormatError
 from schemseg_sdk.fileio import atomic_write_bytes
 from schemseg_sdk.instance_crops import CROP_SIZE
-from schemseg_sdk.symbol_classifier import CROPS_INPUT, FEATURES_INPUT, PROBABILITIES, SymbolClassifier, classifier_metadata
+from schemseg_sdk.symbol_classifier import (
+    CROPS_INPUT,
+    FEATURES_INPUT,
+    PROBABILITIES,
+    SymbolClassifier,
+    classifier_metadata,
+)
 
 from .classifier_data import InstanceSet
 
@@ -44,8 +51,16 @@ class SymbolNet(nn.Module):
         def stage(cin: int, cout: int, stride: int = 1) -> list[nn.Module]:
             return [nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU()]
 
-        self.body = nn.Sequential(*stage(1, 16, 2), *stage(16, 32), nn.MaxPool2d(2), *stage(32, 64), nn.MaxPool2d(2),
-                                  *stage(64, 96), *stage(96, 128), nn.MaxPool2d(2))  # S -> S / 16, about 20 MMAC at 64
+        self.body = nn.Sequential(
+            *stage(1, 16, 2),
+            *stage(16, 32),
+            nn.MaxPool2d(2),
+            *stage(32, 64),
+            nn.MaxPool2d(2),
+            *stage(64, 96),
+            *stage(96, 128),
+            nn.MaxPool2d(2),
+        )  # S -> S / 16, about 20 MMAC at 64
         flat = 128 * (size // 16) ** 2
         self.head = nn.Sequential(nn.Linear(flat + features, 256), nn.ReLU(), nn.Dropout(0.2), nn.Linear(256, classes))
 
@@ -93,8 +108,13 @@ def predict(net: SymbolNet, data: InstanceSet) -> np.ndarray:
     return np.concatenate(out) if out else np.zeros(0, np.int64)
 
 
-def train_classifier(train: InstanceSet, val: InstanceSet | None, classes: int, settings: ClassifierTraining,
-                     report: Callable[[str], None] = print) -> SymbolNet:
+def train_classifier(
+    train: InstanceSet,
+    val: InstanceSet | None,
+    classes: int,
+    settings: ClassifierTraining,
+    report: Callable[[str], None] = print,
+) -> SymbolNet:
     """Train a :class:`SymbolNet` on ``train``; ``report`` gets one line per epoch (loss, val accuracy)."""
     torch.manual_seed(settings.seed)
     generator = np.random.default_rng(settings.seed)
@@ -109,7 +129,7 @@ def train_classifier(train: InstanceSet, val: InstanceSet | None, classes: int, 
         net.train()
         order = torch.from_numpy(generator.permutation(len(labels)))
         for step in range(per_epoch):
-            index = order[step * settings.batch:(step + 1) * settings.batch]
+            index = order[step * settings.batch : (step + 1) * settings.batch]
             dy, dx = (int(v) for v in generator.integers(-settings.shift, settings.shift + 1, 2))
             batch = torch.roll(ink[index], (dy, dx), (2, 3))  # ink is 0 at the border: the roll brings in paper
             loss = functional.cross_entropy(net(batch, features[index]), labels[index], label_smoothing=0.05)
@@ -118,12 +138,15 @@ def train_classifier(train: InstanceSet, val: InstanceSet | None, classes: int, 
             optimiser.step()
             schedule.step()
         scored = f", val accuracy {accuracy(net, val):.4f}" if val is not None else ""
-        report(f"epoch {epoch + 1}/{settings.epochs}: loss {loss.item():.3f}{scored} ({time.perf_counter() - start:.0f} s)")
+        report(
+            f"epoch {epoch + 1}/{settings.epochs}: loss {loss.item():.3f}{scored} ({time.perf_counter() - start:.0f} s)"
+        )
     return net.eval()
 
 
-def export_classifier(net: SymbolNet, out: str | Path, class_names: tuple[str, ...], segmentation_model: str,
-                      trained_on: str) -> None:
+def export_classifier(
+    net: SymbolNet, out: str | Path, class_names: tuple[str, ...], segmentation_model: str, trained_on: str
+) -> None:
     """Write ``net`` as a classifier ONNX file (atomically) and check ONNX Runtime agrees with PyTorch."""
     exported = _Exported(net.float()).eval()  # the exporter restores the mode it found: eval, for BatchNorm
     crops = torch.from_numpy(np.random.default_rng(0).integers(0, 256, (3, net.size, net.size), dtype=np.uint8))
@@ -131,9 +154,16 @@ def export_classifier(net: SymbolNet, out: str | Path, class_names: tuple[str, .
     buffer = io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.onnx.export(exported, (crops, features), buffer, input_names=[CROPS_INPUT, FEATURES_INPUT],
-                          output_names=[PROBABILITIES], opset_version=OPSET, dynamo=False,
-                          dynamic_axes={name: {0: "N"} for name in (CROPS_INPUT, FEATURES_INPUT, PROBABILITIES)})
+        torch.onnx.export(
+            exported,
+            (crops, features),
+            buffer,
+            input_names=[CROPS_INPUT, FEATURES_INPUT],
+            output_names=[PROBABILITIES],
+            opset_version=OPSET,
+            dynamo=False,
+            dynamic_axes={name: {0: "N"} for name in (CROPS_INPUT, FEATURES_INPUT, PROBABILITIES)},
+        )
     model = onnx.load_from_string(buffer.getvalue())
     onnx.helper.set_model_props(model, classifier_metadata(class_names, segmentation_model, trained_on, net.size))
     model.producer_name = "schemseg"
@@ -144,5 +174,6 @@ def export_classifier(net: SymbolNet, out: str | Path, class_names: tuple[str, .
         got = classifier.probabilities(crops.numpy(), features.numpy())
     if not np.allclose(expected, got, atol=1e-4):
         Path(out).unlink()
-        raise ModelFormatError(f"{out}: ONNX Runtime and PyTorch disagree (max |diff| {np.abs(expected - got).max():.2e}); "
-                               "nothing written")
+        raise ModelFormatError(
+            f"{out}: ONNX Runtime and PyTorch disagree (max |diff| {np.abs(expected - got).max():.2e}); nothing written"
+        )

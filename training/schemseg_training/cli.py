@@ -2,6 +2,7 @@
 
 This module must not import torch at import time: ``schemseg segment`` runs without it.
 """
+
 from __future__ import annotations
 
 import click
@@ -13,5 +14,12 @@ from .cli_train import eval_command, export_command, model_group, train_command
 
 __all__ = ["COMMANDS"]
 
-COMMANDS: list[click.Command] = [train_command, train_classifier_command, eval_command, export_command, model_group,
-                                 data, synth]
+COMMANDS: list[click.Command] = [
+    train_command,
+    train_classifier_command,
+    eval_command,
+    export_command,
+    model_group,
+    data,
+    synth,
+]

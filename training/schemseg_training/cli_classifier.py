@@ -2,6 +2,7 @@
 
 torch is imported inside the command, so ``schemseg --help`` works without it.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -15,34 +16,74 @@ __all__ = ["train_classifier_command"]
 
 
 @click.command("train-classifier")
-@click.option("--data", multiple=True, type=click.Path(exists=True, file_okay=False),
-              help="Dataset whose boxes cover all its symbols and text (synthetic sheets); repeatable.")
-@click.option("--symbols-only", multiple=True, type=click.Path(exists=True, file_okay=False),
-              help="Dataset whose boxes cover every symbol but no text (real drawings such as CI2N): unpaired "
-                   "instances are 'no symbol' unless the model calls them designation; repeatable.")
-@click.option("--partial", multiple=True, type=click.Path(exists=True, file_okay=False),
-              help="Dataset whose boxes leave symbols unlabelled: only instances that pair with a true symbol "
-                   "are used; repeatable.")
+@click.option(
+    "--data",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False),
+    help="Dataset whose boxes cover all its symbols and text (synthetic sheets); repeatable.",
+)
+@click.option(
+    "--symbols-only",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False),
+    help="Dataset whose boxes cover every symbol but no text (real drawings such as CI2N): unpaired "
+    "instances are 'no symbol' unless the model calls them designation; repeatable.",
+)
+@click.option(
+    "--partial",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False),
+    help="Dataset whose boxes leave symbols unlabelled: only instances that pair with a true symbol "
+    "are used; repeatable.",
+)
 @click.option("--val", type=click.Path(exists=True, file_okay=False), help="Dataset to report accuracy on each epoch.")
-@click.option("--model", "model_path", type=click.Path(exists=True, dir_okay=False),
-              help="The segmentation model whose output is classified [default: the bundled one].")
+@click.option(
+    "--model",
+    "model_path",
+    type=click.Path(exists=True, dir_okay=False),
+    help="The segmentation model whose output is classified [default: the bundled one].",
+)
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="The classifier's .onnx file.")
-@click.option("--predictions", default="data/predictions", show_default=True, type=click.Path(file_okay=False),
-              help="Cache of the model's predictions (MODEL-SHA-DATASET/NAME.npz), reused when present.")
-@click.option("--epochs", default=10, show_default=True, type=click.IntRange(1),
-              help="Passes over the instances of the training sets.")
+@click.option(
+    "--predictions",
+    default="data/predictions",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Cache of the model's predictions (MODEL-SHA-DATASET/NAME.npz), reused when present.",
+)
+@click.option(
+    "--epochs",
+    default=10,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Passes over the instances of the training sets.",
+)
 @click.option("--limit", type=click.IntRange(1), help="Use the first N sheets of each dataset only.")
 @click.option("--threads", type=click.IntRange(1), help="CPU threads for the model and torch.")
-@click.option("--merge-gap", multiple=True, type=click.FloatRange(0),
-              help="Group the training instances with this merge_gap (stroke widths) [default: GroupingSettings' "
-                   "own]; repeatable: the instances of each grouping, each once. A small gap shows it more single "
-                   "pieces, the default 5 the groups grouping asks it about before joining them (one symbol, or "
-                   "neighbours that hold several true symbols: 'no symbol'). The bundled classifier was trained "
-                   "at 3 alone.")
+@click.option(
+    "--merge-gap",
+    multiple=True,
+    type=click.FloatRange(0),
+    help="Group the training instances with this merge_gap (stroke widths) [default: GroupingSettings' "
+    "own]; repeatable: the instances of each grouping, each once. A small gap shows it more single "
+    "pieces, the default 5 the groups grouping asks it about before joining them (one symbol, or "
+    "neighbours that hold several true symbols: 'no symbol'). The bundled classifier was trained "
+    "at 3 alone.",
+)
 @handle_errors
-def train_classifier_command(data: tuple[str, ...], symbols_only: tuple[str, ...], partial: tuple[str, ...], val: str | None, model_path: str | None,
-                             out: str, predictions: str, epochs: int, limit: int | None, threads: int | None,
-                             merge_gap: tuple[float, ...]) -> None:
+def train_classifier_command(
+    data: tuple[str, ...],
+    symbols_only: tuple[str, ...],
+    partial: tuple[str, ...],
+    val: str | None,
+    model_path: str | None,
+    out: str,
+    predictions: str,
+    epochs: int,
+    limit: int | None,
+    threads: int | None,
+    merge_gap: tuple[float, ...],
+) -> None:
     """Train the symbol classifier that gives each grouped instance its class (see docs/grouping.md)."""
     from .cli_train import _require_torch
 
@@ -68,8 +109,11 @@ def train_classifier_command(data: tuple[str, ...], symbols_only: tuple[str, ...
             cache = Path(predictions) / f"{key}-{Path(folder).name}"
             return collect_instances(folder, segmenter, cache, negatives=negatives, limit=limit, settings=settings)
 
-        sets = [(folder, "all") for folder in data] + [(folder, "non_text") for folder in symbols_only] + [
-            (folder, "none") for folder in partial]
+        sets = (
+            [(folder, "all") for folder in data]
+            + [(folder, "non_text") for folder in symbols_only]
+            + [(folder, "none") for folder in partial]
+        )
         parts = [instances(folder, negatives) for folder, negatives in sets]
         train = InstanceSet.concatenate(parts)
         held_out = instances(val, "all") if val else None
@@ -77,8 +121,10 @@ def train_classifier_command(data: tuple[str, ...], symbols_only: tuple[str, ...
         class_names = segmenter.class_names
     click.echo(f"{len(train.labels)} training instances ({int((train.labels == 0).sum())} not symbols)")
     net = train_classifier(train, held_out, len(class_names), ClassifierTraining(epochs=epochs), click.echo)
-    sources = ", ".join(f"{Path(folder).name} ({len(part.labels)} instances, {int((part.labels == 0).sum())} "
-                        f"not symbols)" for (folder, _), part in zip(sets, parts))
+    sources = ", ".join(
+        f"{Path(folder).name} ({len(part.labels)} instances, {int((part.labels == 0).sum())} not symbols)"
+        for (folder, _), part in zip(sets, parts)
+    )
     export_classifier(net, out, class_names, model_identity(info), sources)
     click.echo(f"written: {out}")
 

@@ -1,9 +1,11 @@
 """``schemseg data``: import LabelMe annotations as a dataset, and check a dataset."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import click
+
 from schemseg_sdk.cli import handle_errors
 from schemseg_sdk.errors import DatasetError
 
@@ -32,7 +34,10 @@ def data() -> None:
 )
 @click.option("--score-dark-only", is_flag=True, help="For evaluation sets: every pixel that is not ink gets 255.")
 @click.option(
-    "--unboxed-text", type=click.Choice(["background", "ignore"]), default="background", show_default=True,
+    "--unboxed-text",
+    type=click.Choice(["background", "ignore"]),
+    default="background",
+    show_default=True,
     help="Small ink pieces outside every shape (text, which boxes never mark): background, or 255 (not trained on).",
 )
 @handle_errors
@@ -51,8 +56,10 @@ def import_labelme_command(
     report = import_labelme(src, out, settings, progress=True)
     click.echo(report.frequencies.table())
     if report.rescaled:
-        click.echo(f"rescaled the shapes of {len(report.rescaled)} files drawn on a resized image: "
-                   + ", ".join(Path(p).name for p in report.rescaled))
+        click.echo(
+            f"rescaled the shapes of {len(report.rescaled)} files drawn on a resized image: "
+            + ", ".join(Path(p).name for p in report.rescaled)
+        )
     click.echo(f"wrote {out} ({report.written} sheets)")
     if report.skipped:
         for problem in report.skipped:
@@ -68,29 +75,71 @@ def import_labelme_command(
 @click.option(
     "--out", "out", required=True, type=click.Path(path_type=Path), help="New dataset folder (absent or empty)."
 )
-@click.option("--map", "map_spec", default="dexpi", show_default=True,
-              help="JSON file {DEXPI class: class name or null (no class, ignored)}, or a bundled map name.")
-@click.option("--cases", type=click.Choice(["complete", "fragments", "all"]), default="all", show_default=True,
-              help="Test cases to import: complete sheets C.. (evaluation only), fragments E../I../P.., or all.")
-@click.option("--dpi", default=150.0, show_default=True, type=click.FloatRange(20, 1200),
-              help="Resolution at which PDF renderings are rasterised.")
-@click.option("--min-width", default=1500, show_default=True, type=click.IntRange(1),
-              help="Narrower renderings are enlarged to this width (pixels).")
-@click.option("--min-score", default=0.5, show_default=True, type=click.FloatRange(0, 1),
-              help="Share of the drawing's strokes that must land on ink, else the rendering is skipped.")
-@click.option("--dark-threshold", default=128, show_default=True, type=click.IntRange(1, 256),
-              help="Ink is gray below this.")
+@click.option(
+    "--map",
+    "map_spec",
+    default="dexpi",
+    show_default=True,
+    help="JSON file {DEXPI class: class name or null (no class, ignored)}, or a bundled map name.",
+)
+@click.option(
+    "--cases",
+    type=click.Choice(["complete", "fragments", "all"]),
+    default="all",
+    show_default=True,
+    help="Test cases to import: complete sheets C.. (evaluation only), fragments E../I../P.., or all.",
+)
+@click.option(
+    "--dpi",
+    default=150.0,
+    show_default=True,
+    type=click.FloatRange(20, 1200),
+    help="Resolution at which PDF renderings are rasterised.",
+)
+@click.option(
+    "--min-width",
+    default=1500,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Narrower renderings are enlarged to this width (pixels).",
+)
+@click.option(
+    "--min-score",
+    default=0.5,
+    show_default=True,
+    type=click.FloatRange(0, 1),
+    help="Share of the drawing's strokes that must land on ink, else the rendering is skipped.",
+)
+@click.option(
+    "--dark-threshold", default=128, show_default=True, type=click.IntRange(1, 256), help="Ink is gray below this."
+)
 @click.option("--score-dark-only", is_flag=True, help="For evaluation sets: every pixel that is not ink gets 255.")
 @click.option(
-    "--unboxed-text", type=click.Choice(["background", "ignore"]), default="background", show_default=True,
+    "--unboxed-text",
+    type=click.Choice(["background", "ignore"]),
+    default="background",
+    show_default=True,
     help="Small ink pieces outside every box (notes, title block): background, or 255 (not scored).",
 )
-@click.option("--overlays", type=click.Path(file_okay=False, path_type=Path),
-              help="Also write each rendering with its boxes drawn to this folder, to check the alignment by eye.")
+@click.option(
+    "--overlays",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also write each rendering with its boxes drawn to this folder, to check the alignment by eye.",
+)
 @handle_errors
-def import_dexpi_command(src: Path, out: Path, map_spec: str, cases: str, dpi: float, min_width: int,
-                         min_score: float, dark_threshold: int, score_dark_only: bool, unboxed_text: str,
-                         overlays: Path | None) -> None:
+def import_dexpi_command(
+    src: Path,
+    out: Path,
+    map_spec: str,
+    cases: str,
+    dpi: float,
+    min_width: int,
+    min_score: float,
+    dark_threshold: int,
+    score_dark_only: bool,
+    unboxed_text: str,
+    overlays: Path | None,
+) -> None:
     """Turn DEXPI Proteus XML files and their renderings under SRC into a dataset at --out.
 
     Each rendering (NAME.png/.jpg/.pdf beside NAME.xml, or NAME-TOOL.IMnn.png of another tool) is
@@ -102,16 +151,26 @@ def import_dexpi_command(src: Path, out: Path, map_spec: str, cases: str, dpi: f
 
     label_map, class_map = load_dexpi_map(map_spec)
     settings = DexpiSettings(
-        class_map, label_map.name, cases, dpi, min_width, min_score, dark_threshold=dark_threshold,  # type: ignore[arg-type]
-        score_dark_only=score_dark_only, unboxed_text=unboxed_text, overlays=overlays,  # type: ignore[arg-type]
+        class_map,
+        label_map.name,
+        cases,
+        dpi,
+        min_width,
+        min_score,
+        dark_threshold=dark_threshold,  # type: ignore[arg-type]
+        score_dark_only=score_dark_only,
+        unboxed_text=unboxed_text,
+        overlays=overlays,  # type: ignore[arg-type]
     )
     report = import_dexpi(src, out, settings, progress=True)
     click.echo(report.frequencies.table())
     click.echo(report.unmapped_table())
     for problem in report.skipped:
         click.echo(f"skipped {problem}", err=True)
-    click.echo(f"wrote {out} ({report.written} sheets; {len(report.skipped)} renderings skipped, listed above "
-               f"and in {out / 'dataset.json'})")
+    click.echo(
+        f"wrote {out} ({report.written} sheets; {len(report.skipped)} renderings skipped, listed above "
+        f"and in {out / 'dataset.json'})"
+    )
 
 
 @data.command("check")

@@ -1,4 +1,5 @@
 """``schemseg synth``: write a synthetic dataset (images, masks, dataset.json, optional preview)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,25 +12,59 @@ __all__ = ["synth"]
 
 
 @click.command("synth")
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Dataset folder to write (images/, masks/, dataset.json).")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Dataset folder to write (images/, masks/, dataset.json).",
+)
 @click.option("--count", required=True, type=int, help="Number of sheets.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Dataset seed; sheet i uses (seed, i).")
 @click.option("--size", default=600, show_default=True, type=int, help="Sheet side in pixels.")
 @click.option("--workers", default=1, show_default=True, type=int, help="Processes rendering in parallel.")
 @click.option("--preview", is_flag=True, help="Also write preview.png (12 sheets beside their masks).")
-@click.option("--broken-wire-share", default=0.1, show_default=True, type=click.FloatRange(0.0, 1.0),
-              help="Of the wire crossovers, the share drawn as a broken wire rather than a hop.")
-@click.option("--kind", type=click.Choice(["mixed", "pid-sheet"]), default="mixed", show_default=True,
-              help="mixed: square circuit / P&ID / mixed sheets of --size; pid-sheet: whole P&ID sheets on "
-                   "A3-A0 paper (rectangular, thousands of px wide).")
-@click.option("--zoom-range", default="1,1", show_default=True, metavar="LO,HI",
-              help="pid-sheet only: each sheet's scale drawn log-uniformly in LO..HI (1 = the model scale).")
-@click.option("--paper", type=click.Choice(["A4", "A3", "A2", "A1", "A0"]), default=None,
-              help="pid-sheet only: the paper of every sheet (default: drawn per sheet, A1 most often).")
+@click.option(
+    "--broken-wire-share",
+    default=0.1,
+    show_default=True,
+    type=click.FloatRange(0.0, 1.0),
+    help="Of the wire crossovers, the share drawn as a broken wire rather than a hop.",
+)
+@click.option(
+    "--kind",
+    type=click.Choice(["mixed", "pid-sheet"]),
+    default="mixed",
+    show_default=True,
+    help="mixed: square circuit / P&ID / mixed sheets of --size; pid-sheet: whole P&ID sheets on "
+    "A3-A0 paper (rectangular, thousands of px wide).",
+)
+@click.option(
+    "--zoom-range",
+    default="1,1",
+    show_default=True,
+    metavar="LO,HI",
+    help="pid-sheet only: each sheet's scale drawn log-uniformly in LO..HI (1 = the model scale).",
+)
+@click.option(
+    "--paper",
+    type=click.Choice(["A4", "A3", "A2", "A1", "A0"]),
+    default=None,
+    help="pid-sheet only: the paper of every sheet (default: drawn per sheet, A1 most often).",
+)
 @handle_errors
-def synth(out_dir: Path, count: int, seed: int, size: int, workers: int, preview: bool,
-          broken_wire_share: float, kind: str, zoom_range: str, paper: str | None) -> None:
+def synth(
+    out_dir: Path,
+    count: int,
+    seed: int,
+    size: int,
+    workers: int,
+    preview: bool,
+    broken_wire_share: float,
+    kind: str,
+    zoom_range: str,
+    paper: str | None,
+) -> None:
     """Generate synthetic circuit / P&ID sheets with pixel-exact class masks.
 
     \b
@@ -49,8 +84,18 @@ def synth(out_dir: Path, count: int, seed: int, size: int, workers: int, preview
     zooms = _zoom_range(zoom_range)
     from .synth import write_dataset
 
-    info = write_dataset(out_dir, count, seed, size=size, workers=workers, preview=preview,
-                         broken_wire_share=broken_wire_share, kind=kind, zoom_range=zooms, paper=paper)
+    info = write_dataset(
+        out_dir,
+        count,
+        seed,
+        size=size,
+        workers=workers,
+        preview=preview,
+        broken_wire_share=broken_wire_share,
+        kind=kind,
+        zoom_range=zooms,
+        paper=paper,
+    )
     fractions = info["class_sheet_fraction"]
     rare = [n for n, f in fractions.items() if f == 0] if isinstance(fractions, dict) else []
     click.echo(f"wrote {count} sheets to {out_dir}" + (f" (classes absent: {', '.join(rare)})" if rare else ""))

@@ -2,6 +2,7 @@
 
 torch is imported inside the commands, so ``schemseg --help`` and the SDK commands work without it.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,49 +27,94 @@ def _require_torch() -> None:
 
 
 @click.command("train")
-@click.option("--data", multiple=True, metavar="DIR[:WEIGHT]",
-              help="Dataset folder (images/ + masks/); repeat to mix folders, drawn in proportion to WEIGHT (1).")
+@click.option(
+    "--data",
+    multiple=True,
+    metavar="DIR[:WEIGHT]",
+    help="Dataset folder (images/ + masks/); repeat to mix folders, drawn in proportion to WEIGHT (1).",
+)
 @click.option("--synthetic", is_flag=True, help="Render synthetic sheets on the fly instead of --data.")
 @click.option("--synthetic-sheets", default=1000, show_default=True, help="Sheets per epoch with --synthetic.")
-@click.option("--val", multiple=True, type=click.Path(exists=True, file_okay=False),
-              help="Validation dataset folder; repeat for several (the best checkpoint uses their mean mIoU).")
+@click.option(
+    "--val",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False),
+    help="Validation dataset folder; repeat for several (the best checkpoint uses their mean mIoU).",
+)
 @click.option("--val-limit", type=click.IntRange(1), help="Validate on the first N sheets only.")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Run folder, e.g. runs/NAME.")
-@click.option("--epochs", default=10, show_default=True, type=click.IntRange(1),
-              help="Passes over the training data (an epoch: as many sheets as all --data folders hold).")
-@click.option("--batch", default=8, show_default=True, type=click.IntRange(1),
-              help="Crops per optimiser step.")
+@click.option(
+    "--epochs",
+    default=10,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Passes over the training data (an epoch: as many sheets as all --data folders hold).",
+)
+@click.option("--batch", default=8, show_default=True, type=click.IntRange(1), help="Crops per optimiser step.")
 @click.option("--size", default=256, show_default=True, type=click.IntRange(32), help="Crop size (multiple of 32).")
 @click.option("--lr", type=float, help="Peak learning rate [default: 2e-3; 5e-4 with --init; a resumed run's own].")
-@click.option("--device", default="auto", show_default=True, type=click.Choice(["auto", "cpu", "cuda"]),
-              help="Where to train (auto: CUDA when available).")
+@click.option(
+    "--device",
+    default="auto",
+    show_default=True,
+    type=click.Choice(["auto", "cpu", "cuda"]),
+    help="Where to train (auto: CUDA when available).",
+)
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(0), help="Data loader processes.")
 @click.option("--threads", type=click.IntRange(1), help="torch CPU threads (default: torch's choice).")
-@click.option("--precision", default="auto", show_default=True, type=click.Choice(["auto", "fp32", "bf16"]),
-              help="auto: bf16 autocast on GPUs and on CPUs with AVX512_BF16/AMX, fp32 elsewhere.")
-@click.option("--seed", default=0, show_default=True,
-              help="Seed of crops, augmentation and initialisation.")
-@click.option("--model", "model_name", type=click.Choice(["attention_unetpp", "attention_unetpp_lite0", "unetpp"]),
-              help="Architecture [default: the --init/--resume checkpoint's, else attention_unetpp].")
-@click.option("--decoder-channels", metavar="C1,C2,C3,C4,C5",
-              help="U-Net++ decoder widths [default: 256,128,64,32,16].")
-@click.option("--ce-weight", default=1.0, show_default=True, type=float,
-              help="Weight of the cross-entropy loss.")
-@click.option("--dice-weight", default=1.0, show_default=True, type=float,
-              help="Weight of the Dice loss (classes present, background excluded).")
+@click.option(
+    "--precision",
+    default="auto",
+    show_default=True,
+    type=click.Choice(["auto", "fp32", "bf16"]),
+    help="auto: bf16 autocast on GPUs and on CPUs with AVX512_BF16/AMX, fp32 elsewhere.",
+)
+@click.option("--seed", default=0, show_default=True, help="Seed of crops, augmentation and initialisation.")
+@click.option(
+    "--model",
+    "model_name",
+    type=click.Choice(["attention_unetpp", "attention_unetpp_lite0", "unetpp"]),
+    help="Architecture [default: the --init/--resume checkpoint's, else attention_unetpp].",
+)
+@click.option(
+    "--decoder-channels", metavar="C1,C2,C3,C4,C5", help="U-Net++ decoder widths [default: 256,128,64,32,16]."
+)
+@click.option("--ce-weight", default=1.0, show_default=True, type=float, help="Weight of the cross-entropy loss.")
+@click.option(
+    "--dice-weight",
+    default=1.0,
+    show_default=True,
+    type=float,
+    help="Weight of the Dice loss (classes present, background excluded).",
+)
 @click.option("--max-steps", type=click.IntRange(1), help="Stop after N steps (the schedule spans all epochs).")
 @click.option("--resume", type=click.Path(exists=True, dir_okay=False), help="Continue from a last.pt checkpoint.")
-@click.option("--init", metavar="reference|CHECKPOINT",
-              help="Start a new run (fresh optimiser and schedule) from the bundled model's weights or a checkpoint's; "
-                   "head rows are matched to the data's classes by name.")
-@click.option("--ema", "ema_decay", type=click.FloatRange(0, 1, min_open=True, max_open=True), metavar="DECAY",
-              help="Keep an exponential moving average of the weights (e.g. 0.998) and validate, keep and export it "
-                   "[default: off; a resumed run's own].")
-@click.option("--freeze-encoder-steps", type=click.IntRange(0),
-              help="Train only decoder and head for the first N steps [default: a tenth of the steps with --init, else 0].")
-@click.option("--focus", multiple=True, metavar="CLASS:SHARE",
-              help="Of the symbol-centred crops of sheets showing CLASS, centre this share on it (a rare look "
-                   "to learn, e.g. crossover:0.3 with broken-wire data); repeatable.")
+@click.option(
+    "--init",
+    metavar="reference|CHECKPOINT",
+    help="Start a new run (fresh optimiser and schedule) from the bundled model's weights or a checkpoint's; "
+    "head rows are matched to the data's classes by name.",
+)
+@click.option(
+    "--ema",
+    "ema_decay",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    metavar="DECAY",
+    help="Keep an exponential moving average of the weights (e.g. 0.998) and validate, keep and export it "
+    "[default: off; a resumed run's own].",
+)
+@click.option(
+    "--freeze-encoder-steps",
+    type=click.IntRange(0),
+    help="Train only decoder and head for the first N steps [default: a tenth of the steps with --init, else 0].",
+)
+@click.option(
+    "--focus",
+    multiple=True,
+    metavar="CLASS:SHARE",
+    help="Of the symbol-centred crops of sheets showing CLASS, centre this share on it (a rare look "
+    "to learn, e.g. crossover:0.3 with broken-wire data); repeatable.",
+)
 @handle_errors
 def train_command(**options: object) -> None:
     """Train the segmentation model; Ctrl-C leaves a resumable last.pt."""
@@ -114,30 +160,47 @@ def _channels(text: str) -> list[int]:
 
 
 @click.command("eval")
-@click.option("--model", "model_path", required=True, type=click.Path(exists=True, dir_okay=False),
-              help="A checkpoint (.pt) or an exported model (.onnx).")
+@click.option(
+    "--model",
+    "model_path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="A checkpoint (.pt) or an exported model (.onnx).",
+)
 @click.option("--data", required=True, type=click.Path(exists=True, file_okay=False), help="Dataset folder.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False), help="Write the scores as JSON here.")
 @click.option("--limit", type=click.IntRange(1), help="Evaluate the first N sheets only.")
 @click.option("--threads", type=click.IntRange(1), help="CPU threads for inference (default: the runtime's choice).")
-@click.option("--group/--no-group", "group", default=True, show_default=True,
-              help="Group predicted pixels into symbols with one class each (as 'schemseg segment' does).")
-@click.option("--scale", "scale", default="auto", show_default=True, metavar="auto|FLOAT",
-              help="Zoom sheets to the model's scale as 'schemseg segment --scale' does (1 = as drawn).")
+@click.option(
+    "--group/--no-group",
+    "group",
+    default=True,
+    show_default=True,
+    help="Group predicted pixels into symbols with one class each (as 'schemseg segment' does).",
+)
+@click.option(
+    "--scale",
+    "scale",
+    default="auto",
+    show_default=True,
+    metavar="auto|FLOAT",
+    help="Zoom sheets to the model's scale as 'schemseg segment --scale' does (1 = as drawn).",
+)
 @handle_errors
-def eval_command(model_path: str, data: str, json_out: str | None, limit: int | None, threads: int | None,
-                 group: bool, scale: str) -> None:
+def eval_command(
+    model_path: str, data: str, json_out: str | None, limit: int | None, threads: int | None, group: bool, scale: str
+) -> None:
     """Per-class IoU and mean IoU (the model's classes that occur, background excluded) of a model on a
     dataset, and, where the dataset has boxes/, per-class symbol precision, recall, F1 and count error."""
-    from schemseg_sdk.instances import GroupingSettings
-
     from schemseg_sdk.cli.segment import scale_option
+    from schemseg_sdk.instances import GroupingSettings
 
     from .evaluate import evaluate_path
 
     zoom = scale_option(scale)
-    evaluation = evaluate_path(model_path, data, limit=limit, threads=threads,
-                               grouping=GroupingSettings() if group else None, scale=zoom)
+    evaluation = evaluate_path(
+        model_path, data, limit=limit, threads=threads, grouping=GroupingSettings() if group else None, scale=zoom
+    )
     click.echo(evaluation.table())
     if json_out:
         payload = {"model": model_path, "data": data, "limit": limit, "scale": zoom, **evaluation.to_dict()}

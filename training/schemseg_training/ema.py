@@ -4,6 +4,7 @@ Mid-schedule, at a high learning rate, the trained weights jitter from step to s
 over the last few hundred steps scores like weights at the end of a decayed schedule, at any time.
 That is what a run that stops at a session's end and resumes later needs.
 """
+
 from __future__ import annotations
 
 import copy

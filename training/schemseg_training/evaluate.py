@@ -3,6 +3,7 @@
 Both go through :class:`~schemseg_sdk.Segmenter` (same padding, tiling and symbol grouping), so a
 checkpoint and its ONNX export are scored identically.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

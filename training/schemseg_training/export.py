@@ -1,4 +1,5 @@
 """Export a checkpoint to the schemseg ONNX contract, with metadata, checked against PyTorch."""
+
 from __future__ import annotations
 
 import io
@@ -50,8 +51,14 @@ def export_net(net: SchemsegNet, info: ModelInfo) -> onnx.ModelProto:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            net, (example,), buffer, input_names=[INPUT_NAME], output_names=outputs, opset_version=OPSET,
-            dynamic_axes={name: {0: "N"} for name in [INPUT_NAME, *outputs]}, dynamo=False,
+            net,
+            (example,),
+            buffer,
+            input_names=[INPUT_NAME],
+            output_names=outputs,
+            opset_version=OPSET,
+            dynamic_axes={name: {0: "N"} for name in [INPUT_NAME, *outputs]},
+            dynamo=False,
         )
     model = onnx.load_from_string(buffer.getvalue())
     del model.metadata_props[:]
@@ -65,8 +72,9 @@ def check_parity(net: SchemsegNet, model_bytes: bytes, size: int, samples: int) 
     """Run ONNX Runtime and PyTorch on synthetic sheets; class ids must agree on >= 99.9% of pixels."""
     import onnxruntime as ort
 
-    from .synth import render_sheet
     from schemseg_sdk.geometry import pad_image
+
+    from .synth import render_sheet
 
     session = ort.InferenceSession(model_bytes, providers=["CPUExecutionProvider"])
     agree, total, conf_err = 0, 0, 0.0

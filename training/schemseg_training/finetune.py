@@ -5,6 +5,7 @@ rows (smp's ``segmentation_head``: one output channel per class) are matched by 
 the checkpoint's class list and the data's: known names keep their trained rows, new names start
 from the fresh initialisation, names the data does not have are dropped.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,8 +20,13 @@ from schemseg_sdk.errors import InvalidInputError
 from .model import SchemsegNet
 
 __all__ = [
-    "REFERENCE_CHECKPOINT", "HEAD_PREFIX", "InitReport", "resolve_init_checkpoint", "start_model_config",
-    "init_from_checkpoint", "set_encoder_frozen",
+    "REFERENCE_CHECKPOINT",
+    "HEAD_PREFIX",
+    "InitReport",
+    "resolve_init_checkpoint",
+    "start_model_config",
+    "init_from_checkpoint",
+    "set_encoder_frozen",
 ]
 
 REFERENCE_CHECKPOINT = Path(__file__).resolve().parents[1] / "checkpoints" / "reference.pt"
@@ -40,8 +46,12 @@ class InitReport:
     dropped: tuple[str, ...]
 
     def to_dict(self) -> dict[str, object]:
-        return {"checkpoint": self.checkpoint, "kept": list(self.kept), "new": list(self.new),
-                "dropped": list(self.dropped)}
+        return {
+            "checkpoint": self.checkpoint,
+            "kept": list(self.kept),
+            "new": list(self.new),
+            "dropped": list(self.dropped),
+        }
 
 
 def resolve_init_checkpoint(spec: str) -> Path:
@@ -64,9 +74,7 @@ def resolve_init_checkpoint(spec: str) -> Path:
     return path
 
 
-def start_model_config(
-    requested: dict[str, Any] | None, state: dict[str, Any] | None, source: str
-) -> dict[str, Any]:
+def start_model_config(requested: dict[str, Any] | None, state: dict[str, Any] | None, source: str) -> dict[str, Any]:
     """The run's architecture: the checkpoint's it starts from, unless another one is asked for.
 
     Raises:

@@ -1,4 +1,5 @@
 """Training history as CSV, JSON and a PNG of the curves."""
+
 from __future__ import annotations
 
 import csv

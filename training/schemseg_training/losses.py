@@ -1,4 +1,5 @@
 """DiceCE: cross-entropy plus soft Dice over the classes present, with configurable weights."""
+
 from __future__ import annotations
 
 import torch

@@ -4,6 +4,7 @@
 preprocessing (uint8 NHWC BGR -> normalised NCHW RGB) and the head (class ids + confidence), so
 training, export and the SDK share one definition of the model's input.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence

@@ -1,4 +1,5 @@
 """Parameter and FLOP counts of a model (``schemseg model info``)."""
+
 from __future__ import annotations
 
 from collections import defaultdict

@@ -10,6 +10,7 @@ implementation's ImageNet logits exactly.
 The weights expect RGB scaled to [-1, 1] (TensorFlow's EfficientNet-Lite preprocessing,
 ``(x / 255 - 0.5) / 0.5``): :data:`LITE0_MEAN` and :data:`LITE0_STD`.
 """
+
 from __future__ import annotations
 
 from collections import OrderedDict

@@ -1,4 +1,5 @@
 """A PyTorch backend for :class:`~schemseg_sdk.Segmenter` (checkpoint evaluation, the benchmark's eager row)."""
+
 from __future__ import annotations
 
 import time
@@ -31,7 +32,9 @@ class TorchBackend(BackendBase):
         self.name = f"torch-{self.device.type}" + ("-bf16" if self.amp else "-fp32")
 
     @classmethod
-    def from_checkpoint(cls, path: str | Path, device: str = "cpu", threads: int | None = None, amp: bool = False) -> TorchBackend:
+    def from_checkpoint(
+        cls, path: str | Path, device: str = "cpu", threads: int | None = None, amp: bool = False
+    ) -> TorchBackend:
         if threads:
             torch.set_num_threads(threads)
         net, _ = load_net(path)
@@ -47,7 +50,9 @@ class TorchBackend(BackendBase):
             ids_np = ids.cpu().numpy()
             conf_np = confidence.float().cpu().numpy() if with_confidence else None
         except torch.cuda.OutOfMemoryError:
-            raise InferenceError(f"{self.name}: CUDA out of memory at batch {batch.shape[0]}; use a smaller batch_size") from None
+            raise InferenceError(
+                f"{self.name}: CUDA out of memory at batch {batch.shape[0]}; use a smaller batch_size"
+            ) from None
         return BatchOutput(ids_np, conf_np, {"compute": time.perf_counter() - start})
 
     def _release(self) -> None:

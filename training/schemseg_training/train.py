@@ -1,4 +1,5 @@
 """The training loop: AdamW + warmup/cosine, AMP on CUDA, channels_last, validation by mIoU, resumable."""
+
 from __future__ import annotations
 
 import json
@@ -15,29 +16,42 @@ import torch
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from schemseg_sdk.signals import deferred_interrupts
 from schemseg_sdk.classes import class_difference
 from schemseg_sdk.cpu import has_fast_bf16
 from schemseg_sdk.dataset import SegmentationDataset
 from schemseg_sdk.errors import InvalidInputError
 from schemseg_sdk.geometry import MODEL_INPUT_SIZE
 from schemseg_sdk.model_info import ModelInfo
+from schemseg_sdk.signals import deferred_interrupts
 
 from .augment import AugmentConfig
 from .checkpoint import info_dict, load_checkpoint, save_checkpoint
-from .finetune import init_from_checkpoint, resolve_init_checkpoint, set_encoder_frozen, start_model_config
 from .ema import WeightAverage
+from .finetune import init_from_checkpoint, resolve_init_checkpoint, set_encoder_frozen, start_model_config
+from .history import write_history
 from .losses import DiceCELoss
 from .model import SchemsegNet, create_model, model_normalisation
 from .train_data import (
-    CropDataset, EpochSampler, FolderSheets, MixedSheets, SheetSource, SyntheticSheets, steps_per_epoch,
+    CropDataset,
+    EpochSampler,
+    FolderSheets,
+    MixedSheets,
+    SheetSource,
+    SyntheticSheets,
+    steps_per_epoch,
 )
 from .validate import validate
-from .history import write_history
 
 __all__ = [
-    "TrainConfig", "train", "resolve_device", "resolve_precision", "parse_data_spec", "parse_focus", "folder_sheets",
-    "SCRATCH_LR", "FINETUNE_LR",
+    "TrainConfig",
+    "train",
+    "resolve_device",
+    "resolve_precision",
+    "parse_data_spec",
+    "parse_focus",
+    "folder_sheets",
+    "SCRATCH_LR",
+    "FINETUNE_LR",
 ]
 
 SCRATCH_LR = 2e-3
@@ -180,7 +194,9 @@ class _Run:
 
     def __init__(self, config: TrainConfig, resume: str | Path | None = None) -> None:
         if resume and config.init:
-            raise InvalidInputError("give --init (a new run from trained weights) or --resume (continue a run), not both")
+            raise InvalidInputError(
+                "give --init (a new run from trained weights) or --resume (continue a run), not both"
+            )
         self.out = Path(config.out)
         self.device = resolve_device(config.device)
         self.autocast = resolve_precision(config.precision, self.device)
@@ -242,7 +258,9 @@ class _Run:
         }
 
     def restore(self, state: dict[str, Any], path: str) -> None:
-        difference = class_difference(tuple(state["model_info"]["class_names"]), self.class_names, "the checkpoint", "the data")
+        difference = class_difference(
+            tuple(state["model_info"]["class_names"]), self.class_names, "the checkpoint", "the data"
+        )
         if difference:
             raise InvalidInputError(
                 f"{path}: the checkpoint's classes differ from the training data's ({difference}); "
@@ -295,8 +313,9 @@ def train(config: TrainConfig, resume: str | Path | None = None, progress: bool 
     config = run.config
     run.out.mkdir(parents=True, exist_ok=True)
     (run.out / "config.json").write_text(json.dumps(asdict(config), indent=2))
-    dataset = CropDataset(run.source, config.size, config.seed,
-                          AugmentConfig(focus=parse_focus(_as_list(config.focus), run.class_names)))
+    dataset = CropDataset(
+        run.source, config.size, config.seed, AugmentConfig(focus=parse_focus(_as_list(config.focus), run.class_names))
+    )
     sampler = EpochSampler(len(dataset), config.seed)
     with deferred_interrupts() as check_stop:
         try:
@@ -319,7 +338,11 @@ def _reached_max(run: _Run) -> bool:
 
 
 def _train_epoch(
-    run: _Run, dataset: CropDataset, sampler: EpochSampler, progress: bool, check_stop: Callable[[], None],
+    run: _Run,
+    dataset: CropDataset,
+    sampler: EpochSampler,
+    progress: bool,
+    check_stop: Callable[[], None],
 ) -> None:
     config = run.config
     offset = run.step - run.epoch * run.steps_per_epoch
@@ -328,8 +351,13 @@ def _train_epoch(
     dataset.set_epoch(run.epoch)
     sampler.set_position(run.epoch, offset * config.batch)
     loader = DataLoader(
-        dataset, batch_size=config.batch, sampler=sampler, num_workers=config.workers, drop_last=True,
-        persistent_workers=False, pin_memory=run.device.type == "cuda",
+        dataset,
+        batch_size=config.batch,
+        sampler=sampler,
+        num_workers=config.workers,
+        drop_last=True,
+        persistent_workers=False,
+        pin_memory=run.device.type == "cuda",
     )
     remaining = run.steps_per_epoch - offset
     bar = tqdm(total=remaining, desc=f"epoch {run.epoch + 1}/{config.epochs}", disable=not progress, unit="step")
@@ -374,7 +402,9 @@ def _train_step(run: _Run, images: torch.Tensor, masks: torch.Tensor) -> float:
 def _end_epoch(run: _Run, progress: bool) -> None:
     run.epoch += 1
     row: dict[str, float] = {
-        "epoch": run.epoch, "step": run.step, "train_loss": getattr(run, "last_train_loss", float("nan")),
+        "epoch": run.epoch,
+        "step": run.step,
+        "train_loss": getattr(run, "last_train_loss", float("nan")),
         "lr": run.scheduler.get_last_lr()[0],
     }
     if run.vals:

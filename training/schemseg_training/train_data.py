@@ -1,4 +1,5 @@
 """Training inputs: sheets from a dataset folder or rendered on the fly, cut into augmented crops."""
+
 from __future__ import annotations
 
 import math
@@ -94,9 +95,7 @@ class MixedSheets(SheetSource):
 
     def set_epoch(self, epoch: int) -> None:
         # ordered by source: the EpochSampler already draws the items of an epoch in a seeded order
-        self.table = [
-            (s, local) for s, count in enumerate(self.slots) for local in self._walk(s, epoch * count, count)
-        ]
+        self.table = [(s, local) for s, count in enumerate(self.slots) for local in self._walk(s, epoch * count, count)]
 
     def _walk(self, source: int, start: int, count: int) -> list[int]:
         """Items ``start .. start + count`` of source ``source``'s endless sequence of shuffled rounds."""
@@ -117,7 +116,9 @@ class MixedSheets(SheetSource):
 class CropDataset(Dataset):
     """Item ``i`` of epoch ``e`` is an augmented crop of sheet ``i``, reproducible from ``(seed, e, i)``."""
 
-    def __init__(self, source: SheetSource, crop_size: int, seed: int, augment: AugmentConfig = AugmentConfig()) -> None:
+    def __init__(
+        self, source: SheetSource, crop_size: int, seed: int, augment: AugmentConfig = AugmentConfig()
+    ) -> None:
         if crop_size % 32:
             raise ValueError(f"crop size {crop_size} must be divisible by 32")
         self.source, self.crop_size, self.seed, self.augment = source, crop_size, seed, augment

@@ -1,4 +1,5 @@
 """Validation of a PyTorch model on a dataset folder, with the same padding and tiling rules as the SDK."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -10,6 +10,7 @@
 
 Ray is optional (``pip install 'schemseg[ray]'``) and imported only when ``ray=`` is given.
 """
+
 from __future__ import annotations
 
 from .jobs import (

@@ -4,6 +4,7 @@ A document (PDF, multi-page TIFF) expands into one job per page, named ``NAME.p0
 (a one-page file keeps ``NAME``); a document that cannot be opened is one job that has already
 failed, so the run records it with its reason.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,15 +16,22 @@ from pathlib import Path
 from ..dataset import IMAGE_SUFFIXES
 from ..documents import PDF_SUFFIXES, DocumentPage, document_pages
 from ..errors import InvalidInputError
-from ..instances import GroupingSettings
-from ..symbol_classifier import ClassifierChoice
 from ..graph.model import GRAPH_SCHEMA
+from ..instances import GroupingSettings
 from ..result import JSON_SCHEMA, SegmentationResult
 from ..sheet_scale import ScaleChoice
+from ..symbol_classifier import ClassifierChoice
 
 __all__ = [
-    "SheetJob", "Outputs", "SkippedFile", "Collected", "collect_documents", "collect_images", "output_stems",
-    "plan_jobs", "DOCUMENT_SUFFIXES",
+    "SheetJob",
+    "Outputs",
+    "SkippedFile",
+    "Collected",
+    "collect_documents",
+    "collect_images",
+    "output_stems",
+    "plan_jobs",
+    "DOCUMENT_SUFFIXES",
 ]
 
 DOCUMENT_SUFFIXES = (*PDF_SUFFIXES, *IMAGE_SUFFIXES)
@@ -57,16 +65,24 @@ class SheetJob:
     def to_dict(self) -> dict[str, object]:
         """Plain data (for Ray rows); :meth:`from_dict` reverses it."""
         page = self.page
-        return {"source": str(self.source), "stem": self.stem, "error": self.error,
-                "page": None if page is None else [page.number, page.count, page.dpi]}
+        return {
+            "source": str(self.source),
+            "stem": self.stem,
+            "error": self.error,
+            "page": None if page is None else [page.number, page.count, page.dpi],
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> SheetJob:
         source, page = Path(str(data["source"])), data.get("page")
         number, count, dpi = page if isinstance(page, list) else (0, 0, None)
         error = data.get("error")
-        return cls(source, str(data["stem"]), DocumentPage(source, number, count, dpi) if page else None,
-                   None if error is None else str(error))
+        return cls(
+            source,
+            str(data["stem"]),
+            DocumentPage(source, number, count, dpi) if page else None,
+            None if error is None else str(error),
+        )
 
 
 @dataclass(frozen=True)
@@ -142,9 +158,14 @@ class Outputs:
         if not self.any or job.error is not None:
             return False
         grouping = None if self.grouping is None else asdict(self.grouping)
-        return all(_graph_complete(path) if path.name.endswith(".graph.json")
-                   else _json_complete(path, job, grouping, self.classifier, self.scale) if path.suffix == ".json"
-                   else _png_complete(path) for path in self.paths(job.stem))
+        return all(
+            _graph_complete(path)
+            if path.name.endswith(".graph.json")
+            else _json_complete(path, job, grouping, self.classifier, self.scale)
+            if path.suffix == ".json"
+            else _png_complete(path)
+            for path in self.paths(job.stem)
+        )
 
 
 def collect_documents(paths: Sequence[Path]) -> Collected:
@@ -164,13 +185,21 @@ def collect_documents(paths: Sequence[Path]) -> Collected:
             if entry.name.startswith("."):
                 continue
             if entry.is_dir():
-                skipped.append(SkippedFile(entry, "a folder: not searched (folders are read one level deep); "
-                                                  "name it to segment it too"))
+                skipped.append(
+                    SkippedFile(
+                        entry, "a folder: not searched (folders are read one level deep); name it to segment it too"
+                    )
+                )
             elif entry.suffix.lower() in DOCUMENT_SUFFIXES:
                 files.append(entry)
             else:
-                skipped.append(SkippedFile(entry, f"not a drawing schemseg reads ({entry.suffix or 'no suffix'}; "
-                                                  f"it reads {', '.join(DOCUMENT_SUFFIXES)})"))
+                skipped.append(
+                    SkippedFile(
+                        entry,
+                        f"not a drawing schemseg reads ({entry.suffix or 'no suffix'}; "
+                        f"it reads {', '.join(DOCUMENT_SUFFIXES)})",
+                    )
+                )
     return Collected(files, skipped)
 
 
@@ -227,8 +256,9 @@ def _unique(stem: str, taken: set[str]) -> str:
     return unique
 
 
-def _json_complete(path: Path, job: SheetJob, grouping: dict[str, object] | None, classifier: ClassifierChoice,
-                   scale: ScaleChoice) -> bool:
+def _json_complete(
+    path: Path, job: SheetJob, grouping: dict[str, object] | None, classifier: ClassifierChoice, scale: ScaleChoice
+) -> bool:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):

@@ -1,4 +1,5 @@
 """What an archive run is asked to do: :class:`RunOptions`, :class:`RayOptions`, :class:`RunObserver`."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,8 +8,8 @@ from typing import Protocol
 
 from ..backends.onnxruntime import Device
 from ..instances import GroupingSettings
-from ..symbol_classifier import ClassifierChoice
 from ..sheet_scale import ScaleChoice
+from ..symbol_classifier import ClassifierChoice
 from .jobs import Outputs
 from .status import SheetStatus
 
@@ -43,8 +44,15 @@ class RunOptions:
 
     @property
     def outputs(self) -> Outputs:
-        return Outputs(self.out_dir, self.write_json, self.write_overlay, self.write_graph, self.grouping,
-                       self.classifier, self.scale)
+        return Outputs(
+            self.out_dir,
+            self.write_json,
+            self.write_overlay,
+            self.write_graph,
+            self.grouping,
+            self.classifier,
+            self.scale,
+        )
 
 
 @dataclass(frozen=True)

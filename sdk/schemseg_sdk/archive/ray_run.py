@@ -13,6 +13,7 @@ restarted by Ray and its batch retried, up to :data:`TASK_RETRIES` times; a batc
 is recorded ``failed`` per sheet, so no sheet goes missing. A driver that dies takes its actors
 with it; the rerun skips what was finished.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,9 +29,9 @@ from types import ModuleType
 import numpy as np
 
 from .. import errors
-from ..signals import reclaim_interrupts, sigterm_interrupts
 from ..errors import BackendUnavailableError, InferenceError, InvalidInputError, ModelFormatError, SchemsegError
 from ..segmenter import ENGINE_SUFFIXES, Segmenter
+from ..signals import reclaim_interrupts, sigterm_interrupts
 from .jobs import SheetJob
 from .options import RayOptions, RunObserver, RunOptions
 from .status import RunRecorder, SheetStatus
@@ -104,9 +105,15 @@ class _SheetActor:
     def __init__(self, options: RunOptions, threads: int, cwd: str) -> None:
         if os.path.isdir(cwd):
             os.chdir(cwd)  # relative paths mean what they mean to the driver (shared storage, same mount)
-        self._segmenter = Segmenter(options.model, device=options.device, batch_size=options.batch_size,
-                                    threads=threads, grouping=options.grouping, classifier=options.classifier,
-                                    scale=options.scale)
+        self._segmenter = Segmenter(
+            options.model,
+            device=options.device,
+            batch_size=options.batch_size,
+            threads=threads,
+            grouping=options.grouping,
+            classifier=options.classifier,
+            scale=options.scale,
+        )
         self._outputs = options.outputs
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -145,10 +152,13 @@ def run_on_ray(
         if started_here:
             ray.shutdown()
     for job in recorder.missing():
-        status = SheetStatus.failed(job, (
-            f"{job.label}: no result: the Ray actor segmenting it was lost {TASK_RETRIES + 1} times "
-            "(a crash or out of memory); rerun to retry it, or segment it without --ray"
-        ))
+        status = SheetStatus.failed(
+            job,
+            (
+                f"{job.label}: no result: the Ray actor segmenting it was lost {TASK_RETRIES + 1} times "
+                "(a crash or out of memory); rerun to retry it, or segment it without --ray"
+            ),
+        )
         recorder.add(status)
         observer.sheet_finished(status)
 

@@ -1,12 +1,13 @@
 """One call for a whole archive: plan, skip what is complete, segment the rest here or on Ray, record."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..signals import deferred_interrupts, sigterm_interrupts
 from ..fileio import remove_stale_temporaries
 from ..segmenter import Segmenter
+from ..signals import deferred_interrupts, sigterm_interrupts
 from .jobs import SheetJob, SkippedFile, plan_jobs
 from .options import RayOptions, RunObserver, RunOptions
 from .status import RunRecorder, RunState, RunSummary, SheetStatus
@@ -92,11 +93,18 @@ def segment_archive(
 
 def _run_here(pending: list[SheetJob], options: RunOptions, recorder: RunRecorder, observer: RunObserver) -> None:
     """The plain path: one Segmenter in this process; Ctrl-C and SIGTERM stop it between sheets."""
-    with deferred_interrupts() as check_stop, Segmenter(
-        options.model, device=options.device, batch_size=options.batch_size,
-        threads=options.threads, grouping=options.grouping, classifier=options.classifier,
-        scale=options.scale,
-    ) as segmenter:
+    with (
+        deferred_interrupts() as check_stop,
+        Segmenter(
+            options.model,
+            device=options.device,
+            batch_size=options.batch_size,
+            threads=options.threads,
+            grouping=options.grouping,
+            classifier=options.classifier,
+            scale=options.scale,
+        ) as segmenter,
+    ):
         recorder.summary.description = f"{segmenter.model_path.name} on {segmenter.backend_name}"
         observer.started(recorder.summary.description, len(pending), recorder.summary.skipped)
         for status in segment_jobs(segmenter, pending, options.outputs):

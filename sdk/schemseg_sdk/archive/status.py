@@ -7,6 +7,7 @@ that were not read, with the reason; ``failures.txt`` has one line per failed sh
 reason``) and is empty when none failed. Both are rewritten atomically while the run goes on (at
 most every ``flush_seconds``) and when it ends or is interrupted.
 """
+
 from __future__ import annotations
 
 import json
@@ -102,8 +103,14 @@ class RunRecorder:
     With no outputs asked for (``Outputs.any`` false) nothing is written: there is nothing to resume.
     """
 
-    def __init__(self, jobs: Sequence[SheetJob], outputs: Outputs, settings: dict[str, object],
-                 flush_seconds: float = 10.0, skipped_files: Sequence[SkippedFile] = ()) -> None:
+    def __init__(
+        self,
+        jobs: Sequence[SheetJob],
+        outputs: Outputs,
+        settings: dict[str, object],
+        flush_seconds: float = 10.0,
+        skipped_files: Sequence[SkippedFile] = (),
+    ) -> None:
         folder = outputs.out_dir / RUN_FOLDER if outputs.any else None
         self.summary = RunSummary(
             planned=len(jobs),
@@ -147,8 +154,11 @@ class RunRecorder:
         sheets = []
         for job in self._jobs:
             status = self._statuses.get(job.stem)
-            entry: dict[str, object] = {"source": str(job.source), "stem": job.stem,
-                                        "state": status.state if status else "pending"}
+            entry: dict[str, object] = {
+                "source": str(job.source),
+                "stem": job.stem,
+                "state": status.state if status else "pending",
+            }
             if job.page is not None:
                 entry["page"] = job.page.number
             if status and status.state == "failed":

@@ -1,5 +1,6 @@
 """Segment a list of sheets with one Segmenter and write their outputs: the work of the plain path
 and of each Ray actor alike, so both give the same files."""
+
 from __future__ import annotations
 
 from collections import deque
@@ -48,8 +49,15 @@ def finish_sheet(job: SheetJob, result: SegmentationResult | SchemsegError, outp
         detail = f"{exc.strerror} ({exc.filename})" if isinstance(exc, OSError) and exc.strerror else str(exc)
         return SheetStatus.failed(job, f"{job.label}: cannot write the outputs: {detail or type(exc).__name__}")
     timings = {stage: round(seconds, 6) for stage, seconds in result.timings.items()}
-    return SheetStatus(str(job.source), job.stem, "done", symbols=result.symbol_counts(), timings=timings,
-                       written=written, page=None if job.page is None else job.page.number)
+    return SheetStatus(
+        str(job.source),
+        job.stem,
+        "done",
+        symbols=result.symbol_counts(),
+        timings=timings,
+        written=written,
+        page=None if job.page is None else job.page.number,
+    )
 
 
 def _feed(remaining: deque[SheetJob], in_flight: deque[SheetJob]) -> Iterator[SheetSource]:

@@ -4,6 +4,7 @@ TensorRT calls used (TensorRT 10 and 11): ``Runtime``, ``ILogger``, ``deserializ
 ``engine_host_code_allowed``, ``num_io_tensors``, ``get_tensor_name``, ``get_tensor_mode``,
 ``get_tensor_dtype``, ``get_tensor_shape``, ``get_tensor_profile_shape``.
 """
+
 from __future__ import annotations
 
 import collections

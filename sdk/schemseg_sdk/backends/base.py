@@ -3,6 +3,7 @@
 Shared input checks live here in :class:`BackendBase`, so each backend only implements
 ``_run`` (one batch) and optionally ``_run_many`` (pipelined batches) and ``_release``.
 """
+
 from __future__ import annotations
 
 import threading
@@ -147,5 +148,5 @@ class BackendBase(ABC):
         for batch in batches:
             yield self._run(batch, with_confidence)
 
-    def _release(self) -> None:
+    def _release(self) -> None:  # noqa: B027  (a hook: backends holding no resources need not override it)
         """Free resources (called once by :meth:`close`)."""

@@ -4,6 +4,7 @@ Each runtime describes its graph's tensors in its own words (ONNX Runtime says `
 OpenVINO ``u8``); the check and its messages are shared so that every backend refuses the same
 graphs with the same words.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
@@ -45,7 +46,9 @@ def check_model_io(source: str, info: ModelInfo, inputs: Sequence[TensorDesc], o
     names = set(outputs)
     missing = {CLASS_IDS, CONFIDENCE} - names
     if missing:
-        raise ModelFormatError(f"{source}: outputs {sorted(missing)} missing (has {sorted(names)}); re-export the model")
+        raise ModelFormatError(
+            f"{source}: outputs {sorted(missing)} missing (has {sorted(names)}); re-export the model"
+        )
 
 
 def check_model_file(path: Path) -> None:

@@ -14,6 +14,7 @@ The rules follow measurements (docs/cpu-speed.md), not guesses:
 is shipped, whose accuracy gate report beside it says ``passed``, and that this CPU and the
 installed runtimes can run; the fp32 reference model is the last entry and always qualifies.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -74,8 +75,9 @@ def openvino_installed() -> bool:
     return importlib.util.find_spec("openvino") is not None
 
 
-def choose_runtime(quantization: str | None, flags: set[str] | None = None,
-                   openvino: bool | None = None) -> tuple[CpuRuntime, str]:
+def choose_runtime(
+    quantization: str | None, flags: set[str] | None = None, openvino: bool | None = None
+) -> tuple[CpuRuntime, str]:
     """The CPU runtime for a graph with the metadata ``extra.quantization`` value, and why.
 
     >>> choose_runtime(None, {"avx2"}, openvino=True)[0]
@@ -88,11 +90,15 @@ def choose_runtime(quantization: str | None, flags: set[str] | None = None,
         kind = "int8 QOperator graph (ONNX Runtime's own form)" if quantization else "fp32 graph"
         return "onnxruntime", f"{kind}: ONNX Runtime (OpenVINO measured no faster for it, docs/cpu-speed.md)"
     if not has_int8_dot_product(flags):
-        return "onnxruntime", ("int8 Q/DQ graph on a CPU without VNNI: ONNX Runtime runs it as written in float "
-                               "(exact, not faster); int8 kernels could saturate here")
+        return "onnxruntime", (
+            "int8 Q/DQ graph on a CPU without VNNI: ONNX Runtime runs it as written in float "
+            "(exact, not faster); int8 kernels could saturate here"
+        )
     if not openvino:
-        return "onnxruntime", ("int8 Q/DQ graph: ONNX Runtime runs it as written in float (slower than fp32); "
-                               "pip install 'schemseg[openvino]' for its int8 kernels")
+        return "onnxruntime", (
+            "int8 Q/DQ graph: ONNX Runtime runs it as written in float (slower than fp32); "
+            "pip install 'schemseg[openvino]' for its int8 kernels"
+        )
     return "openvino", "int8 Q/DQ graph on a VNNI CPU: OpenVINO fuses it into int8 kernels"
 
 
@@ -105,8 +111,7 @@ def gate_passed(graph: Path) -> bool:
         return False
 
 
-def choose_bundled_graph(fp32_model: Path, flags: set[str] | None = None,
-                         openvino: bool | None = None) -> CpuChoice:
+def choose_bundled_graph(fp32_model: Path, flags: set[str] | None = None, openvino: bool | None = None) -> CpuChoice:
     """The fastest bundled graph beside ``fp32_model`` that passed its gate and runs here; else the fp32 model."""
     flags = cpu_flags() if flags is None else flags
     openvino = openvino_installed() if openvino is None else openvino
@@ -116,9 +121,12 @@ def choose_bundled_graph(fp32_model: Path, flags: set[str] | None = None,
         path = fp32_model.with_name(candidate.file)
         why_not = _why_not(path, candidate, vnni, openvino)
         if why_not is None:
-            return CpuChoice(path, candidate.runtime,
-                             f"{candidate.file}: fastest bundled graph that passed its accuracy gate and runs on this "
-                             f"CPU ({'VNNI' if vnni else 'no VNNI'}) with {candidate.runtime}")
+            return CpuChoice(
+                path,
+                candidate.runtime,
+                f"{candidate.file}: fastest bundled graph that passed its accuracy gate and runs on this "
+                f"CPU ({'VNNI' if vnni else 'no VNNI'}) with {candidate.runtime}",
+            )
         skipped.append(f"{candidate.file} {why_not}")
     runtime, reason = choose_runtime(None, flags, openvino)
     return CpuChoice(fp32_model, runtime, f"{reason}; no faster bundled graph qualifies ({'; '.join(skipped)})")

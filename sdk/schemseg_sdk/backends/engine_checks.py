@@ -6,6 +6,7 @@
 * how one batch maps onto engine runs (:func:`plan_chunks`);
 * the order of stream work for double-buffered batches (:class:`DoubleBufferSchedule`).
 """
+
 from __future__ import annotations
 
 import os
@@ -87,9 +88,7 @@ def find_mismatches(sidecar: EngineSidecar, system: RuntimeSystem) -> list[str]:
         rule = " or newer (version-compatible plan)" if sidecar.version_compatible else ""
         found.append(f"TensorRT {sidecar.tensorrt_version}{rule} (engine) vs {system.tensorrt_version} (here)")
     if sidecar.compute_capability.strip() != system.compute_capability.strip():
-        found.append(
-            f"compute capability {sidecar.compute_capability} (engine) vs {system.compute_capability} (here)"
-        )
+        found.append(f"compute capability {sidecar.compute_capability} (engine) vs {system.compute_capability} (here)")
     if sidecar.gpu_name.strip().lower() != system.gpu_name.strip().lower():
         found.append(f"GPU '{sidecar.gpu_name}' (engine) vs '{system.gpu_name}' (here)")
     return found

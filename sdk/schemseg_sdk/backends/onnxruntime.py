@@ -12,6 +12,7 @@ asking only for ``class_ids`` still runs the confidence head, ~6% of the CPU tim
 architecture at 608 x 608). So ``with_confidence=False`` runs a second session, built on first use
 from the graph cut down to ``class_ids`` (``onnx.utils.Extractor``), which skips those nodes.
 """
+
 from __future__ import annotations
 
 import os

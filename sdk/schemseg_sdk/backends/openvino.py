@@ -12,6 +12,7 @@ into int8 kernels, which use VNNI where the CPU has it).
 One compiled model serves any number of threads: each call takes an idle infer request from a
 small pool (an ``InferRequest`` is not thread-safe; the compiled model is).
 """
+
 from __future__ import annotations
 
 import os

@@ -11,6 +11,7 @@ thread and next to PyTorch. TensorRT calls used here (TensorRT 10 and 11; loadin
 ``_tensorrt_load``): ``create_execution_context``, ``set_input_shape``, ``set_tensor_address``,
 ``execute_async_v3``.
 """
+
 from __future__ import annotations
 
 import logging
@@ -26,12 +27,30 @@ import numpy as np
 from ..engine.sidecar import EngineSidecar, read_sidecar
 from ..errors import EngineLoadError, InferenceError, SchemsegError
 from ..model_info import CLASS_IDS, CONFIDENCE, INPUT_NAME
+from ._tensorrt_load import (
+    check_engine_file,
+    describe_tensors,
+    deserialize,
+    import_tensorrt,
+    model_info_of,
+    rebuild_engine,
+    trt_said,
+)
 from .base import BackendBase, BatchOutput, InputSpec
 from .cuda_memory import CudaDevice, DeviceBuffer, Event, Stream, open_device
-from ._tensorrt_load import check_engine_file, deserialize, describe_tensors, import_tensorrt, model_info_of
-from ._tensorrt_load import rebuild_engine, trt_said
-from .engine_checks import Chunk, DoubleBufferSchedule, RuntimeSystem, StreamOp, TensorDesc, check_compatibility
-from .engine_checks import check_engine_io, find_mismatches, plan_buffers, plan_chunks, rebuild_command
+from .engine_checks import (
+    Chunk,
+    DoubleBufferSchedule,
+    RuntimeSystem,
+    StreamOp,
+    TensorDesc,
+    check_compatibility,
+    check_engine_io,
+    find_mismatches,
+    plan_buffers,
+    plan_chunks,
+    rebuild_command,
+)
 
 __all__ = ["TensorRTBackend"]
 

@@ -9,6 +9,7 @@ measures, :mod:`.report` writes the table, JSON and plots, :mod:`.readme_table` 
 >>> targets = resolve_targets(["ort"], [Path("model.onnx")], None, Path("engines"))  # doctest: +SKIP
 >>> report = run_benchmark(targets, load_bench_sheets("synthetic", 8), BenchConfig(batches=(1, 4)))  # doctest: +SKIP
 """
+
 from __future__ import annotations
 
 from .inputs import BenchSheets, load_bench_sheets
@@ -20,8 +21,26 @@ from .stats import LatencySummary, percentile, summarize
 from .targets import BACKENDS, BenchTarget, resolve_targets
 
 __all__ = [
-    "BACKENDS", "BENCH_END", "BENCH_START", "REPORT_SCHEMA", "BenchConfig", "BenchRow", "BenchSheets", "BenchTarget",
-    "LatencySummary", "load_bench_sheets", "load_report", "machine_info", "machine_slug", "markdown_report",
-    "percentile", "readme_table", "resolve_targets", "run_benchmark", "summarize", "update_readme", "write_plots",
+    "BACKENDS",
+    "BENCH_END",
+    "BENCH_START",
+    "REPORT_SCHEMA",
+    "BenchConfig",
+    "BenchRow",
+    "BenchSheets",
+    "BenchTarget",
+    "LatencySummary",
+    "load_bench_sheets",
+    "load_report",
+    "machine_info",
+    "machine_slug",
+    "markdown_report",
+    "percentile",
+    "readme_table",
+    "resolve_targets",
+    "run_benchmark",
+    "summarize",
+    "update_readme",
+    "write_plots",
     "write_report_json",
 ]

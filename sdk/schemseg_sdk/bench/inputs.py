@@ -3,6 +3,7 @@
 Sheets are held as encoded image bytes in memory, so the timed path is the production one
 (bytes -> decode -> tiles -> model -> stitch -> symbols) without disk reads in the measurement.
 """
+
 from __future__ import annotations
 
 import os
@@ -110,7 +111,9 @@ def _synthetic(count: int, size: int) -> BenchSheets:
             "or use --sheets noise"
         )
     arrays = [render(seed, size).image for seed in range(count)]  # type: ignore[operator]  # render_sheet is returned as object to keep the training import optional
-    return _from_arrays(arrays, "synthetic", f"{count} synthetic sheets {size}x{size} (render_sheet seeds 0..{count - 1})")
+    return _from_arrays(
+        arrays, "synthetic", f"{count} synthetic sheets {size}x{size} (render_sheet seeds 0..{count - 1})"
+    )
 
 
 def _from_files(paths: list[Path], source: str, description: str) -> BenchSheets:

@@ -1,4 +1,5 @@
 """What machine a benchmark ran on (CPU, GPU, library versions) and how much memory it used."""
+
 from __future__ import annotations
 
 import datetime

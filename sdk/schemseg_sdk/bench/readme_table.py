@@ -3,6 +3,7 @@
 The table replaces whatever stands between :data:`BENCH_START` and :data:`BENCH_END` in the
 README; everything else in the file is kept byte for byte.
 """
+
 from __future__ import annotations
 
 import os
@@ -23,8 +24,18 @@ BENCH_END = "<!-- bench:end -->"
 def readme_table(report: Mapping[str, Any], source: str) -> str:
     """The Markdown block for the README: one row per measured backend and batch size, then the
     machine, the inputs, the backends not measured and the command that regenerates the block."""
-    header = ["backend", "precision", "runtime", "batch", "ms/sheet (p50)", "sheets/s", "vs PyTorch", "cold start s",
-              "peak RSS MiB", "mIoU"]
+    header = [
+        "backend",
+        "precision",
+        "runtime",
+        "batch",
+        "ms/sheet (p50)",
+        "sheets/s",
+        "vs PyTorch",
+        "cold start s",
+        "peak RSS MiB",
+        "mIoU",
+    ]
     rows = ok_rows(report)
     several_models = len({row["model"] for row in rows if row["backend"] != "torch"}) > 1
     if several_models:
@@ -32,12 +43,21 @@ def readme_table(report: Mapping[str, Any], source: str) -> str:
     body = []
     for row in rows:
         ratio = row.get("speedup_vs_torch")
-        body.append([
-            *([row["model"]] if several_models else []), row["backend"], row["precision"], row["runtime"], str(row["batch"]),
-            f"{row['latency_per_sheet_ms']:.1f}", f"{row['throughput_sheets_per_s']:.2f}",
-            f"{ratio:.2f}x" if ratio is not None else "n/a", f"{row['cold_start_s']:.2f}",
-            f"{row['peak_rss_mib']:.0f}", f"{row['mean_iou']:.4f}" if row.get("mean_iou") is not None else "-",
-        ])
+        body.append(
+            [
+                *([row["model"]] if several_models else []),
+                row["backend"],
+                row["precision"],
+                row["runtime"],
+                str(row["batch"]),
+                f"{row['latency_per_sheet_ms']:.1f}",
+                f"{row['throughput_sheets_per_s']:.2f}",
+                f"{ratio:.2f}x" if ratio is not None else "n/a",
+                f"{row['cold_start_s']:.2f}",
+                f"{row['peak_rss_mib']:.0f}",
+                f"{row['mean_iou']:.4f}" if row.get("mean_iou") is not None else "-",
+            ]
+        )
     machine = report["machine"]
     gpus = ", ".join(f"{g['name']} (driver {g['driver']})" for g in machine.get("gpus") or []) or "no GPU"
     versions = ", ".join(f"{k} {v}" for k, v in machine["versions"].items() if v and k != "schemseg")
@@ -70,8 +90,9 @@ def update_readme(readme: str | os.PathLike[str], results: str | os.PathLike[str
     return block
 
 
-def replace_marked_block(readme: str | os.PathLike[str], start_marker: str, end_marker: str, block: str,
-                         what: str) -> None:
+def replace_marked_block(
+    readme: str | os.PathLike[str], start_marker: str, end_marker: str, block: str, what: str
+) -> None:
     """Replace the lines between ``start_marker`` and ``end_marker`` of ``readme`` with ``block`` (atomically).
 
     Raises:

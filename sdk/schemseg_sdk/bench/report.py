@@ -1,4 +1,5 @@
 """Benchmark results as people read them: a Markdown table, the JSON file, and PNG plots."""
+
 from __future__ import annotations
 
 import json
@@ -12,7 +13,13 @@ from ..fileio import atomic_output, atomic_write_text
 from .runner import REPORT_SCHEMA
 
 __all__ = [
-    "markdown_report", "markdown_table", "write_report_json", "load_report", "write_plots", "ok_rows", "STAGE_COLUMNS",
+    "markdown_report",
+    "markdown_table",
+    "write_report_json",
+    "load_report",
+    "write_plots",
+    "ok_rows",
+    "STAGE_COLUMNS",
 ]
 
 STAGE_COLUMNS = ("decode", "preprocess", "h2d", "compute", "d2h", "inference", "stitch", "postprocess", "total")
@@ -44,32 +51,63 @@ def markdown_report(report: Mapping[str, Any]) -> str:
 
 
 def _speed_table(rows: Sequence[Row]) -> str:
-    header = ["model", "backend", "runtime", "batch", "p50 ms", "p90 ms", "p99 ms", "ms/sheet", "sheets/s",
-              "vs torch", "cold s", "peak RSS MiB", "GFLOP/s", "mIoU", "note"]
+    header = [
+        "model",
+        "backend",
+        "runtime",
+        "batch",
+        "p50 ms",
+        "p90 ms",
+        "p99 ms",
+        "ms/sheet",
+        "sheets/s",
+        "vs torch",
+        "cold s",
+        "peak RSS MiB",
+        "GFLOP/s",
+        "mIoU",
+        "note",
+    ]
     body = []
     for row in rows:
         latency = row.get("latency_ms") or {}
-        body.append([
-            row["model"], row["backend"], row.get("runtime") or "-", _fmt(row.get("batch")),
-            _fmt(latency.get("p50")), _fmt(latency.get("p90")), _fmt(latency.get("p99")),
-            _fmt(row.get("latency_per_sheet_ms")), _fmt(row.get("throughput_sheets_per_s")),
-            _ratio(row), _fmt(row.get("cold_start_s")), _fmt(row.get("peak_rss_mib")),
-            _fmt(row.get("achieved_gflops_per_s")), _fmt(row.get("mean_iou"), 4),
-            "" if row["status"] == "ok" and not row.get("reason") else f"{row['status']}: {row.get('reason') or ''}",
-        ])
+        body.append(
+            [
+                row["model"],
+                row["backend"],
+                row.get("runtime") or "-",
+                _fmt(row.get("batch")),
+                _fmt(latency.get("p50")),
+                _fmt(latency.get("p90")),
+                _fmt(latency.get("p99")),
+                _fmt(row.get("latency_per_sheet_ms")),
+                _fmt(row.get("throughput_sheets_per_s")),
+                _ratio(row),
+                _fmt(row.get("cold_start_s")),
+                _fmt(row.get("peak_rss_mib")),
+                _fmt(row.get("achieved_gflops_per_s")),
+                _fmt(row.get("mean_iou"), 4),
+                ""
+                if row["status"] == "ok" and not row.get("reason")
+                else f"{row['status']}: {row.get('reason') or ''}",
+            ]
+        )
     return markdown_table(header, body)
 
 
 def _stage_table(rows: Sequence[Row]) -> str:
     present = [s for s in STAGE_COLUMNS if any(s in row["stages_ms"] for row in rows)]
     header = ["model", "backend", "batch", *present]
-    body = [[row["model"], row["backend"], _fmt(row["batch"]), *(_fmt(row["stages_ms"].get(s)) for s in present)]
-            for row in rows]
+    body = [
+        [row["model"], row["backend"], _fmt(row["batch"]), *(_fmt(row["stages_ms"].get(s)) for s in present)]
+        for row in rows
+    ]
     return markdown_table(header, body)
 
 
 def markdown_table(header: Sequence[str], body: Sequence[Sequence[str]]) -> str:
     """A GitHub Markdown table; ``|`` inside cells is escaped."""
+
     def line(cells: Sequence[str]) -> str:
         return "| " + " | ".join(str(c).replace("|", "\\|").replace("\n", " ") for c in cells) + " |"
 
@@ -162,8 +200,9 @@ def _plot_latency(axes: Any, rows: Sequence[Row]) -> None:
         batches = [r["batch"] for r in points]
         p50 = [r["latency_ms"]["p50"] / r["batch"] for r in points]
         p90 = [r["latency_ms"]["p90"] / r["batch"] for r in points]
-        axes.errorbar(batches, p50, yerr=[[0] * len(p50), [b - a for a, b in zip(p50, p90)]], marker="o",
-                      capsize=3, label=label)
+        axes.errorbar(
+            batches, p50, yerr=[[0] * len(p50), [b - a for a, b in zip(p50, p90)]], marker="o", capsize=3, label=label
+        )
     axes.set_xlabel("batch size (sheets per predict_batch)")
     axes.set_ylabel("latency per sheet, ms (p50, bar to p90)")
     axes.set_title("Latency vs batch size")

@@ -4,6 +4,7 @@ Honest by construction: warm-up runs are excluded, time is ``time.perf_counter``
 medians (p50) next to mean and tail percentiles, and a failing backend becomes an error row
 instead of ending the run.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -27,8 +28,15 @@ from .stats import median, summarize
 from .targets import BenchTarget
 
 __all__ = [
-    "BenchConfig", "BenchRow", "run_benchmark", "measure_target", "add_speedups", "model_gflops",
-    "REFERENCE_GFLOPS", "REPORT_SCHEMA", "NOTES",
+    "BenchConfig",
+    "BenchRow",
+    "run_benchmark",
+    "measure_target",
+    "add_speedups",
+    "model_gflops",
+    "REFERENCE_GFLOPS",
+    "REPORT_SCHEMA",
+    "NOTES",
 ]
 
 REPORT_SCHEMA = "schemseg.bench/1"
@@ -120,12 +128,16 @@ def model_gflops(info: ModelInfo) -> tuple[float | None, str | None]:
 
 
 def measure_target(
-    target: BenchTarget, sheets: BenchSheets, config: BenchConfig, memory: PeakMemory,
+    target: BenchTarget,
+    sheets: BenchSheets,
+    config: BenchConfig,
+    memory: PeakMemory,
     on_step: Callable[[str], None] = lambda label: None,
 ) -> list[BenchRow]:
     """Measure one backend at every batch size of ``config``; never raises for a backend's failure."""
-    base = BenchRow(target.model, target.backend, target.precision, None, "ok",
-                    path=str(target.path) if target.path else None)
+    base = BenchRow(
+        target.model, target.backend, target.precision, None, "ok", path=str(target.path) if target.path else None
+    )
     if target.skip_reason is not None:
         return [_replace(base, status="skipped", reason=target.skip_reason)]
     memory.reset()
@@ -154,7 +166,11 @@ def measure_target(
 
 
 def _measure_batches(
-    segmenter: Segmenter, base: BenchRow, sheets: BenchSheets, config: BenchConfig, memory: PeakMemory,
+    segmenter: Segmenter,
+    base: BenchRow,
+    sheets: BenchSheets,
+    config: BenchConfig,
+    memory: PeakMemory,
     on_step: Callable[[str], None],
 ) -> tuple[list[BenchRow], Segmenter | None]:
     rows: list[BenchRow] = []
@@ -163,8 +179,11 @@ def _measure_batches(
         on_step(f"{base.backend} batch {batch}")
         row = _replace(base, batch=batch)
         try:
-            view = segmenter if batch == segmenter.batch_size else Segmenter.from_backend(
-                segmenter.backend, batch_size=batch, name=str(segmenter.model_path))
+            view = (
+                segmenter
+                if batch == segmenter.batch_size
+                else Segmenter.from_backend(segmenter.backend, batch_size=batch, name=str(segmenter.model_path))
+            )
             _time_batches(view, sheets, config, row)
             widest = view
         except Exception as exc:  # e.g. a batch above the engine's profile, or out of memory
@@ -250,8 +269,9 @@ def _open(target: BenchTarget, config: BenchConfig) -> Segmenter:
         backend = OpenVinoBackend(target.path, threads=config.threads)
         return Segmenter.from_backend(backend, batch_size=1, name=str(target.path), threads=config.threads)
     if target.backend.startswith("ort"):  # named explicitly: Segmenter would pick OpenVINO for a Q/DQ graph
-        ort_backend = OnnxRuntimeBackend(target.path, device="cpu" if target.backend == "ort-int8" else config.device,
-                                         threads=config.threads)
+        ort_backend = OnnxRuntimeBackend(
+            target.path, device="cpu" if target.backend == "ort-int8" else config.device, threads=config.threads
+        )
         return Segmenter.from_backend(ort_backend, batch_size=1, name=str(target.path), threads=config.threads)
     return Segmenter(target.path, device="auto", batch_size=1, threads=config.threads)  # TensorRT engines
 
@@ -259,6 +279,7 @@ def _open(target: BenchTarget, config: BenchConfig) -> Segmenter:
 def _torch_backend(checkpoint: Path, config: BenchConfig) -> Backend:
     try:
         import torch
+
         from schemseg_training.torch_backend import TorchBackend
     except ImportError as exc:
         raise BackendUnavailableError(
@@ -282,7 +303,11 @@ def _describe(exc: BaseException) -> str:
 
 
 def run_benchmark(
-    targets: list[BenchTarget], sheets: BenchSheets, config: BenchConfig, *, notes: tuple[str, ...] = (),
+    targets: list[BenchTarget],
+    sheets: BenchSheets,
+    config: BenchConfig,
+    *,
+    notes: tuple[str, ...] = (),
     progress: bool = True,
 ) -> dict[str, object]:
     """Measure every target and return the whole report (schema :data:`REPORT_SCHEMA`) as JSON-ready data.

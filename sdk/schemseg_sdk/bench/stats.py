@@ -1,4 +1,5 @@
 """Percentiles and latency summaries (pure Python, so results do not depend on numpy's defaults)."""
+
 from __future__ import annotations
 
 import math

@@ -1,4 +1,5 @@
 """Which files and runtimes the benchmark's backend names stand for, and why one cannot run here."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -15,8 +16,15 @@ BACKENDS: tuple[str, ...] = ("torch", "ort", "ort-int8", "openvino", "openvino-i
 DEFAULT_CHECKPOINT = Path("runs/ref/best.pt")
 """Where the reference training run leaves its best checkpoint (the PyTorch eager row)."""
 
-PRECISIONS = {"torch": "fp32", "ort": "fp32", "ort-int8": "int8", "openvino": "fp32", "openvino-int8": "int8",
-              "trt-fp16": "fp16", "trt-int8": "int8"}
+PRECISIONS = {
+    "torch": "fp32",
+    "ort": "fp32",
+    "ort-int8": "int8",
+    "openvino": "fp32",
+    "openvino-int8": "int8",
+    "trt-fp16": "fp16",
+    "trt-int8": "int8",
+}
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ sequence of click commands (the training package's is ``schemseg_training.cli:CO
 loaded when the group first lists commands or is asked for one it does not have, so ``import
 schemseg_sdk.cli`` never imports the training package (nor torch).
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence

@@ -1,4 +1,5 @@
 """What every CLI command shares: SchemsegError -> one clean line and a non-zero exit."""
+
 from __future__ import annotations
 
 import functools

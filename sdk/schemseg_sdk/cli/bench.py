@@ -1,4 +1,5 @@
 """`schemseg bench` / `schemseg-bench`: latency, throughput, memory and mIoU per backend and precision."""
+
 from __future__ import annotations
 
 import shlex
@@ -24,39 +25,93 @@ README_OPTIONS = ("readme_table", "readme")
 
 
 @click.command("bench")
-@click.option("--model", "models", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="fp32 .onnx model (repeatable); default: the bundled reference model.")
-@click.option("--checkpoint", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="PyTorch checkpoint for the eager row (default: runs/ref/best.pt when present).")
-@click.option("--backends", default=",".join(BACKENDS), show_default=True,
-              help="Comma-separated backends to measure; unavailable ones are skipped with the reason.")
+@click.option(
+    "--model",
+    "models",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="fp32 .onnx model (repeatable); default: the bundled reference model.",
+)
+@click.option(
+    "--checkpoint",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="PyTorch checkpoint for the eager row (default: runs/ref/best.pt when present).",
+)
+@click.option(
+    "--backends",
+    default=",".join(BACKENDS),
+    show_default=True,
+    help="Comma-separated backends to measure; unavailable ones are skipped with the reason.",
+)
 @click.option("--batch", default="1,4,8", show_default=True, help="Comma-separated batch sizes (sheets per call).")
 @click.option("--warmup", type=click.IntRange(min=0), default=2, show_default=True, help="Untimed runs first.")
 @click.option("--iterations", type=click.IntRange(min=1), help="Timed runs per batch size [default: 10].")
 @click.option("--duration", type=click.FloatRange(min=0, min_open=True), help="Seconds of timed runs per batch size.")
-@click.option("--data", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Dataset (images/ + masks/): sheets to time and the mIoU column.")
+@click.option(
+    "--data",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Dataset (images/ + masks/): sheets to time and the mIoU column.",
+)
 @click.option("--data-limit", type=click.IntRange(min=1), help="Use only the first N sheets of --data.")
 @click.option("--threads", type=click.IntRange(min=1), help="CPU threads for ONNX Runtime and torch.")
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
-              help="Device of the fp32 ONNX Runtime and PyTorch rows (int8 ONNX runs on the CPU, engines on the GPU).")
-@click.option("--sheets", type=click.Choice(SHEET_SOURCES), default="auto", show_default=True,
-              help="Timed sheets: --data images, bundled examples, synthetic sheets or noise (auto: first available).")
-@click.option("--sheet-size", type=click.IntRange(min=32), default=600, show_default=True,
-              help="Side of synthetic and noise sheets in pixels.")
-@click.option("--engines-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("engines"),
-              show_default=True, help="Where NAME.fp16.engine / NAME.int8.engine are looked for.")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Results JSON [default: RESULTS_DIR/<machine>-<date>.json].")
-@click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Plots PNG [default: the JSON path with .png].")
-@click.option("--results-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("benchmarks/results"),
-              show_default=True, help="Where results are kept when --json is not given.")
+@click.option(
+    "--device",
+    type=click.Choice(["auto", "cpu", "cuda"]),
+    default="auto",
+    show_default=True,
+    help="Device of the fp32 ONNX Runtime and PyTorch rows (int8 ONNX runs on the CPU, engines on the GPU).",
+)
+@click.option(
+    "--sheets",
+    type=click.Choice(SHEET_SOURCES),
+    default="auto",
+    show_default=True,
+    help="Timed sheets: --data images, bundled examples, synthetic sheets or noise (auto: first available).",
+)
+@click.option(
+    "--sheet-size",
+    type=click.IntRange(min=32),
+    default=600,
+    show_default=True,
+    help="Side of synthetic and noise sheets in pixels.",
+)
+@click.option(
+    "--engines-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("engines"),
+    show_default=True,
+    help="Where NAME.fp16.engine / NAME.int8.engine are looked for.",
+)
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Results JSON [default: RESULTS_DIR/<machine>-<date>.json].",
+)
+@click.option(
+    "--plot",
+    "plot_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Plots PNG [default: the JSON path with .png].",
+)
+@click.option(
+    "--results-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("benchmarks/results"),
+    show_default=True,
+    help="Where results are kept when --json is not given.",
+)
 @click.option("--note", "notes", multiple=True, help="Extra note stored in the JSON (repeatable).")
-@click.option("--readme-table", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Only rewrite the performance table of the docs from this results JSON, measure nothing.")
-@click.option("--readme", type=click.Path(dir_okay=False, path_type=Path),
-              help="Markdown page to rewrite with --readme-table [default: docs/performance.md].")
+@click.option(
+    "--readme-table",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Only rewrite the performance table of the docs from this results JSON, measure nothing.",
+)
+@click.option(
+    "--readme",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Markdown page to rewrite with --readme-table [default: docs/performance.md].",
+)
 @click.pass_context
 @handle_errors
 def bench(ctx: click.Context, **options: Any) -> None:
@@ -111,8 +166,13 @@ def _config(options: dict[str, Any]) -> tuple[BenchConfig, list[str]]:
         )
     iterations = options["iterations"] if options["duration"] is None else None
     config = BenchConfig(
-        batches=batches, warmup=options["warmup"], iterations=iterations or (None if options["duration"] else 10),
-        duration_s=options["duration"], threads=options["threads"], device=options["device"], data=options["data"],
+        batches=batches,
+        warmup=options["warmup"],
+        iterations=iterations or (None if options["duration"] else 10),
+        duration_s=options["duration"],
+        threads=options["threads"],
+        device=options["device"],
+        data=options["data"],
         data_limit=options["data_limit"],
     )
     return config, backends
@@ -143,8 +203,12 @@ def _write_outputs(report: dict[str, Any], options: dict[str, Any]) -> None:
 
 
 def _rewrite_readme(ctx: click.Context, options: dict[str, Any]) -> None:
-    given = [param.opts[0] for param in ctx.command.params if param.name not in README_OPTIONS
-             and ctx.get_parameter_source(str(param.name)) == click.core.ParameterSource.COMMANDLINE]
+    given = [
+        param.opts[0]
+        for param in ctx.command.params
+        if param.name not in README_OPTIONS
+        and ctx.get_parameter_source(str(param.name)) == click.core.ParameterSource.COMMANDLINE
+    ]
     if given:
         raise click.UsageError(f"--readme-table only rewrites the README table and measures nothing; drop {given[0]}")
     readme = options["readme"] or Path("docs/performance.md")

@@ -3,6 +3,7 @@
 Every probe is defensive: a broken optional install (a tensorrt wheel without its CUDA libraries, a
 driver mismatch) is reported as a finding, never raised, so ``doctor`` always exits 0.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -124,7 +125,8 @@ def _cuda_ep_loads(ort: object) -> tuple[bool, str]:
     from onnx import TensorProto, helper
 
     graph = helper.make_graph(
-        [helper.make_node("Identity", ["x"], ["y"])], "probe",
+        [helper.make_node("Identity", ["x"], ["y"])],
+        "probe",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])],
     )
@@ -161,12 +163,23 @@ def collect_findings() -> tuple[list[Finding], list[Finding]]:
     else:
         facts.append(Finding("onnxruntime", ort_problem, False, "pip install onnxruntime"))
     trt_version, trt_problem = _package("tensorrt", "tensorrt")
-    facts.append(Finding("tensorrt", trt_version or trt_problem, bool(trt_version), "" if trt_version else TENSORRT_HINT))
+    facts.append(
+        Finding("tensorrt", trt_version or trt_problem, bool(trt_version), "" if trt_version else TENSORRT_HINT)
+    )
     pycuda_version, pycuda_problem = _package("pycuda", "pycuda")
-    facts.append(Finding("pycuda", pycuda_version or pycuda_problem, bool(pycuda_version), "" if pycuda_version else TENSORRT_HINT))
+    facts.append(
+        Finding(
+            "pycuda", pycuda_version or pycuda_problem, bool(pycuda_version), "" if pycuda_version else TENSORRT_HINT
+        )
+    )
     cuda_py_version, cuda_py_problem = _package("cuda.bindings", "cuda-python")
     facts.append(
-        Finding("cuda-python", cuda_py_version or cuda_py_problem, bool(cuda_py_version), "" if cuda_py_version else CUDA_PYTHON_HINT)
+        Finding(
+            "cuda-python",
+            cuda_py_version or cuda_py_problem,
+            bool(cuda_py_version),
+            "" if cuda_py_version else CUDA_PYTHON_HINT,
+        )
     )
     facts.append(_bundled_model())
     facts.append(_cpu_path())
@@ -179,8 +192,12 @@ def _bundled_model() -> Finding:
     from ..segmenter import DEFAULT_MODEL
 
     if DEFAULT_MODEL.is_file():
-        return Finding("model", f"bundled reference model {DEFAULT_MODEL} ({DEFAULT_MODEL.stat().st_size / 1e6:.1f} MB)", True)
-    return Finding("model", f"bundled reference model missing at {DEFAULT_MODEL}", False, "reinstall schemseg or pass --model")
+        return Finding(
+            "model", f"bundled reference model {DEFAULT_MODEL} ({DEFAULT_MODEL.stat().st_size / 1e6:.1f} MB)", True
+        )
+    return Finding(
+        "model", f"bundled reference model missing at {DEFAULT_MODEL}", False, "reinstall schemseg or pass --model"
+    )
 
 
 def _cpu_path() -> Finding:
@@ -204,7 +221,9 @@ def _openvino_backend() -> Finding:
 def _backends(
     ort_version: str | None, providers: list[str], gpus: list[str], trt_version: str | None, cuda_binding: str | None
 ) -> list[Finding]:
-    found = [Finding("onnxruntime-cpu", "device='cpu'", bool(ort_version), "" if ort_version else "pip install onnxruntime")]
+    found = [
+        Finding("onnxruntime-cpu", "device='cpu'", bool(ort_version), "" if ort_version else "pip install onnxruntime")
+    ]
     if "CUDAExecutionProvider" not in providers:
         found.append(Finding("onnxruntime-cuda", "CUDAExecutionProvider not offered", False, ORT_GPU_HINT))
     else:
@@ -213,7 +232,12 @@ def _backends(
         ok, why = _cuda_ep_loads(onnxruntime)
         found.append(Finding("onnxruntime-cuda", "device='cuda'" if ok else why, ok, "" if ok else "see the GPU line"))
     missing = [
-        text for text, present in (("tensorrt", trt_version), ("pycuda or cuda-python", cuda_binding), ("an NVIDIA GPU", gpus))
+        text
+        for text, present in (
+            ("tensorrt", trt_version),
+            ("pycuda or cuda-python", cuda_binding),
+            ("an NVIDIA GPU", gpus),
+        )
         if not present
     ]
     if missing:

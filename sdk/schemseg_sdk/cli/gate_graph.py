@@ -3,6 +3,7 @@
 Exit codes: 0 passed, 1 error, 2 usage, 3 gate failed. The report ``STEM.gate.json`` beside the
 graph is what ``Segmenter()`` reads before it takes a bundled int8 graph (docs/cpu-speed.md).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -24,10 +25,21 @@ Example (the command that ships the VNNI int8 graph):
 
 @click.command("gate-graph", epilog=_EPILOG)
 @click.argument("graph", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--fp32", "fp32", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="The fp32 model the graph was built from.")
-@click.option("--val", "vals", multiple=True, required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Validation dataset (images/ + masks/, boxes/ for the symbol gate); repeatable: every set must pass.")
+@click.option(
+    "--fp32",
+    "fp32",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The fp32 model the graph was built from.",
+)
+@click.option(
+    "--val",
+    "vals",
+    multiple=True,
+    required=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Validation dataset (images/ + masks/, boxes/ for the symbol gate); repeatable: every set must pass.",
+)
 @click.option("--val-count", type=click.IntRange(min=1), help="Score only the first N sheets of each set.")
 @click.option("--threads", type=click.IntRange(min=1), help="CPU threads of the runtimes.")
 @handle_errors
@@ -49,5 +61,6 @@ def gate_graph(graph: Path, fp32: Path, vals: tuple[Path, ...], val_count: int |
     click.echo(f"wrote {json_path} and {text_path}", err=True)
     failed = [f"{r.val}: {'; '.join(r.failures)}" for r in results if not r.passed]
     if failed:
-        raise SchemsegClickError(f"accuracy gate failed for {graph.name} ({' | '.join(failed)}); report: {text_path}",
-                                 EXIT_GATE_FAILED)
+        raise SchemsegClickError(
+            f"accuracy gate failed for {graph.name} ({' | '.join(failed)}); report: {text_path}", EXIT_GATE_FAILED
+        )

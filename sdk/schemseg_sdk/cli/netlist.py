@@ -1,4 +1,5 @@
 """``schemseg netlist`` (drawings -> netlists and graphs) and ``schemseg eval-netlist`` (score them against CI2N golden files)."""
+
 from __future__ import annotations
 
 import json
@@ -20,21 +21,56 @@ __all__ = ["eval_netlist", "netlist"]
 
 @click.command("netlist")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("--out", "-o", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out/netlist"),
-              show_default=True, help="Folder for NAME.json (the CI2N netlist schema) and the other outputs.")
-@click.option("--model", "-m", type=click.Path(path_type=Path), default=None,
-              help="ONNX model or TensorRT engine  [default: the bundled reference model]")
-@click.option("--graph/--no-graph", "write_graph", default=True, show_default=True,
-              help="Write NAME.graph.json: symbols with ports, nets with segments.")
+@click.option(
+    "--out",
+    "-o",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("out/netlist"),
+    show_default=True,
+    help="Folder for NAME.json (the CI2N netlist schema) and the other outputs.",
+)
+@click.option(
+    "--model",
+    "-m",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="ONNX model or TensorRT engine  [default: the bundled reference model]",
+)
+@click.option(
+    "--graph/--no-graph",
+    "write_graph",
+    default=True,
+    show_default=True,
+    help="Write NAME.graph.json: symbols with ports, nets with segments.",
+)
 @click.option("--graphml", is_flag=True, help="Write NAME.graphml (symbols and nets as nodes, ports as edges).")
 @click.option("--spice", is_flag=True, help="Write NAME.cir: one 'X<n> (<nets>) <type>' line per component.")
-@click.option("--overlay/--no-overlay", "write_overlay", default=True, show_default=True,
-              help="Write NAME.nets.png: each net in its own colour, ports as dots.")
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
-              help="Where ONNX models run; engines always run on the GPU.")
+@click.option(
+    "--overlay/--no-overlay",
+    "write_overlay",
+    default=True,
+    show_default=True,
+    help="Write NAME.nets.png: each net in its own colour, ports as dots.",
+)
+@click.option(
+    "--device",
+    type=click.Choice(["auto", "cpu", "cuda"]),
+    default="auto",
+    show_default=True,
+    help="Where ONNX models run; engines always run on the GPU.",
+)
 @handle_errors
-def netlist(paths: tuple[Path, ...], out_dir: Path, model: Path | None, write_graph: bool, graphml: bool, spice: bool,
-            write_overlay: bool, device: str) -> None:
+def netlist(
+    paths: tuple[Path, ...],
+    out_dir: Path,
+    model: Path | None,
+    write_graph: bool,
+    graphml: bool,
+    spice: bool,
+    write_overlay: bool,
+    device: str,
+) -> None:
     """Read the connections of the drawings in PATHS (image files or folders of them) into netlists.
 
     Each sheet is segmented, its lines traced into nets and its symbols' ports named; OUT/NAME.json
@@ -86,12 +122,26 @@ def netlist(paths: tuple[Path, ...], out_dir: Path, model: Path | None, write_gr
 @click.command("eval-netlist")
 @click.argument("pred_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.argument("golden_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write the scores (exact_rate, mean_ned, per sheet) as JSON.")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
-              help="Seconds of edit-path search per sheet; a sheet that hits it has an upper bound (marked ~).")
-@click.option("--only", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="Score only the sheets named in this file (one name a line, e.g. 001).")
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the scores (exact_rate, mean_ned, per sheet) as JSON.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    default=10.0,
+    show_default=True,
+    help="Seconds of edit-path search per sheet; a sheet that hits it has an upper bound (marked ~).",
+)
+@click.option(
+    "--only",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Score only the sheets named in this file (one name a line, e.g. 001).",
+)
 @handle_errors
 def eval_netlist(pred_dir: Path, golden_dir: Path, json_path: Path | None, timeout: float, only: Path | None) -> None:
     """Score the netlists in PRED_DIR against GOLDEN_DIR/NAME.json as the CI2N scorer does.

@@ -1,4 +1,5 @@
 """``schemseg segment``: segment drawings (files or folders) and write overlays and JSON per sheet (per page)."""
+
 from __future__ import annotations
 
 import sys
@@ -22,8 +23,8 @@ from ..archive import (
 )
 from ..archive.jobs import DOCUMENT_SUFFIXES
 from ..bill import write_bill_from_results
-from ..instances import GroupingSettings
 from ..errors import InvalidInputError
+from ..instances import GroupingSettings
 from ..result import STAGES
 from ..sheet_scale import ScaleChoice, check_scale
 from ._common import SchemsegClickError, handle_errors
@@ -33,40 +34,105 @@ __all__ = ["segment", "main", "collect_images", "output_stems"]
 
 @click.command("segment")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("--model", "-m", type=click.Path(path_type=Path), default=None,
-              help="ONNX model or TensorRT engine  [default: the bundled reference model]")
-@click.option("--out", "-o", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out/segment"),
-              show_default=True, help="Folder for NAME.overlay.png and NAME.json.")
+@click.option(
+    "--model",
+    "-m",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="ONNX model or TensorRT engine  [default: the bundled reference model]",
+)
+@click.option(
+    "--out",
+    "-o",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("out/segment"),
+    show_default=True,
+    help="Folder for NAME.overlay.png and NAME.json.",
+)
 @click.option("--json/--no-json", "write_json", default=True, show_default=True, help="Write NAME.json per sheet.")
-@click.option("--overlay/--no-overlay", "write_overlay", default=True, show_default=True,
-              help="Write NAME.overlay.png per sheet.")
-@click.option("--graph", "write_graph", is_flag=True,
-              help="Also write NAME.graph.json: symbols with their ports, nets with their segments.")
+@click.option(
+    "--overlay/--no-overlay", "write_overlay", default=True, show_default=True, help="Write NAME.overlay.png per sheet."
+)
+@click.option(
+    "--graph",
+    "write_graph",
+    is_flag=True,
+    help="Also write NAME.graph.json: symbols with their ports, nets with their segments.",
+)
 @click.option("--batch-size", type=click.IntRange(min=1), default=4, show_default=True, help="Tiles per model run.")
-@click.option("--threads", type=click.IntRange(min=1), default=None,
-              help="ONNX Runtime threads (per actor with --ray) [default: all cores; with --ray, the actor's CPUs].")
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
-              help="Where ONNX models run; engines always run on the GPU.")
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    default=None,
+    help="ONNX Runtime threads (per actor with --ray) [default: all cores; with --ray, the actor's CPUs].",
+)
+@click.option(
+    "--device",
+    type=click.Choice(["auto", "cpu", "cuda"]),
+    default="auto",
+    show_default=True,
+    help="Where ONNX models run; engines always run on the GPU.",
+)
 @click.option("--force", is_flag=True, help="Redo sheets whose outputs are already complete (skipped otherwise).")
-@click.option("--ray", "ray_address", is_flag=False, flag_value="", default=None, metavar="[ADDRESS]",
-              help="Run on Ray (pip install 'schemseg[ray]'): alone, the cluster in RAY_ADDRESS or a Ray started "
-                   "here; 'auto' joins this machine's cluster; 'local' always starts one here; or HOST:PORT.")
-@click.option("--actors", type=click.IntRange(min=1), default=1, show_default=True,
-              help="With --ray: Segmenter actors; their CPUs (and threads) are the cluster's CPUs shared out.")
-@click.option("--group/--no-group", "group", default=True, show_default=True,
-              help="Group predicted pixels into symbols with one class each; --no-group: one per region.")
-@click.option("--classifier", "classifier", default="auto", show_default=True, metavar="auto|none|FILE",
-              help="With grouping, what gives each symbol its class from its crop: 'auto' (the bundled classifier "
-                   "when it was trained for the model), 'none' (the model's vote), or a classifier .onnx.")
-@click.option("--dpi", type=click.FloatRange(min=10, max=2400), default=None, metavar="N",
-              help="Render PDF pages at N dpi  [default: 200, lower for pages above A1 (40 Mpx per page)].")
-@click.option("--scale", "scale", default="auto", show_default=True, metavar="auto|FLOAT",
-              help="Zoom sheets to the model's scale: 'auto' measures each sheet's strokes and text and resamples "
-                   "only sheets drawn outside the model's band (and big sheets drawn larger than it); a number "
-                   "zooms every sheet by it (1 = as drawn, 0.5 = halve a 600 dpi scan). Outputs stay in the "
-                   "sheet's pixels.")
-@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Bill of symbols: one row per symbol of every sheet, and FILE.counts.csv per sheet and class.")
+@click.option(
+    "--ray",
+    "ray_address",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    metavar="[ADDRESS]",
+    help="Run on Ray (pip install 'schemseg[ray]'): alone, the cluster in RAY_ADDRESS or a Ray started "
+    "here; 'auto' joins this machine's cluster; 'local' always starts one here; or HOST:PORT.",
+)
+@click.option(
+    "--actors",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="With --ray: Segmenter actors; their CPUs (and threads) are the cluster's CPUs shared out.",
+)
+@click.option(
+    "--group/--no-group",
+    "group",
+    default=True,
+    show_default=True,
+    help="Group predicted pixels into symbols with one class each; --no-group: one per region.",
+)
+@click.option(
+    "--classifier",
+    "classifier",
+    default="auto",
+    show_default=True,
+    metavar="auto|none|FILE",
+    help="With grouping, what gives each symbol its class from its crop: 'auto' (the bundled classifier "
+    "when it was trained for the model), 'none' (the model's vote), or a classifier .onnx.",
+)
+@click.option(
+    "--dpi",
+    type=click.FloatRange(min=10, max=2400),
+    default=None,
+    metavar="N",
+    help="Render PDF pages at N dpi  [default: 200, lower for pages above A1 (40 Mpx per page)].",
+)
+@click.option(
+    "--scale",
+    "scale",
+    default="auto",
+    show_default=True,
+    metavar="auto|FLOAT",
+    help="Zoom sheets to the model's scale: 'auto' measures each sheet's strokes and text and resamples "
+    "only sheets drawn outside the model's band (and big sheets drawn larger than it); a number "
+    "zooms every sheet by it (1 = as drawn, 0.5 = halve a 600 dpi scan). Outputs stay in the "
+    "sheet's pixels.",
+)
+@click.option(
+    "--csv",
+    "csv_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Bill of symbols: one row per symbol of every sheet, and FILE.counts.csv per sheet and class.",
+)
 @handle_errors
 def segment(
     paths: tuple[Path, ...],
@@ -102,22 +168,37 @@ def segment(
       schemseg segment sheets/ --out out/sheets --csv out/sheets/bill.csv
       schemseg segment archive/ --out out/archive --ray auto --actors 16
     """
-    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)  # errors only: OpenCV's decoder warnings would repeat what the failure list says
+    cv2.utils.logging.setLogLevel(
+        cv2.utils.logging.LOG_LEVEL_ERROR
+    )  # errors only: OpenCV's decoder warnings would repeat what the failure list says
     collected = collect_documents(paths)
     files = collected.files
     if not files:
         others = [file.source.name for file in collected.skipped]
-        also = f"; {_count(len(others), 'other entry')} there: {', '.join(others[:3])}{', ...' if len(others) > 3 else ''}"
+        also = (
+            f"; {_count(len(others), 'other entry')} there: {', '.join(others[:3])}{', ...' if len(others) > 3 else ''}"
+        )
         raise click.UsageError(
             f"no drawings ({', '.join(DOCUMENT_SUFFIXES)}) in {', '.join(map(str, paths))}" + (also if others else "")
         )
     if csv_path is not None and not write_json:
         raise click.UsageError("--csv is built from the NAME.json files: drop --no-json")
     ray = _ray_options(ray_address, actors)
-    options = RunOptions(out_dir, model=model, device=device, batch_size=batch_size, threads=threads,  # type: ignore[arg-type]  # click gives str; click.Choice limits --device to the Device values
-                         write_json=write_json, write_overlay=write_overlay, write_graph=write_graph, force=force,
-                         grouping=GroupingSettings() if group else None, classifier=_classifier(classifier), dpi=dpi,
-                         scale=scale_option(scale))
+    options = RunOptions(
+        out_dir,
+        model=model,
+        device=device,  # type: ignore[arg-type]  # click gives str; click.Choice limits --device to the Device values
+        batch_size=batch_size,
+        threads=threads,
+        write_json=write_json,
+        write_overlay=write_overlay,
+        write_graph=write_graph,
+        force=force,
+        grouping=GroupingSettings() if group else None,
+        classifier=_classifier(classifier),
+        dpi=dpi,
+        scale=scale_option(scale),
+    )
     progress = _Progress(out_dir, collected.skipped)
     try:
         summary = segment_archive(files, options, ray=ray, observer=progress, skipped_files=collected.skipped)
@@ -132,7 +213,9 @@ def segment(
         click.echo(f"bill of symbols: {symbols} on {sheets} -> {bill.bill}, {bill.counts}")
     if summary.failures:
         failed = f"{len(summary.failures)} of {_count(summary.planned, 'sheet')} failed"
-        click.echo(f"{failed} (listed in {summary.failures_path}):" if summary.failures_path else f"{failed}:", err=True)
+        click.echo(
+            f"{failed} (listed in {summary.failures_path}):" if summary.failures_path else f"{failed}:", err=True
+        )
         for line in summary.failures:
             click.echo(f"  {line}", err=True)
         raise SchemsegClickError(failed)
@@ -148,8 +231,9 @@ def _list_skipped(skipped: list[SkippedFile]) -> None:
     if len(skipped) > SKIPPED_SHOWN:
         click.echo(f"... and {len(skipped) - SKIPPED_SHOWN} more skipped files", err=True)
     if skipped:
-        click.echo(f"{_count(len(skipped), 'file')} in the folders not read (listed in summary.json under 'skipped')",
-                   err=True)
+        click.echo(
+            f"{_count(len(skipped), 'file')} in the folders not read (listed in summary.json under 'skipped')", err=True
+        )
 
 
 def _ray_options(address: str | None, actors: int) -> RayOptions | None:
@@ -175,8 +259,10 @@ class _Progress:
     def started(self, description: str, pending: int, skipped: int) -> None:
         _list_skipped(self._skipped_files)  # here, once the model has opened: a model error stays one line
         if skipped:
-            click.echo(f"{_count(skipped, 'sheet')} skipped: outputs complete in {self._out_dir} "
-                       "(--force redoes them)", err=True)
+            click.echo(
+                f"{_count(skipped, 'sheet')} skipped: outputs complete in {self._out_dir} (--force redoes them)",
+                err=True,
+            )
         if pending:
             click.echo(f"{description}: {_count(pending, 'sheet')} -> {self._out_dir}", err=True)
             self._bar = tqdm(total=pending, unit="sheet", file=sys.stderr)
@@ -193,8 +279,11 @@ class _Progress:
 def _report(summary: RunSummary, out_dir: Path) -> str:
     """The summary table: symbols per class over the sheets segmented now, then the time per sheet."""
     if not summary.sheets:
-        return "no sheet segmented" + (f"; {summary.skipped} skipped" if summary.skipped else "") + (
-            f"; {_count(len(summary.skipped_files), 'file')} not read" if summary.skipped_files else "")
+        return (
+            "no sheet segmented"
+            + (f"; {summary.skipped} skipped" if summary.skipped else "")
+            + (f"; {_count(len(summary.skipped_files), 'file')} not read" if summary.skipped_files else "")
+        )
     rows = sorted(summary.symbols.items(), key=lambda item: (-item[1], item[0]))
     width = max([len("class"), len("total")] + [len(name) for name, _ in rows])
     lines = [f"{'class':<{width}}  symbols"]

@@ -4,6 +4,7 @@
 >>> build_engine("model.onnx", "fp16", val="data/val").engine_path  # doctest: +SKIP
 PosixPath('engines/model.fp16.engine')
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING

@@ -5,6 +5,7 @@ cast, layout, normalisation), the *compute* body (Conv, MatMul...) and the *head
 confidence from the logits). Precision changes touch the compute body; preprocessing and head keep
 their exact arithmetic.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -8,6 +8,7 @@ compiles it with TensorRT into ``NAME.PRECISION.engine`` beside its ``NAME.PRECI
 TensorRT backend's rebuild-on-load (:func:`rebuild_bundle`) does not, so the runtime never imports
 the evaluation that the gate needs.
 """
+
 from __future__ import annotations
 
 import os
@@ -27,14 +28,29 @@ from . import _graph
 from .calibration import DEFAULT_CACHE_DIR, DEFAULT_CALIBRATION_METHOD, CalibrationMethod, calibrate
 from .fp16 import convert_fp16
 from .parity import run_graph
-from .quantize import (WeightBits, check_tensorrt_qdq, cpu_weight_bits_here, first_layers, quantize_for_cpu,
-                       quantize_for_tensorrt)
+from .quantize import (
+    WeightBits,
+    check_tensorrt_qdq,
+    cpu_weight_bits_here,
+    first_layers,
+    quantize_for_cpu,
+    quantize_for_tensorrt,
+)
 from .sheets import SheetSet, load_sheets, synthetic_sheets
 from .sidecar import EngineSidecar, skipped_gate, write_sidecar
 from .simplify import simplify_graph
 
-__all__ = ["Precision", "PRECISIONS", "BuildResult", "BuildJob", "DEFAULT_CALIB_DIR", "check_arguments",
-           "prepare_graphs", "compile_bundle", "rebuild_bundle"]
+__all__ = [
+    "Precision",
+    "PRECISIONS",
+    "BuildResult",
+    "BuildJob",
+    "DEFAULT_CALIB_DIR",
+    "check_arguments",
+    "prepare_graphs",
+    "compile_bundle",
+    "rebuild_bundle",
+]
 
 Precision = Literal["fp32", "fp16", "int8"]
 PRECISIONS: tuple[str, ...] = ("fp32", "fp16", "int8")
@@ -75,7 +91,6 @@ class BuildJob:
         return self.out_dir / f"{self.name}.{suffix}"
 
 
-
 def prepare_graphs(
     onnx_path: str | os.PathLike[str],
     precision: Precision,
@@ -103,10 +118,20 @@ def prepare_graphs(
     model = _graph.load_model(source)
     _graph.check_contract(model, str(source))
     info = _graph.read_info(model, str(source))
-    job = BuildJob(source, info, precision, Path(out_dir), name or source.name.removesuffix(".onnx"),
-                   report or (lambda line: None), progress, cpu_weight_bits or cpu_weight_bits_here())
-    job.report(f"model: {source} ({info.model_name} {info.model_version}, input {info.input_size}, "
-               f"{len(model.graph.node)} nodes); target: {precision}")
+    job = BuildJob(
+        source,
+        info,
+        precision,
+        Path(out_dir),
+        name or source.name.removesuffix(".onnx"),
+        report or (lambda line: None),
+        progress,
+        cpu_weight_bits or cpu_weight_bits_here(),
+    )
+    job.report(
+        f"model: {source} ({info.model_name} {info.model_version}, input {info.input_size}, "
+        f"{len(model.graph.node)} nodes); target: {precision}"
+    )
     if tensorrt:
         job.report("TensorRT: " + _tensorrt_status())
     calib_sheets = _calibration_sheets(job, calib, calib_count) if precision == "int8" else None
@@ -114,16 +139,25 @@ def prepare_graphs(
     return job, _precision_graphs(job, model, sample, calib_sheets, calib_method, cache_dir, accept_drop)
 
 
-def rebuild_bundle(onnx_path: str | os.PathLike[str], precision: Precision, out_dir: str | os.PathLike[str], *,
-                   batch: tuple[int, int, int], version_compatible: bool, name: str) -> BuildResult:
+def rebuild_bundle(
+    onnx_path: str | os.PathLike[str],
+    precision: Precision,
+    out_dir: str | os.PathLike[str],
+    *,
+    batch: tuple[int, int, int],
+    version_compatible: bool,
+    name: str,
+) -> BuildResult:
     """Rebuild an engine bundle for this GPU from its ONNX, as it was built (the gate is recorded as skipped)."""
     check_arguments(precision, batch, 64, 4.0, 3)
     job, result = prepare_graphs(onnx_path, precision, out_dir, name=name)
     result.gate = skipped_gate("rebuilt on load (Segmenter rebuild_from): the accuracy gate was not run again")
     return compile_bundle(job, result, batch, 4.0, 3, version_compatible)
 
-def check_arguments(precision: str, batch: tuple[int, int, int], calib_count: int, workspace_gb: float,
-                     opt_level: int) -> None:
+
+def check_arguments(
+    precision: str, batch: tuple[int, int, int], calib_count: int, workspace_gb: float, opt_level: int
+) -> None:
     """Refuse a precision, batch profile or builder setting that cannot work, before any work is done."""
     if precision not in PRECISIONS:
         raise InvalidInputError(f"precision {precision!r} is not one of {', '.join(PRECISIONS)}")
@@ -165,9 +199,15 @@ def _parity_sheets(job: BuildJob, val: str | os.PathLike[str] | None, calib_shee
     return synthetic_sheets(PARITY_SHEETS, job.info.input_size)
 
 
-def _precision_graphs(job: BuildJob, model: onnx.ModelProto, sample: SheetSet, calib_sheets: SheetSet | None,
-                      calib_method: CalibrationMethod, cache_dir: str | os.PathLike[str] | None,
-                      accept_drop: bool) -> BuildResult:
+def _precision_graphs(
+    job: BuildJob,
+    model: onnx.ModelProto,
+    sample: SheetSet,
+    calib_sheets: SheetSet | None,
+    calib_method: CalibrationMethod,
+    cache_dir: str | os.PathLike[str] | None,
+    accept_drop: bool,
+) -> BuildResult:
     reference = run_graph(model, sample)
     simplified = simplify_graph(model, sample, reference)
     job.report(f"simplify: {simplified.note}")
@@ -184,16 +224,27 @@ def _precision_graphs(job: BuildJob, model: onnx.ModelProto, sample: SheetSet, c
     return result
 
 
-def _save(job: BuildJob, model: onnx.ModelProto, precision: str, suffix: str | None = None,
-          extra: dict[str, str] | None = None) -> Path:
+def _save(
+    job: BuildJob,
+    model: onnx.ModelProto,
+    precision: str,
+    suffix: str | None = None,
+    extra: dict[str, str] | None = None,
+) -> Path:
     info = job.info.replace(extra={**job.info.extra, **extra}) if extra else job.info
     path = _graph.save_model(_graph.with_precision(model, info, precision), job.path(f"{suffix or precision}.onnx"))
     job.report(f"wrote {path}")
     return path
 
 
-def _fp16(job: BuildJob, graph: onnx.ModelProto, sample: SheetSet, reference: object, build: dict[str, object],
-          accept_drop: bool) -> BuildResult:
+def _fp16(
+    job: BuildJob,
+    graph: onnx.ModelProto,
+    sample: SheetSet,
+    reference: object,
+    build: dict[str, object],
+    accept_drop: bool,
+) -> BuildResult:
     outcome = convert_fp16(graph, sample, reference)  # type: ignore[arg-type]  # reference is an ort session or backend, typed object to keep ort lazy
     kept = ", ".join(f"{op} x{n}" for op, n in sorted(outcome.kept_fp32.items()))
     job.report(f"fp16: kept in FP32 ({', '.join(outcome.groups)}): {kept}")
@@ -211,14 +262,23 @@ def _fp16(job: BuildJob, graph: onnx.ModelProto, sample: SheetSet, reference: ob
     return BuildResult("fp16", path, build=build)
 
 
-def _int8(job: BuildJob, graph: onnx.ModelProto, sheets: SheetSet, method: CalibrationMethod,
-          cache_dir: str | os.PathLike[str] | None, build: dict[str, object]) -> BuildResult:
+def _int8(
+    job: BuildJob,
+    graph: onnx.ModelProto,
+    sheets: SheetSet,
+    method: CalibrationMethod,
+    cache_dir: str | os.PathLike[str] | None,
+    build: dict[str, object],
+) -> BuildResult:
     regions = _graph.find_regions(graph)
     body = [n.name for n in graph.graph.node if n.name not in regions.excluded]
     tensors = _graph.float_tensor_names(graph, body)
     calibration = calibrate(graph, sheets, tensors, method, cache_dir, progress=job.bars)
-    origin = f"reused cache {calibration.cache_path}" if calibration.from_cache else (
-        f"measured, cached in {calibration.cache_path}" if calibration.cache_path else "measured (no cache)")
+    origin = (
+        f"reused cache {calibration.cache_path}"
+        if calibration.from_cache
+        else (f"measured, cached in {calibration.cache_path}" if calibration.cache_path else "measured (no cache)")
+    )
     job.report(f"calibration ({method}): {len(calibration.ranges)} tensors on {len(sheets)} sheets, {origin}")
     build["calibration"] = calibration.to_dict()
     if sheets.coverage is not None:
@@ -230,8 +290,9 @@ def _int8(job: BuildJob, graph: onnx.ModelProto, sheets: SheetSet, method: Calib
     problems = check_tensorrt_qdq(qdq)
     if problems:
         raise EngineBuildError("the TensorRT INT8 graph is malformed: " + "; ".join(problems))
-    trt_path = _save(job, qdq, "int8", extra={"quantization": "qdq-s8s8-symmetric-per-channel",
-                                              "float_input_layers": str(len(kept))})
+    trt_path = _save(
+        job, qdq, "int8", extra={"quantization": "qdq-s8s8-symmetric-per-channel", "float_input_layers": str(len(kept))}
+    )
     bits = job.cpu_weight_bits
     where = "only on CPUs with VNNI; --cpu-weight-bits 7 for any x86 CPU" if bits == 8 else "on any x86 CPU"
     job.report(f"CPU graph: {bits}-bit weights (runs {where})")
@@ -241,9 +302,14 @@ def _int8(job: BuildJob, graph: onnx.ModelProto, sheets: SheetSet, method: Calib
     return BuildResult("int8", trt_path, cpu_path, build=build)
 
 
-
-def compile_bundle(job: BuildJob, result: BuildResult, batch: tuple[int, int, int], workspace_gb: float, opt_level: int,
-                   version_compatible: bool) -> BuildResult:
+def compile_bundle(
+    job: BuildJob,
+    result: BuildResult,
+    batch: tuple[int, int, int],
+    workspace_gb: float,
+    opt_level: int,
+    version_compatible: bool,
+) -> BuildResult:
     """Compile the checked graph of ``result`` with TensorRT; write the engine and its sidecar."""
     from .trt_build import TrtBuildSettings, build_plan, cuda_device, import_tensorrt
 
@@ -258,27 +324,44 @@ def compile_bundle(job: BuildJob, result: BuildResult, batch: tuple[int, int, in
         ) from None
     tag = re.sub(r"[^A-Za-z0-9]+", "-", device.name).strip("-").lower()
     cache = job.out_dir / f"timing-{tag}-sm{device.compute_capability}-trt{trt.__version__}.cache"
-    settings = TrtBuildSettings(INPUT_NAME, job.info.input_size, batch, workspace_gb, opt_level,
-                                version_compatible, cache)
-    job.report(f"TensorRT {trt.__version__}: compiling {result.onnx_path.name} for {device.name}, batch "
-               f"{batch[0]}:{batch[1]}:{batch[2]}, opt level {opt_level}, timing cache {cache.name}")
+    settings = TrtBuildSettings(
+        INPUT_NAME, job.info.input_size, batch, workspace_gb, opt_level, version_compatible, cache
+    )
+    job.report(
+        f"TensorRT {trt.__version__}: compiling {result.onnx_path.name} for {device.name}, batch "
+        f"{batch[0]}:{batch[1]}:{batch[2]}, opt level {opt_level}, timing cache {cache.name}"
+    )
     output = build_plan(result.onnx_path, settings, progress=job.bars)
     atomic_write_bytes(engine_path, output.plan)
     model = onnx.load(str(result.onnx_path), load_external_data=False)
     sidecar = EngineSidecar(
-        schemseg_version=__version__, tensorrt_version=output.tensorrt_version, gpu_name=output.device.name,
-        compute_capability=output.device.compute_capability, precision=job.precision, batch_min=batch[0],
-        batch_opt=batch[1], batch_max=batch[2], input_size=job.info.input_size, class_names=job.info.class_names,
-        mean=job.info.mean, std=job.info.std, onnx_sha256=_graph.sha256_file(result.onnx_path),
-        source_onnx=str(job.source.resolve()), calibration_hash=_calibration_key(result),
-        version_compatible=version_compatible, gate=result.gate,
+        schemseg_version=__version__,
+        tensorrt_version=output.tensorrt_version,
+        gpu_name=output.device.name,
+        compute_capability=output.device.compute_capability,
+        precision=job.precision,
+        batch_min=batch[0],
+        batch_opt=batch[1],
+        batch_max=batch[2],
+        input_size=job.info.input_size,
+        class_names=job.info.class_names,
+        mean=job.info.mean,
+        std=job.info.std,
+        onnx_sha256=_graph.sha256_file(result.onnx_path),
+        source_onnx=str(job.source.resolve()),
+        calibration_hash=_calibration_key(result),
+        version_compatible=version_compatible,
+        gate=result.gate,
         model_metadata={p.key: p.value for p in model.metadata_props},
-        precision_onnx=str(result.onnx_path.resolve()), build=result.build,
+        precision_onnx=str(result.onnx_path.resolve()),
+        build=result.build,
     )
     result.engine_path, result.sidecar_path = engine_path, write_sidecar(engine_path, sidecar)
     result.tensorrt_version = output.tensorrt_version
-    job.report(f"wrote {engine_path} ({len(output.plan) / 1e6:.1f} MB) and {result.sidecar_path}"
-               + (" (timing cache reused)" if output.timing_cache_reused else ""))
+    job.report(
+        f"wrote {engine_path} ({len(output.plan) / 1e6:.1f} MB) and {result.sidecar_path}"
+        + (" (timing cache reused)" if output.timing_cache_reused else "")
+    )
     return result
 
 

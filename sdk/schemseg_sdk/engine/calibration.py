@@ -4,6 +4,7 @@ The cache file (JSON, under ``calibration/cache/`` by default) is named by and r
 of the graph being calibrated, of the sheets, of the preprocessing rule and of the method, so a
 cache is reused only for exactly the same inputs and a stale one is never read.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -104,7 +105,9 @@ def calibrate(
         progress: show a progress bar on stderr.
     """
     if method not in CALIBRATION_METHODS:
-        raise EngineBuildError(f"unknown calibration method {method!r}; expected one of {', '.join(CALIBRATION_METHODS)}")
+        raise EngineBuildError(
+            f"unknown calibration method {method!r}; expected one of {', '.join(CALIBRATION_METHODS)}"
+        )
     key = calibration_key(sha256_bytes(model_bytes(model)), sheets.sha256, method)
     cache_path = Path(cache_dir) / f"{key[:32]}.json" if cache_dir is not None else None
     cached = _read_cache(cache_path, key, tensors) if cache_path else None
@@ -194,6 +197,10 @@ def _histogram_collector(method: str) -> Any:  # onnxruntime HistogramCollector 
 
     s = _HISTOGRAM_SETTINGS[method]
     return HistogramCollector(
-        method=method, symmetric=s["symmetric"], num_bins=s["num_bins"],
-        num_quantized_bins=s["num_quantized_bins"], percentile=s["percentile"], scenario="same",
+        method=method,
+        symmetric=s["symmetric"],
+        num_bins=s["num_bins"],
+        num_quantized_bins=s["num_quantized_bins"],
+        percentile=s["percentile"],
+        scenario="same",
     )

@@ -7,6 +7,7 @@ Reciprocal...). They are cheap, and ONNX Runtime on CPU computes FP16 ops in FP3
 cannot reveal GPU accumulation overflow in them. If the parity check still shows drift, the FP32
 set is widened to the other transcendental/division ops and checked again.
 """
+
 from __future__ import annotations
 
 import copy
@@ -25,10 +26,18 @@ __all__ = ["Fp16Outcome", "FP32_GROUPS", "FALLBACK_GROUP", "convert_fp16", "to_f
 
 FP32_GROUPS: dict[str, frozenset[str]] = {
     "softmax/attention": frozenset({"Softmax", "LogSoftmax"}),
-    "normalization": frozenset({
-        "LayerNormalization", "GroupNormalization", "InstanceNormalization", "LpNormalization",
-        "ReduceMean", "ReduceSumSquare", "Pow", "Sqrt",
-    }),
+    "normalization": frozenset(
+        {
+            "LayerNormalization",
+            "GroupNormalization",
+            "InstanceNormalization",
+            "LpNormalization",
+            "ReduceMean",
+            "ReduceSumSquare",
+            "Pow",
+            "Sqrt",
+        }
+    ),
 }
 """Op types kept in FP32 from the start (besides the head)."""
 
@@ -159,4 +168,3 @@ def _remove_dead_nodes(model: onnx.ModelProto) -> None:
     unused_inits = [t for t in graph.initializer if t.name not in used]
     for tensor in unused_inits:
         graph.initializer.remove(tensor)
-

@@ -5,6 +5,7 @@ Both graphs are scored against the ground truth of a validation set with ONNX Ru
 than :data:`MAX_MEAN_DROP` points or any class present in the ground truth by more than
 :data:`MAX_CLASS_DROP` points. The report is written as JSON and as a readable table.
 """
+
 from __future__ import annotations
 
 import json
@@ -69,7 +70,9 @@ class GateResult:
         out = []
         if self.mean_drop > self.max_mean_drop:
             out.append(f"mean IoU dropped {self.mean_drop:.2f} points (allowed {self.max_mean_drop})")
-        out += [f"{c.name} dropped {c.drop:.2f} points (allowed {self.max_class_drop})" for c in self.classes if c.failed]
+        out += [
+            f"{c.name} dropped {c.drop:.2f} points (allowed {self.max_class_drop})" for c in self.classes if c.failed
+        ]
         return out
 
     @property
@@ -86,8 +89,10 @@ class GateResult:
             flag = f"  FAIL (> {self.max_class_drop})" if c.failed else ""
             lines.append(f"{c.name:<{width}}  {c.reference:8.4f}  {c.candidate:8.4f}  {c.drop:9.2f}{flag}")
         flag = f"  FAIL (> {self.max_mean_drop})" if self.mean_drop > self.max_mean_drop else ""
-        lines.append(f"{'mean IoU':<{width}}  {self.reference_mean:8.4f}  {self.candidate_mean:8.4f}  "
-                     f"{self.mean_drop:9.2f}{flag}")
+        lines.append(
+            f"{'mean IoU':<{width}}  {self.reference_mean:8.4f}  {self.candidate_mean:8.4f}  "
+            f"{self.mean_drop:9.2f}{flag}"
+        )
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, object]:
@@ -125,12 +130,23 @@ def compare_scores(
         drop = _points(reference.iou[i]) - _points(candidate.iou[i])
         rows.append(ClassDrop(name, reference.iou[i], candidate.iou[i], round(drop, 4), drop > max_class_drop))
     mean_drop = _points(reference.mean_iou) - _points(candidate.mean_iou)
-    return GateResult(label, graph, val, sheets, reference.mean_iou, candidate.mean_iou, round(mean_drop, 4),
-                      tuple(rows), max_mean_drop, max_class_drop)
+    return GateResult(
+        label,
+        graph,
+        val,
+        sheets,
+        reference.mean_iou,
+        candidate.mean_iou,
+        round(mean_drop, 4),
+        tuple(rows),
+        max_mean_drop,
+        max_class_drop,
+    )
 
 
-def score_graph(model_path: str | os.PathLike[str], val: str | os.PathLike[str], *, limit: int | None,
-                progress: bool) -> SegmentationScores:
+def score_graph(
+    model_path: str | os.PathLike[str], val: str | os.PathLike[str], *, limit: int | None, progress: bool
+) -> SegmentationScores:
     """IoU of a graph on ``val`` with ONNX Runtime on CPU, through the SDK's own inference path.
 
     The graph's own masks are scored (no symbol grouping): the gate judges the arithmetic, and a
@@ -150,8 +166,9 @@ class Verdict(Protocol):
     def to_dict(self) -> dict[str, object]: ...
 
 
-def write_gate_report(base: str | os.PathLike[str], precision: str, results: Sequence[Verdict],
-                      accepted_drop: bool) -> tuple[Path, Path]:
+def write_gate_report(
+    base: str | os.PathLike[str], precision: str, results: Sequence[Verdict], accepted_drop: bool
+) -> tuple[Path, Path]:
     """Write ``BASE.gate.json`` and ``BASE.gate.txt``; return both paths."""
     base = Path(base)
     passed = all(r.passed for r in results)

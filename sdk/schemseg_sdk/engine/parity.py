@@ -3,6 +3,7 @@
 Used after simplification and FP16 conversion: class ids must agree on at least
 :attr:`Parity.MIN_AGREEMENT` of the pixels and the confidence must stay close.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -38,10 +39,7 @@ class Parity:
 
     @property
     def ok(self) -> bool:
-        return (
-            self.ids_agreement >= self.MIN_AGREEMENT
-            and self.mean_confidence_diff <= self.MAX_MEAN_CONFIDENCE_DIFF
-        )
+        return self.ids_agreement >= self.MIN_AGREEMENT and self.mean_confidence_diff <= self.MAX_MEAN_CONFIDENCE_DIFF
 
     def summary(self) -> str:
         return (

@@ -5,6 +5,7 @@ precision graph (:mod:`~schemseg_sdk.engine.bundle`); accuracy gate against FP32
 with TensorRT and write ``NAME.PRECISION.engine`` beside its ``NAME.PRECISION.json`` sidecar. All
 stages but the compile run on CPU; the precision ONNX files are written before TensorRT is needed.
 """
+
 from __future__ import annotations
 
 import os
@@ -88,10 +89,22 @@ def build_engine(
     PosixPath('engines/model.int8.engine')
     """
     check_arguments(precision, batch, calib_count, workspace_gb, opt_level)
-    job, result = prepare_graphs(onnx_path, precision, out_dir, calib=calib, calib_count=calib_count,
-                                 calib_method=calib_method, parity_val=val, name=name, cache_dir=cache_dir,
-                                 report=report, progress=progress, accept_drop=accept_drop, tensorrt=not onnx_only,
-                                 cpu_weight_bits=cpu_weight_bits)
+    job, result = prepare_graphs(
+        onnx_path,
+        precision,
+        out_dir,
+        calib=calib,
+        calib_count=calib_count,
+        calib_method=calib_method,
+        parity_val=val,
+        name=name,
+        cache_dir=cache_dir,
+        report=report,
+        progress=progress,
+        accept_drop=accept_drop,
+        tensorrt=not onnx_only,
+        cpu_weight_bits=cpu_weight_bits,
+    )
     _run_gate(job, result, val, val_count, accept_drop)
     if onnx_only:
         job.report(f"--onnx-only: stopped after the checked graph {result.onnx_path}; no engine built")
@@ -99,9 +112,9 @@ def build_engine(
     return compile_bundle(job, result, batch, workspace_gb, opt_level, version_compatible)
 
 
-
-def _run_gate(job: BuildJob, result: BuildResult, val: str | os.PathLike[str] | None, val_count: int | None,
-              accept_drop: bool) -> None:
+def _run_gate(
+    job: BuildJob, result: BuildResult, val: str | os.PathLike[str] | None, val_count: int | None, accept_drop: bool
+) -> None:
     base = job.path(job.precision)
     if val is None:
         reason = "no --val DIR given: the precision graph was NOT checked against ground truth"
@@ -126,8 +139,12 @@ def _run_gate(job: BuildJob, result: BuildResult, val: str | os.PathLike[str] | 
     for r in results:
         if r.passed or accept_drop:
             job.report(r.table())
-    result.gate = {"status": "passed" if passed else "failed", "accepted_drop": accept_drop and not passed,
-                   "report": str(json_path), "results": [r.to_dict() for r in results]}
+    result.gate = {
+        "status": "passed" if passed else "failed",
+        "accepted_drop": accept_drop and not passed,
+        "report": str(json_path),
+        "results": [r.to_dict() for r in results],
+    }
     result.gate_report = json_path
     if not passed and not accept_drop:
         raise AccuracyGateError(_gate_failure(results, text_path))
@@ -140,8 +157,12 @@ def _gate_failure(results: list[GateResult], text_path: Path) -> str:
     for r in results:
         if not r.passed:
             classes = sum(c.failed for c in r.classes)
-            summary.append(f"{r.label}: mean IoU dropped {r.mean_drop:.2f} points (allowed {r.max_mean_drop}), "
-                           f"{classes} class(es) dropped more than {r.max_class_drop} points")
+            summary.append(
+                f"{r.label}: mean IoU dropped {r.mean_drop:.2f} points (allowed {r.max_mean_drop}), "
+                f"{classes} class(es) dropped more than {r.max_class_drop} points"
+            )
     tables = "\n\n".join(r.table() for r in results if not r.passed)
-    return (f"accuracy gate failed ({'; '.join(summary)}); report: {text_path}; build a higher precision, calibrate "
-            f"on more representative sheets, or pass --accept-drop to keep it\n{tables}")
+    return (
+        f"accuracy gate failed ({'; '.join(summary)}); report: {text_path}; build a higher precision, calibrate "
+        f"on more representative sheets, or pass --accept-drop to keep it\n{tables}"
+    )

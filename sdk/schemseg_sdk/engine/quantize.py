@@ -15,6 +15,7 @@ Both quantize only the compute body: the in-graph preprocessing, the first
 :data:`FLOAT_INPUT_LAYERS` compute layers and the head keep float arithmetic, and the graph keeps
 its contract (uint8 ``image`` in, ``class_ids``/``confidence`` out).
 """
+
 from __future__ import annotations
 
 import copy
@@ -32,14 +33,36 @@ from ..cpu import has_int8_dot_product
 from ..errors import EngineBuildError
 from ._graph import COMPUTE_OPS, GraphRegions, sort_topologically
 
-__all__ = ["CPU_OPS", "CPU_WEIGHT_BITS", "FLOAT_INPUT_LAYERS", "first_layers", "WeightBits", "cpu_weight_bits_here",
-           "quantize_for_tensorrt", "quantize_for_cpu", "check_tensorrt_qdq", "scale_qdq_scales"]
+__all__ = [
+    "CPU_OPS",
+    "CPU_WEIGHT_BITS",
+    "FLOAT_INPUT_LAYERS",
+    "first_layers",
+    "WeightBits",
+    "cpu_weight_bits_here",
+    "quantize_for_tensorrt",
+    "quantize_for_cpu",
+    "check_tensorrt_qdq",
+    "scale_qdq_scales",
+]
 
 WeightBits = Literal[7, 8]
 CPU_WEIGHT_BITS: tuple[int, ...] = (7, 8)
 
-CPU_OPS = (*COMPUTE_OPS, "Relu", "Clip", "Add", "Mul", "Concat", "MaxPool", "AveragePool",
-           "GlobalAveragePool", "Resize", "Sigmoid", "LeakyRelu")
+CPU_OPS = (
+    *COMPUTE_OPS,
+    "Relu",
+    "Clip",
+    "Add",
+    "Mul",
+    "Concat",
+    "MaxPool",
+    "AveragePool",
+    "GlobalAveragePool",
+    "Resize",
+    "Sigmoid",
+    "LeakyRelu",
+)
 """Ops ONNX Runtime runs in integer arithmetic (QLinear*) in the CPU flavour, so that consecutive
 quantized ops do not round-trip through float between them."""
 
@@ -58,9 +81,12 @@ def first_layers(model: onnx.ModelProto, regions: GraphRegions, count: int | Non
     the preprocessing (graph order), at most a tenth of all of them."""
     count = FLOAT_INPUT_LAYERS if count is None else count
     constants = _constants(model)
-    layers = [n.name for n in model.graph.node if n.op_type in COMPUTE_OPS and n.name not in regions.excluded
-              and len(n.input) > 1 and n.input[1] in constants]
-    return layers[:min(count, len(layers) // 10)]
+    layers = [
+        n.name
+        for n in model.graph.node
+        if n.op_type in COMPUTE_OPS and n.name not in regions.excluded and len(n.input) > 1 and n.input[1] in constants
+    ]
+    return layers[: min(count, len(layers) // 10)]
 
 
 def _constants(model: onnx.ModelProto) -> set[str]:
@@ -72,13 +98,20 @@ def _excluded_nodes(model: onnx.ModelProto, regions: GraphRegions, float_layers:
     """Preprocessing, head, the first ``float_layers`` layers (default :data:`FLOAT_INPUT_LAYERS`), and the
     MatMuls of two activations (attention scores)."""
     constants = _constants(model)
-    products = {n.name for n in model.graph.node
-                if n.op_type in ("MatMul", "Gemm") and not any(i in constants for i in n.input[:2])}
+    products = {
+        n.name
+        for n in model.graph.node
+        if n.op_type in ("MatMul", "Gemm") and not any(i in constants for i in n.input[:2])
+    }
     return sorted(regions.excluded | products | set(first_layers(model, regions, float_layers)))
 
 
-def quantize_for_tensorrt(model: onnx.ModelProto, ranges: dict[str, tuple[float, float]],
-                          regions: GraphRegions, float_layers: int | None = None) -> onnx.ModelProto:
+def quantize_for_tensorrt(
+    model: onnx.ModelProto,
+    ranges: dict[str, tuple[float, float]],
+    regions: GraphRegions,
+    float_layers: int | None = None,
+) -> onnx.ModelProto:
     """The TensorRT QDQ graph of a named FP32 ``model`` (see the module docstring); ``float_layers``
     overrides :data:`FLOAT_INPUT_LAYERS` (the sensitivity benchmark sets 0)."""
     from onnxruntime.quantization import QuantType
@@ -93,8 +126,18 @@ def quantize_for_tensorrt(model: onnx.ModelProto, ranges: dict[str, tuple[float,
     }
 
     def make(prepared: onnx.ModelProto, tensors_range: object) -> object:
-        return QDQQuantizer(prepared, True, False, QuantType.QInt8, QuantType.QInt8, tensors_range,
-                            [], _excluded_nodes(prepared, regions, float_layers), list(COMPUTE_OPS), extra)
+        return QDQQuantizer(
+            prepared,
+            True,
+            False,
+            QuantType.QInt8,
+            QuantType.QInt8,
+            tensors_range,
+            [],
+            _excluded_nodes(prepared, regions, float_layers),
+            list(COMPUTE_OPS),
+            extra,
+        )
 
     return _run_quantizer(model, ranges, make)
 
@@ -104,8 +147,9 @@ def cpu_weight_bits_here() -> WeightBits:
     return 8 if has_int8_dot_product() else 7
 
 
-def quantize_for_cpu(model: onnx.ModelProto, ranges: dict[str, tuple[float, float]],
-                     regions: GraphRegions, weight_bits: WeightBits = 7) -> onnx.ModelProto:
+def quantize_for_cpu(
+    model: onnx.ModelProto, ranges: dict[str, tuple[float, float]], regions: GraphRegions, weight_bits: WeightBits = 7
+) -> onnx.ModelProto:
     """The ONNX Runtime QOperator U8S8 graph of a named FP32 ``model``, with 7- or 8-bit weights."""
     if weight_bits not in CPU_WEIGHT_BITS:
         raise EngineBuildError(f"CPU weight bits must be 7 or 8, got {weight_bits!r}")
@@ -115,9 +159,20 @@ def quantize_for_cpu(model: onnx.ModelProto, ranges: dict[str, tuple[float, floa
 
     def make(prepared: onnx.ModelProto, tensors_range: object) -> object:
         reduce_range = weight_bits == 7  # ORT's reduce_range: weights in [-64, 64]; activations keep 8 bits
-        return ONNXQuantizer(prepared, True, reduce_range, QuantizationMode.QLinearOps, True, QuantType.QInt8,
-                             QuantType.QUInt8, tensors_range, [], _excluded_nodes(prepared, regions), list(CPU_OPS),
-                             {})
+        return ONNXQuantizer(
+            prepared,
+            True,
+            reduce_range,
+            QuantizationMode.QLinearOps,
+            True,
+            QuantType.QInt8,
+            QuantType.QUInt8,
+            tensors_range,
+            [],
+            _excluded_nodes(prepared, regions),
+            list(CPU_OPS),
+            {},
+        )
 
     return _run_quantizer(model, ranges, make)
 
@@ -200,8 +255,11 @@ def scale_qdq_scales(model: onnx.ModelProto, factor: float) -> onnx.ModelProto:
     broken = copy.deepcopy(model)
     inits = {t.name: t for t in broken.graph.initializer}
     weight_data = {n.input[0] for n in broken.graph.node if n.op_type == "DequantizeLinear" and n.input[0] in inits}
-    scales = {n.input[1] for n in broken.graph.node if n.op_type in ("QuantizeLinear", "DequantizeLinear")
-              and n.input[0] not in weight_data}
+    scales = {
+        n.input[1]
+        for n in broken.graph.node
+        if n.op_type in ("QuantizeLinear", "DequantizeLinear") and n.input[0] not in weight_data
+    }
     for name in scales:
         tensor = inits[name]
         array = numpy_helper.to_array(tensor).astype(np.float32) * np.float32(factor)

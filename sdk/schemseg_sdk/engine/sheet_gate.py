@@ -19,6 +19,7 @@ decide the figure. This gate asks two questions instead, on sheets that hold eve
 Both graphs run on the runtime that ``Segmenter(device="cpu")`` gives them, so a Q/DQ graph is
 judged in OpenVINO's int8 kernels where users get those.
 """
+
 from __future__ import annotations
 
 import os
@@ -78,8 +79,15 @@ class SheetCounts:
         return int(self.inter.shape[0])
 
 
-def count_sheets(model: str | os.PathLike[str], val: str | os.PathLike[str], *, limit: int | None = None,
-                 threads: int | None = None, progress: bool = False, runtime: CpuRuntime | None = None) -> SheetCounts:
+def count_sheets(
+    model: str | os.PathLike[str],
+    val: str | os.PathLike[str],
+    *,
+    limit: int | None = None,
+    threads: int | None = None,
+    progress: bool = False,
+    runtime: CpuRuntime | None = None,
+) -> SheetCounts:
     """Run ``model`` as ``Segmenter(device="cpu")`` does (or on ``runtime``) on ``val`` and count, sheet by sheet,
     its raw pixels against the masks and its grouped symbols (bundled classifier where it fits) against the boxes."""
     dataset = SegmentationDataset(val)
@@ -112,8 +120,15 @@ def _open(model: Path, threads: int | None, runtime: CpuRuntime | None) -> Segme
     return Segmenter.from_backend(backend, name=str(model), grouping=None, threads=threads)
 
 
-def _count_one(mask: np.ndarray, confidence: np.ndarray | None, image: np.ndarray | None,
-               dataset: SegmentationDataset, index: int, names: tuple[str, ...], classifier: object) -> tuple[np.ndarray, ...]:
+def _count_one(
+    mask: np.ndarray,
+    confidence: np.ndarray | None,
+    image: np.ndarray | None,
+    dataset: SegmentationDataset,
+    index: int,
+    names: tuple[str, ...],
+    classifier: object,
+) -> tuple[np.ndarray, ...]:
     matrix = ConfusionMatrix(len(names), names)
     matrix.update(mask, dataset.read_mask(index, mask.shape))
     m = matrix.matrix
@@ -141,8 +156,9 @@ def _mean_f1(true: np.ndarray, predicted: np.ndarray, matched: np.ndarray) -> np
     return np.where(present.any(-1), (f1[..., 1:] * present).sum(-1) / np.maximum(present.sum(-1), 1), np.nan)
 
 
-def bootstrap_drops(reference: SheetCounts, candidate: SheetCounts, samples: int = BOOTSTRAP_SAMPLES,
-                    seed: int = 0) -> dict[str, np.ndarray]:
+def bootstrap_drops(
+    reference: SheetCounts, candidate: SheetCounts, samples: int = BOOTSTRAP_SAMPLES, seed: int = 0
+) -> dict[str, np.ndarray]:
     """Point drops (points, reference - candidate) and their bootstrap intervals, resampling sheets in pairs.
 
     Returns ``class_drop``/``class_low``/``class_high`` per class, ``mean_drop``/``mean_low``/``mean_high``
@@ -159,9 +175,12 @@ def bootstrap_drops(reference: SheetCounts, candidate: SheetCounts, samples: int
 
     ref_iou, cand_iou = iou(reference), iou(candidate)
     drops = 100.0 * (np.nan_to_num(ref_iou) - np.nan_to_num(cand_iou))
-    mean = 100.0 * (np.nanmean(np.where(present, ref_iou, np.nan), 1) - np.nanmean(np.where(present, cand_iou, np.nan), 1))
+    mean = 100.0 * (
+        np.nanmean(np.where(present, ref_iou, np.nan), 1) - np.nanmean(np.where(present, cand_iou, np.nan), 1)
+    )
     out = _summarise("class", drops) | _summarise("mean", mean)
     if reference.true_symbols is not None and candidate.predicted is not None:
+
         def f1(counts: SheetCounts) -> np.ndarray:
             return _mean_f1(weights @ counts.true_symbols, weights @ counts.predicted, weights @ counts.matched)  # type: ignore[operator]
 
@@ -212,11 +231,15 @@ class SheetGateResult:
             out.append(f"mean IoU dropped {self.mean_drop[0]:.2f} points (allowed {MAX_MEAN_DROP})")
         for c in self.classes:
             if c.failed and c.found:
-                out.append(f"{c.name} dropped {c.drop:.2f} IoU points, 90% interval [{c.low:.2f}, {c.high:.2f}] "
-                           f"(allowed {MAX_CLASS_DROP}, interval above 0)")
+                out.append(
+                    f"{c.name} dropped {c.drop:.2f} IoU points, 90% interval [{c.low:.2f}, {c.high:.2f}] "
+                    f"(allowed {MAX_CLASS_DROP}, interval above 0)"
+                )
             elif c.failed:
-                out.append(f"{c.name} (fp32 IoU {c.reference:.3f}, hardly found) cost {c.drop * c.share:.3f} points "
-                           f"of pixel-weighted IoU (allowed {MAX_SHARE_DROP})")
+                out.append(
+                    f"{c.name} (fp32 IoU {c.reference:.3f}, hardly found) cost {c.drop * c.share:.3f} points "
+                    f"of pixel-weighted IoU (allowed {MAX_SHARE_DROP})"
+                )
         if self.f1_drop is not None and self.f1_drop[0] > MAX_F1_DROP:
             out.append(f"mean symbol F1 dropped {self.f1_drop[0]:.2f} points (allowed {MAX_F1_DROP})")
         return out
@@ -227,27 +250,41 @@ class SheetGateResult:
 
     def table(self) -> str:
         width = max([len("mean IoU"), *(len(c.name) for c in self.classes)])
-        lines = [verdict_heading(self.label, self.graph, self.val, self.sheets, self.passed),
-                 f"{'class':<{width}}  {'fp32 IoU':>8}  {'IoU':>8}  {'drop (pt)':>9}  {'90% interval':>15}  {'share':>6}"]
+        lines = [
+            verdict_heading(self.label, self.graph, self.val, self.sheets, self.passed),
+            f"{'class':<{width}}  {'fp32 IoU':>8}  {'IoU':>8}  {'drop (pt)':>9}  {'90% interval':>15}  {'share':>6}",
+        ]
         for c in self.classes:
             flag = "  FAIL" if c.failed else ("" if c.found else "  (hardly found: judged by share)")
-            lines.append(f"{c.name:<{width}}  {c.reference:8.4f}  {c.candidate:8.4f}  {c.drop:9.2f}  "
-                         f"[{c.low:6.2f}, {c.high:6.2f}]  {c.share:6.3f}{flag}")
+            lines.append(
+                f"{c.name:<{width}}  {c.reference:8.4f}  {c.candidate:8.4f}  {c.drop:9.2f}  "
+                f"[{c.low:6.2f}, {c.high:6.2f}]  {c.share:6.3f}{flag}"
+            )
         point, low, high = self.mean_drop
         lines.append(f"{'mean IoU':<{width}}  {'':8}  {'':8}  {point:9.2f}  [{low:6.2f}, {high:6.2f}]")
         if self.f1 is not None and self.f1_drop is not None:
             point, low, high = self.f1_drop
-            lines.append(f"symbol F1 (grouped, classifier): fp32 {self.f1[0]:.4f}, candidate {self.f1[1]:.4f}, "
-                         f"drop {point:.2f} points [{low:.2f}, {high:.2f}] (allowed {MAX_F1_DROP})")
+            lines.append(
+                f"symbol F1 (grouped, classifier): fp32 {self.f1[0]:.4f}, candidate {self.f1[1]:.4f}, "
+                f"drop {point:.2f} points [{low:.2f}, {high:.2f}] (allowed {MAX_F1_DROP})"
+            )
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, object]:
         from dataclasses import asdict
 
         data = asdict(self)
-        data.update(passed=self.passed, failures=self.failures, max_mean_drop=MAX_MEAN_DROP,
-                    max_class_drop=MAX_CLASS_DROP, found_iou=FOUND_IOU, max_share_drop=MAX_SHARE_DROP,
-                    max_f1_drop=MAX_F1_DROP, confidence=CONFIDENCE, bootstrap_samples=BOOTSTRAP_SAMPLES)
+        data.update(
+            passed=self.passed,
+            failures=self.failures,
+            max_mean_drop=MAX_MEAN_DROP,
+            max_class_drop=MAX_CLASS_DROP,
+            found_iou=FOUND_IOU,
+            max_share_drop=MAX_SHARE_DROP,
+            max_f1_drop=MAX_F1_DROP,
+            confidence=CONFIDENCE,
+            bootstrap_samples=BOOTSTRAP_SAMPLES,
+        )
         return data
 
 
@@ -265,17 +302,37 @@ def judge(reference: SheetCounts, candidate: SheetCounts, *, label: str, graph: 
         drop, low, high = (float(drops[f"class_{k}"][i]) for k in ("drop", "low", "high"))
         found = bool(np.nan_to_num(ref_iou[i]) >= FOUND_IOU)
         failed = bool(drop > MAX_CLASS_DROP and low > 0) if found else bool(drop * share[i] > MAX_SHARE_DROP)
-        rows.append(ClassVerdict(name, float(np.nan_to_num(ref_iou[i])), float(np.nan_to_num(cand_iou[i])),
-                                 round(drop, 4), round(low, 4), round(high, 4), round(float(share[i]), 5), found, failed))
+        rows.append(
+            ClassVerdict(
+                name,
+                float(np.nan_to_num(ref_iou[i])),
+                float(np.nan_to_num(cand_iou[i])),
+                round(drop, 4),
+                round(low, 4),
+                round(high, 4),
+                round(float(share[i]), 5),
+                found,
+                failed,
+            )
+        )
     f1 = f1_drop = None
     counts: dict[str, tuple[int, int, int]] = {}
     if "f1_drop" in drops:
-        assert reference.true_symbols is not None and reference.predicted is not None and candidate.predicted is not None
-        f1 = (float(_mean_f1(reference.true_symbols.sum(0), reference.predicted.sum(0), reference.matched.sum(0))),  # type: ignore[union-attr]
-              float(_mean_f1(candidate.true_symbols.sum(0), candidate.predicted.sum(0), candidate.matched.sum(0))))  # type: ignore[union-attr]
+        assert (
+            reference.true_symbols is not None and reference.predicted is not None and candidate.predicted is not None
+        )
+        f1 = (
+            float(_mean_f1(reference.true_symbols.sum(0), reference.predicted.sum(0), reference.matched.sum(0))),  # type: ignore[union-attr]  # the symbol figures are set together (asserted above)
+            float(_mean_f1(candidate.true_symbols.sum(0), candidate.predicted.sum(0), candidate.matched.sum(0))),  # type: ignore[union-attr]  # the symbol figures are set together (asserted above)
+        )
         f1_drop = tuple(round(float(drops[f"f1_{k}"]), 4) for k in ("drop", "low", "high"))
-        true, ref_pred, cand_pred = (a.sum(0) for a in (reference.true_symbols, reference.predicted, candidate.predicted))
-        counts = {n: (int(true[i]), int(ref_pred[i]), int(cand_pred[i])) for i, n in enumerate(reference.class_names)
-                  if i and (true[i] or ref_pred[i] or cand_pred[i])}
+        true, ref_pred, cand_pred = (
+            a.sum(0) for a in (reference.true_symbols, reference.predicted, candidate.predicted)
+        )
+        counts = {
+            n: (int(true[i]), int(ref_pred[i]), int(cand_pred[i]))
+            for i, n in enumerate(reference.class_names)
+            if i and (true[i] or ref_pred[i] or cand_pred[i])
+        }
     mean = tuple(round(float(drops[f"mean_{k}"]), 4) for k in ("drop", "low", "high"))
     return SheetGateResult(label, graph, val, reference.sheets, tuple(rows), mean, f1, f1_drop, counts)  # type: ignore[arg-type]

@@ -5,6 +5,7 @@ white paper to the model's input size (:mod:`~schemseg_sdk.geometry`), and, when
 the centre ``S x S`` window at the native scale. :data:`PREPROCESSING` describes that rule; it is
 part of the calibration cache key.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -1,4 +1,5 @@
 """Engine bundles: ``NAME.PRECISION.engine`` beside ``NAME.PRECISION.json`` (this sidecar)."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """Graph simplification with onnxsim, kept only when it provably changes nothing on sample sheets."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -44,24 +45,39 @@ def simplify_graph(model: onnx.ModelProto, sheets: SheetSet, reference: GraphOut
     try:
         import onnxsim
     except ImportError:
-        return SimplifyOutcome(model, False, "onnxsim is not installed (pip install onnxsim): kept the original graph",
-                               None, before, before)
+        return SimplifyOutcome(
+            model,
+            False,
+            "onnxsim is not installed (pip install onnxsim): kept the original graph",
+            None,
+            before,
+            before,
+        )
     try:
         candidate, checked = onnxsim.simplify(model, check_n=0)
     except Exception as exc:  # onnxsim surfaces ORT/protobuf errors of every kind
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return SimplifyOutcome(model, False, f"onnxsim failed ({first_line}): kept the original graph",
-                               None, before, before)
+        return SimplifyOutcome(
+            model, False, f"onnxsim failed ({first_line}): kept the original graph", None, before, before
+        )
     if not checked:
-        return SimplifyOutcome(model, False, "onnxsim could not validate its result: kept the original graph",
-                               None, before, before)
+        return SimplifyOutcome(
+            model, False, "onnxsim could not validate its result: kept the original graph", None, before, before
+        )
     del candidate.metadata_props[:]
     candidate.metadata_props.extend(model.metadata_props)
     reference = reference or run_graph(model, sheets)
     parity = compare_outputs(reference, run_graph(candidate, sheets))
     if not parity.ok:
-        return SimplifyOutcome(model, False, f"simplified graph differs ({parity.summary()}): kept the original graph",
-                               parity, before, len(candidate.graph.node))
+        return SimplifyOutcome(
+            model,
+            False,
+            f"simplified graph differs ({parity.summary()}): kept the original graph",
+            parity,
+            before,
+            len(candidate.graph.node),
+        )
     after = len(candidate.graph.node)
-    return SimplifyOutcome(candidate, True, f"simplified: {before} -> {after} nodes, {parity.summary()}",
-                           parity, before, after)
+    return SimplifyOutcome(
+        candidate, True, f"simplified: {before} -> {after} nodes, {parity.summary()}", parity, before, after
+    )

@@ -6,6 +6,7 @@ TensorRT 11 where strong typing is the only mode (the flag is deprecated and ign
 weak-typing builder flags FP16/INT8 are gone). Everything else (which precision, checks, files)
 happens in :mod:`~schemseg_sdk.engine.pipeline`, tested on CPU.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -75,8 +76,7 @@ def import_tensorrt() -> ModuleType:
     major = int(str(trt.__version__).split(".")[0])
     if major not in SUPPORTED_MAJOR_VERSIONS:
         raise BackendUnavailableError(
-            f"TensorRT {trt.__version__} is not supported; schemseg builds with TensorRT 10.x or 11.x: "
-            f"{INSTALL_HINT}"
+            f"TensorRT {trt.__version__} is not supported; schemseg builds with TensorRT 10.x or 11.x: {INSTALL_HINT}"
         )
     return trt
 
@@ -105,10 +105,14 @@ def cuda_device(index: int = 0) -> CudaDevice:
     name = ctypes.create_string_buffer(256)
     check(cuda.cuDeviceGetName(name, len(name), device), "cuDeviceGetName")
     major, minor = ctypes.c_int(0), ctypes.c_int(0)
-    check(cuda.cuDeviceGetAttribute(ctypes.byref(major), _CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device),
-          "cuDeviceGetAttribute")
-    check(cuda.cuDeviceGetAttribute(ctypes.byref(minor), _CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, device),
-          "cuDeviceGetAttribute")
+    check(
+        cuda.cuDeviceGetAttribute(ctypes.byref(major), _CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device),
+        "cuDeviceGetAttribute",
+    )
+    check(
+        cuda.cuDeviceGetAttribute(ctypes.byref(minor), _CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, device),
+        "cuDeviceGetAttribute",
+    )
     return CudaDevice(name.value.decode("utf-8", "replace"), f"{major.value}.{minor.value}")
 
 
@@ -154,8 +158,9 @@ def _progress_monitor(trt: ModuleType) -> object | None:
 
         def phase_start(self, phase_name: str, parent_phase: str | None, num_steps: int) -> None:
             if parent_phase is None:
-                self._bars[phase_name] = tqdm(total=num_steps, desc=f"TensorRT {phase_name}", file=sys.stderr,
-                                              leave=False)
+                self._bars[phase_name] = tqdm(
+                    total=num_steps, desc=f"TensorRT {phase_name}", file=sys.stderr, leave=False
+                )
 
         def step_complete(self, phase_name: str, step: int) -> bool:
             bar = self._bars.get(phase_name)

@@ -6,6 +6,7 @@
 ...     graph = build_graph(seg.predict("amp.png"))
 ...     netlist = graph.to_netlist()  # the CI2N golden JSON schema
 """
+
 from __future__ import annotations
 
 from .build import build_graph, graph_from_arrays

@@ -4,6 +4,7 @@
 10000 x 7000 sheet (280 MB) for a mask that marks a few thousand crossings. The outer contours of
 the regions give their boxes and, filled, their pixels, in memory proportional to the regions.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator

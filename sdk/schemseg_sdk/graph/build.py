@@ -1,4 +1,5 @@
 """From a segmentation to a graph: lines traced into nets, terminals found, ports named."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -31,15 +32,22 @@ def build_graph(result: object) -> SheetGraph:
     grouping = getattr(result, "grouping", None) or {}
     width = grouping.get("stroke_width") if isinstance(grouping, dict) else None
     return graph_from_arrays(
-        result.image, result.mask, result.symbols,  # type: ignore[attr-defined]
+        result.image,  # type: ignore[attr-defined]
+        result.mask,  # type: ignore[attr-defined]
+        result.symbols,  # type: ignore[attr-defined]
         class_names=result.class_names or CLASS_NAMES,  # type: ignore[attr-defined]
-        source=result.source, stroke_width=float(width) if width else None,  # type: ignore[attr-defined]
+        source=result.source,  # type: ignore[attr-defined]
+        stroke_width=float(width) if width else None,
     )
 
 
 def graph_from_arrays(
-    image: np.ndarray, mask: np.ndarray, symbols: Sequence[Symbol], class_names: Sequence[str] = CLASS_NAMES,
-    source: str = "<array>", stroke_width: float | None = None,
+    image: np.ndarray,
+    mask: np.ndarray,
+    symbols: Sequence[Symbol],
+    class_names: Sequence[str] = CLASS_NAMES,
+    source: str = "<array>",
+    stroke_width: float | None = None,
 ) -> SheetGraph:
     """The graph of a drawing given its class mask and symbols (what :func:`build_graph` reads from a result).
 
@@ -65,7 +73,9 @@ def graph_from_arrays(
     return SheetGraph(source, int(mask.shape[1]), int(mask.shape[0]), graph_symbols, nets)
 
 
-def _net_labels(symbols: Sequence[Symbol], terminals: list[list[Terminal]], count: int) -> tuple[np.ndarray, dict[int, str]]:
+def _net_labels(
+    symbols: Sequence[Symbol], terminals: list[list[Terminal]], count: int
+) -> tuple[np.ndarray, dict[int, str]]:
     """Nets touched by a ground become one net ``GND``; by a supply rail, ``VDD`` (above the circuit's middle) or ``VSS``.
 
     A rail's text is not read, so a rail drawn above the mean height of the other symbols is taken
@@ -89,8 +99,15 @@ def _net_labels(symbols: Sequence[Symbol], terminals: list[list[Terminal]], coun
     return alias, labels
 
 
-def _graph_symbol(index: int, symbol: Symbol, terminals: list[Terminal], alias: np.ndarray, reach: Counter[int],
-                  mask: np.ndarray, roles: ClassRoles) -> GraphSymbol:
+def _graph_symbol(
+    index: int,
+    symbol: Symbol,
+    terminals: list[Terminal],
+    alias: np.ndarray,
+    reach: Counter[int],
+    mask: np.ndarray,
+    roles: ClassRoles,
+) -> GraphSymbol:
     x0, y0, x1, y1 = symbol.bbox
     ink = roles.symbol[mask[y0:y1, x0:x1]]
     aliased = [Terminal(t.x, t.y, int(alias[t.net]), t.area) for t in terminals]
@@ -107,7 +124,12 @@ def _nets(trace: LineTrace, alias: np.ndarray, labels: dict[int, str], symbols: 
     used = set(by_net) | {p.net for s in symbols for p in s.ports}
     dashed = {int(alias[i]) for i in np.flatnonzero(trace.dashed)}
     return [
-        Net(net, labels.get(net, f"net{net}"), "dashed" if net in dashed else "solid", labels.get(net),
-            tuple(by_net.get(net, ())))
+        Net(
+            net,
+            labels.get(net, f"net{net}"),
+            "dashed" if net in dashed else "solid",
+            labels.get(net),
+            tuple(by_net.get(net, ())),
+        )
         for net in sorted(used)
     ]

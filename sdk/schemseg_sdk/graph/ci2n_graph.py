@@ -18,6 +18,7 @@ figures:
 - node and edge order follow DGL's (node types and edge types sorted by name), so a search
   stopped by its time limit walks the same path as the official one.
 """
+
 from __future__ import annotations
 
 import re
@@ -48,9 +49,20 @@ CI2N_PORTS: dict[str, tuple[str, ...]] = {
 """Ports of each CI2N component type in the scorer's order (a MOSFET may add ``Body`` last)."""
 
 SPECTRE_TYPES: dict[str, str] = {
-    "PMOS": "pmos", "NMOS": "nmos", "NPN": "npn", "PNP": "pnp", "Res": "resistor", "Cap": "capacitor",
-    "Ind": "inductor", "Diode": "diode", "Switch": "switch", "Current": "isource", "Voltage": "vsource",
-    "Diso_amp": "diffamp", "Siso_amp": "amp", "Dido_amp": "dido",
+    "PMOS": "pmos",
+    "NMOS": "nmos",
+    "NPN": "npn",
+    "PNP": "pnp",
+    "Res": "resistor",
+    "Cap": "capacitor",
+    "Ind": "inductor",
+    "Diode": "diode",
+    "Switch": "switch",
+    "Current": "isource",
+    "Voltage": "vsource",
+    "Diso_amp": "diffamp",
+    "Siso_amp": "amp",
+    "Dido_amp": "dido",
 }
 """The Spectre-like type the scorer writes for each CI2N component type."""
 
@@ -108,9 +120,7 @@ def _spectre_lines(components: Sequence[Mapping[str, object]]) -> list[str]:
         names = [name for name in CI2N_PORTS[str(kind)] if name in ports] + (["Body"] if "Body" in ports else [])
         nets = [ports[name] for name in names]
         if not all(isinstance(net, str) for net in nets):
-            raise InvalidInputError(
-                f"a {kind} has port_connection {dict(ports)!r:.80}; expected net names as strings"
-            )
+            raise InvalidInputError(f"a {kind} has port_connection {dict(ports)!r:.80}; expected net names as strings")
         lines.append(f"X{len(lines)} ({' '.join(nets)}) {spectre}")
     return lines
 

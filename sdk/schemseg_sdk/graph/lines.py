@@ -13,6 +13,7 @@
    gaps up to four stroke widths or 7 px) are one line, of kind ``"dashed"``; on a P&ID these are signal
    lines and are kept apart from process lines (``"solid"``).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -119,7 +120,9 @@ def _crossings(mask: np.ndarray, roles: ClassRoles, cuts: list[tuple[int, int, i
     return crossing
 
 
-def plain_crossings(line: np.ndarray, mask: np.ndarray, roles: ClassRoles, stroke_width: float) -> list[tuple[int, int, int, int]]:
+def plain_crossings(
+    line: np.ndarray, mask: np.ndarray, roles: ClassRoles, stroke_width: float
+) -> list[tuple[int, int, int, int]]:
     """Where a horizontal and a vertical line cross with four arms and no junction dot: they do not join there.
 
     A dot is the model's junction class near the crossing, or ink much denser than two crossing
@@ -136,8 +139,12 @@ def plain_crossings(line: np.ndarray, mask: np.ndarray, roles: ClassRoles, strok
         cx, cy = x + w // 2, y + h // 2
         if x - arm < 0 or y - arm < 0 or x + w + arm > width or y + h + arm > height:
             continue
-        arms = (line[cy, x - arm : x].all() and line[cy, x + w : x + w + arm].all()
-                and line[y - arm : y, cx].all() and line[y + h : y + h + arm, cx].all())
+        arms = (
+            line[cy, x - arm : x].all()
+            and line[cy, x + w : x + w + arm].all()
+            and line[y - arm : y, cx].all()
+            and line[y + h : y + h + arm, cx].all()
+        )
         if not arms:
             continue
         y0, y1, x0, x1 = max(0, cy - near), cy + near + 1, max(0, cx - near), cx + near + 1
@@ -190,7 +197,9 @@ def _pair_opposite(sides: list[tuple[int, float]], union: _Union) -> None:
             union.join(label, best)
 
 
-def _join_dashes(labels: np.ndarray, stats: np.ndarray, keep: np.ndarray, union: _Union, stroke_width: float) -> list[int]:
+def _join_dashes(
+    labels: np.ndarray, stats: np.ndarray, keep: np.ndarray, union: _Union, stroke_width: float
+) -> list[int]:
     """Join short pieces in a row along their long side into one line; the pieces so joined."""
     thin = 2.0 * stroke_width + 1
     longest = max(12.0, 12.0 * stroke_width)

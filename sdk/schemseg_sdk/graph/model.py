@@ -17,6 +17,7 @@ A net is one electrically (or hydraulically) connected set of lines: lines joine
 dots, T-joins and corners, not across crossovers. Only nets that reach a port or have a segment
 are listed.
 """
+
 from __future__ import annotations
 
 import json
@@ -60,8 +61,13 @@ class GraphSymbol:
     ports: tuple[Port, ...]
 
     def to_dict(self) -> dict[str, object]:
-        return {"id": self.id, "class_name": self.class_name, "component_type": self.component_type,
-                "bbox": list(self.bbox), "ports": [p.to_dict() for p in self.ports]}
+        return {
+            "id": self.id,
+            "class_name": self.class_name,
+            "component_type": self.component_type,
+            "bbox": list(self.bbox),
+            "ports": [p.to_dict() for p in self.ports],
+        }
 
 
 @dataclass(frozen=True)
@@ -75,8 +81,13 @@ class Net:
     segments: tuple[Segment, ...] = ()
 
     def to_dict(self) -> dict[str, object]:
-        return {"id": self.id, "name": self.name, "kind": self.kind, "label": self.label,
-                "segments": [s.to_dict() for s in self.segments]}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "kind": self.kind,
+            "label": self.label,
+            "segments": [s.to_dict() for s in self.segments],
+        }
 
 
 @dataclass
@@ -94,8 +105,14 @@ class SheetGraph:
         return next(n for n in self.nets if n.id == net_id)
 
     def to_dict(self) -> dict[str, object]:
-        return {"schema": GRAPH_SCHEMA, "source": self.source, "width": self.width, "height": self.height,
-                "symbols": [s.to_dict() for s in self.symbols], "nets": [n.to_dict() for n in self.nets]}
+        return {
+            "schema": GRAPH_SCHEMA,
+            "source": self.source,
+            "width": self.width,
+            "height": self.height,
+            "symbols": [s.to_dict() for s in self.symbols],
+            "nets": [n.to_dict() for n in self.nets],
+        }
 
     def to_netlist(self) -> dict[str, object]:
         """The circuit as a netlist in the CI2N golden JSON schema (components with a CI2N type only).
@@ -110,8 +127,9 @@ class SheetGraph:
                 continue
             order = CI2N_PORTS[symbol.component_type] + ("Body",)
             ports = sorted(symbol.ports, key=lambda p: order.index(p.name) if p.name in order else len(order))
-            components.append({"component_type": symbol.component_type,
-                               "port_connection": {p.name: names[p.net] for p in ports}})
+            components.append(
+                {"component_type": symbol.component_type, "port_connection": {p.name: names[p.net] for p in ports}}
+            )
         return {"ckt_netlist": components, "ckt_type": ""}
 
     def to_spice(self) -> str:
@@ -133,12 +151,26 @@ class SheetGraph:
         """Symbols and nets as nodes (``kind`` = ``"symbol"`` / ``"net"``), one edge per port (``port`` = its name)."""
         graph = nx.MultiGraph(source=self.source)
         for net in self.nets:
-            graph.add_node(f"n{net.id}", kind="net", name=net.name, net_kind=net.kind, label=net.label or "",
-                           segments=len(net.segments))
+            graph.add_node(
+                f"n{net.id}",
+                kind="net",
+                name=net.name,
+                net_kind=net.kind,
+                label=net.label or "",
+                segments=len(net.segments),
+            )
         for symbol in self.symbols:
             x0, y0, x1, y1 = symbol.bbox
-            graph.add_node(f"s{symbol.id}", kind="symbol", class_name=symbol.class_name,
-                           component_type=symbol.component_type or "", x0=x0, y0=y0, x1=x1, y1=y1)
+            graph.add_node(
+                f"s{symbol.id}",
+                kind="symbol",
+                class_name=symbol.class_name,
+                component_type=symbol.component_type or "",
+                x0=x0,
+                y0=y0,
+                x1=x1,
+                y1=y1,
+            )
             for port in symbol.ports:
                 graph.add_edge(f"s{symbol.id}", f"n{port.net}", port=port.name, x=port.x, y=port.y)
         return graph

@@ -10,6 +10,7 @@ The normalised GED divides by the size of both graphs, ``GED / (|V_pred| + |E_pr
 |E_gold|)``: deleting every node and edge of one graph and inserting all of the other is always an
 edit path, so this normaliser keeps NED in [0, 1] (an empty prediction scores 1, an exact one 0).
 """
+
 from __future__ import annotations
 
 import json
@@ -49,8 +50,15 @@ class SheetScore:
     seconds: float
 
     def to_dict(self) -> dict[str, object]:
-        return {"name": self.name, "ged": self.ged, "ned": round(self.ned, 6), "exact": self.exact,
-                "timed_out": self.timed_out, "missing": self.missing, "seconds": round(self.seconds, 3)}
+        return {
+            "name": self.name,
+            "ged": self.ged,
+            "ned": round(self.ned, 6),
+            "exact": self.exact,
+            "timed_out": self.timed_out,
+            "missing": self.missing,
+            "seconds": round(self.seconds, 3),
+        }
 
 
 @dataclass(frozen=True)
@@ -79,9 +87,13 @@ class NetlistScores:
     def to_dict(self) -> dict[str, object]:
         return {
             "normaliser": "ged / (nodes + edges of the predicted port graph + nodes + edges of the golden one)",
-            "sheets": len(self.sheets), "exact": self.exact, "exact_rate": round(self.exact_rate, 6),
-            "mean_ned": round(self.mean_ned, 6), "timed_out": sum(s.timed_out for s in self.sheets),
-            "missing": sum(s.missing for s in self.sheets), "per_sheet": [s.to_dict() for s in self.sheets],
+            "sheets": len(self.sheets),
+            "exact": self.exact,
+            "exact_rate": round(self.exact_rate, 6),
+            "mean_ned": round(self.mean_ned, 6),
+            "timed_out": sum(s.timed_out for s in self.sheets),
+            "missing": sum(s.missing for s in self.sheets),
+            "per_sheet": [s.to_dict() for s in self.sheets],
         }
 
 
@@ -127,8 +139,9 @@ def _require_scipy() -> None:
         ) from None
 
 
-def score_netlist(pred: Mapping[str, object], gold: Mapping[str, object], name: str = "",
-                  timeout: float = 10.0, missing: bool = False) -> SheetScore:
+def score_netlist(
+    pred: Mapping[str, object], gold: Mapping[str, object], name: str = "", timeout: float = 10.0, missing: bool = False
+) -> SheetScore:
     """Score one predicted netlist (CI2N schema) against its golden one."""
     start = time.perf_counter()
     pred_graph, gold_graph = port_graph(pred), port_graph(gold)
@@ -148,8 +161,9 @@ def _read_netlist(path: Path) -> dict[str, object]:
     return data
 
 
-def score_dirs(pred_dir: Path, gold_dir: Path, timeout: float = 10.0, names: Sequence[str] | None = None,
-               progress: object = None) -> NetlistScores:
+def score_dirs(
+    pred_dir: Path, gold_dir: Path, timeout: float = 10.0, names: Sequence[str] | None = None, progress: object = None
+) -> NetlistScores:
     """Score every ``GOLD_DIR/NAME.json`` against ``PRED_DIR/NAME.json`` (a missing prediction scores as empty).
 
     Args:
@@ -167,8 +181,10 @@ def score_dirs(pred_dir: Path, gold_dir: Path, timeout: float = 10.0, names: Seq
         wanted = set(names)
         golds = [g for g in golds if g.stem in wanted]
     if not golds:
-        raise InvalidInputError(f"{gold_dir} holds no *.json{'' if names is None else ' of the names given'}; "
-                                "expected golden netlists such as 001.json")
+        raise InvalidInputError(
+            f"{gold_dir} holds no *.json{'' if names is None else ' of the names given'}; "
+            "expected golden netlists such as 001.json"
+        )
     sheets = []
     for gold_path in golds:
         pred_path = Path(pred_dir) / gold_path.name
@@ -179,5 +195,3 @@ def score_dirs(pred_dir: Path, gold_dir: Path, timeout: float = 10.0, names: Seq
             progress(score)
         sheets.append(score)
     return NetlistScores(tuple(sheets))
-
-

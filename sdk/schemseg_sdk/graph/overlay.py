@@ -1,4 +1,5 @@
 """A picture of a sheet's graph: each net's segments in its own colour, symbol boxes, ports as dots with names."""
+
 from __future__ import annotations
 
 import colorsys
@@ -47,6 +48,14 @@ def draw_graph(image: np.ndarray, graph: SheetGraph, port_names: bool = True) ->
             at = (round(port.x), round(port.y))
             cv2.circle(canvas, at, thick + 2, net_color(port.net), -1)
             if port_names:
-                cv2.putText(canvas, port.name[:2], (at[0] + thick + 2, at[1] - thick), _FONT, 0.35 * scale,
-                            (0, 0, 0), 1, cv2.LINE_AA)
+                cv2.putText(
+                    canvas,
+                    port.name[:2],
+                    (at[0] + thick + 2, at[1] - thick),
+                    _FONT,
+                    0.35 * scale,
+                    (0, 0, 0),
+                    1,
+                    cv2.LINE_AA,
+                )
     return canvas

@@ -18,6 +18,7 @@ A symbol with more terminals than ports keeps those whose nets reach other symbo
 the widest contacts; a MOSFET has a body only when four of its terminals reach other symbols. Other symbols (valves, pumps, instruments) have ports ``p1``, ``p2``, ...
 clockwise from the top.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -29,19 +30,42 @@ from .terminals import Terminal
 __all__ = ["CI2N_TYPES", "name_ports"]
 
 CI2N_TYPES: dict[str, str] = {
-    "resistor": "Res", "resistor_iec": "Res", "capacitor": "Cap", "capacitor_polarized": "Cap",
-    "inductor": "Ind", "diode": "Diode", "zener_diode": "Diode", "led": "Diode", "npn": "NPN", "pnp": "PNP",
-    "nmos": "NMOS", "pmos": "PMOS", "voltage_source": "Voltage", "battery": "Voltage",
-    "current_source": "Current", "switch": "Switch", "opamp": "Diso_amp",
+    "resistor": "Res",
+    "resistor_iec": "Res",
+    "capacitor": "Cap",
+    "capacitor_polarized": "Cap",
+    "inductor": "Ind",
+    "diode": "Diode",
+    "zener_diode": "Diode",
+    "led": "Diode",
+    "npn": "NPN",
+    "pnp": "PNP",
+    "nmos": "NMOS",
+    "pmos": "PMOS",
+    "voltage_source": "Voltage",
+    "battery": "Voltage",
+    "current_source": "Current",
+    "switch": "Switch",
+    "opamp": "Diso_amp",
 }
 """The CI2N component type of each schemseg circuit class."""
 
-_TWO_PORTS = {"Res": ("Pos", "Neg"), "Cap": ("Pos", "Neg"), "Ind": ("Pos", "Neg"), "Switch": ("Pos", "Neg"),
-              "Diode": ("In", "Out"), "Current": ("In", "Out"), "Voltage": ("Positive", "Negative")}
+_TWO_PORTS = {
+    "Res": ("Pos", "Neg"),
+    "Cap": ("Pos", "Neg"),
+    "Ind": ("Pos", "Neg"),
+    "Switch": ("Pos", "Neg"),
+    "Diode": ("In", "Out"),
+    "Current": ("In", "Out"),
+    "Voltage": ("Positive", "Negative"),
+}
 
 
 def name_ports(
-    class_name: str, terminals: Sequence[Terminal], net_reach: Mapping[int, int], ink: np.ndarray,
+    class_name: str,
+    terminals: Sequence[Terminal],
+    net_reach: Mapping[int, int],
+    ink: np.ndarray,
     origin: tuple[int, int],
 ) -> list[tuple[str, Terminal]]:
     """Name the terminals of one symbol.
@@ -66,7 +90,9 @@ def name_ports(
     return [(f"p{i + 1}", t) for i, t in enumerate(_clockwise(terminals))]
 
 
-def _best(terminals: Sequence[Terminal], count: int, net_reach: Mapping[int, int], least: int | None = None) -> list[Terminal]:
+def _best(
+    terminals: Sequence[Terminal], count: int, net_reach: Mapping[int, int], least: int | None = None
+) -> list[Terminal]:
     """Up to ``count`` terminals, those on nets reaching other symbols first; weak ones only up to ``least``."""
     ranked = sorted(terminals, key=lambda t: (net_reach.get(t.net, 0) > 1, t.area), reverse=True)
     strong = [t for t in ranked if net_reach.get(t.net, 0) > 1][:count]
@@ -114,8 +140,13 @@ def _mosfet_ports(kind: str, terminals: list[Terminal]) -> list[tuple[str, Termi
     if len(terminals) == 4:
         # drain and source: the pair with both others midway along it; of those the gate lies farther out
         pairs = [(i, j) for i in range(4) for j in range(i + 1, 4)]
-        i, j = min(pairs, key=lambda p: _slant(terminals[p[0]], terminals[p[1]]) + sum(
-            _off_centre(terminals[k], terminals[p[0]], terminals[p[1]]) for k in range(4) if k not in p))
+        i, j = min(
+            pairs,
+            key=lambda p: (
+                _slant(terminals[p[0]], terminals[p[1]])
+                + sum(_off_centre(terminals[k], terminals[p[0]], terminals[p[1]]) for k in range(4) if k not in p)
+            ),
+        )
         mid = Terminal((terminals[i].x + terminals[j].x) / 2, (terminals[i].y + terminals[j].y) / 2, -1, 0)
         near, far = sorted((terminals[k] for k in range(4) if k not in (i, j)), key=lambda t: _distance(t, mid))
         body = near
@@ -127,7 +158,9 @@ def _mosfet_ports(kind: str, terminals: list[Terminal]) -> list[tuple[str, Termi
     return ports + ([("Body", body)] if body is not None else [])
 
 
-def _bipolar_ports(kind: str, terminals: list[Terminal], ink: np.ndarray, origin: tuple[int, int]) -> list[tuple[str, Terminal]]:
+def _bipolar_ports(
+    kind: str, terminals: list[Terminal], ink: np.ndarray, origin: tuple[int, int]
+) -> list[tuple[str, Terminal]]:
     if len(terminals) < 3:
         return list(zip(("Collector", "Emitter"), _order_along_axis(terminals)))
     base, (a, b) = _control_split(terminals)

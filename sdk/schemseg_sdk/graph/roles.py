@@ -1,4 +1,5 @@
 """What each class of a model's class list is to the graph: a symbol, text, a junction, a crossover or line ink."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence

@@ -1,4 +1,5 @@
 """Straight segments of the traced lines: horizontal and vertical runs, and the rest as boxes."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace

@@ -6,6 +6,7 @@ its position (the blob's centre) and its net (the piece of line the blob belongs
 whose leads the model left unlabelled still gets terminals: at the ends of those leads, which are
 then short line pieces reaching no other symbol.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -48,7 +49,9 @@ class Terminal:
     area: int
 
 
-def find_terminals(symbols: Sequence[Symbol], mask: np.ndarray, roles: ClassRoles, trace: LineTrace) -> list[list[Terminal]]:
+def find_terminals(
+    symbols: Sequence[Symbol], mask: np.ndarray, roles: ClassRoles, trace: LineTrace
+) -> list[list[Terminal]]:
     """The terminals of each symbol, in the order of ``symbols``.
 
     A contact whose net reaches no other symbol (a designation's stray letter, a lead stub) is weak:
@@ -89,8 +92,9 @@ def _gap(symbol: Symbol, t: Terminal) -> float:
     return float(np.hypot(max(x0 - t.x, 0, t.x - x1), max(y0 - t.y, 0, t.y - y1)))
 
 
-def _symbol_terminals(symbol: Symbol, mask: np.ndarray, roles: ClassRoles, trace: LineTrace, reach: int,
-                      kernel: np.ndarray) -> list[Terminal]:
+def _symbol_terminals(
+    symbol: Symbol, mask: np.ndarray, roles: ClassRoles, trace: LineTrace, reach: int, kernel: np.ndarray
+) -> list[Terminal]:
     height, width = mask.shape
     bx0, by0, bx1, by1 = symbol.bbox
     x0, y0 = max(0, bx0 - reach), max(0, by0 - reach)

@@ -1,13 +1,15 @@
 """Validating a dataset folder and counting how often each class occurs."""
+
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
 
 import numpy as np
+from tqdm import tqdm
+
 from schemseg_sdk.classes import CLASS_NAMES, IGNORE_INDEX
 from schemseg_sdk.dataset import SegmentationDataset
-from tqdm import tqdm
 
 __all__ = ["ClassFrequencies", "check_dataset"]
 

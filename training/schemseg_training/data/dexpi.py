@@ -6,6 +6,7 @@ takes its class, smaller boxes win, ignored boxes are 255) and boxed by :mod:`.l
 A rendering is imported only when the drawing's strokes land on its ink (:mod:`.dexpi_align`);
 every rendering left out is listed with its reason, never imported misaligned.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,10 +18,11 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from tqdm import tqdm
+
 from schemseg_sdk.classes import CLASS_NAMES
 from schemseg_sdk.errors import DatasetError
 from schemseg_sdk.fileio import atomic_write_text
-from tqdm import tqdm
 
 from .check import ClassFrequencies
 from .dexpi_align import Placement, place_drawing
@@ -87,22 +89,30 @@ class DexpiReport:
         return self.frequencies.images
 
     def add(self, labels: SheetLabels) -> None:
-        for total, part in ((self.symbols, labels.symbols), (self.no_class, labels.no_class),
-                            (self.not_in_map, labels.not_in_map), (self.not_drawn, labels.not_drawn),
-                            (self.off_ink, labels.off_ink), (self.undrawn, labels.undrawn)):
+        for total, part in (
+            (self.symbols, labels.symbols),
+            (self.no_class, labels.no_class),
+            (self.not_in_map, labels.not_in_map),
+            (self.not_drawn, labels.not_drawn),
+            (self.off_ink, labels.off_ink),
+            (self.undrawn, labels.undrawn),
+        ):
             total.update(part)
 
     def unmapped_table(self) -> str:
         """Plain text: symbols by project class, then what had no class, by DEXPI class."""
         lines = ["symbols (boxes): " + ", ".join(f"{k} {v}" for k, v in sorted(self.symbols.items()))]
-        for title, counts in (("no project class (ignored, 255)", self.no_class),
-                              ("not in the map (ignored, 255)", self.not_in_map),
-                              ("drawn otherwise on the rendering (ignored, 255)", self.off_ink),
-                              ("not drawn on the rendering, only a pipe (ignored, 255)", self.undrawn),
-                              ("no geometry in the XML (not boxed)", self.not_drawn)):
+        for title, counts in (
+            ("no project class (ignored, 255)", self.no_class),
+            ("not in the map (ignored, 255)", self.not_in_map),
+            ("drawn otherwise on the rendering (ignored, 255)", self.off_ink),
+            ("not drawn on the rendering, only a pipe (ignored, 255)", self.undrawn),
+            ("no geometry in the XML (not boxed)", self.not_drawn),
+        ):
             if counts:
-                lines.append(f"{title}: {sum(counts.values())}: " + ", ".join(
-                    f"{k} {v}" for k, v in counts.most_common()))
+                lines.append(
+                    f"{title}: {sum(counts.values())}: " + ", ".join(f"{k} {v}" for k, v in counts.most_common())
+                )
         return "\n".join(lines)
 
 
@@ -113,8 +123,9 @@ def load_dexpi_map(spec: str) -> tuple[LabelMap, dict[str, str | None]]:
     return label_map, {k: (None if v is None else names[v]) for k, v in label_map.class_ids.items()}
 
 
-def import_dexpi(src: str | os.PathLike[str], out: str | os.PathLike[str], settings: DexpiSettings,
-                 *, progress: bool = False) -> DexpiReport:
+def import_dexpi(
+    src: str | os.PathLike[str], out: str | os.PathLike[str], settings: DexpiSettings, *, progress: bool = False
+) -> DexpiReport:
     """Import every rendering under ``src`` (a folder or one XML) whose Proteus XML is found.
 
     ``out`` must not exist or be empty; it is written in a temporary folder beside it and renamed
@@ -127,13 +138,16 @@ def import_dexpi(src: str | os.PathLike[str], out: str | os.PathLike[str], setti
     src_path, out_dir = Path(src), Path(out)
     pairs = find_renderings(src_path, settings.cases) if src_path.exists() else []
     if not pairs:
-        raise DatasetError(f"{src_path}: no renderings (.png, .jpg, .pdf...) of DEXPI Proteus XML files found "
-                           f"(cases: {settings.cases})")
+        raise DatasetError(
+            f"{src_path}: no renderings (.png, .jpg, .pdf...) of DEXPI Proteus XML files found "
+            f"(cases: {settings.cases})"
+        )
     with building_dataset(out_dir) as work:
         report = _import_all(pairs, work, settings, progress)
         if not report.written:
-            raise DatasetError(f"{src_path}: none of the {len(pairs)} renderings could be imported:\n  "
-                               + "\n  ".join(report.skipped))
+            raise DatasetError(
+                f"{src_path}: none of the {len(pairs)} renderings could be imported:\n  " + "\n  ".join(report.skipped)
+            )
         atomic_write_text(work / "dataset.json", json.dumps(_metadata(src_path, settings, report), indent=2) + "\n")
     return report
 
@@ -164,8 +178,9 @@ def _import_all(pairs: list[RenderingPair], work: Path, settings: DexpiSettings,
     return report
 
 
-def _label_one(pair: RenderingPair, settings: DexpiSettings, drawings: dict[Path, ProteusDrawing | DatasetError]
-               ) -> tuple[np.ndarray, Placement, SheetLabels, ProteusDrawing]:
+def _label_one(
+    pair: RenderingPair, settings: DexpiSettings, drawings: dict[Path, ProteusDrawing | DatasetError]
+) -> tuple[np.ndarray, Placement, SheetLabels, ProteusDrawing]:
     """Read, check and label one rendering; a DatasetError says why it is left out."""
     where = str(pair.rendering)
     if pair.xml is None:
@@ -187,21 +202,29 @@ def _label_one(pair: RenderingPair, settings: DexpiSettings, drawings: dict[Path
     placement = place_drawing(drawing, image)
     cover = _cover(drawing, placement, image.shape[:2])
     if placement.score < settings.min_score:
-        raise DatasetError(f"{where}: alignment not established ({placement.score:.0%} of the strokes of "
-                           f"{pair.xml.name} land on ink, {settings.min_score:.0%} needed)")
+        raise DatasetError(
+            f"{where}: alignment not established ({placement.score:.0%} of the strokes of "
+            f"{pair.xml.name} land on ink, {settings.min_score:.0%} needed)"
+        )
     stretch = abs(placement.sx / placement.sy - 1)
     if stretch > MAX_STRETCH:
-        raise DatasetError(f"{where}: alignment not established (the best fit scales x and y {stretch:.0%} apart; "
-                           f"a rendering keeps the drawing's proportions to {MAX_STRETCH:.0%})")
+        raise DatasetError(
+            f"{where}: alignment not established (the best fit scales x and y {stretch:.0%} apart; "
+            f"a rendering keeps the drawing's proportions to {MAX_STRETCH:.0%})"
+        )
     if cover < settings.min_cover:
-        raise DatasetError(f"{where}: the sheet covers only {cover:.0%} of the image (a screenshot or a partial "
-                           f"view; {settings.min_cover:.0%} needed)")
+        raise DatasetError(
+            f"{where}: the sheet covers only {cover:.0%} of the image (a screenshot or a partial "
+            f"view; {settings.min_cover:.0%} needed)"
+        )
     labels = label_sheet(drawing, placement, image, settings.class_map)
     drawn = sum(n for name, n in labels.symbols.items() if name != "designation")
     off = sum(labels.off_ink.values())
     if off > MAX_OFF_INK * (drawn + off):
-        raise DatasetError(f"{where}: alignment not established for symbols ({off} of {drawn + off} are drawn "
-                           f"elsewhere or otherwise than {pair.xml.name} says; an importing tool redrew them)")
+        raise DatasetError(
+            f"{where}: alignment not established for symbols ({off} of {drawn + off} are drawn "
+            f"elsewhere or otherwise than {pair.xml.name} says; an importing tool redrew them)"
+        )
     if not drawn:
         raise DatasetError(f"{where}: no symbol of a project class on it")
     return image, placement, labels, drawing
@@ -228,14 +251,23 @@ def _paint_map(settings: DexpiSettings) -> LabelMap:
     return LabelMap(settings.map_name, ids, CLASS_NAMES)
 
 
-def _sheet_record(name: str, pair: RenderingPair, drawing: ProteusDrawing, placement: Placement,
-                  labels: SheetLabels) -> dict[str, object]:
+def _sheet_record(
+    name: str, pair: RenderingPair, drawing: ProteusDrawing, placement: Placement, labels: SheetLabels
+) -> dict[str, object]:
     return {
-        "name": name, "rendering": str(pair.rendering), "xml": str(drawing.path), "own_rendering": pair.own,
+        "name": name,
+        "rendering": str(pair.rendering),
+        "xml": str(drawing.path),
+        "own_rendering": pair.own,
         "alignment_score": round(placement.score, 4),
-        "pixels_per_unit": [round(placement.sx, 4), round(placement.sy, 4)], "units": drawing.units,
-        "symbols": dict(labels.symbols), "no_class": dict(labels.no_class), "not_in_map": dict(labels.not_in_map),
-        "off_ink": dict(labels.off_ink), "undrawn": dict(labels.undrawn), "not_drawn": dict(labels.not_drawn),
+        "pixels_per_unit": [round(placement.sx, 4), round(placement.sy, 4)],
+        "units": drawing.units,
+        "symbols": dict(labels.symbols),
+        "no_class": dict(labels.no_class),
+        "not_in_map": dict(labels.not_in_map),
+        "off_ink": dict(labels.off_ink),
+        "undrawn": dict(labels.undrawn),
+        "not_drawn": dict(labels.not_drawn),
     }
 
 
@@ -246,12 +278,20 @@ def _metadata(src: Path, settings: DexpiSettings, report: DexpiReport) -> dict[s
         "importer": "schemseg data import-dexpi",
         "map": settings.map_name,
         "class_map": settings.class_map,
-        "cases": settings.cases, "dpi": settings.dpi, "min_width": settings.min_width,
-        "min_score": settings.min_score, "min_cover": settings.min_cover,
-        "dark_threshold": settings.dark_threshold, "score_dark_only": settings.score_dark_only,
+        "cases": settings.cases,
+        "dpi": settings.dpi,
+        "min_width": settings.min_width,
+        "min_score": settings.min_score,
+        "min_cover": settings.min_cover,
+        "dark_threshold": settings.dark_threshold,
+        "score_dark_only": settings.score_dark_only,
         "unboxed_text": settings.unboxed_text,
-        "symbols": dict(report.symbols), "no_class": dict(report.no_class), "not_in_map": dict(report.not_in_map),
-        "off_ink": dict(report.off_ink), "undrawn": dict(report.undrawn), "not_drawn": dict(report.not_drawn),
+        "symbols": dict(report.symbols),
+        "no_class": dict(report.no_class),
+        "not_in_map": dict(report.not_in_map),
+        "off_ink": dict(report.off_ink),
+        "undrawn": dict(report.undrawn),
+        "not_drawn": dict(report.not_drawn),
         "sheets": report.sheets,
         "skipped": report.skipped,
         **report.frequencies.to_dict(),
@@ -271,7 +311,14 @@ def write_overlay(path: Path, image: np.ndarray, labels: SheetLabels) -> None:
         colour = (160, 160, 160) if ignored else _COLOURS[CLASS_NAMES.index(shape.label) % len(_COLOURS)]
         cv2.rectangle(overlay, (x0, y0), (x1, y1), colour, thickness)
         if not ignored and shape.label != "designation":
-            cv2.putText(overlay, shape.label, (x0, max(y0 - 3, 10)), cv2.FONT_HERSHEY_SIMPLEX,
-                        0.4 * thickness, colour, thickness)
+            cv2.putText(
+                overlay,
+                shape.label,
+                (x0, max(y0 - 3, 10)),
+                cv2.FONT_HERSHEY_SIMPLEX,
+                0.4 * thickness,
+                colour,
+                thickness,
+            )
     path.parent.mkdir(parents=True, exist_ok=True)
     _write_png(path, overlay)

@@ -8,6 +8,7 @@ ink bounds) and is refined by chamfer matching: the drawing's strokes are moved 
 they lie on the rendering's ink. The share of stroke points that end up on ink is the alignment
 score; a rendering below the acceptance score is not imported.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -41,8 +42,9 @@ class Placement:
     def to_pixels(self, points: np.ndarray) -> np.ndarray:
         """``(N, 2)`` drawing coordinates -> ``(N, 2)`` pixel coordinates (x right, y down)."""
         points = np.asarray(points, float).reshape(-1, 2)
-        return np.stack([self.sx * (points[:, 0] - self.x0) + self.tx,
-                         self.sy * (self.y1 - points[:, 1]) + self.ty], axis=1)
+        return np.stack(
+            [self.sx * (points[:, 0] - self.x0) + self.tx, self.sy * (self.y1 - points[:, 1]) + self.ty], axis=1
+        )
 
     def box(self, bounds: tuple[float, float, float, float], pad: float = 0.0) -> np.ndarray:
         """Drawing bounds ``(x0, y0, x1, y1)`` -> pixel rectangle ``[[x0, y0], [x1, y1]]`` grown by ``pad``."""

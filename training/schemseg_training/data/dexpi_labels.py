@@ -10,6 +10,7 @@ A symbol whose strokes do not land on the rendering's ink (another tool drew it 
 whose box holds nothing but a pipe line (a flow arrow the tool did not draw), is ignored, not
 scored with a box that does not fit. Label texts become ``designation`` rectangles.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -45,8 +46,9 @@ class SheetLabels:
     undrawn: Counter[str] = field(default_factory=Counter)  # not drawn on this rendering (only a pipe in its box)
 
 
-def label_sheet(drawing: ProteusDrawing, placement: Placement, image: np.ndarray,
-                class_map: dict[str, str | None]) -> SheetLabels:
+def label_sheet(
+    drawing: ProteusDrawing, placement: Placement, image: np.ndarray, class_map: dict[str, str | None]
+) -> SheetLabels:
     """The labelled rectangles of ``drawing`` on ``image`` (see the module docstring)."""
     labels = SheetLabels()
     px_per_mm = placement.sx / mm_per_unit(drawing.units)
@@ -112,8 +114,11 @@ def _has_bar(component: ProteusComponent) -> bool:
 
 def _merge_actuators(resolved: list[tuple[ProteusComponent, str | None]]) -> list[tuple[ProteusComponent, str | None]]:
     """Fold each actuator into the valve it operates (by reference, else the nearest touching valve)."""
-    valves = {c.element_id: i for i, (c, name) in enumerate(resolved) if c.tag == "PipingComponent" and c.bounds
-              and (name in _VALVES or (name is None and "Valve" in c.dexpi_class))}  # a plug valve too
+    valves = {
+        c.element_id: i
+        for i, (c, name) in enumerate(resolved)
+        if c.tag == "PipingComponent" and c.bounds and (name in _VALVES or (name is None and "Valve" in c.dexpi_class))
+    }  # a plug valve too
     result = list(resolved)
     dropped: set[int] = set()
     for index, (actuator, name) in enumerate(resolved):
@@ -127,8 +132,10 @@ def _merge_actuators(resolved: list[tuple[ProteusComponent, str | None]]) -> lis
             continue
         valve = result[target][0]
         points = np.concatenate([valve.points, actuator.points])
-        result[target] = (ProteusComponent(valve.tag, valve.dexpi_class, valve.element_id, points, valve.parts),
-                          "control_valve")
+        result[target] = (
+            ProteusComponent(valve.tag, valve.dexpi_class, valve.element_id, points, valve.parts),
+            "control_valve",
+        )
         dropped.add(index)
     return [item for i, item in enumerate(result) if i not in dropped]
 
@@ -163,15 +170,16 @@ def _on_ink(component: ProteusComponent, placement: Placement, distance: np.ndar
 def _only_a_line(rect: np.ndarray, distance: np.ndarray) -> bool:
     """True when the ink inside ``rect`` is under 5 px thick across (a pipe through an undrawn symbol)."""
     (x0, y0), (x1, y1) = np.clip(np.rint(rect), 0, [distance.shape[1] - 1, distance.shape[0] - 1]).astype(int)
-    ink = distance[y0:y1 + 1, x0:x1 + 1] == 0
+    ink = distance[y0 : y1 + 1, x0 : x1 + 1] == 0
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
     if not rows.size:
         return True
     return min(rows[-1] - rows[0], cols[-1] - cols[0]) < 5
 
 
-def _designations(drawing: ProteusDrawing, placement: Placement, shapes: list[Shape], pad: float,
-                  distance: np.ndarray) -> list[Shape]:
+def _designations(
+    drawing: ProteusDrawing, placement: Placement, shapes: list[Shape], pad: float, distance: np.ndarray
+) -> list[Shape]:
     """Rectangles of label texts that show ink, except texts inside an instrument bubble (part of it)."""
     bubbles = [s.points for s in shapes if s.label in _INSTRUMENTS]
     result = []
@@ -181,6 +189,6 @@ def _designations(drawing: ProteusDrawing, placement: Placement, shapes: list[Sh
         if any((b[0] <= centre).all() and (centre <= b[1]).all() for b in bubbles):
             continue
         (x0, y0), (x1, y1) = np.clip(np.rint(rect), 0, [distance.shape[1] - 1, distance.shape[0] - 1]).astype(int)
-        if x1 > x0 and y1 > y0 and (distance[y0:y1 + 1, x0:x1 + 1] == 0).any():
+        if x1 > x0 and y1 > y0 and (distance[y0 : y1 + 1, x0 : x1 + 1] == 0).any():
             result.append(Shape("designation", "rectangle", rect))
     return result

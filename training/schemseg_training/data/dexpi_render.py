@@ -6,6 +6,7 @@ rendering after importing it (sometimes in a folder ``NAME/``). A rendering in a
 single XML whose name matches no XML is that XML's rendering too. PDFs are rasterised at a chosen
 dpi (first page); rasters are read as they are.
 """
+
 from __future__ import annotations
 
 import re
@@ -15,6 +16,7 @@ from typing import Literal
 
 import cv2
 import numpy as np
+
 from schemseg_sdk.errors import DatasetError, InvalidInputError
 from schemseg_sdk.imageio import read_image
 
@@ -106,9 +108,7 @@ def _rasterise_pdf(path: Path, dpi: float) -> np.ndarray:
     try:
         import pypdfium2 as pdfium
     except ImportError:
-        raise DatasetError(
-            f"{path}: reading PDF renderings needs pypdfium2 (pip install pypdfium2)"
-        ) from None
+        raise DatasetError(f"{path}: reading PDF renderings needs pypdfium2 (pip install pypdfium2)") from None
     try:
         document = pdfium.PdfDocument(str(path))
         page = document[0]

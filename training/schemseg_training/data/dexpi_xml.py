@@ -6,6 +6,7 @@ A Proteus file draws a component in one of two ways: with its own primitives (``
 reference direction, mirror axis) and ``Scale``. Both are read here; a component with neither
 falls back to its ``Extent``. Drawing coordinates have the y axis pointing up.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -16,20 +17,46 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
 from schemseg_sdk.errors import DatasetError
 
-__all__ = ["SYMBOL_TAGS", "ProteusComponent", "ProteusDrawing", "ProteusText", "is_central", "mm_per_unit", "read_proteus"]
+__all__ = [
+    "SYMBOL_TAGS",
+    "ProteusComponent",
+    "ProteusDrawing",
+    "ProteusText",
+    "is_central",
+    "mm_per_unit",
+    "read_proteus",
+]
 
-SYMBOL_TAGS = frozenset({
-    "Equipment", "Nozzle", "PipingComponent", "ProcessInstrumentationFunction", "ProcessInstrument",
-    "InstrumentComponent", "InlinePrimaryElement", "ActuatingSystemComponent", "PipeFlowArrow",
-    "PipeConnectorSymbol", "PipeOffPageConnector", "PropertyBreak", "Component",
-})
+SYMBOL_TAGS = frozenset(
+    {
+        "Equipment",
+        "Nozzle",
+        "PipingComponent",
+        "ProcessInstrumentationFunction",
+        "ProcessInstrument",
+        "InstrumentComponent",
+        "InlinePrimaryElement",
+        "ActuatingSystemComponent",
+        "PipeFlowArrow",
+        "PipeConnectorSymbol",
+        "PipeOffPageConnector",
+        "PropertyBreak",
+        "Component",
+    }
+)
 """Element tags of drawn symbols. Pipes, signal lines, loops and plant structure are not symbols."""
 
 _TAGGED = SYMBOL_TAGS | {
-    "PipingNetworkSystem", "PipingNetworkSegment", "InformationFlow", "InstrumentationLoopFunction",
-    "ActuatingSystem", "ProcessSignalGeneratingFunction", "SignalLine",
+    "PipingNetworkSystem",
+    "PipingNetworkSegment",
+    "InformationFlow",
+    "InstrumentationLoopFunction",
+    "ActuatingSystem",
+    "ProcessSignalGeneratingFunction",
+    "SignalLine",
 }  # texts inside these (or a label pointing at them) name a plant item: designations
 _PRIMITIVES = frozenset({"Line", "PolyLine", "CenterLine", "Shape", "Circle", "Ellipse", "TrimmedCurve"})
 _CENTRAL = ("central", "main board", "panel")  # LocationSpecialization / Location values of a panel instrument
@@ -113,8 +140,9 @@ def read_proteus(path: str | Path) -> ProteusDrawing:
         raise DatasetError(f"{path}: no <Drawing><Extent> (the sheet size); cannot place it on a rendering")
     info = root.find("PlantInformation")
     units = info.get("Units", "") if info is not None else ""
-    return ProteusDrawing(path, extent, units, components, texts,
-                          np.concatenate(strokes) if strokes else np.zeros((0, 2)))
+    return ProteusDrawing(
+        path, extent, units, components, texts, np.concatenate(strokes) if strokes else np.zeros((0, 2))
+    )
 
 
 def _densify(points: np.ndarray, step: float) -> np.ndarray:
@@ -142,8 +170,9 @@ def _walk(root: ET.Element, catalogue: ET.Element | None) -> Iterator[tuple[ET.E
             stack.extend((child, inner) for child in reversed(element) if child is not catalogue)
 
 
-def _component(element: ET.Element, parts: list[np.ndarray], parent_tag: str,
-               actuated: dict[str, str]) -> ProteusComponent:
+def _component(
+    element: ET.Element, parts: list[np.ndarray], parent_tag: str, actuated: dict[str, str]
+) -> ProteusComponent:
     points = np.concatenate(parts) if parts else _extent_points(element)
     return ProteusComponent(
         tag=element.tag,
@@ -278,8 +307,9 @@ def _text(element: ET.Element) -> ProteusText | None:
     return ProteusText(string, _text_box(_xy(position.find("Location")), height, string, element))
 
 
-def _text_box(anchor: tuple[float, float], height: float, string: str,
-              element: ET.Element) -> tuple[float, float, float, float]:
+def _text_box(
+    anchor: tuple[float, float], height: float, string: str, element: ET.Element
+) -> tuple[float, float, float, float]:
     lines = string.splitlines() or [string]
     width = 0.8 * height * max(len(line) for line in lines)  # a typical character is ~0.8 of the text height wide
     total = height * 1.4 * len(lines)

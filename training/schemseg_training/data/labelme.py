@@ -5,6 +5,7 @@ problems (unmapped labels, missing images, annotations drawn on a resized copy o
 import keeps every good file, rescales annotations whose image was resized with the same aspect
 ratio, and reports every skipped file at the end instead of stopping at the first.
 """
+
 from __future__ import annotations
 
 import json
@@ -14,12 +15,13 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from tqdm import tqdm
+
 from schemseg_sdk.classes import BACKGROUND, CLASS_NAMES, class_list_problem
 from schemseg_sdk.dataset import IMAGE_SUFFIXES
 from schemseg_sdk.errors import DatasetError, InvalidInputError
 from schemseg_sdk.fileio import atomic_write_text
 from schemseg_sdk.imageio import read_image
-from tqdm import tqdm
 
 from .check import ClassFrequencies
 from .labelme_boxes import write_shape_boxes
@@ -41,6 +43,7 @@ __all__ = [
 ]
 
 BUNDLED_MAPS_DIR = Path(__file__).parent / "maps"
+
 
 @dataclass(frozen=True)
 class Annotation:
@@ -111,8 +114,11 @@ def load_label_map(spec: str) -> LabelMap:
         if value is not None and not isinstance(value, str):
             raise InvalidInputError(f"{path}: label {label!r} maps to {value!r}; expected a class name or null")
         if value is not None and value not in index:
-            hint = ("; add it to \"classes\"" if own else
-                    "; for classes of your own write the map as {\"classes\": [...], \"labels\": {...}}")
+            hint = (
+                '; add it to "classes"'
+                if own
+                else '; for classes of your own write the map as {"classes": [...], "labels": {...}}'
+            )
             raise InvalidInputError(
                 f"{path}: label {label!r} maps to unknown class name {value!r}; expected one of: "
                 f"{', '.join(class_names[1:])}, or null to ignore it{hint}"
@@ -145,8 +151,8 @@ def _own_class_names(path: Path, data: dict[str, object]) -> tuple[str, ...]:
     problem = class_list_problem(names)
     if problem:
         raise InvalidInputError(
-            f"{path}: \"classes\" (with {BACKGROUND!r} first) {problem}; list your class names, "
-            f"e.g. {{\"classes\": [\"valve\", \"pump\"], \"labels\": {{\"v\": \"valve\", \"p\": \"pump\"}}}}"
+            f'{path}: "classes" (with {BACKGROUND!r} first) {problem}; list your class names, '
+            f'e.g. {{"classes": ["valve", "pump"], "labels": {{"v": "valve", "p": "pump"}}}}'
         )
     return tuple(names)  # type: ignore[arg-type]
 
@@ -190,9 +196,14 @@ def import_labelme(
         report = _convert_all(json_paths, work, settings, progress)
         if not report.written:
             problems = report.skipped
-            raise DatasetError(problems[0] if len(problems) == 1 else (
-                f"{src_dir}: none of the {len(problems)} LabelMe files could be imported:\n  " + "\n  ".join(problems)
-            ))
+            raise DatasetError(
+                problems[0]
+                if len(problems) == 1
+                else (
+                    f"{src_dir}: none of the {len(problems)} LabelMe files could be imported:\n  "
+                    + "\n  ".join(problems)
+                )
+            )
         atomic_write_text(work / "dataset.json", json.dumps(_metadata(src_dir, settings, report), indent=2) + "\n")
     return report
 
@@ -203,8 +214,10 @@ def _metadata(src_dir: Path, settings: ImportSettings, report: ImportReport) -> 
         "source": str(src_dir.resolve()),
         "importer": "schemseg data import-labelme",
         "map": settings.label_map.name,
-        "label_map": {k: (None if v is None else settings.label_map.class_names[v])
-                      for k, v in settings.label_map.class_ids.items()},
+        "label_map": {
+            k: (None if v is None else settings.label_map.class_names[v])
+            for k, v in settings.label_map.class_ids.items()
+        },
         "dark_threshold": settings.dark_threshold,
         "score_dark_only": settings.score_dark_only,
         "unboxed_text": settings.unboxed_text,

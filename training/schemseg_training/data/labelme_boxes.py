@@ -5,12 +5,14 @@ rectangle (the ink the mask gives it; the rectangle itself when there is none) o
 of a polygon, so it is comparable with the ink box of a predicted symbol. Shapes whose label maps to
 ``null`` become ``ignore`` boxes: predictions there are neither right nor wrong.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
+
 from schemseg_sdk.boxes import Box, write_boxes
 
 from .shapes import LabelMap, Shape

@@ -1,4 +1,5 @@
 """Writing a dataset folder all at once: built beside ``out`` and renamed onto it when complete."""
+
 from __future__ import annotations
 
 import shutil

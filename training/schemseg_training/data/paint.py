@@ -9,6 +9,7 @@ every shape (characters of text, which such drawings never box) become IGNORE_IN
 long connected strokes, stay background. With ``score_dark_only`` every pixel that is not dark
 becomes IGNORE_INDEX.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from typing import Literal
 
 import cv2
 import numpy as np
+
 from schemseg_sdk.classes import IGNORE_INDEX
 from schemseg_sdk.errors import DatasetError
 

@@ -1,10 +1,12 @@
 """LabelMe label maps and shapes, shared by the reader (:mod:`.labelme`) and the painter (:mod:`.paint`)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+
 from schemseg_sdk.classes import CLASS_NAMES
 
 __all__ = ["LabelMap", "Shape", "ShapeKind"]

@@ -1,4 +1,5 @@
 """Splitting a dataset folder into a training and a validation folder (hard links, no copies)."""
+
 from __future__ import annotations
 
 import json
@@ -7,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+
 from schemseg_sdk.dataset import SegmentationDataset
 from schemseg_sdk.errors import DatasetError
 from schemseg_sdk.fileio import atomic_write_text
@@ -15,8 +17,11 @@ __all__ = ["split_dataset", "subset_dataset"]
 
 
 def split_dataset(
-    root: str | os.PathLike[str], train_out: str | os.PathLike[str], val_out: str | os.PathLike[str],
-    val_count: int, seed: int = 0,
+    root: str | os.PathLike[str],
+    train_out: str | os.PathLike[str],
+    val_out: str | os.PathLike[str],
+    val_count: int,
+    seed: int = 0,
 ) -> tuple[int, int]:
     """Put ``val_count`` sheets of ``root``, drawn with ``seed``, in ``val_out`` and the rest in ``train_out``.
 
@@ -28,13 +33,18 @@ def split_dataset(
     """
     source = SegmentationDataset(root)
     if not 0 < val_count < len(source):
-        raise DatasetError(f"{root}: cannot hold out {val_count} of its {len(source)} sheets; choose 1..{len(source) - 1}")
+        raise DatasetError(
+            f"{root}: cannot hold out {val_count} of its {len(source)} sheets; choose 1..{len(source) - 1}"
+        )
     for out in (Path(train_out), Path(val_out)):
         if out.exists():
             raise DatasetError(f"{out}: already exists; choose a new folder or delete it")
     order = np.random.default_rng(seed).permutation(len(source))
     val_indices = set(order[:val_count].tolist())
-    parts = {Path(train_out): [i for i in range(len(source)) if i not in val_indices], Path(val_out): sorted(val_indices)}
+    parts = {
+        Path(train_out): [i for i in range(len(source)) if i not in val_indices],
+        Path(val_out): sorted(val_indices),
+    }
     for out, indices in parts.items():
         _write_part(source, out, indices, {"split_of": str(Path(root).resolve()), "split_seed": seed})
     return len(parts[Path(train_out)]), val_count

@@ -5,6 +5,7 @@
 >>> sheet.image.shape, sheet.mask.shape
 ((600, 600, 3), (600, 600))
 """
+
 from __future__ import annotations
 
 from .catalog import SyntheticSheet, render_symbol
@@ -12,5 +13,12 @@ from .pid_sheet import PidSheetOptions, render_pid_sheet
 from .sheet import GENERATOR_VERSION, render_sheet
 from .writer import write_dataset
 
-__all__ = ["SyntheticSheet", "render_symbol", "render_sheet", "render_pid_sheet", "PidSheetOptions", "write_dataset",
-           "GENERATOR_VERSION"]
+__all__ = [
+    "SyntheticSheet",
+    "render_symbol",
+    "render_sheet",
+    "render_pid_sheet",
+    "PidSheetOptions",
+    "write_dataset",
+    "GENERATOR_VERSION",
+]

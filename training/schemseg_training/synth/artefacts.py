@@ -1,5 +1,6 @@
 """From ink to a printed or scanned page: paper and ink tones, resolution loss, blur, noise, JPEG,
 and a slight rotation applied identically to image (bilinear) and mask (nearest neighbour)."""
+
 from __future__ import annotations
 
 import cv2

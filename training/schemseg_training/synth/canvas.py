@@ -1,4 +1,5 @@
 """The sheet being composed: ink layer, class mask, occupied area and the list of drawn symbols."""
+
 from __future__ import annotations
 
 import cv2
@@ -51,7 +52,7 @@ class SheetCanvas:
         sx1, sy1 = min(x0 + w, self.width), min(y0 + h, self.height)
         if sx1 <= sx0 or sy1 <= sy0:
             return
-        sub = crop[sy0 - y0: sy1 - y0, sx0 - x0: sx1 - x0]
+        sub = crop[sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0]
         ink = self.ink[sy0:sy1, sx0:sx1]
         if erase:
             ink[:] = sub

@@ -1,4 +1,5 @@
 """Which builder draws each class, how big it is relative to a sheet's scale, and ``render_symbol``."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -23,27 +24,64 @@ __all__ = ["BUILDERS", "SIZE_FACTOR", "SyntheticSheet", "render_symbol", "build_
 Builder = Callable[[np.random.Generator], Shape]
 
 BUILDERS: dict[str, Builder] = {
-    "resistor": sc.resistor, "resistor_iec": sc.resistor_iec, "capacitor": sc.capacitor,
-    "capacitor_polarized": sc.capacitor_polarized, "inductor": sc.inductor, "diode": sc.diode,
-    "zener_diode": sc.zener_diode, "led": sc.led, "ground": sc.ground, "supply_rail": sc.supply_rail,
-    "terminal": sm.terminal, "npn": partial(sc.bjt, pnp=False), "pnp": partial(sc.bjt, pnp=True),
-    "nmos": partial(sc.mosfet, pmos=False), "pmos": partial(sc.mosfet, pmos=True),
-    "voltage_source": sc.voltage_source, "current_source": sc.current_source, "switch": sc.switch,
-    "opamp": sc.opamp, "battery": sc.battery,
-    "gate_valve": sp.gate_valve, "globe_valve": sp.globe_valve, "ball_valve": sp.ball_valve,
-    "check_valve": sp.check_valve, "butterfly_valve": sp.butterfly_valve, "control_valve": sp.control_valve,
-    "relief_valve": sp.relief_valve, "pump": se.pump, "compressor": se.compressor,
-    "heat_exchanger": se.heat_exchanger, "vessel": se.vessel, "instrument_field": si.instrument_field,
-    "instrument_panel": si.instrument_panel, "reducer": sp.reducer, "orifice_plate": sp.orifice_plate,
-    "flange": sp.flange, "junction": sm.junction, "crossover": sm.crossover, "flow_arrow": sm.flow_arrow,
+    "resistor": sc.resistor,
+    "resistor_iec": sc.resistor_iec,
+    "capacitor": sc.capacitor,
+    "capacitor_polarized": sc.capacitor_polarized,
+    "inductor": sc.inductor,
+    "diode": sc.diode,
+    "zener_diode": sc.zener_diode,
+    "led": sc.led,
+    "ground": sc.ground,
+    "supply_rail": sc.supply_rail,
+    "terminal": sm.terminal,
+    "npn": partial(sc.bjt, pnp=False),
+    "pnp": partial(sc.bjt, pnp=True),
+    "nmos": partial(sc.mosfet, pmos=False),
+    "pmos": partial(sc.mosfet, pmos=True),
+    "voltage_source": sc.voltage_source,
+    "current_source": sc.current_source,
+    "switch": sc.switch,
+    "opamp": sc.opamp,
+    "battery": sc.battery,
+    "gate_valve": sp.gate_valve,
+    "globe_valve": sp.globe_valve,
+    "ball_valve": sp.ball_valve,
+    "check_valve": sp.check_valve,
+    "butterfly_valve": sp.butterfly_valve,
+    "control_valve": sp.control_valve,
+    "relief_valve": sp.relief_valve,
+    "pump": se.pump,
+    "compressor": se.compressor,
+    "heat_exchanger": se.heat_exchanger,
+    "vessel": se.vessel,
+    "instrument_field": si.instrument_field,
+    "instrument_panel": si.instrument_panel,
+    "reducer": sp.reducer,
+    "orifice_plate": sp.orifice_plate,
+    "flange": sp.flange,
+    "junction": sm.junction,
+    "crossover": sm.crossover,
+    "flow_arrow": sm.flow_arrow,
 }
 """Every class but ``designation`` (text, see :func:`symbols_common.designation_ink`)."""
 
 SIZE_FACTOR: dict[str, tuple[float, float]] = {
-    "terminal": (0.45, 0.9), "junction": (0.18, 0.28), "crossover": (0.4, 0.7), "flow_arrow": (0.45, 0.7),
-    "ground": (0.7, 1.1), "supply_rail": (0.6, 1.0), "opamp": (1.1, 1.6), "vessel": (1.0, 1.5),
-    "instrument_field": (0.8, 1.0), "instrument_panel": (0.8, 1.0), "flange": (0.6, 0.9),
-    "capacitor": (0.7, 1.0), "diode": (0.7, 1.0), "pump": (0.9, 1.3), "heat_exchanger": (0.9, 1.3),
+    "terminal": (0.45, 0.9),
+    "junction": (0.18, 0.28),
+    "crossover": (0.4, 0.7),
+    "flow_arrow": (0.45, 0.7),
+    "ground": (0.7, 1.1),
+    "supply_rail": (0.6, 1.0),
+    "opamp": (1.1, 1.6),
+    "vessel": (1.0, 1.5),
+    "instrument_field": (0.8, 1.0),
+    "instrument_panel": (0.8, 1.0),
+    "flange": (0.6, 0.9),
+    "capacitor": (0.7, 1.0),
+    "diode": (0.7, 1.0),
+    "pump": (0.9, 1.3),
+    "heat_exchanger": (0.9, 1.3),
 }
 """Scale range of a class as a multiple of the sheet's base scale (default ``(0.8, 1.2)``)."""
 
@@ -64,8 +102,9 @@ def build_shape(name: str, rng: np.random.Generator) -> Shape:
     return BUILDERS[name](rng)
 
 
-def render_symbol(class_name: str, seed: int = 0, *, turns: int = 0, mirror: bool = False,
-                  scale: float = 16.0, width: int = 2) -> SyntheticSheet:
+def render_symbol(
+    class_name: str, seed: int = 0, *, turns: int = 0, mirror: bool = False, scale: float = 16.0, width: int = 2
+) -> SyntheticSheet:
     """Draw one symbol alone, centred on a white canvas just big enough for it.
 
     >>> sheet = render_symbol("resistor", turns=1)

@@ -1,5 +1,6 @@
 """Background furniture and annotations that are not symbols (mask 0): grid, frame, title
 block, current arrows beside wires, dashed group boxes."""
+
 from __future__ import annotations
 
 import cv2
@@ -32,8 +33,12 @@ def draw_furniture(lay: Layout) -> Region:
     if rng.random() < 0.2:
         f = int(rng.integers(3, 12))
         cv2.rectangle(canvas.ink, (f, f), (size - f - 1, size - f - 1), 255, lay.pen.width, cv2.LINE_AA)
-        region = (max(region[0], f + 12), max(region[1], f + 12), min(region[2], size - f - 12),
-                  min(region[3], size - f - 12))
+        region = (
+            max(region[0], f + 12),
+            max(region[1], f + 12),
+            min(region[2], size - f - 12),
+            min(region[3], size - f - 12),
+        )
         if rng.random() < 0.6:
             region = _title_block(lay, f, region)
     return region
@@ -76,8 +81,12 @@ def draw_annotations(lay: Layout) -> None:
         span = lay.base * rng.uniform(0.7, 1.3)
         p0 = (mid[0] - d[0] * span / 2, mid[1] - d[1] * span / 2)
         p1 = (mid[0] + d[0] * span / 2, mid[1] + d[1] * span / 2)
-        box = (int(min(p0[0], p1[0])) - 6, int(min(p0[1], p1[1])) - 6, int(max(p0[0], p1[0])) + 7,
-               int(max(p0[1], p1[1])) + 7)
+        box = (
+            int(min(p0[0], p1[0])) - 6,
+            int(min(p0[1], p1[1])) - 6,
+            int(max(p0[0], p1[0])) + 7,
+            int(max(p0[1], p1[1])) + 7,
+        )
         if not lay.canvas.is_free(box) or lay._hits_wire(box):
             continue
         value = 255 if rng.random() < 0.8 else int(rng.integers(90, 170))

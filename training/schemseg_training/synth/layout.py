@@ -1,5 +1,6 @@
 """Sheet composition shared by circuit and P&ID layouts: placing symbols at terminals, orthogonal
 wires, designations, junction dots at T-connections and hops where wires cross."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -72,9 +73,17 @@ class Layout:
         lo, hi = SIZE_FACTOR.get(name, (0.8, 1.2))
         return self.base * float(self.rng.uniform(lo, hi))
 
-    def place(self, name: str, term: str | None, at: Point, orient: tuple[int, bool],
-              scale: float | None = None, shape: Shape | None = None, margin: int = 2,
-              class_id: int | None = None) -> PlacedShape | None:
+    def place(
+        self,
+        name: str,
+        term: str | None,
+        at: Point,
+        orient: tuple[int, bool],
+        scale: float | None = None,
+        shape: Shape | None = None,
+        margin: int = 2,
+        class_id: int | None = None,
+    ) -> PlacedShape | None:
         """Draw class ``name`` with terminal ``term`` (or its centre) at ``at``; None if the spot is taken.
 
         ``class_id`` overrides the class written to the mask (0: unlabelled ink, for symbols outside
@@ -113,8 +122,13 @@ class Layout:
         corner = (b[0], a[1]) if horizontal_first else (a[0], b[1])
         self.wire(a, corner, b)
 
-    def label(self, box: tuple[int, int, int, int], main: str, sub: str = "",
-              sides: tuple[str, ...] = ("right", "left", "top", "bottom")) -> None:
+    def label(
+        self,
+        box: tuple[int, int, int, int],
+        main: str,
+        sub: str = "",
+        sides: tuple[str, ...] = ("right", "left", "top", "bottom"),
+    ) -> None:
         """Queue a designation next to ``box``; :meth:`flush_labels` writes it once the wires are drawn."""
         self.pending.append((box, main, sub, sides))
 
@@ -133,8 +147,12 @@ class Layout:
         gap = int(self.rng.integers(1, 5))
         x0, y0, x1, y1 = box
         cy, cx = (y0 + y1 - h) // 2, (x0 + x1 - w) // 2
-        spots = {"right": (x1 + gap, cy), "left": (x0 - gap - w, cy), "top": (cx, y0 - gap - h),
-                 "bottom": (cx, y1 + gap)}
+        spots = {
+            "right": (x1 + gap, cy),
+            "left": (x0 - gap - w, cy),
+            "top": (cx, y0 - gap - h),
+            "bottom": (cx, y1 + gap),
+        }
         order = list(sides)
         if self.rng.random() < 0.3:
             self.rng.shuffle(order)
@@ -148,7 +166,7 @@ class Layout:
 
     def _hits_wire(self, box: tuple[int, int, int, int]) -> bool:
         x0, y0, x1, y1 = box
-        return bool(self.canvas.ink[max(0, y0):max(0, y1), max(0, x0):max(0, x1)].max(initial=0) > 0)
+        return bool(self.canvas.ink[max(0, y0) : max(0, y1), max(0, x0) : max(0, x1)].max(initial=0) > 0)
 
     def finish_wires(self, hop_probability: float = 0.75, dot_probability: float = 0.9) -> None:
         """Add junction dots where a wire ends on another, and hops where two wires cross."""
@@ -187,4 +205,6 @@ class Layout:
         self.canvas.clear((int(x) - half + 1, int(y) - half + 1, int(x) + half, int(y) + half))
         orient = (int(self.rng.choice([0, 1, 2, 3])), False)
         gap = (self.pen.width + 4) / s  # half the crossing wire, paper, the broken end (pen-wide strokes, soft edges)
-        self.canvas.draw_symbol(ID["crossover"], sm.crossover(self.rng, gap, self.broken_wire_share), Placement(x, y, s, *orient), self.pen)
+        self.canvas.draw_symbol(
+            ID["crossover"], sm.crossover(self.rng, gap, self.broken_wire_share), Placement(x, y, s, *orient), self.pen
+        )

@@ -1,6 +1,7 @@
 """Textbook-style circuits: columns of parts in series between supply and ground rails, gates tied
 across columns (current mirrors), diode connections, bias lines, shunt parts and I/O ports; or an
 op-amp stage with its feedback network."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -16,15 +17,46 @@ __all__ = ["draw_columns", "draw_opamp_stage", "CHAIN_PARTS"]
 Region = tuple[int, int, int, int]
 
 CHAIN_PARTS: dict[str, float] = {
-    "nmos": 5.0, "pmos": 4.0, "npn": 1.2, "pnp": 1.0, "resistor": 2.5, "resistor_iec": 0.8, "capacitor": 1.5,
-    "capacitor_polarized": 0.4, "inductor": 0.5, "diode": 0.5, "zener_diode": 0.35, "led": 0.35,
-    "current_source": 2.0, "voltage_source": 1.0, "switch": 0.5, "battery": 0.35,
+    "nmos": 5.0,
+    "pmos": 4.0,
+    "npn": 1.2,
+    "pnp": 1.0,
+    "resistor": 2.5,
+    "resistor_iec": 0.8,
+    "capacitor": 1.5,
+    "capacitor_polarized": 0.4,
+    "inductor": 0.5,
+    "diode": 0.5,
+    "zener_diode": 0.35,
+    "led": 0.35,
+    "current_source": 2.0,
+    "voltage_source": 1.0,
+    "switch": 0.5,
+    "battery": 0.35,
 }
 _TRANSISTORS = ("nmos", "pmos", "npn", "pnp")
-_PREFIX = {"nmos": "M", "pmos": "M", "npn": "Q", "pnp": "Q", "resistor": "R", "resistor_iec": "R",
-           "capacitor": "C", "capacitor_polarized": "C", "inductor": "L", "diode": "D", "zener_diode": "D",
-           "led": "D", "current_source": "I", "voltage_source": "V", "switch": "S", "battery": "B",
-           "opamp": "U", "supply_rail": "X", "ground": "", "terminal": "X"}
+_PREFIX = {
+    "nmos": "M",
+    "pmos": "M",
+    "npn": "Q",
+    "pnp": "Q",
+    "resistor": "R",
+    "resistor_iec": "R",
+    "capacitor": "C",
+    "capacitor_polarized": "C",
+    "inductor": "L",
+    "diode": "D",
+    "zener_diode": "D",
+    "led": "D",
+    "current_source": "I",
+    "voltage_source": "V",
+    "switch": "S",
+    "battery": "B",
+    "opamp": "U",
+    "supply_rail": "X",
+    "ground": "",
+    "terminal": "X",
+}
 
 
 @dataclass
@@ -50,8 +82,9 @@ def _designate(lay: Layout, name: str, box: tuple[int, int, int, int], p: float 
         lay.label(box, main, sub)
 
 
-def _chain_part(lay: Layout, x: float, y0: float, y1: float, name: str, gates: list[_Gate], col: int,
-                column: _Column, prev: float) -> Point | None:
+def _chain_part(
+    lay: Layout, x: float, y0: float, y1: float, name: str, gates: list[_Gate], col: int, column: _Column, prev: float
+) -> Point | None:
     """Place ``name`` along the column between y0 and y1, wired up from ``prev``; returns its lower end."""
     rng = lay.rng
     shape = build_shape(name, rng)
@@ -62,7 +95,7 @@ def _chain_part(lay: Layout, x: float, y0: float, y1: float, name: str, gates: l
         return None
     orients = orientations(shape, (0.0, 1.0))
     orient = orients[int(rng.integers(len(orients)))]
-    top = ((y0 + y1) / 2 - length * scale / 2)
+    top = (y0 + y1) / 2 - length * scale / 2
     placed = lay.place(name, shape.axis[0], (x, top), orient, scale=scale, shape=shape)  # type: ignore[index]
     if placed is None:
         return None
@@ -121,7 +154,7 @@ def draw_columns(lay: Layout, region: Region) -> None:
 
 def _rails(lay: Layout, xs: np.ndarray, top: float, bot: float) -> None:
     rng = lay.rng
-    for y, sym, name in ((top, "supply_rail", "V"), (bot, "ground", "")):
+    for y, sym, _name in ((top, "supply_rail", "V"), (bot, "ground", "")):
         if len(xs) > 1 and rng.random() < 0.65:
             ext = lay.base * rng.uniform(0, 1.5)
             lay.wire((xs[0] - ext, y), (xs[-1] + ext, y))
@@ -130,8 +163,12 @@ def _rails(lay: Layout, xs: np.ndarray, top: float, bot: float) -> None:
                     _rail_symbol(lay, sym, (float(x), y))
             else:
                 main, sub = sm.circuit_label(rng, "")
-                lay.label((int(xs.mean()) - 2, int(y) - 2, int(xs.mean()) + 2, int(y) + 2),
-                          main, sub, sides=("top",) if sym == "supply_rail" else ("bottom",))
+                lay.label(
+                    (int(xs.mean()) - 2, int(y) - 2, int(xs.mean()) + 2, int(y) + 2),
+                    main,
+                    sub,
+                    sides=("top",) if sym == "supply_rail" else ("bottom",),
+                )
         else:
             for x in xs:
                 _rail_symbol(lay, sym if rng.random() < 0.85 else "terminal", (float(x), y))
@@ -148,15 +185,20 @@ def _rail_symbol(lay: Layout, sym: str, at: Point) -> None:
         lay.label(placed.bbox(), main, sub, sides=("top", "right", "left"))
 
 
-def _connect_gates(lay: Layout, gates: list[_Gate], columns: list[_Column], xs: np.ndarray,
-                   region: Region) -> None:
+def _connect_gates(lay: Layout, gates: list[_Gate], columns: list[_Column], xs: np.ndarray, region: Region) -> None:
     rng = lay.rng
     done: set[int] = set()
     for i, g in enumerate(gates):
         if i in done:
             continue
-        partner = next((j for j, h in enumerate(gates) if j not in done and j != i and h.col == g.col + g.side
-                        and h.side == -g.side), None)
+        partner = next(
+            (
+                j
+                for j, h in enumerate(gates)
+                if j not in done and j != i and h.col == g.col + g.side and h.side == -g.side
+            ),
+            None,
+        )
         u = rng.random()
         if partner is not None and u < 0.7:
             h = gates[partner]
@@ -173,8 +215,7 @@ def _connect_gates(lay: Layout, gates: list[_Gate], columns: list[_Column], xs: 
             _port_wire(lay, g.point, g.side, xs, region, columns)
 
 
-def _port_wire(lay: Layout, start: Point, side: int, xs: np.ndarray, region: Region,
-               columns: list[_Column]) -> None:
+def _port_wire(lay: Layout, start: Point, side: int, xs: np.ndarray, region: Region, columns: list[_Column]) -> None:
     """A wire from ``start`` out to an I/O port (possibly across other columns)."""
     rng = lay.rng
     far = rng.random() < 0.3
@@ -239,8 +280,17 @@ def _shunt(lay: Layout, a: Point, side: int, bot: float) -> None:
             lay.wire(a, (x, a[1]))
             _designate(lay, "terminal", placed.bbox(), 0.6)
         return
-    name = pick(rng, {"capacitor": 3, "resistor": 2, "current_source": 1, "capacitor_polarized": 0.5,
-                       "resistor_iec": 0.5, "diode": 0.3})
+    name = pick(
+        rng,
+        {
+            "capacitor": 3,
+            "resistor": 2,
+            "current_source": 1,
+            "capacitor_polarized": 0.5,
+            "resistor_iec": 0.5,
+            "diode": 0.3,
+        },
+    )
     shape = build_shape(name, rng)
     scale = lay.scale_of(name)
     orients = orientations(shape, (0.0, 1.0))
@@ -274,8 +324,11 @@ def draw_opamp_stage(lay: Layout, region: Region) -> None:
     lay.wire(inv, node)
     _series_link(lay, (left, inv[1]), node)
     lay.place("terminal", "a", (left, inv[1]), (0, False))
-    fb_y = min(inv[1], non[1]) - lay.base * rng.uniform(2.0, 3.5) if inv[1] < non[1] else \
-        max(inv[1], non[1]) + lay.base * rng.uniform(2.0, 3.5)
+    fb_y = (
+        min(inv[1], non[1]) - lay.base * rng.uniform(2.0, 3.5)
+        if inv[1] < non[1]
+        else max(inv[1], non[1]) + lay.base * rng.uniform(2.0, 3.5)
+    )
     out = t["out"]
     out_node = (out[0] + lay.base * rng.uniform(1.0, 2.0), out[1])
     lay.wire(out, out_node)

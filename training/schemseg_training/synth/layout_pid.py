@@ -1,5 +1,6 @@
 """P&ID sheets: process lines between equipment, in-line valves and fittings, flow arrows,
 instrument bubbles on signal lines, relief valves on branches, and tie-in pipes that cross."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -14,9 +15,19 @@ __all__ = ["draw_pid", "INLINE_PARTS"]
 Region = tuple[int, int, int, int]
 
 INLINE_PARTS: dict[str, float] = {
-    "gate_valve": 2.0, "globe_valve": 1.5, "ball_valve": 1.5, "check_valve": 1.5, "butterfly_valve": 1.2,
-    "control_valve": 1.5, "reducer": 1.0, "orifice_plate": 1.0, "flange": 1.2, "flow_arrow": 2.0,
-    "heat_exchanger": 0.6, "compressor": 0.5, "unlabelled": 1.2,
+    "gate_valve": 2.0,
+    "globe_valve": 1.5,
+    "ball_valve": 1.5,
+    "check_valve": 1.5,
+    "butterfly_valve": 1.2,
+    "control_valve": 1.5,
+    "reducer": 1.0,
+    "orifice_plate": 1.0,
+    "flange": 1.2,
+    "flow_arrow": 2.0,
+    "heat_exchanger": 0.6,
+    "compressor": 0.5,
+    "unlabelled": 1.2,
 }
 
 
@@ -38,8 +49,15 @@ def _inline(lay: Layout, name: str, start: Point, max_len: float) -> Point | Non
     scale = min(lay.scale_of("flange" if unlabelled else name), max_len / float(np.hypot(*(b - a))))
     if scale < lay.base * 0.4:
         return None
-    placed = lay.place(name, shape.axis[0], start, orients[int(rng.integers(len(orients)))],  # type: ignore[index]
-                       scale=scale, shape=shape, class_id=0 if unlabelled else None)
+    placed = lay.place(
+        name,
+        shape.axis[0],
+        start,
+        orients[int(rng.integers(len(orients)))],  # type: ignore[index]
+        scale=scale,
+        shape=shape,
+        class_id=0 if unlabelled else None,
+    )
     if placed is None:
         return None
     if name not in ("flow_arrow", "unlabelled"):

@@ -1,5 +1,6 @@
 """The furniture of a P&ID sheet, all unlabelled: border with zone markers, title block, revision
 table, notes and an equipment data strip, sized in millimetres as CAD templates draw them."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,13 +15,31 @@ __all__ = ["SheetStyle", "draw_frame"]
 Region = tuple[int, int, int, int]
 
 _NOTES = (
-    "ALL DIMENSIONS IN MM UNLESS NOTED", "LINE SIZES IN INCHES", "SLOPE TO DRAIN", "NO POCKETS",
-    "LOCKED OPEN (LO)", "CAR SEALED CLOSED (CSC)", "VENDOR PACKAGE, SEE P&ID 1045-002", "TIE-IN POINT",
-    "HOLD: PENDING VENDOR DATA", "INSULATE FOR PERSONNEL PROTECTION", "MIN. STRAIGHT RUN 10D / 5D",
-    "HIGH POINT VENT, LOW POINT DRAIN", "FOR START-UP ONLY", "BY PACKAGE VENDOR", "SPEC BREAK AT FLANGE",
+    "ALL DIMENSIONS IN MM UNLESS NOTED",
+    "LINE SIZES IN INCHES",
+    "SLOPE TO DRAIN",
+    "NO POCKETS",
+    "LOCKED OPEN (LO)",
+    "CAR SEALED CLOSED (CSC)",
+    "VENDOR PACKAGE, SEE P&ID 1045-002",
+    "TIE-IN POINT",
+    "HOLD: PENDING VENDOR DATA",
+    "INSULATE FOR PERSONNEL PROTECTION",
+    "MIN. STRAIGHT RUN 10D / 5D",
+    "HIGH POINT VENT, LOW POINT DRAIN",
+    "FOR START-UP ONLY",
+    "BY PACKAGE VENDOR",
+    "SPEC BREAK AT FLANGE",
 )
-_TITLE = ("PIPING AND INSTRUMENTATION DIAGRAM", "CRUDE DISTILLATION UNIT", "FEED PREHEAT TRAIN",
-          "PRODUCT STORAGE AND TRANSFER", "GAS COMPRESSION", "COOLING WATER SYSTEM", "FLARE KO DRUM")
+_TITLE = (
+    "PIPING AND INSTRUMENTATION DIAGRAM",
+    "CRUDE DISTILLATION UNIT",
+    "FEED PREHEAT TRAIN",
+    "PRODUCT STORAGE AND TRANSFER",
+    "GAS COMPRESSION",
+    "COOLING WATER SYSTEM",
+    "FLARE KO DRUM",
+)
 
 
 @dataclass(frozen=True)
@@ -78,14 +97,22 @@ def _zones(canvas: RecordingCanvas, rng: np.random.Generator, style: SheetStyle,
             canvas.draw_wire([(xf, y), (xf, y + d * tick)], pen)
             if i < nx:
                 cx = x0 + (x1 - x0) * (i + 0.5) / nx
-                canvas.put_text(str(i + 1), int(cx - th / 2), int(y + (d * tick * 0.9 if d > 0 else -tick * 0.9 - th)), th, pen)
+                canvas.put_text(
+                    str(i + 1), int(cx - th / 2), int(y + (d * tick * 0.9 if d > 0 else -tick * 0.9 - th)), th, pen
+                )
     for j in range(ny + 1):
         yf = y0 + (y1 - y0) * j / ny
         for x, d in ((x0, -1), (x1, 1)):
             canvas.draw_wire([(x, yf), (x + d * tick, yf)], pen)
             if j < ny:
                 cy = y0 + (y1 - y0) * (j + 0.5) / ny
-                canvas.put_text("ABCDEFGHJK"[j], int(x + (tick * 0.3 if d > 0 else -tick * 0.9 - th * 0.4)), int(cy - th / 2), th, pen)
+                canvas.put_text(
+                    "ABCDEFGHJK"[j],
+                    int(x + (tick * 0.3 if d > 0 else -tick * 0.9 - th * 0.4)),
+                    int(cy - th / 2),
+                    th,
+                    pen,
+                )
 
 
 def _cells(canvas: RecordingCanvas, box: Region, rows: int, cols: list[float], pen: Pen) -> list[list[Region]]:
@@ -110,21 +137,44 @@ def _fill(canvas: RecordingCanvas, cell: Region, text: str, style: SheetStyle, p
     canvas.put_text(text[:room], x0 + int(style.px(1)), int(y0 + (y1 - y0 - th) / 2 - 2), th, pen)
 
 
-def _title_block(canvas: RecordingCanvas, rng: np.random.Generator, style: SheetStyle, box: Region, pen: Pen,
-                 thin: Pen) -> None:
+def _title_block(
+    canvas: RecordingCanvas, rng: np.random.Generator, style: SheetStyle, box: Region, pen: Pen, thin: Pen
+) -> None:
     cells = _cells(canvas, box, 5, [0.25, 0.25, 0.5], thin)
     _rect(canvas, box, pen)
-    words = ["DRAWN", "CHECKED", "APPROVED", "DATE", "SCALE NTS", "PROJECT", "CLIENT", "DWG NO.", "SHEET 1 OF 3",
-             "REV", "JOB NO.", "UNIT 200"]
+    words = [
+        "DRAWN",
+        "CHECKED",
+        "APPROVED",
+        "DATE",
+        "SCALE NTS",
+        "PROJECT",
+        "CLIENT",
+        "DWG NO.",
+        "SHEET 1 OF 3",
+        "REV",
+        "JOB NO.",
+        "UNIT 200",
+    ]
     for r, row in enumerate(cells):
         _fill(canvas, row[0], str(rng.choice(words)), style, thin, 2.0)
-        _fill(canvas, row[1], f"{int(rng.integers(1, 28)):02d}.{int(rng.integers(1, 12)):02d}.2{int(rng.integers(0, 30)):02d}", style, thin, 2.0)
-        text = str(rng.choice(_TITLE)) if r < 3 else f"{int(rng.integers(1000, 9999))}-PID-{int(rng.integers(1, 999)):03d}"
+        _fill(
+            canvas,
+            row[1],
+            f"{int(rng.integers(1, 28)):02d}.{int(rng.integers(1, 12)):02d}.2{int(rng.integers(0, 30)):02d}",
+            style,
+            thin,
+            2.0,
+        )
+        text = (
+            str(rng.choice(_TITLE)) if r < 3 else f"{int(rng.integers(1000, 9999))}-PID-{int(rng.integers(1, 999)):03d}"
+        )
         _fill(canvas, row[2], text, style, thin, 3.5 if r == 0 else 2.5)
 
 
-def _revisions(canvas: RecordingCanvas, rng: np.random.Generator, style: SheetStyle, at: tuple[int, int, int],
-               pen: Pen) -> int:
+def _revisions(
+    canvas: RecordingCanvas, rng: np.random.Generator, style: SheetStyle, at: tuple[int, int, int], pen: Pen
+) -> int:
     x0, y1, x1 = at
     rows = int(rng.integers(3, 8))
     row_h = int(style.px(6))
@@ -133,7 +183,14 @@ def _revisions(canvas: RecordingCanvas, rng: np.random.Generator, style: SheetSt
     descr = ("ISSUED FOR REVIEW", "ISSUED FOR APPROVAL", "ISSUED FOR CONSTRUCTION", "AS BUILT", "REVISED PER HAZOP")
     for r, row in enumerate(cells[:-1]):
         _fill(canvas, row[0], str(r), style, pen, 2.0)
-        _fill(canvas, row[1], f"{int(rng.integers(1, 28)):02d}.{int(rng.integers(1, 12)):02d}.{int(rng.integers(10, 30))}", style, pen, 2.0)
+        _fill(
+            canvas,
+            row[1],
+            f"{int(rng.integers(1, 28)):02d}.{int(rng.integers(1, 12)):02d}.{int(rng.integers(10, 30))}",
+            style,
+            pen,
+            2.0,
+        )
         _fill(canvas, row[2], str(rng.choice(["JS", "MK", "AB", "PT"])), style, pen, 2.0)
         _fill(canvas, row[3], str(rng.choice(["RH", "LM", "DW"])), style, pen, 2.0)
         _fill(canvas, row[4], str(rng.choice(descr)), style, pen, 2.0)
@@ -155,8 +212,9 @@ def _notes(canvas: RecordingCanvas, rng: np.random.Generator, style: SheetStyle,
         y += th * rng.uniform(1.8, 2.3)
 
 
-def _data_strip(canvas: RecordingCanvas, rng: np.random.Generator, style: SheetStyle, region: Region,
-                pen: Pen) -> Region:
+def _data_strip(
+    canvas: RecordingCanvas, rng: np.random.Generator, style: SheetStyle, region: Region, pen: Pen
+) -> Region:
     """An equipment data table along the bottom of the drawing area (as many CAD templates have)."""
     x0, y0, x1, y1 = region
     rows = int(rng.integers(4, 9))
@@ -168,6 +226,10 @@ def _data_strip(canvas: RecordingCanvas, rng: np.random.Generator, style: SheetS
     labels = ("Design pressure", "Design temp.", "Capacity", "Material", "Power", "Duty", "Type", "Tag")
     for r, row in enumerate(cells):
         for c, cell in enumerate(row):
-            text = labels[r % len(labels)] if c % 2 == 0 else f"{rng.uniform(0, 400):.1f} {rng.choice(['bar g', 'C', 'm3/h', 'kW'])}"
+            text = (
+                labels[r % len(labels)]
+                if c % 2 == 0
+                else f"{rng.uniform(0, 400):.1f} {rng.choice(['bar g', 'C', 'm3/h', 'kW'])}"
+            )
             _fill(canvas, cell, text, style, pen, 2.0)
     return (x0, y0, x1, y1 - h - int(style.px(8)))

@@ -1,6 +1,7 @@
 """Instrumentation and branches on a P&ID sheet: bubbles on signal lines (dashed, dotted, pneumatic
 or solid process connections), control loops on control valves, interlocks, and short branches
 with a valve and a drain, vent, blind, relief valve or off-page connector."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -12,7 +13,14 @@ from .strokes import PlacedShape, Placement
 from .symbols_pid import blind_flange
 from .symbols_unlabelled import END_UNLABELLED, interlock, off_page_connector
 
-__all__ = ["loop_on_valve", "attach_to_items", "instrument_on_pipe", "instrument_on_shell", "branch_on_pipe", "SIGNAL_STYLES"]
+__all__ = [
+    "loop_on_valve",
+    "attach_to_items",
+    "instrument_on_pipe",
+    "instrument_on_shell",
+    "branch_on_pipe",
+    "SIGNAL_STYLES",
+]
 
 Point = tuple[float, float]
 SIGNAL_STYLES = ("dashed", "dotted", "slashed", "solid")
@@ -106,8 +114,15 @@ def _chain(d: PidDrawing, first: PlacedShape, out: Point) -> None:
         placed, term = bubble(d, start, along, dist)
     else:
         end = (start[0] + along[0] * dist, start[1] + along[1] * dist)
-        placed = d.place("flange", "a", end, (_turns_facing(along), False), shape=interlock(d.rng),
-                         scale=d.base * 1.3, unlabelled=True)
+        placed = d.place(
+            "flange",
+            "a",
+            end,
+            (_turns_facing(along), False),
+            shape=interlock(d.rng),
+            scale=d.base * 1.3,
+            unlabelled=True,
+        )
     if placed is not None:
         signal(d, [start, placed.terminals[term]], "dashed")
 
@@ -137,12 +152,24 @@ def _branch_end(d: PidDrawing, end: Point, out: Point) -> bool:
         return placed is not None
     if u < 0.45:
         shape = off_page_connector(rng, str(rng.choice(["TO FLARE", "FROM U-200", "TO DRAIN", "CWR"])))
-        return d.place("flange", "a", end, (_turns_for_connector(out), False), shape=shape, scale=d.base,
-                       unlabelled=True) is not None
+        return (
+            d.place("flange", "a", end, (_turns_for_connector(out), False), shape=shape, scale=d.base, unlabelled=True)
+            is not None
+        )
     if u < 0.8:
         shape = END_UNLABELLED["drain"](rng)
-        return d.place("flange", "a", end, (_turns_facing((-out[0], -out[1])), False), shape=shape,
-                       scale=d.base * 0.9, unlabelled=True) is not None
+        return (
+            d.place(
+                "flange",
+                "a",
+                end,
+                (_turns_facing((-out[0], -out[1])), False),
+                shape=shape,
+                scale=d.base * 0.9,
+                unlabelled=True,
+            )
+            is not None
+        )
     if u < 0.92:
         return d.place("flange", "a", end, (_turns_for_connector(out), False), shape=blind_flange(rng)) is not None
     return True

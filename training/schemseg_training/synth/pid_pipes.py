@@ -1,6 +1,7 @@
 """Process pipes of a P&ID sheet: orthogonal routes that avoid symbols and text, with valves and
 fittings (ours and unlabelled ones) placed in line, and pipe corridors reserved so later symbols and
 text keep off the pipes."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -19,16 +20,31 @@ __all__ = ["PidDrawing", "PIPE_ITEMS", "PID_SIZE"]
 Point = tuple[float, float]
 
 PIPE_ITEMS: dict[str, float] = {
-    "gate_valve": 3.0, "globe_valve": 2.0, "ball_valve": 2.0, "check_valve": 1.5, "butterfly_valve": 1.2,
-    "control_valve": 1.6, "reducer": 1.4, "orifice_plate": 0.7, "flange": 1.6, "flow_arrow": 1.2,
+    "gate_valve": 3.0,
+    "globe_valve": 2.0,
+    "ball_valve": 2.0,
+    "check_valve": 1.5,
+    "butterfly_valve": 1.2,
+    "control_valve": 1.6,
+    "reducer": 1.4,
+    "orifice_plate": 0.7,
+    "flange": 1.6,
+    "flow_arrow": 1.2,
     "unlabelled": 2.2,
 }
 """Relative frequency of the items placed on a pipe (``unlabelled``: spectacle blind, strainer, ...)."""
 
 PID_SIZE: dict[str, tuple[float, float]] = {
-    "instrument_field": (2.0, 2.6), "instrument_panel": (2.0, 2.6), "pump": (2.2, 3.6), "compressor": (2.8, 4.5),
-    "heat_exchanger": (3.0, 6.0), "vessel": (6.0, 13.0), "flow_arrow": (0.6, 0.9), "flange": (0.7, 0.9),
-    "relief_valve": (0.9, 1.2), "control_valve": (1.0, 1.2),
+    "instrument_field": (2.0, 2.6),
+    "instrument_panel": (2.0, 2.6),
+    "pump": (2.2, 3.6),
+    "compressor": (2.8, 4.5),
+    "heat_exchanger": (3.0, 6.0),
+    "vessel": (6.0, 13.0),
+    "flow_arrow": (0.6, 0.9),
+    "flange": (0.7, 0.9),
+    "relief_valve": (0.9, 1.2),
+    "control_valve": (1.0, 1.2),
 }
 """Scale of a class on a P&ID sheet as a multiple of the symbol unit (default ``(0.85, 1.15)``): as on
 CAD sheets (DEXPI examples), a bubble is about a valve's length across, a pump two to three, an
@@ -60,12 +76,21 @@ class PidDrawing:
         lo, hi = PID_SIZE.get(name, (0.85, 1.15))
         return self.base * float(self.rng.uniform(lo, hi))
 
-    def place(self, name: str, term: str | None, at: Point, orient: tuple[int, bool], shape: Shape | None = None,
-              scale: float | None = None, unlabelled: bool = False) -> PlacedShape | None:
+    def place(
+        self,
+        name: str,
+        term: str | None,
+        at: Point,
+        orient: tuple[int, bool],
+        shape: Shape | None = None,
+        scale: float | None = None,
+        unlabelled: bool = False,
+    ) -> PlacedShape | None:
         """Place a symbol (``unlabelled``: as background ink); counts the labelled ones."""
         shape = shape or build_shape(name, self.rng)
-        placed = self.lay.place(name, term, at, orient, scale=scale or self.scale_of(name), shape=shape,
-                                class_id=0 if unlabelled else None)
+        placed = self.lay.place(
+            name, term, at, orient, scale=scale or self.scale_of(name), shape=shape, class_id=0 if unlabelled else None
+        )
         if placed is not None and not unlabelled:
             self.symbols += 1
         return placed
@@ -87,7 +112,7 @@ class PidDrawing:
                 lo[ax], hi[ax] = (a[ax] + trim, hi[ax]) if forward else (lo[ax], a[ax] - trim)
             if i == len(pts) - 2:
                 lo[ax], hi[ax] = (lo[ax], b[ax] - trim) if forward else (b[ax] + trim, hi[ax])
-            sub = taken[int(lo[1]):int(hi[1]) + 1, int(lo[0]):int(hi[0]) + 1]
+            sub = taken[int(lo[1]) : int(hi[1]) + 1, int(lo[0]) : int(hi[0]) + 1]
             if sub.size == 0:
                 continue
             if (sub == 1).any():
@@ -109,7 +134,7 @@ class PidDrawing:
         hw = int(self.base * 0.45)
         for a, b in zip(pts[:-1], pts[1:]):
             lo, hi = np.minimum(a, b) - hw, np.maximum(a, b) + hw
-            view = self.canvas.taken[max(0, int(lo[1])):int(hi[1]) + 1, max(0, int(lo[0])):int(hi[0]) + 1]
+            view = self.canvas.taken[max(0, int(lo[1])) : int(hi[1]) + 1, max(0, int(lo[0])) : int(hi[0]) + 1]
             view[view == 0] = 2
         return placed
 
@@ -128,8 +153,9 @@ class PidDrawing:
                     self.stretches.append((mid, (float(u[0]), float(u[1]))))  # type: ignore[arg-type]
             t = c1
 
-    def _inline_items(self, a: Point, b: Point, density: float,
-                      placed: list[tuple[str, PlacedShape, Point]]) -> list[tuple[float, float]]:
+    def _inline_items(
+        self, a: Point, b: Point, density: float, placed: list[tuple[str, PlacedShape, Point]]
+    ) -> list[tuple[float, float]]:
         rng, base = self.rng, self.base
         d = np.subtract(b, a)
         length = float(np.hypot(*d))
@@ -160,8 +186,15 @@ class PidDrawing:
             return None, 0.0
         orients = [o for o in orientations(shape, u) if _upright(o, u)] or orientations(shape, u)
         orient = orients[int(rng.integers(len(orients)))]
-        placed = self.place(name if name != "unlabelled" else "flange", "a", (float(at[0]), float(at[1])), orient,
-                            shape=shape, scale=scale, unlabelled=name == "unlabelled")
+        placed = self.place(
+            name if name != "unlabelled" else "flange",
+            "a",
+            (float(at[0]), float(at[1])),
+            orient,
+            shape=shape,
+            scale=scale,
+            unlabelled=name == "unlabelled",
+        )
         return placed, span
 
 

@@ -1,5 +1,6 @@
 """The process of a P&ID sheet: equipment on a loose grid, nozzles, pipes between them and to
 off-page connectors, headers with tees, then instruments, branches and line numbers on the pipes."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -68,8 +69,9 @@ def _equipment(d: PidDrawing, labels: list[tuple[Box, str, bool, float]]) -> lis
     return ports
 
 
-def _ports(d: PidDrawing, name: str, placed: PlacedShape,
-           labels: list[tuple[Box, str, bool, float]]) -> list[tuple[Point, Point]]:
+def _ports(
+    d: PidDrawing, name: str, placed: PlacedShape, labels: list[tuple[Box, str, bool, float]]
+) -> list[tuple[Point, Point]]:
     """Pipe starts of one piece of equipment: nozzles (drawn, unlabelled) on vessels, leads otherwise."""
     rng = d.rng
     if name != "vessel":
@@ -85,8 +87,14 @@ def _ports(d: PidDrawing, name: str, placed: PlacedShape,
         end = (at[0] + direction[0] * length, at[1] + direction[1] * length)
         if not _nozzle(d, at, direction, length):
             continue
-        labels.append(((int(end[0]) - 2, int(end[1]) - 2, int(end[0]) + 2, int(end[1]) + 2),
-                       f"N{int(rng.integers(1, 12))}", False, 0.8))
+        labels.append(
+            (
+                (int(end[0]) - 2, int(end[1]) - 2, int(end[0]) + 2, int(end[1]) + 2),
+                f"N{int(rng.integers(1, 12))}",
+                False,
+                0.8,
+            )
+        )
         out.append((end, direction))
     for k in rng.permutation([k for k in keys if k[0] in "lr"])[: int(rng.integers(0, 3))]:
         instrument_on_shell(d, placed.terminals[str(k)], _DIRS[str(k)[0]])
@@ -96,8 +104,15 @@ def _ports(d: PidDrawing, name: str, placed: PlacedShape,
 def _driver(d: PidDrawing, machine: PlacedShape) -> None:
     """An electric motor (unlabelled) under a pump or compressor, its shaft up to the casing."""
     x0, _, x1, y1 = machine.bbox()
-    d.place("flange", "a", ((x0 + x1) / 2, float(y1) + d.lay.pen.width + 3), (2, False), shape=motor(d.rng),
-            scale=d.base * d.rng.uniform(1.6, 2.4), unlabelled=True)
+    d.place(
+        "flange",
+        "a",
+        ((x0 + x1) / 2, float(y1) + d.lay.pen.width + 3),
+        (2, False),
+        shape=motor(d.rng),
+        scale=d.base * d.rng.uniform(1.6, 2.4),
+        unlabelled=True,
+    )
 
 
 def _nozzle(d: PidDrawing, at: Point, direction: Point, length: float) -> bool:
@@ -177,8 +192,10 @@ def _to_edge(d: PidDrawing, s: Point, ds: Point) -> None:
     if pts is None or np.hypot(e[0] - s[0], e[1] - s[1]) < d.base * 3 or not d.corridor_free(pts, trim=d.base * 0.6):
         return
     turns = _TURNS[(float(ds[0]) + 0.0, float(ds[1]) + 0.0)]
-    if d.place("flange", "a", e, (turns, False), shape=off_page_connector(rng), scale=d.base * 1.1,
-               unlabelled=True) is not None:
+    if (
+        d.place("flange", "a", e, (turns, False), shape=off_page_connector(rng), scale=d.base * 1.1, unlabelled=True)
+        is not None
+    ):
         _lay(d, pts)
 
 
@@ -221,8 +238,18 @@ def _headers(d: PidDrawing) -> None:
             pts, ds = [(x, a), (x, b)], (0.0, 1.0)
         if not d.corridor_free(pts, trim=0):
             continue
-        if d.place("flange", "a", pts[1], (0 if ds[0] else 1, False), shape=off_page_connector(rng),
-                   scale=d.base * 1.1, unlabelled=True) is not None:
+        if (
+            d.place(
+                "flange",
+                "a",
+                pts[1],
+                (0 if ds[0] else 1, False),
+                shape=off_page_connector(rng),
+                scale=d.base * 1.1,
+                unlabelled=True,
+            )
+            is not None
+        ):
             _lay(d, pts)
 
 
@@ -258,8 +285,15 @@ def _tee_run(d: PidDrawing, at: Point, u: Point) -> None:
         return
     name = str(rng.choice(["pump", "heat_exchanger", "compressor", "connector"], p=[0.35, 0.25, 0.1, 0.3]))
     if name == "connector":
-        placed = d.place("flange", "a", pts[-1], (_TURNS[turn], False), shape=off_page_connector(rng),
-                         scale=base * 1.1, unlabelled=True)
+        placed = d.place(
+            "flange",
+            "a",
+            pts[-1],
+            (_TURNS[turn], False),
+            shape=off_page_connector(rng),
+            scale=base * 1.1,
+            unlabelled=True,
+        )
     else:
         placed = d.place(name, "a", pts[-1], (_TURNS[turn], False))
     if placed is None:

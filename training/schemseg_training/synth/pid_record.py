@@ -6,6 +6,7 @@ sheet is always composed at the model scale on a :class:`RecordingCanvas`, and a
 :func:`replay` of its drawing operations, every coordinate, symbol scale, pen and text height
 multiplied by the zoom: the same sheet, drawn bigger or smaller.
 """
+
 from __future__ import annotations
 
 from dataclasses import replace

@@ -8,6 +8,7 @@ classes drawn as unlabelled ink. Sizes are set in millimetres as on CAD sheets (
 the model's scale (a symbol unit of 9-12 px, so an A1 sheet is some 3400-6700 px wide), or at
 ``zoom`` times that, or at a print resolution (``dpi``).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -29,7 +30,11 @@ from .pid_text import TextWriter
 __all__ = ["PidSheetOptions", "render_pid_sheet", "compose_pid_sheet", "max_zoom", "PAPER_MM", "MAX_PIXELS"]
 
 PAPER_MM: dict[str, tuple[float, float]] = {
-    "A4": (297.0, 210.0), "A3": (420.0, 297.0), "A2": (594.0, 420.0), "A1": (841.0, 594.0), "A0": (1189.0, 841.0),
+    "A4": (297.0, 210.0),
+    "A3": (420.0, 297.0),
+    "A2": (594.0, 420.0),
+    "A1": (841.0, 594.0),
+    "A0": (1189.0, 841.0),
 }
 """Landscape paper sizes (width, height) in mm."""
 
@@ -68,9 +73,14 @@ def _style(rng: np.random.Generator, paper: str) -> SheetStyle:
     # most CAD templates draw process lines about twice as heavy as symbols; some draw one weight
     process = symbol * float(rng.uniform(1.6, 2.6) if rng.random() < 0.75 else rng.uniform(1.0, 1.4))
     return SheetStyle(
-        width_mm=width_mm, height_mm=height_mm, px_per_mm=base / unit_mm, unit_mm=unit_mm,
-        process_mm=process, signal_mm=float(rng.uniform(0.18, 0.3)),
-        symbol_mm=symbol, text_mm=float(rng.uniform(2.5, 3.5)),
+        width_mm=width_mm,
+        height_mm=height_mm,
+        px_per_mm=base / unit_mm,
+        unit_mm=unit_mm,
+        process_mm=process,
+        signal_mm=float(rng.uniform(0.18, 0.3)),
+        symbol_mm=symbol,
+        text_mm=float(rng.uniform(2.5, 3.5)),
         font=int(rng.choice(_FONTS, p=[0.45, 0.15, 0.2, 0.2])),
     )
 
@@ -90,7 +100,8 @@ def render_pid_sheet(seed: int, options: PidSheetOptions = PidSheetOptions()) ->
     if int(round(canvas.width * zoom)) * int(round(canvas.height * zoom)) > MAX_PIXELS:
         raise InvalidInputError(
             f"a {paper} sheet at zoom {zoom:.2f} would be {int(canvas.width * zoom)}x{int(canvas.height * zoom)} px, "
-            f"over the {MAX_PIXELS} px limit; choose a smaller zoom, dpi or paper")
+            f"over the {MAX_PIXELS} px limit; choose a smaller zoom, dpi or paper"
+        )
     final = canvas if abs(zoom - 1.0) < 1e-9 else replay(canvas, zoom)
     if not options.artefacts:
         return SyntheticSheet(cv2.cvtColor(255 - final.ink, cv2.COLOR_GRAY2BGR), final.mask, final.instances)
@@ -104,7 +115,7 @@ def max_zoom(paper: str | None = None) -> float:
     within :data:`MAX_PIXELS`."""
     papers = [paper] if paper else list(_PAPER_P)
     px_per_mm = _BASE_PX[1] / _UNIT_MM[0]
-    largest = max(PAPER_MM[p][0] * PAPER_MM[p][1] for p in papers) * px_per_mm ** 2
+    largest = max(PAPER_MM[p][0] * PAPER_MM[p][1] for p in papers) * px_per_mm**2
     return float(np.sqrt(MAX_PIXELS / largest))
 
 
@@ -139,8 +150,14 @@ def _compose(rng: np.random.Generator, style: SheetStyle, paper: str) -> Recordi
     text_h = style.px(style.text_mm)
     lay = Layout(canvas, rng, symbol_pen, base, text_h, pid=True, broken_wire_share=0.5)
     writer = TextWriter(canvas, rng, symbol_pen, text_h, clearance=int(base * 0.45) + 1)
-    drawing = PidDrawing(lay, canvas, canvas.register_pen(style.px(style.process_mm), style.font),
-                         canvas.register_pen(style.px(style.signal_mm), style.font), writer, region)
+    drawing = PidDrawing(
+        lay,
+        canvas,
+        canvas.register_pen(style.px(style.process_mm), style.font),
+        canvas.register_pen(style.px(style.signal_mm), style.font),
+        writer,
+        region,
+    )
     area = PAPER_MM[paper][0] * PAPER_MM[paper][1] / (PAPER_MM["A1"][0] * PAPER_MM["A1"][1])
     target = int(rng.uniform(*_SYMBOLS_PER_A1) * area)
     draw_plant(drawing, target)

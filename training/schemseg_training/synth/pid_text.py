@@ -5,6 +5,7 @@ Rule: text that names one symbol or one line (an equipment or valve tag, a line 
 size and spec) is a ``designation``; text that names no symbol of ours (nozzle marks, notes, the
 equipment's duty, off-page destinations, title block) is background.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -63,15 +64,21 @@ class TextWriter:
     clearance: int = 0  # least distance of text from a pipe's centre line (its reserved corridor)
     written: int = 0
 
-    def try_put(self, text: str, spots: list[tuple[int, int]], turns: int = 0, designation: bool = True,
-                height: float | None = None) -> Box | None:
+    def try_put(
+        self,
+        text: str,
+        spots: list[tuple[int, int]],
+        turns: int = 0,
+        designation: bool = True,
+        height: float | None = None,
+    ) -> Box | None:
         """Write ``text`` at the first free top-left spot; returns its box or None."""
         h = height or self.height
         ink = text_block(text, h, self.pen, turns)
         th, tw = ink.shape
         for x, y in spots:
             box = (x, y, x + tw, y + th)
-            if self.canvas.is_free(box, 1) and not self.canvas.ink[max(0, y):y + th, max(0, x):x + tw].any():
+            if self.canvas.is_free(box, 1) and not self.canvas.ink[max(0, y) : y + th, max(0, x) : x + tw].any():
                 self.canvas.put_text(text, x, y, h, self.pen, turns, ID["designation"] if designation else 0)
                 self.canvas.reserve(box)
                 self.written += 1
@@ -82,15 +89,22 @@ class TextWriter:
         ink = text_block(text, height or self.height, self.pen, turns)
         return ink.shape[1], ink.shape[0]
 
-    def beside(self, box: Box, text: str, turns: int = 0, designation: bool = True,
-               height: float | None = None) -> Box | None:
+    def beside(
+        self, box: Box, text: str, turns: int = 0, designation: bool = True, height: float | None = None
+    ) -> Box | None:
         """Write ``text`` right of, left of, above or below ``box`` (in random order)."""
         w, h = self.size_of(text, turns, height)
         x0, y0, x1, y1 = box
         gap = int(self.rng.integers(2, 6))
         cx, cy = (x0 + x1 - w) // 2, (y0 + y1 - h) // 2
-        spots = [(x1 + gap, cy), (x0 - gap - w, cy), (cx, y0 - gap - h), (cx, y1 + gap),
-                 (x1 + gap, y0 - h), (x1 + gap, y1)]
+        spots = [
+            (x1 + gap, cy),
+            (x0 - gap - w, cy),
+            (cx, y0 - gap - h),
+            (cx, y1 + gap),
+            (x1 + gap, y0 - h),
+            (x1 + gap, y1),
+        ]
         order = list(self.rng.permutation(len(spots)))
         return self.try_put(text, [spots[i] for i in order], turns, designation, height)
 

@@ -1,4 +1,5 @@
 """``render_sheet``: one random circuit, P&ID or mixed drawing with its class mask."""
+
 from __future__ import annotations
 
 import cv2
@@ -7,10 +8,10 @@ import numpy as np
 from .artefacts import degrade, ink_to_page, rotate_pair
 from .canvas import SheetCanvas
 from .catalog import SyntheticSheet
+from .distractors import draw_annotations, draw_furniture
 from .layout import Layout
 from .layout_circuit import draw_columns, draw_opamp_stage
 from .layout_pid import draw_pid
-from .distractors import draw_annotations, draw_furniture
 from .strokes import Pen
 
 __all__ = ["render_sheet", "GENERATOR_VERSION"]
@@ -18,13 +19,21 @@ __all__ = ["render_sheet", "GENERATOR_VERSION"]
 GENERATOR_VERSION = "5"
 """Bumped whenever the same seed would give a different sheet."""
 
-_FONTS = (cv2.FONT_HERSHEY_COMPLEX, cv2.FONT_HERSHEY_TRIPLEX, cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_DUPLEX,
-          cv2.FONT_HERSHEY_COMPLEX_SMALL, cv2.FONT_HERSHEY_PLAIN)
+_FONTS = (
+    cv2.FONT_HERSHEY_COMPLEX,
+    cv2.FONT_HERSHEY_TRIPLEX,
+    cv2.FONT_HERSHEY_SIMPLEX,
+    cv2.FONT_HERSHEY_DUPLEX,
+    cv2.FONT_HERSHEY_COMPLEX_SMALL,
+    cv2.FONT_HERSHEY_PLAIN,
+)
 _FONT_P = (0.5, 0.25, 0.08, 0.07, 0.06, 0.04)
 Region = tuple[int, int, int, int]
 
 
-def render_sheet(seed: int, size: int = 600, *, artefacts: bool = True, broken_wire_share: float = 0.1) -> SyntheticSheet:
+def render_sheet(
+    seed: int, size: int = 600, *, artefacts: bool = True, broken_wire_share: float = 0.1
+) -> SyntheticSheet:
     """Draw one synthetic sheet; the same ``(seed, size)`` always gives the same arrays.
 
     Args:
@@ -95,8 +104,9 @@ def _split(region: Region, kind: str, rng: np.random.Generator) -> list[tuple[Re
     return [((x0, y0, x1, ym), first), ((x0, ym, x1, y1), second)]
 
 
-def _rotate_boxes(instances: list[tuple[int, tuple[int, int, int, int]]], angle: float,
-                  size: int) -> list[tuple[int, tuple[int, int, int, int]]]:
+def _rotate_boxes(
+    instances: list[tuple[int, tuple[int, int, int, int]]], angle: float, size: int
+) -> list[tuple[int, tuple[int, int, int, int]]]:
     m = cv2.getRotationMatrix2D((size / 2, size / 2), angle, 1.0)
     out = []
     for cid, (x0, y0, x1, y1) in instances:

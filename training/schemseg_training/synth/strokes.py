@@ -5,6 +5,7 @@ A symbol is built once as a :class:`Shape` in local units (about -1.5..1.5), the
 placed shape into a private ink crop (0 = paper, 255 = full ink), which the sheet composites with
 ``max``; the same crop gives the symbol's mask, so image and mask cannot drift apart.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -13,8 +14,20 @@ import cv2
 import numpy as np
 
 __all__ = [
-    "Shape", "Placement", "PlacedShape", "Pen", "place_shape", "render_ink", "fill_holes",
-    "arc_points", "arrow_head", "legible_arrows", "text_ink", "SHIFT", "LEGIBLE_ARROW_PENS", "LEGIBLE_ARROW_PX",
+    "Shape",
+    "Placement",
+    "PlacedShape",
+    "Pen",
+    "place_shape",
+    "render_ink",
+    "fill_holes",
+    "arc_points",
+    "arrow_head",
+    "legible_arrows",
+    "text_ink",
+    "SHIFT",
+    "LEGIBLE_ARROW_PENS",
+    "LEGIBLE_ARROW_PX",
 ]
 
 SHIFT = 4  # cv2 sub-pixel bits: coordinates are multiplied by 16 before drawing
@@ -56,8 +69,9 @@ class Shape:
         self.polys.append(np.asarray(points, np.float64))
         return self
 
-    def arrow(self, tip: tuple[float, float], direction: tuple[float, float], length: float, half_width: float,
-              filled: bool) -> Shape:
+    def arrow(
+        self, tip: tuple[float, float], direction: tuple[float, float], length: float, half_width: float, filled: bool
+    ) -> Shape:
         """Add an arrowhead whose direction tells the symbol's class (a transistor's polarity): drawn
         like :func:`arrow_head`, but never shorter than :data:`LEGIBLE_ARROW_PENS` pen widths."""
         self.arrows.append((np.asarray(tip, np.float64), np.asarray(direction, np.float64), length, half_width, filled))
@@ -119,7 +133,9 @@ class PlacedShape:
     def bbox(self, pad: float = 0.0) -> tuple[int, int, int, int]:
         """Integer box ``(x0, y0, x1, y1)`` (exclusive end) holding every primitive, grown by ``pad``."""
         chunks = [pts for pts, _, _ in self.lines] + list(self.polys)
-        chunks += [np.asarray(arrow_head(tuple(tip), tuple(d), length, half)) for tip, d, length, half, _ in self.arrows]
+        chunks += [
+            np.asarray(arrow_head(tuple(tip), tuple(d), length, half)) for tip, d, length, half, _ in self.arrows
+        ]
         for x, y, r, _, _ in self.circles:
             chunks.append(np.array([[x - r, y - r], [x + r, y + r]]))
         for x, y, text, h in self.texts:
@@ -159,8 +175,10 @@ def place_shape(shape: Shape, placement: Placement) -> PlacedShape:
     for k, (x, y) in shape.terminals.items():
         px, py = np.array([x, y]) @ m + off
         terms[k] = (float(px), float(py))
-    arrows = [(tip @ m + off, d @ m, length * placement.scale, half * placement.scale, f)
-              for tip, d, length, half, f in shape.arrows]
+    arrows = [
+        (tip @ m + off, d @ m, length * placement.scale, half * placement.scale, f)
+        for tip, d, length, half, f in shape.arrows
+    ]
     return PlacedShape(lines, polys, circles, texts, terms, shape.dashed, arrows)
 
 
@@ -218,8 +236,15 @@ def _dashed(crop: np.ndarray, pts: np.ndarray, closed: bool, thick: int, width: 
         while t < length:
             p = a + (b - a) * (t / max(length, 1e-6))
             q = a + (b - a) * (min(t + dash, length) / max(length, 1e-6))
-            cv2.line(crop, tuple(np.round(p * _ONE).astype(int)), tuple(np.round(q * _ONE).astype(int)),
-                     255, thick, cv2.LINE_AA, SHIFT)
+            cv2.line(
+                crop,
+                tuple(np.round(p * _ONE).astype(int)),
+                tuple(np.round(q * _ONE).astype(int)),
+                255,
+                thick,
+                cv2.LINE_AA,
+                SHIFT,
+            )
             t += dash + gap
 
 
@@ -229,7 +254,7 @@ def _paste_max(dst: np.ndarray, src: np.ndarray, x: int, y: int) -> None:
     dx1, dy1 = min(x + w, dst.shape[1]), min(y + h, dst.shape[0])
     if dx1 <= dx0 or dy1 <= dy0:
         return
-    sub = src[dy0 - y: dy1 - y, dx0 - x: dx1 - x]
+    sub = src[dy0 - y : dy1 - y, dx0 - x : dx1 - x]
     np.maximum(dst[dy0:dy1, dx0:dx1], sub, out=dst[dy0:dy1, dx0:dx1])
 
 
@@ -258,8 +283,9 @@ def arc_points(cx: float, cy: float, rx: float, ry: float, a0: float, a1: float,
     return np.stack([cx + rx * np.cos(t), cy + ry * np.sin(t)], axis=1)
 
 
-def arrow_head(tip: tuple[float, float], direction: tuple[float, float], length: float,
-               half_width: float) -> list[tuple[float, float]]:
+def arrow_head(
+    tip: tuple[float, float], direction: tuple[float, float], length: float, half_width: float
+) -> list[tuple[float, float]]:
     """Three corners of an arrowhead whose tip is at ``tip`` pointing along ``direction``."""
     d = np.asarray(direction, np.float64)
     d = d / max(np.hypot(*d), 1e-9)

@@ -4,6 +4,7 @@ Two-terminal parts run from terminal ``a`` at (-1.5, 0) to ``b`` at (1.5, 0). Tr
 ``d`` (drain/collector, top), ``s`` (source/emitter, bottom) and ``g`` (gate/base, left), plus
 ``k`` (bulk) when drawn with four terminals.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -11,8 +12,22 @@ import numpy as np
 from .strokes import Shape, arc_points, arrow_head
 
 __all__ = [
-    "resistor", "resistor_iec", "capacitor", "capacitor_polarized", "inductor", "diode", "zener_diode",
-    "led", "ground", "supply_rail", "bjt", "mosfet", "voltage_source", "current_source", "switch", "opamp",
+    "resistor",
+    "resistor_iec",
+    "capacitor",
+    "capacitor_polarized",
+    "inductor",
+    "diode",
+    "zener_diode",
+    "led",
+    "ground",
+    "supply_rail",
+    "bjt",
+    "mosfet",
+    "voltage_source",
+    "current_source",
+    "switch",
+    "opamp",
     "battery",
 ]
 
@@ -90,8 +105,9 @@ def inductor(rng: Rng) -> Shape:
     half = rng.uniform(0.75, 1.0)
     r = half / n
     if rng.random() < 0.7:
-        pts = np.concatenate([arc_points(-half + r * (2 * i + 1), 0, r, r * rng.uniform(0.9, 1.3), 180, 360, 10)
-                              for i in range(n)])
+        pts = np.concatenate(
+            [arc_points(-half + r * (2 * i + 1), 0, r, r * rng.uniform(0.9, 1.3), 180, 360, 10) for i in range(n)]
+        )
     else:
         t = np.linspace(0, 2 * np.pi * n, 24 * n)
         pts = np.stack([-half + 2 * half * t / t[-1] - 0.6 * r * np.sin(t), -1.2 * r * (1 - np.cos(t)) / 2], 1)

@@ -1,4 +1,5 @@
 """Symbols shared by circuits and P&IDs: terminal, junction, crossover, flow arrow, designation text."""
+
 from __future__ import annotations
 
 import cv2
@@ -7,8 +8,14 @@ import numpy as np
 from .strokes import Pen, Shape, arc_points, arrow_head, text_ink
 
 __all__ = [
-    "terminal", "junction", "crossover", "flow_arrow", "designation_text", "designation_ink",
-    "circuit_label", "pid_label",
+    "terminal",
+    "junction",
+    "crossover",
+    "flow_arrow",
+    "designation_text",
+    "designation_ink",
+    "circuit_label",
+    "pid_label",
 ]
 
 Rng = np.random.Generator
@@ -17,13 +24,41 @@ _PREFIX_VALUES = {
     "R": ("1k", "4.7k", "10k", "100", "2.2k", "47k", "1M", "330", "R", "100k"),
     "C": ("10uF", "1nF", "100pF", "0.1uF", "22pF", "4.7uF", "C", "1uF"),
     "L": ("10uH", "1mH", "L", "100nH"),
-    "M": (), "Q": (), "D": (), "U": (), "V": ("5V", "12V", "1.2V", "Vin"), "I": ("100uA", "1mA", "I"),
-    "S": (), "J": (), "B": ("9V", "3V"),
+    "M": (),
+    "Q": (),
+    "D": (),
+    "U": (),
+    "V": ("5V", "12V", "1.2V", "Vin"),
+    "I": ("100uA", "1mA", "I"),
+    "S": (),
+    "J": (),
+    "B": ("9V", "3V"),
 }
 _SUBSCRIPTED = (
-    ("V", "DD"), ("V", "CC"), ("V", "SS"), ("V", "EE"), ("V", "BIAS"), ("v", "in"), ("v", "out"), ("V", "out"),
-    ("I", "REF"), ("I", "BIAS"), ("I", "D"), ("C", "L"), ("R", "L"), ("C", "C"), ("R", "D"), ("R", "S"),
-    ("V", "b1"), ("V", "b2"), ("g", "m"), ("r", "o"), ("C", "gs"), ("V", "+"), ("V", "-"), ("i", "out"),
+    ("V", "DD"),
+    ("V", "CC"),
+    ("V", "SS"),
+    ("V", "EE"),
+    ("V", "BIAS"),
+    ("v", "in"),
+    ("v", "out"),
+    ("V", "out"),
+    ("I", "REF"),
+    ("I", "BIAS"),
+    ("I", "D"),
+    ("C", "L"),
+    ("R", "L"),
+    ("C", "C"),
+    ("R", "D"),
+    ("R", "S"),
+    ("V", "b1"),
+    ("V", "b2"),
+    ("g", "m"),
+    ("r", "o"),
+    ("C", "gs"),
+    ("V", "+"),
+    ("V", "-"),
+    ("i", "out"),
 )
 _PID_PREFIX = ("P", "V", "E", "T", "FV", "PV", "XV", "HV", "LV", "PSV", "K", "C", "TK")
 
@@ -126,6 +161,6 @@ def designation_ink(main: str, sub: str, height: float, pen: Pen, italic_sub: bo
     out = np.zeros((h, ink.shape[1] + sub_ink.shape[1] - 4), np.uint8)
     out[: ink.shape[0], : ink.shape[1]] = ink
     x = ink.shape[1] - 4
-    region = out[drop: drop + sub_ink.shape[0], x: x + sub_ink.shape[1]]
+    region = out[drop : drop + sub_ink.shape[0], x : x + sub_ink.shape[1]]
     np.maximum(region, sub_ink[: region.shape[0], : region.shape[1]], out=region)
     return out

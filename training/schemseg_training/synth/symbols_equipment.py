@@ -5,6 +5,7 @@ A vessel's class is its shell only: nozzles, agitators' motors and the pipes are
 as unlabelled ink. Vessels name points on their shell where a sheet may attach a nozzle:
 ``t*`` on top, ``b*`` at the bottom, ``l*`` and ``r*`` on the sides (and ``a`` top, ``b`` bottom).
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -9,6 +9,7 @@ tools draw for long tags, counts as a circle). The tag inside is part of the sym
 lies inside the closed outline, so grouping fills it anyway, and a reader takes bubble and tag as
 one thing.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -48,7 +49,9 @@ def _outline(s: Shape, kind: str) -> float:
         s.circle(0, 0, 1.0)
         return 1.0
     if kind == "stadium":  # CAD tools stretch the discrete-instrument circle for long tags
-        pts = np.concatenate([arc_points(0.55, 0, 0.75, 0.75, -90, 90, 12), arc_points(-0.55, 0, 0.75, 0.75, 90, 270, 12)])
+        pts = np.concatenate(
+            [arc_points(0.55, 0, 0.75, 0.75, -90, 90, 12), arc_points(-0.55, 0, 0.75, 0.75, 90, 270, 12)]
+        )
         s.path(pts, closed=True)
         return 0.75
     if kind == "computer":

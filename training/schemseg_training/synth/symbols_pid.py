@@ -7,6 +7,7 @@ builder draws belongs to its class (operators, end flanges and actuators are par
 pipe fittings next to a valve (nozzles, blinds, strainers) are drawn by the sheet, unlabelled.
 Equipment is in :mod:`.symbols_equipment`, instruments in :mod:`.symbols_instruments`.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -14,8 +15,18 @@ import numpy as np
 from .strokes import Shape, arc_points
 
 __all__ = [
-    "gate_valve", "globe_valve", "ball_valve", "check_valve", "butterfly_valve", "control_valve",
-    "relief_valve", "reducer", "orifice_plate", "flange", "blind_flange", "valve_body",
+    "gate_valve",
+    "globe_valve",
+    "ball_valve",
+    "check_valve",
+    "butterfly_valve",
+    "control_valve",
+    "relief_valve",
+    "reducer",
+    "orifice_plate",
+    "flange",
+    "blind_flange",
+    "valve_body",
 ]
 
 Rng = np.random.Generator

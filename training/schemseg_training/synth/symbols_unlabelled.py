@@ -4,6 +4,7 @@
 In-line items run from ``a`` at (-1.5, 0) to ``b`` at (1.5, 0) like valves; end items (drain, vent,
 off-page connector, motor, nozzle) attach at ``a``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -93,8 +94,12 @@ def silencer(rng: Rng) -> Shape:
 
 
 INLINE_UNLABELLED: dict[str, Callable[[Rng], Shape]] = {
-    "spectacle_blind": spectacle_blind, "spacer": spacer, "strainer": strainer, "steam_trap": steam_trap,
-    "spec_break": spec_break, "silencer": silencer,
+    "spectacle_blind": spectacle_blind,
+    "spacer": spacer,
+    "strainer": strainer,
+    "steam_trap": steam_trap,
+    "spec_break": spec_break,
+    "silencer": silencer,
 }
 
 

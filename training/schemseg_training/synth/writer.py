@@ -1,4 +1,5 @@
 """``write_dataset``: many sheets to ``images/``, ``masks/``, ``boxes/`` and ``dataset.json`` (+ optional preview)."""
+
 from __future__ import annotations
 
 import json
@@ -41,8 +42,15 @@ def _encode_png(array: np.ndarray, name: str) -> bytes:
     return buf.tobytes()
 
 
-def render_dataset_sheet(kind: str, seed: int, index: int, size: int = 600, broken_wire_share: float = 0.1,
-                         zoom_range: tuple[float, float] = (1.0, 1.0), paper: str | None = None) -> SyntheticSheet:
+def render_dataset_sheet(
+    kind: str,
+    seed: int,
+    index: int,
+    size: int = 600,
+    broken_wire_share: float = 0.1,
+    zoom_range: tuple[float, float] = (1.0, 1.0),
+    paper: str | None = None,
+) -> SyntheticSheet:
     """Sheet ``index`` of a dataset of ``kind`` made with ``seed``; a pid-sheet's zoom is drawn
     log-uniformly from ``zoom_range`` with its own seed, its paper is ``paper`` (None: drawn)."""
     own = sheet_seed(seed, index)
@@ -67,10 +75,19 @@ def _write_one(job: Job) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return pixels, instances, (pixels > 0).astype(np.int64)
 
 
-def write_dataset(out_dir: str | os.PathLike[str], count: int, seed: int, size: int = 600, workers: int = 1,
-                  preview: bool = False, progress: bool = True, broken_wire_share: float = 0.1,
-                  kind: str = "mixed", zoom_range: tuple[float, float] = (1.0, 1.0),
-                  paper: str | None = None) -> dict[str, object]:
+def write_dataset(
+    out_dir: str | os.PathLike[str],
+    count: int,
+    seed: int,
+    size: int = 600,
+    workers: int = 1,
+    preview: bool = False,
+    progress: bool = True,
+    broken_wire_share: float = 0.1,
+    kind: str = "mixed",
+    zoom_range: tuple[float, float] = (1.0, 1.0),
+    paper: str | None = None,
+) -> dict[str, object]:
     """Write ``count`` sheets and ``dataset.json``; returns the JSON content.
 
     Sheet ``i`` depends only on ``(seed, i)`` and the other arguments, so any ``workers`` gives
@@ -130,7 +147,8 @@ def _check_paper_and_zoom(paper: str | None, zoom: float) -> None:
         raise InvalidInputError(
             f"zoom {zoom:g} is too large for {paper or 'the A3-A0 sheets drawn at random'}: the largest sheet "
             f"would pass {MAX_PIXELS // 1_000_000} megapixels; keep the zoom at most {limit:.2f} or choose "
-            "smaller paper (A4 and A3 allow the highest resolutions)")
+            "smaller paper (A4 and A3 allow the highest resolutions)"
+        )
 
 
 def _write_in_pool(jobs: list[Job], workers: int, totals: list[np.ndarray], bar: tqdm) -> None:
@@ -159,8 +177,9 @@ def _accumulate(results, totals: list[np.ndarray], bar: tqdm) -> None:  # type: 
         bar.update(1)
 
 
-def _metadata(seed: int, size: int, count: int, pixels: np.ndarray, instances: np.ndarray,
-              present: np.ndarray) -> dict[str, object]:
+def _metadata(
+    seed: int, size: int, count: int, pixels: np.ndarray, instances: np.ndarray, present: np.ndarray
+) -> dict[str, object]:
     return {
         "class_names": list(CLASS_NAMES),
         "generator": "schemseg_training.synth",
@@ -174,8 +193,15 @@ def _metadata(seed: int, size: int, count: int, pixels: np.ndarray, instances: n
     }
 
 
-def make_preview(seed: int, size: int = 600, sheets: int = PREVIEW_SHEETS, thumb: int = 300, kind: str = "mixed",
-                 zoom_range: tuple[float, float] = (1.0, 1.0), paper: str | None = None) -> np.ndarray:
+def make_preview(
+    seed: int,
+    size: int = 600,
+    sheets: int = PREVIEW_SHEETS,
+    thumb: int = 300,
+    kind: str = "mixed",
+    zoom_range: tuple[float, float] = (1.0, 1.0),
+    paper: str | None = None,
+) -> np.ndarray:
     """Contact sheet: the first ``sheets`` sheets of the dataset (4 of a pid-sheet dataset, each
     twice as wide), each beside its blended mask."""
     tiles = []
@@ -183,12 +209,14 @@ def make_preview(seed: int, size: int = 600, sheets: int = PREVIEW_SHEETS, thumb
     for i in range(sheets if wide == 1 else 4):
         sheet = render_dataset_sheet(kind, seed, i, size, zoom_range=zoom_range, paper=paper)
         pair = np.hstack([sheet.image, blend_mask(sheet.image, sheet.mask)])
-        pair = cv2.resize(pair, (2 * thumb * wide, int(thumb * wide * 0.707) if wide > 1 else thumb),
-                          interpolation=cv2.INTER_AREA)
+        pair = cv2.resize(
+            pair, (2 * thumb * wide, int(thumb * wide * 0.707) if wide > 1 else thumb), interpolation=cv2.INTER_AREA
+        )
         tiles.append(cv2.copyMakeBorder(pair, 2, 2, 2, 2, cv2.BORDER_CONSTANT, value=(90, 90, 90)))
     cols = 2
-    rows = [np.hstack(tiles[r * cols: (r + 1) * cols]) for r in range((len(tiles) + cols - 1) // cols)]
+    rows = [np.hstack(tiles[r * cols : (r + 1) * cols]) for r in range((len(tiles) + cols - 1) // cols)]
     if rows and rows[-1].shape != rows[0].shape:
-        rows[-1] = cv2.copyMakeBorder(rows[-1], 0, 0, 0, rows[0].shape[1] - rows[-1].shape[1],
-                                      cv2.BORDER_CONSTANT, value=(90, 90, 90))
+        rows[-1] = cv2.copyMakeBorder(
+            rows[-1], 0, 0, 0, rows[0].shape[1] - rows[-1].shape[1], cv2.BORDER_CONSTANT, value=(90, 90, 90)
+        )
     return np.vstack(rows)

@@ -5,6 +5,7 @@ Two implementations of one protocol (:class:`CudaDevice`): pycuda and cuda-pytho
 ``SCHEMSEG_CUDA_BINDING=pycuda|cuda-python`` forces one. ``device.binding`` says which is in use.
 Nothing here imports a binding until a device is opened.
 """
+
 from __future__ import annotations
 
 from ._base import Binding, CudaDevice, DeviceBuffer, DeviceInfo, Event, Stream

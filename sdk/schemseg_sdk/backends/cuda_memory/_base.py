@@ -6,6 +6,7 @@ hands out. Work happens inside ``with device.activate():`` which pushes that con
 thread and pops it afterwards, so any thread may use the device and nothing is left current.
 :meth:`CudaDevice.close` frees everything it handed out; it is safe to call twice.
 """
+
 from __future__ import annotations
 
 import contextlib

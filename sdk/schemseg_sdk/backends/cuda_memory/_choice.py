@@ -1,4 +1,5 @@
 """Which Python CUDA binding to use: pycuda when importable, else cuda-python; an env var forces one."""
+
 from __future__ import annotations
 
 import importlib

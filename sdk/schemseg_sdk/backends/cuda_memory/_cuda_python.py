@@ -8,6 +8,7 @@ Calls used, as documented by cuda-python (each returns ``(CUresult, *values)``):
 ``Destroy``, ``cuEventCreate``/``Record``/``Synchronize``/``ElapsedTime``/``Destroy``,
 ``cuMemGetInfo``, ``cuGetErrorName``.
 """
+
 from __future__ import annotations
 
 import ctypes

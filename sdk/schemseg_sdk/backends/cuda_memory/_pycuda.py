@@ -6,6 +6,7 @@ Calls used, as documented by pycuda: ``init``, ``Device(i)`` with ``name``,
 ``Stream`` (``handle``, ``synchronize``, ``wait_for_event``); ``Event`` (``record``,
 ``synchronize``, ``time_since``); ``mem_get_info``.
 """
+
 from __future__ import annotations
 
 import contextlib
