@@ -8,6 +8,7 @@ from __future__ import annotations
 
 __all__ = [
     "CLASS_NAMES",
+    "PID_SYMBOL_CLASSES",
     "NUM_CLASSES",
     "BACKGROUND",
     "IGNORE_INDEX",
@@ -63,6 +64,12 @@ CLASS_NAMES: tuple[str, ...] = (
     "flow_arrow",
 )
 """All 41 names: ``CLASS_NAMES[i]`` is the name of class id ``i``."""
+
+PID_SYMBOL_CLASSES: tuple[str, ...] = CLASS_NAMES[CLASS_NAMES.index("gate_valve") : CLASS_NAMES.index("flange") + 1] + (
+    "flow_arrow",
+)
+"""The symbols only P&IDs draw (valves to flanges, and flow arrows); text, junctions, crossovers and
+terminals are shared with circuits."""
 
 NUM_CLASSES = len(CLASS_NAMES)  # 41, background included
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .boxes import Box, SheetBoxes
-from .classes import CLASS_NAMES
+from .classes import CLASS_NAMES, PID_SYMBOL_CLASSES
 
 __all__ = [
     "MATCH_IOU",
@@ -32,25 +32,7 @@ __all__ = [
 
 MATCH_IOU = 0.5
 
-PID_ONLY_CLASSES = (
-    "gate_valve",
-    "globe_valve",
-    "ball_valve",
-    "check_valve",
-    "butterfly_valve",
-    "control_valve",
-    "relief_valve",
-    "pump",
-    "compressor",
-    "heat_exchanger",
-    "vessel",
-    "instrument_field",
-    "instrument_panel",
-    "reducer",
-    "orifice_plate",
-    "flange",
-    "flow_arrow",
-)
+PID_ONLY_CLASSES = PID_SYMBOL_CLASSES
 PID_CLASSES = (*PID_ONLY_CLASSES, "designation", "junction", "crossover", "terminal")
 """The classes a P&ID is scored on: its own symbols plus the ones it shares with circuits (text tags,
 junctions, crossovers, terminals). The P&ID mean F1 is reported when one of its own symbols is true."""
