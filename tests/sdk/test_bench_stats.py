@@ -73,7 +73,16 @@ def test_machine_info_and_slug() -> None:
         "load_average",
         "date",
     } <= set(info)
-    assert set(info["versions"]) == {"schemseg", "numpy", "onnxruntime", "onnx", "opencv", "torch", "tensorrt"}
+    assert set(info["versions"]) == {
+        "schemseg",
+        "numpy",
+        "onnxruntime",
+        "onnx",
+        "opencv",
+        "openvino",
+        "torch",
+        "tensorrt",
+    }
     assert info["versions"]["numpy"] == np.__version__
     assert (
         machine_slug({"gpus": [], "cpu_model": "Intel(R) Xeon(R) Platinum 8481C CPU @ 2.70GHz", "cpu_available": 16})

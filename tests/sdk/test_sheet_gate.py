@@ -31,9 +31,10 @@ def graphs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("sheetgate")
     val = write_dataset(root / "val", count=12, attention=True)
     model = write_model(root / "tiny.onnx", attention=True)
-    # the truth is the fp32 graph's own grouped symbols: fp32 scores F1 1.0, a graph that changes them less
+    # the truth is the fp32 graph's own grouped symbols at the sheets' pixels, as the gate reads them: fp32
+    # scores F1 1.0, a graph that changes them less
     (val / "boxes").mkdir()
-    with Segmenter(model, device="cpu", grouping=GroupingSettings(), classifier=None) as segmenter:
+    with Segmenter(model, device="cpu", grouping=GroupingSettings(), classifier=None, scale=1.0) as segmenter:
         for image in sorted((val / "images").glob("*.png")):
             symbols = segmenter.predict(image).symbols
             write_boxes(val / "boxes" / f"{image.stem}.json", [(s.class_id, s.bbox) for s in symbols])

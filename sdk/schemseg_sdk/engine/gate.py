@@ -149,10 +149,11 @@ def score_graph(
 ) -> SegmentationScores:
     """IoU of a graph on ``val`` with ONNX Runtime on CPU, through the SDK's own inference path.
 
-    The graph's own masks are scored (no symbol grouping): the gate judges the arithmetic, and a
-    post-processing that both sides share could hide a drift.
+    The graph's own masks are scored at the sheets' own pixels (no symbol grouping, no resampling to
+    the model's scale): the gate judges the arithmetic, and a step that both sides share could hide a
+    drift.
     """
-    return evaluate_model(model_path, val, limit=limit, progress=progress, device="cpu", grouping=None)
+    return evaluate_model(model_path, val, limit=limit, progress=progress, device="cpu", grouping=None, scale=1.0)
 
 
 class Verdict(Protocol):

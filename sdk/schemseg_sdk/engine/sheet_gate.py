@@ -17,7 +17,9 @@ decide the figure. This gate asks two questions instead, on sheets that hold eve
    :data:`MAX_F1_DROP` points. Per-class counts are reported beside it.
 
 Both graphs run on the runtime that ``Segmenter(device="cpu")`` gives them, so a Q/DQ graph is
-judged in OpenVINO's int8 kernels where users get those.
+judged in OpenVINO's int8 kernels where users get those. Both read the sheets at their own pixels
+(``scale=1.0``): the gate compares two graphs of one model on the same input, and the validation
+sets are drawn at the model's scale.
 """
 
 from __future__ import annotations
@@ -110,14 +112,14 @@ def count_sheets(
 
 def _open(model: Path, threads: int | None, runtime: CpuRuntime | None) -> Segmenter:
     if runtime is None:
-        return Segmenter(model, device="cpu", threads=threads, grouping=None)
+        return Segmenter(model, device="cpu", threads=threads, grouping=None, scale=1.0)
     if runtime == "openvino":
         from ..backends.openvino import OpenVinoBackend
 
         backend: Backend = OpenVinoBackend(model, threads=threads)
     else:
         backend = OnnxRuntimeBackend(model, device="cpu", threads=threads)
-    return Segmenter.from_backend(backend, name=str(model), grouping=None, threads=threads)
+    return Segmenter.from_backend(backend, name=str(model), grouping=None, threads=threads, scale=1.0)
 
 
 def _count_one(
