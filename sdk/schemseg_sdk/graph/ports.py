@@ -25,6 +25,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from .ci2n_graph import CI2N_PORTS
 from .terminals import Terminal
 
 __all__ = ["CI2N_TYPES", "name_ports"]
@@ -50,15 +51,7 @@ CI2N_TYPES: dict[str, str] = {
 }
 """The CI2N component type of each schemseg circuit class."""
 
-_TWO_PORTS = {
-    "Res": ("Pos", "Neg"),
-    "Cap": ("Pos", "Neg"),
-    "Ind": ("Pos", "Neg"),
-    "Switch": ("Pos", "Neg"),
-    "Diode": ("In", "Out"),
-    "Current": ("In", "Out"),
-    "Voltage": ("Positive", "Negative"),
-}
+_TWO_PORTS = {kind: ports for kind, ports in CI2N_PORTS.items() if len(ports) == 2}
 
 
 def name_ports(
