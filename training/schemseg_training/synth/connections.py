@@ -7,8 +7,10 @@ The canvas logs every line it draws (its points, width and whether it is dashed)
 - two lines of the same kind (solid or dashed) join where an end of one lies on the other (a T-join,
   a corner, a junction dot); lines that cross with neither ending there (a hop or a plain crossing)
   do not join, and a dashed signal line that ends on a solid pipe taps it without joining it;
-- a labelled symbol is on a line's net when one of its terminals lies on the line, or an end of the
-  line lies in its box (a signal line drawn to a control valve's actuator);
+- a labelled symbol is on a line's net when one of its terminals lies at an end of the line, or an
+  end of the line lies in its box (a signal line drawn to a control valve's actuator); a line that
+  only runs across a symbol (a port wire the layout routed through another column's part) is not
+  wired to it;
 - junction dots, flow arrows and symbols outside the class list (unlabelled ink: strainers, blinds,
   nozzles, off-page connectors) pass their lines through: every line meeting one of their
   terminals is one net, so a pipe through a strainer joins the valves on both sides;
@@ -47,6 +49,9 @@ class DrawnLine:
     points: tuple[Point, ...]
     width: float
     dashed: bool
+
+    def points_array(self) -> np.ndarray:
+        return np.asarray(self.points, np.float64)
 
 
 @dataclass(frozen=True)
@@ -107,31 +112,71 @@ def _distance_to_line(points: np.ndarray, line: np.ndarray) -> np.ndarray:
 def true_nets(log: ConnectionLog, class_names: tuple[str, ...] = CLASS_NAMES) -> list[TrueNet]:
     """The nets of a logged drawing (see the module docstring for the rules).
 
-    Nodes are the lines and, for each pass-through symbol, one node per line kind; labelled symbols
-    are not nodes (their terminals are different nets) but members of the nodes they touch.
+    Nodes are the lines' straight pieces outside labelled symbols' boxes and, for each pass-through
+    symbol, one node per line kind; labelled symbols are not nodes (their terminals are different
+    nets) but members of the nodes they touch.
     """
-    lines = [np.asarray(line.points, np.float64) for line in log.lines]
-    widths = np.array([line.width for line in log.lines], np.float64)
-    dashed = np.array([line.dashed for line in log.lines], bool)
+    labelled = [s for s in log.symbols if _is_member(s, class_names) and s.box is not None]
+    boxes = np.array([s.box for s in labelled], np.float64).reshape(-1, 4)
+    box_instance = [int(s.instance) for s in labelled]  # type: ignore[arg-type]
+    pieces = [piece for line in log.lines for piece in _split_at_symbols(line, boxes)]
+    lines = [piece.points_array() for piece in pieces]
+    widths = np.array([piece.width for piece in pieces], np.float64)
+    dashed = np.array([piece.dashed for piece in pieces], bool)
     union = _Union(len(lines) + 2 * len(log.symbols))
     ends = np.concatenate([line[[0, -1]] for line in lines]) if lines else np.zeros((0, 2))
     owner = np.repeat(np.arange(len(lines)), 2)
     points, point_symbol = _terminal_points(log, class_names)
     members: dict[int, set[int]] = {}  # node -> labelled instances on it
-    labelled = [s for s in log.symbols if _is_member(s, class_names) and s.box is not None]
-    boxes = np.array([s.box for s in labelled], np.float64).reshape(-1, 4)
-    box_instance = [int(s.instance) for s in labelled]  # type: ignore[arg-type]
     for i, line in enumerate(lines):
         near = _distance_to_line(ends, line) <= (widths[i] + widths[owner]) / 2 + _TOUCH_PX
         for j in np.unique(owner[near & (dashed[owner] == dashed[i]) & (owner != i)]):
             union.join(i, int(j))
-        touching = np.unique(point_symbol[_distance_to_line(points, line) <= widths[i] / 2 + _TOUCH_PX])
+        at_end = np.sqrt(((points[:, None, :] - line[[0, -1]][None]) ** 2).sum(-1)).min(axis=1)
+        touching = np.unique(point_symbol[at_end <= widths[i] / 2 + _TOUCH_PX])
         for s in touching.tolist():
             _attach(log.symbols[s], s, i, len(lines), int(dashed[i]), class_names, union, members)
         for instance in _ends_in_boxes(line[[0, -1]], boxes, box_instance, widths[i] / 2 + _TOUCH_PX):
             members.setdefault(i, set()).add(instance)
     _meet_pass_through(log, class_names, len(lines), members)
     return _collect(log, class_names, len(lines), dashed, union, members)
+
+
+def _split_at_symbols(line: DrawnLine, boxes: np.ndarray) -> list[DrawnLine]:
+    """The straight pieces of ``line`` outside every box: a line drawn across a symbol ends at it on
+    both sides, as the drawing reads (and as the symbol's ink cuts it)."""
+    pieces = []
+    points = line.points_array()
+    for a, b in zip(points[:-1], points[1:]):
+        cut = sorted(_inside(a, b, boxes))
+        t = 0.0
+        for t0, t1 in cut + [(1.0, 1.0)]:
+            if t0 > t and np.hypot(*((b - a) * (t0 - t))) >= 1.0:
+                p, q = a + (b - a) * t, a + (b - a) * t0
+                pieces.append(
+                    DrawnLine(((float(p[0]), float(p[1])), (float(q[0]), float(q[1]))), line.width, line.dashed)
+                )
+            t = max(t, t1)
+    return pieces
+
+
+def _inside(a: np.ndarray, b: np.ndarray, boxes: np.ndarray) -> list[tuple[float, float]]:
+    """Parameter intervals ``(t0, t1)`` of the segment ``a + t (b - a)`` that lie inside each box (Liang-Barsky)."""
+    if not len(boxes):
+        return []
+    d = b - a
+    lo = np.zeros(len(boxes))
+    hi = np.ones(len(boxes))
+    for axis in (0, 1):
+        start, end = boxes[:, axis], boxes[:, axis + 2]
+        if abs(d[axis]) < 1e-9:
+            outside = (a[axis] < start) | (a[axis] > end)
+            hi[outside] = -1.0
+            continue
+        t_start, t_end = (start - a[axis]) / d[axis], (end - a[axis]) / d[axis]
+        lo = np.maximum(lo, np.minimum(t_start, t_end))
+        hi = np.minimum(hi, np.maximum(t_start, t_end))
+    return [(float(s), float(e)) for s, e in zip(lo, hi) if e > s]
 
 
 def _is_member(symbol: DrawnSymbol, class_names: tuple[str, ...]) -> bool:
