@@ -34,8 +34,8 @@ from schemseg_sdk.bench.machine import machine_info
 from schemseg_sdk.classes import PID_SYMBOL_CLASSES
 from schemseg_sdk.dataset import SegmentationDataset
 from schemseg_sdk.fileio import atomic_write_text
-from schemseg_sdk.graph import build_graph, edge_graph, read_true_graph, score_edges
-from schemseg_sdk.graph.edge_score import EDGE_KINDS, EdgeCounts, true_symbol_graph
+from schemseg_sdk.graph import EdgeGraph, build_graph, edge_graph, read_true_graph, score_edges
+from schemseg_sdk.graph.edge_score import EDGE_KINDS, EdgeCounts, match_symbols, true_symbol_graph
 
 _NOT_CIRCUIT = set(PID_SYMBOL_CLASSES)
 _SHARED = {"terminal", "designation", "junction", "crossover"}
@@ -80,6 +80,8 @@ def score_set(data: SegmentationDataset, work: Path) -> list[dict[str, object]]:
         model_graph = edge_graph(build_graph(replace(result, image=image)))
         graph_s = time.perf_counter() - start
         tracer_graph = edge_graph(true_symbol_graph(image, mask, data.read_boxes(index), data.class_names))
+        found = set(match_symbols(model_graph, truth).values())
+        among_found = [e for e in truth.edges() if e[0] in found and e[1] in found]
         rows.append(
             {
                 "name": path.stem,
@@ -87,10 +89,23 @@ def score_set(data: SegmentationDataset, work: Path) -> list[dict[str, object]]:
                 "graph_s": round(graph_s, 3),
                 "model": score_edges(model_graph, truth),
                 "true_symbols": score_edges(tracer_graph, truth),
+                "symbols": (len(truth.symbols), len(found)),
+                "edges_among_found": (len(among_found), _right(model_graph, truth, among_found)),
             }
         )
         print(f"scored {path.stem}", file=sys.stderr, flush=True)
     return rows
+
+
+def _right(pred: EdgeGraph, truth: EdgeGraph, edges: list[tuple[int, int, str]]) -> int:
+    """How many of the true ``edges`` the predicted graph has."""
+    matches = match_symbols(pred, truth)
+    made = {
+        (min(matches[a], matches[b]), max(matches[a], matches[b]), k)
+        for a, b, k in pred.edges()
+        if a in matches and b in matches
+    }
+    return sum(e in made for e in edges)
 
 
 def summarise(rows: list[dict[str, object]]) -> dict[str, object]:
@@ -99,6 +114,18 @@ def summarise(rows: list[dict[str, object]]) -> dict[str, object]:
     for pipeline in ("model", "true_symbols"):
         total = {kind: sum((r[pipeline][kind] for r in rows), EdgeCounts()) for kind in EDGE_KINDS}  # type: ignore[index]
         out[pipeline] = {kind: c.to_dict() for kind, c in total.items()}
+    symbols = np.sum([r["symbols"] for r in rows], axis=0)
+    among = np.sum([r["edges_among_found"] for r in rows], axis=0)
+    out["model_symbols"] = {
+        "true": int(symbols[0]),
+        "matched": int(symbols[1]),
+        "recall": round(symbols[1] / max(symbols[0], 1), 4),
+    }
+    out["model_edges_among_matched_symbols"] = {
+        "true": int(among[0]),
+        "right": int(among[1]),
+        "recall": round(among[1] / max(among[0], 1), 4),
+    }
     return out
 
 

@@ -1,7 +1,8 @@
 """Lines: the ink that is neither symbol nor text, joined into nets.
 
-1. Line ink is ink (gray < 128, or below Otsu's threshold on a faint drawing) whose class is background, junction or flow arrow: symbols and
-   text are cut out, so the leads on either side of a resistor are two pieces.
+1. Line ink is ink (gray < 128, or up to Otsu's threshold on a faint drawing) whose class is
+   background, junction or flow arrow: symbols and text are cut out, so the leads on either side
+   of a resistor are two pieces.
 2. Each 8-connected piece is a wire (or pipe) piece; specks (under a stroke width squared, and
    shorter than two stroke widths) are dropped.
 3. A crossover (a hop, or a crossing the model marked as one) is cut out too, and so is a plain
@@ -10,7 +11,8 @@
    joined in opposite pairs (left with right, top with bottom), so the two lines pass each other
    without joining. A junction dot is line ink, so the lines it touches stay one piece.
 4. Dashed and dotted lines: short pieces lying in a row along their own long side (three or more,
-   gaps up to four stroke widths or 7 px) are one line, of kind ``"dashed"``; on a P&ID these are signal
+   gaps up to four stroke widths or 7 px; or two with no symbol or text in their gap) are one line;
+   a net whose ink is at least half dashes is of kind ``"dashed"``. On a P&ID these are signal
    lines and are kept apart from process lines (``"solid"``).
 """
 
@@ -125,11 +127,17 @@ def trace_lines(image: np.ndarray, mask: np.ndarray, roles: ClassRoles, stroke_w
     net_of = net_of.astype(np.int64) - (1 if unique.size and unique[0] == -1 else 0)
     net_of[~keep] = -1
     net_count = int(net_of.max()) + 1 if net_of.size and net_of.max() >= 0 else 0
-    dashed = np.zeros(net_count, bool)
-    for piece in dashed_pieces:
-        if net_of[piece] >= 0:
-            dashed[net_of[piece]] = True
-    return LineTrace(labels, net_of, net_count, dashed, stroke_width)
+    return LineTrace(labels, net_of, net_count, _dashed_nets(net_of, area, dashed_pieces, net_count), stroke_width)
+
+
+def _dashed_nets(net_of: np.ndarray, area: np.ndarray, dashed_pieces: list[int], net_count: int) -> np.ndarray:
+    """A net is dashed when dashes make at least half its ink: a short row of stubs in a wire's net leaves it solid."""
+    pieces = np.flatnonzero(net_of >= 0)
+    total = np.bincount(net_of[pieces], weights=area[pieces], minlength=net_count)
+    dashes = np.unique(np.asarray(dashed_pieces, np.int64))
+    dashes = dashes[net_of[dashes] >= 0] if dashes.size else dashes
+    dash_ink = np.bincount(net_of[dashes], weights=area[dashes], minlength=net_count)
+    return dash_ink >= 0.5 * np.maximum(total, 1)
 
 
 def _crossings(mask: np.ndarray, roles: ClassRoles, cuts: list[tuple[int, int, int, int]]) -> np.ndarray:
