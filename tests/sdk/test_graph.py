@@ -139,3 +139,41 @@ def test_segments_cut_by_bands_are_joined(monkeypatch) -> None:  # type: ignore[
     vertical = [s for n in graph.nets for s in n.segments if s.shape == "vertical"]
     # one run above and one below the crossing (cut out there), each whole although bands cut it
     assert sorted((s.y0, s.y1) for s in vertical) == [(20, 77), (83, 139)]
+
+
+def test_a_signal_line_of_two_dashes_joins_its_bubble_and_valve() -> None:
+    sheet = Sheet().box_symbol("instrument_field", 10, 60, 40, 100).box_symbol("control_valve", 70, 60, 100, 100)
+    sheet.dashed(40, 70, 80, dash=10, gap=6)
+    graph = _graph(sheet)
+    (a,), (b,) = _port_nets(graph)
+    assert a == b and graph.net(a).kind == "dashed"
+
+
+def test_two_leads_of_a_small_symbol_stay_apart() -> None:
+    sheet = Sheet().wire(40, 80, 80, 80).wire(84, 80, 124, 80).box_symbol("capacitor", 80, 70, 85, 90)
+    sheet.box_symbol("resistor", 10, 70, 40, 90).box_symbol("resistor", 124, 70, 154, 90)
+    capacitor, left, right = _port_nets(_graph(sheet))
+    assert len(capacitor) == 2 and not left & right
+
+
+def test_a_faint_drawing_is_traced() -> None:
+    sheet = Sheet().box_symbol("resistor", 10, 70, 40, 90).box_symbol("capacitor", 120, 70, 150, 90)
+    cv2.line(sheet.image, (40, 80), (120, 80), (185, 185, 185), 1)
+    sheet.image[sheet.image < 128] = 170  # everything drawn light, as a blurred thin-pen sheet
+    left, right = _port_nets(_graph(sheet))
+    assert left & right
+
+
+def test_a_dashed_line_on_a_ground_leaves_the_ground_net_solid() -> None:
+    sheet = (
+        Sheet().box_symbol("resistor", 90, 20, 110, 60).wire(100, 60, 100, 110).box_symbol("ground", 90, 110, 110, 140)
+    )
+    sheet.dashed(110, 176, 125).box_symbol("instrument_field", 176, 110, 198, 140)
+    graph = _graph(sheet)
+    ground = next(n for n in graph.nets if n.label == "GND")
+    assert ground.kind == "solid"
+    assert {s.class_name for s in graph.symbols if any(p.net == ground.id for p in s.ports)} == {
+        "resistor",
+        "ground",
+        "instrument_field",
+    }

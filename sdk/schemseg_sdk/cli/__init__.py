@@ -19,6 +19,7 @@ from ._common import SchemsegClickError, handle_errors
 from .bench import bench
 from .build_engine import build_engine
 from .doctor import doctor
+from .eval_graph import eval_graph
 from .gate_graph import gate_graph
 from .netlist import eval_netlist, netlist
 from .segment import segment
@@ -70,5 +71,5 @@ def main() -> None:
     """schemseg: find and segment the symbols on engineering schematics."""
 
 
-for _command in (segment, netlist, eval_netlist, doctor, build_engine, bench, gate_graph):
+for _command in (segment, netlist, eval_netlist, eval_graph, doctor, build_engine, bench, gate_graph):
     main.add_command(_command)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar, cast
 
 import click
 
 from ..errors import SchemsegError
 
-__all__ = ["handle_errors", "SchemsegClickError"]
+__all__ = ["handle_errors", "only_option", "read_names", "SchemsegClickError"]
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -34,3 +35,18 @@ def handle_errors(func: F) -> F:
             raise SchemsegClickError(str(exc)) from None
 
     return cast(F, wrapper)
+
+
+def only_option(example: str) -> Callable[[F], F]:
+    """The ``--only NAMES.txt`` option of the scoring commands (``example``: a sheet name)."""
+    return click.option(
+        "--only",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        default=None,
+        help=f"Score only the sheets named in this file (one name a line, e.g. {example}).",
+    )
+
+
+def read_names(path: Path | None) -> list[str] | None:
+    """The sheet names of an ``--only`` file, one a line (``None``: no file, every sheet)."""
+    return None if path is None else [line.strip() for line in path.read_text().splitlines() if line.strip()]

@@ -14,7 +14,7 @@ from ..dataset import IMAGE_SUFFIXES
 from ..errors import SchemsegError
 from ..fileio import atomic_write_bytes, atomic_write_text
 from ..overlay import encode_png
-from ._common import SchemsegClickError, handle_errors
+from ._common import SchemsegClickError, handle_errors, only_option, read_names
 
 __all__ = ["eval_netlist", "netlist"]
 
@@ -136,12 +136,7 @@ def netlist(
     show_default=True,
     help="Seconds of edit-path search per sheet; a sheet that hits it has an upper bound (marked ~).",
 )
-@click.option(
-    "--only",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default=None,
-    help="Score only the sheets named in this file (one name a line, e.g. 001).",
-)
+@only_option("001")
 @handle_errors
 def eval_netlist(pred_dir: Path, golden_dir: Path, json_path: Path | None, timeout: float, only: Path | None) -> None:
     """Score the netlists in PRED_DIR against GOLDEN_DIR/NAME.json as the CI2N scorer does.
@@ -157,8 +152,7 @@ def eval_netlist(pred_dir: Path, golden_dir: Path, json_path: Path | None, timeo
     """
     from ..graph.netlist_score import score_dirs
 
-    names = None if only is None else [line.strip() for line in only.read_text().splitlines() if line.strip()]
-    scores = score_dirs(pred_dir, golden_dir, timeout=timeout, names=names)
+    scores = score_dirs(pred_dir, golden_dir, timeout=timeout, names=read_names(only))
     for s in scores.sheets:
         mark = "~" if s.timed_out else " "
         missing = "  (no prediction)" if s.missing else ""

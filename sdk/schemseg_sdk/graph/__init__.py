@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from .build import build_graph, graph_from_arrays
 from .ci2n_graph import CI2N_PORTS, port_graph
+from .edge_score import EdgeCounts, EdgeScores, score_dataset_graphs, score_edges
+from .edges import TRUE_GRAPH_SCHEMA, EdgeGraph, TrueNet, edge_graph, read_true_graph
 from .model import GRAPH_SCHEMA, GraphSymbol, Net, Port, SheetGraph
 from .netlist_score import (
     NetlistScores,
@@ -24,6 +26,15 @@ from .segments import Segment
 __all__ = [
     "CI2N_PORTS",
     "GRAPH_SCHEMA",
+    "TRUE_GRAPH_SCHEMA",
+    "EdgeCounts",
+    "EdgeGraph",
+    "EdgeScores",
+    "TrueNet",
+    "edge_graph",
+    "read_true_graph",
+    "score_dataset_graphs",
+    "score_edges",
     "GraphSymbol",
     "Net",
     "NetlistScores",

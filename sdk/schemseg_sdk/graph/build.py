@@ -122,7 +122,10 @@ def _nets(trace: LineTrace, alias: np.ndarray, labels: dict[int, str], symbols: 
         net = int(alias[segment.net])
         by_net.setdefault(net, []).append(replace(segment, net=net))
     used = set(by_net) | {p.net for s in symbols for p in s.ports}
-    dashed = {int(alias[i]) for i in np.flatnonzero(trace.dashed)}
+    # a net that grounds or rails join is dashed only when all its parts are: one signal line ending
+    # on a ground symbol must not turn the whole GND net into a signal line
+    solid = {int(alias[i]) for i in np.flatnonzero(~trace.dashed)}
+    dashed = {int(alias[i]) for i in np.flatnonzero(trace.dashed)} - solid
     return [
         Net(
             net,

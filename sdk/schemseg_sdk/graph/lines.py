@@ -1,7 +1,8 @@
 """Lines: the ink that is neither symbol nor text, joined into nets.
 
-1. Line ink is ink (gray < 128) whose class is background, junction or flow arrow: symbols and
-   text are cut out, so the leads on either side of a resistor are two pieces.
+1. Line ink is ink (gray < 128, or up to Otsu's threshold on a faint drawing) whose class is
+   background, junction or flow arrow: symbols and text are cut out, so the leads on either side
+   of a resistor are two pieces.
 2. Each 8-connected piece is a wire (or pipe) piece; specks (under a stroke width squared, and
    shorter than two stroke widths) are dropped.
 3. A crossover (a hop, or a crossing the model marked as one) is cut out too, and so is a plain
@@ -10,7 +11,8 @@
    joined in opposite pairs (left with right, top with bottom), so the two lines pass each other
    without joining. A junction dot is line ink, so the lines it touches stay one piece.
 4. Dashed and dotted lines: short pieces lying in a row along their own long side (three or more,
-   gaps up to four stroke widths or 7 px) are one line, of kind ``"dashed"``; on a P&ID these are signal
+   gaps up to four stroke widths or 7 px; or two with no symbol or text in their gap) are one line;
+   a net whose ink is at least half dashes is of kind ``"dashed"``. On a P&ID these are signal
    lines and are kept apart from process lines (``"solid"``).
 """
 
@@ -26,7 +28,11 @@ from .roles import ClassRoles
 
 __all__ = ["LineTrace", "ink_mask", "plain_crossings", "trace_lines"]
 
-_INK_THRESHOLD = 128  # gray below this is ink, as in symbol grouping and the real-drawing protocol
+_INK_THRESHOLD = 128  # gray below this is always ink, as in symbol grouping and the real-drawing protocol
+_FAINT_INK_THRESHOLD = 220
+"""The highest gray a faint drawing's lines may be read as ink at (Otsu's threshold, when above 128)."""
+_FAINT_SHARE = 0.75
+"""A drawing is faint when less than this share of its ink at Otsu's threshold is darker than 128."""
 
 
 @dataclass
@@ -49,9 +55,25 @@ class LineTrace:
 
 
 def ink_mask(image: np.ndarray) -> np.ndarray:
-    """Boolean ink of a BGR or gray drawing."""
+    """Boolean ink of a BGR or gray drawing: gray below 128; on a faint drawing, below Otsu's threshold.
+
+    A thin line drawn faint or blurred is light gray along its whole length: a fixed threshold
+    loses it, and every net it carries, while the model still sees it. A drawing is faint when
+    Otsu's threshold (at most 220) finds a third more ink than 128 does; on a crisp one the
+    difference is the anti-aliased fringe of the strokes (some 10 %), which stays out so that the
+    fringe of a designation does not turn into specks of line.
+
+    >>> gray = np.full((4, 8), 250, np.uint8); gray[1:3, 2:6] = 180  # a faint stroke
+    >>> int(ink_mask(gray).sum())
+    8
+    """
     gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-    return gray < _INK_THRESHOLD
+    otsu, _ = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    crisp = gray < _INK_THRESHOLD
+    if otsu <= _INK_THRESHOLD:
+        return crisp
+    faint = gray <= min(float(otsu), _FAINT_INK_THRESHOLD)  # Otsu's threshold is the darker class's last gray
+    return faint if np.count_nonzero(crisp) < _FAINT_SHARE * np.count_nonzero(faint) else crisp
 
 
 class _Union:
@@ -98,18 +120,24 @@ def trace_lines(image: np.ndarray, mask: np.ndarray, roles: ClassRoles, stroke_w
     keep[0] = False
     _join_across_crossovers(crossing, labels, keep, union, stroke_width)
     del crossing
-    dashed_pieces = _join_dashes(labels, stats, keep, union, stroke_width)
+    dashed_pieces = _join_dashes(labels, stats, keep, union, stroke_width, mask, roles)
     roots = np.array([union.find(i) for i in range(count)])
     roots[~keep] = -1
     unique, net_of = np.unique(roots, return_inverse=True)
     net_of = net_of.astype(np.int64) - (1 if unique.size and unique[0] == -1 else 0)
     net_of[~keep] = -1
     net_count = int(net_of.max()) + 1 if net_of.size and net_of.max() >= 0 else 0
-    dashed = np.zeros(net_count, bool)
-    for piece in dashed_pieces:
-        if net_of[piece] >= 0:
-            dashed[net_of[piece]] = True
-    return LineTrace(labels, net_of, net_count, dashed, stroke_width)
+    return LineTrace(labels, net_of, net_count, _dashed_nets(net_of, area, dashed_pieces, net_count), stroke_width)
+
+
+def _dashed_nets(net_of: np.ndarray, area: np.ndarray, dashed_pieces: list[int], net_count: int) -> np.ndarray:
+    """A net is dashed when dashes make at least half its ink: a short row of stubs in a wire's net leaves it solid."""
+    pieces = np.flatnonzero(net_of >= 0)
+    total = np.bincount(net_of[pieces], weights=area[pieces], minlength=net_count)
+    dashes = np.unique(np.asarray(dashed_pieces, np.int64))
+    dashes = dashes[net_of[dashes] >= 0] if dashes.size else dashes
+    dash_ink = np.bincount(net_of[dashes], weights=area[dashes], minlength=net_count)
+    return dash_ink >= 0.5 * np.maximum(total, 1)
 
 
 def _crossings(mask: np.ndarray, roles: ClassRoles, cuts: list[tuple[int, int, int, int]]) -> np.ndarray:
@@ -198,19 +226,31 @@ def _pair_opposite(sides: list[tuple[int, float]], union: _Union) -> None:
 
 
 def _join_dashes(
-    labels: np.ndarray, stats: np.ndarray, keep: np.ndarray, union: _Union, stroke_width: float
+    labels: np.ndarray,
+    stats: np.ndarray,
+    keep: np.ndarray,
+    union: _Union,
+    stroke_width: float,
+    mask: np.ndarray,
+    roles: ClassRoles,
 ) -> list[int]:
-    """Join short pieces in a row along their long side into one line; the pieces so joined."""
+    """Join short pieces in a row along their long side into one line; the pieces so joined.
+
+    A row of two is a line too when no symbol or text lies in its gap: a signal line between an
+    instrument bubble and a valve's actuator is often two dashes long. Two leads on either side of
+    a small symbol have the symbol in their gap and stay apart.
+    """
     thin = 2.0 * stroke_width + 1
     longest = max(12.0, 12.0 * stroke_width)
     gap = round(max(8.0, 4.0 * stroke_width))  # fine signal lines have gaps of several pixels even at 1 px strokes
+    gap += 1 - gap % 2  # an odd kernel closes in place; an even one shifts the row a pixel, onto what ends it
     widths, heights = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
     dot = (widths <= thin) & (heights <= thin)
     along_x = keep & (((heights <= thin) & (widths >= 2 * heights) & (widths <= longest)) | dot)
     along_y = keep & (((widths <= thin) & (heights >= 2 * widths) & (heights <= longest)) | dot)
     joined: list[int] = []
     for candidates, shape in ((along_x, (1, gap)), (along_y, (gap, 1))):
-        if candidates.sum() < 3:
+        if candidates.sum() < 2:
             continue
         pieces = lookup(candidates, labels).view(np.uint8)
         bridged = cv2.morphologyEx(pieces, cv2.MORPH_CLOSE, np.ones(shape, np.uint8))
@@ -218,8 +258,14 @@ def _join_dashes(
         for (x, y, w, h), run in regions(bridged):
             crop = labels[y : y + h, x : x + w]
             members = np.unique(crop[run & candidates[crop]])
-            if members.size >= 3:
+            if members.size >= 3 or (members.size == 2 and _clear_gap(run, crop, mask[y : y + h, x : x + w], roles)):
                 for member in members[1:]:
                     union.join(int(members[0]), int(member))
                 joined.extend(int(m) for m in members)
     return joined
+
+
+def _clear_gap(run: np.ndarray, pieces: np.ndarray, mask: np.ndarray, roles: ClassRoles) -> bool:
+    """True when the pixels bridging a row of pieces hold no symbol or text."""
+    gap = run & (pieces == 0)
+    return bool(roles.line[mask[gap]].all())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .connections import ConnectionLog
 from .strokes import SHIFT, Pen, PlacedShape, Placement, Shape, fill_holes, place_shape, render_ink
 
 __all__ = ["SheetCanvas", "Box"]
@@ -25,6 +26,7 @@ class SheetCanvas:
         self.mask = np.zeros(shape, np.uint8)
         self.taken = np.zeros(shape, np.uint8)
         self.instances: list[tuple[int, tuple[int, int, int, int]]] = []
+        self.connections = ConnectionLog()  # what was drawn that connects, for the sheet's true graph
 
     def is_free(self, box: Box, margin: int = 0) -> bool:
         """True if ``box`` (grown by ``margin``) lies on the sheet and overlaps nothing reserved."""
@@ -42,7 +44,11 @@ class SheetCanvas:
         """Render ``shape`` at ``placement``: ink composited with max, mask = its strokes + holes."""
         placed = place_shape(shape, placement)
         crop, x0, y0 = render_ink(placed, pen)
+        before = len(self.instances)
         self.paste(crop, x0, y0, class_id)
+        instance = before if len(self.instances) > before else None
+        box = self.instances[before][1] if instance is not None else None
+        self.connections.add_symbol(class_id, instance, list(placed.terminals.values()), box)
         return placed
 
     def paste(self, crop: np.ndarray, x0: int, y0: int, class_id: int, erase: bool = False) -> None:
@@ -76,6 +82,8 @@ class SheetCanvas:
         pts = np.asarray(points, np.float64)
         if len(pts) < 2:
             return
+        if value == 255:  # grey strokes are annotation, not lines
+            self.connections.add_line(points, pen.width, dashed)
         if dashed:
             shape = Shape(dashed=True).path(pts)
             crop, x0, y0 = render_ink(place_shape(shape, Placement(0, 0, 1.0)), pen)
@@ -88,6 +96,10 @@ class SheetCanvas:
         layer = np.zeros_like(self.ink)
         cv2.polylines(layer, [fp], False, value, pen.width, cv2.LINE_AA, SHIFT)
         np.maximum(self.ink, layer, out=self.ink)
+
+    def log_line(self, points: list[tuple[float, float]], pen: Pen, dashed: bool) -> None:
+        """Note a line drawn as a pattern of strokes (a dotted or pneumatic signal line) for the true graph."""
+        self.connections.add_line(points, pen.width, dashed)
 
     def clear(self, box: Box) -> None:
         """Erase ink and mask inside ``box`` (used before drawing a wire hop)."""

@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 
 from schemseg_sdk.classes import CLASS_NAMES, class_index
+from schemseg_sdk.graph.edges import TrueNet
 
 from . import symbols_circuit as sc
 from . import symbols_common as sm
@@ -17,6 +18,7 @@ from . import symbols_equipment as se
 from . import symbols_instruments as si
 from . import symbols_pid as sp
 from .canvas import SheetCanvas
+from .connections import ConnectionLog, true_nets
 from .strokes import Pen, Placement, Shape
 
 __all__ = ["BUILDERS", "SIZE_FACTOR", "SyntheticSheet", "render_symbol", "build_shape", "ID"]
@@ -90,11 +92,17 @@ ID = {name: class_index(name) for name in CLASS_NAMES[1:]}
 
 @dataclass
 class SyntheticSheet:
-    """One rendered drawing: BGR image, class-id mask and ``(class_id, (x0, y0, x1, y1))`` per symbol."""
+    """One rendered drawing: BGR image, class-id mask and ``(class_id, (x0, y0, x1, y1))`` per symbol;
+    ``connections``: what was drawn that connects (lines, symbols' terminals), for :meth:`true_nets`."""
 
     image: np.ndarray
     mask: np.ndarray
     instances: list[tuple[int, tuple[int, int, int, int]]]
+    connections: ConnectionLog | None = None
+
+    def true_nets(self) -> list[TrueNet]:
+        """The nets of the drawing as sets of instance indices (see :mod:`.connections`); empty when not logged."""
+        return true_nets(self.connections) if self.connections is not None else []
 
 
 def build_shape(name: str, rng: np.random.Generator) -> Shape:

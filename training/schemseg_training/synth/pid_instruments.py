@@ -44,6 +44,7 @@ def signal(d: PidDrawing, pts: list[Point], style: str | None = None) -> None:
         return
     shape = pattern_line(pts, style, d.base * 0.45)
     d.canvas.draw_symbol(0, shape, Placement(0, 0, 1.0), d.signal_pen)
+    d.canvas.log_line(pts, d.signal_pen, dashed=style == "dotted")  # a pneumatic line is solid with slashes
 
 
 def bubble(d: PidDrawing, at: Point, direction: Point, dist: float) -> tuple[PlacedShape | None, str]:

@@ -36,6 +36,12 @@ class _Wire(NamedTuple):
     value: int
 
 
+class _Line(NamedTuple):
+    points: list[Point]
+    pen: Pen
+    dashed: bool
+
+
 class _Clear(NamedTuple):
     box: Box
 
@@ -55,7 +61,7 @@ class RecordingCanvas(SheetCanvas):
 
     def __init__(self, width: int, height: int) -> None:
         super().__init__(width, height)
-        self.ops: list[_Symbol | _Wire | _Clear | _Text] = []
+        self.ops: list[_Symbol | _Wire | _Line | _Clear | _Text] = []
         self.pen_px: dict[Pen, float] = {}
 
     def register_pen(self, width_px: float, font: int, text_thickness: int = 1) -> Pen:
@@ -71,6 +77,10 @@ class RecordingCanvas(SheetCanvas):
     def draw_wire(self, points: list[tuple[float, float]], pen: Pen, dashed: bool = False, value: int = 255) -> None:
         self.ops.append(_Wire([(float(x), float(y)) for x, y in points], pen, dashed, value))
         super().draw_wire(points, pen, dashed, value)
+
+    def log_line(self, points: list[tuple[float, float]], pen: Pen, dashed: bool) -> None:
+        self.ops.append(_Line([(float(x), float(y)) for x, y in points], pen, dashed))
+        super().log_line(points, pen, dashed)
 
     def clear(self, box: Box) -> None:
         self.ops.append(_Clear(box))
@@ -138,6 +148,8 @@ def replay(source: RecordingCanvas, zoom: float) -> SheetCanvas:
             out.draw_symbol(op.class_id, op.shape, placement, scaled(op.pen))
         elif isinstance(op, _Wire):
             out.draw_wire([(x * zoom, y * zoom) for x, y in op.points], scaled(op.pen), op.dashed, op.value)
+        elif isinstance(op, _Line):
+            out.log_line([(x * zoom, y * zoom) for x, y in op.points], scaled(op.pen), op.dashed)
         elif isinstance(op, _Clear):
             x0, y0, x1, y1 = op.box
             out.clear((int(x0 * zoom), int(y0 * zoom), int(np.ceil(x1 * zoom)), int(np.ceil(y1 * zoom))))

@@ -104,10 +104,11 @@ def render_pid_sheet(seed: int, options: PidSheetOptions = PidSheetOptions()) ->
         )
     final = canvas if abs(zoom - 1.0) < 1e-9 else replay(canvas, zoom)
     if not options.artefacts:
-        return SyntheticSheet(cv2.cvtColor(255 - final.ink, cv2.COLOR_GRAY2BGR), final.mask, final.instances)
+        image = cv2.cvtColor(255 - final.ink, cv2.COLOR_GRAY2BGR)
+        return SyntheticSheet(image, final.mask, final.instances, final.connections)
     noise = np.random.default_rng([seed, 6])
     image = degrade_sheet(final.ink, noise)
-    return SyntheticSheet(np.ascontiguousarray(image), final.mask, final.instances)
+    return SyntheticSheet(np.ascontiguousarray(image), final.mask, final.instances, final.connections)
 
 
 def max_zoom(paper: str | None = None) -> float:

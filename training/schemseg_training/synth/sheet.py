@@ -67,14 +67,14 @@ def render_sheet(
     lay.flush_labels()
     if not artefacts:
         image = cv2.cvtColor(255 - canvas.ink, cv2.COLOR_GRAY2BGR)
-        return SyntheticSheet(image, canvas.mask, canvas.instances)
+        return SyntheticSheet(image, canvas.mask, canvas.instances, canvas.connections)
     image = degrade(ink_to_page(canvas.ink, rng), rng)
     mask, instances = canvas.mask, canvas.instances
     if rng.random() < 0.2:
         angle = float(rng.uniform(-1.5, 1.5))
         image, mask = rotate_pair(image, mask, angle)
         instances = _rotate_boxes(instances, angle, size)
-    return SyntheticSheet(np.ascontiguousarray(image), mask, instances)
+    return SyntheticSheet(np.ascontiguousarray(image), mask, instances, canvas.connections)
 
 
 def _new_layout(canvas: SheetCanvas, rng: np.random.Generator, size: int) -> Layout:

@@ -1,4 +1,5 @@
-"""``write_dataset``: many sheets to ``images/``, ``masks/``, ``boxes/`` and ``dataset.json`` (+ optional preview)."""
+"""``write_dataset``: many sheets to ``images/``, ``masks/``, ``boxes/``, ``graphs/`` (each sheet's true graph,
+:mod:`schemseg_sdk.graph.edges`) and ``dataset.json`` (+ optional preview)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from schemseg_sdk.boxes import write_boxes
 from schemseg_sdk.classes import CLASS_NAMES
 from schemseg_sdk.errors import InvalidInputError
 from schemseg_sdk.fileio import atomic_write_bytes, atomic_write_text
+from schemseg_sdk.graph.edges import write_true_graph
 from schemseg_sdk.palette import blend_mask
 
 from .catalog import SyntheticSheet
@@ -70,6 +72,7 @@ def _write_one(job: Job) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     atomic_write_bytes(root / "images" / name, _encode_png(sheet.image, name))
     atomic_write_bytes(root / "masks" / name, _encode_png(sheet.mask, name))
     write_boxes(root / "boxes" / f"{index:05d}.json", sheet.instances)
+    write_true_graph(root / "graphs" / f"{index:05d}.json", sheet.instances, sheet.true_nets(), CLASS_NAMES)
     pixels = np.bincount(sheet.mask.ravel(), minlength=len(CLASS_NAMES)).astype(np.int64)
     instances = np.bincount([c for c, _ in sheet.instances], minlength=len(CLASS_NAMES)).astype(np.int64)
     return pixels, instances, (pixels > 0).astype(np.int64)
@@ -116,6 +119,7 @@ def write_dataset(
     (root / "images").mkdir(parents=True, exist_ok=True)
     (root / "masks").mkdir(parents=True, exist_ok=True)
     (root / "boxes").mkdir(parents=True, exist_ok=True)
+    (root / "graphs").mkdir(parents=True, exist_ok=True)
     jobs: list[Job] = [(str(root), seed, i, size, broken_wire_share, kind, *zoom_range, paper) for i in range(count)]
     totals = [np.zeros(len(CLASS_NAMES), np.int64) for _ in range(3)]
     bar = tqdm(total=count, desc="synth", unit="sheet", disable=not progress)

@@ -1,0 +1,165 @@
+"""Graph edge precision/recall/F1 on synthetic validation sheets, with the bundled model and with true symbols.
+
+Usage: python benchmarks/synth_graph_f1.py [--mixed /work/data/graphtruth/val-mixed] [--pid /work/data/graphtruth/val-pid]
+           [--work /work/data/graphtruth/segmented] [--threads 2] [--out benchmarks/results/synth_graph_f1.json]
+
+The data sets are made with seeds no training run uses::
+
+    schemseg synth --out /work/data/graphtruth/val-mixed --count 100 --seed 7
+    schemseg synth --out /work/data/graphtruth/val-pid --kind pid-sheet --count 20 --seed 8
+
+Each sheet is segmented once with the bundled model and default settings (kept under ``--work``
+without its drawing, so a rerun only traces and scores: segmenting the 20 whole P&ID sheets takes
+some 10 minutes on a shared 2-core machine), its graph built and scored against
+``graphs/NAME.json`` (:func:`schemseg_sdk.graph.score_edges`). The same sheets are traced again
+from their true class mask and boxes (``schemseg eval-graph DATASET`` does this): that score is the
+tracer's own. The 600 px sheets of ``--mixed`` are split into circuits (no P&ID symbol among the
+true boxes), P&ID fragments (no circuit symbol) and mixed sheets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pickle
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from schemseg_sdk import Segmenter
+from schemseg_sdk.bench.machine import machine_info
+from schemseg_sdk.classes import PID_SYMBOL_CLASSES
+from schemseg_sdk.dataset import SegmentationDataset
+from schemseg_sdk.fileio import atomic_write_text
+from schemseg_sdk.graph import EdgeGraph, build_graph, edge_graph, read_true_graph, score_edges
+from schemseg_sdk.graph.edge_score import EDGE_KINDS, EdgeCounts, match_symbols, true_symbol_graph
+
+_NOT_CIRCUIT = set(PID_SYMBOL_CLASSES)
+_SHARED = {"terminal", "designation", "junction", "crossover"}
+
+
+def segment_all(data: SegmentationDataset, work: Path, threads: int) -> list[float]:
+    """Segment the sheets not segmented yet (results kept without their drawing); seconds per sheet."""
+    work.mkdir(parents=True, exist_ok=True)
+    todo = [p for p in data.image_paths if not (work / f"{p.stem}.pkl").exists()]
+    times = work / "segment_seconds.json"
+    seconds: dict[str, float] = json.loads(times.read_text()) if times.exists() else {}
+    if todo:
+        with Segmenter(threads=threads) as segmenter:
+            for i, path in enumerate(todo):
+                start = time.perf_counter()
+                result = segmenter.predict(path, with_confidence=False)
+                seconds[path.stem] = round(time.perf_counter() - start, 2)
+                light = replace(result, image=np.zeros((0, 0, 3), np.uint8))
+                (work / f"{path.stem}.pkl").write_bytes(pickle.dumps(light))
+                atomic_write_text(times, json.dumps(seconds) + "\n")
+                print(
+                    f"segmented {i + 1}/{len(todo)} {path.name} {seconds[path.stem]:.1f} s", file=sys.stderr, flush=True
+                )
+    return list(seconds.values())
+
+
+def sheet_kind(class_names: list[str]) -> str:
+    """``circuit``, ``pid`` (a P&ID fragment) or ``mixed``, from the classes of a sheet's true symbols."""
+    pid = any(c in _NOT_CIRCUIT for c in class_names)
+    circuit = any(c not in _NOT_CIRCUIT and c not in _SHARED for c in class_names)
+    return "mixed" if pid and circuit else ("pid" if pid else "circuit")
+
+
+def score_set(data: SegmentationDataset, work: Path) -> list[dict[str, object]]:
+    """Per sheet: its kind and the edge counts of the model's graph and of the true-symbol graph."""
+    rows = []
+    for index, path in enumerate(data.image_paths):
+        truth = read_true_graph(data.root / "graphs" / f"{path.stem}.json")
+        image, mask = data[index]
+        result = pickle.loads((work / f"{path.stem}.pkl").read_bytes())
+        start = time.perf_counter()
+        model_graph = edge_graph(build_graph(replace(result, image=image)))
+        graph_s = time.perf_counter() - start
+        tracer_graph = edge_graph(true_symbol_graph(image, mask, data.read_boxes(index), data.class_names))
+        found = set(match_symbols(model_graph, truth).values())
+        among_found = [e for e in truth.edges() if e[0] in found and e[1] in found]
+        rows.append(
+            {
+                "name": path.stem,
+                "kind": sheet_kind([c for c, _ in truth.symbols]),
+                "graph_s": round(graph_s, 3),
+                "model": score_edges(model_graph, truth),
+                "true_symbols": score_edges(tracer_graph, truth),
+                "symbols": (len(truth.symbols), len(found)),
+                "edges_among_found": (len(among_found), _right(model_graph, truth, among_found)),
+            }
+        )
+        print(f"scored {path.stem}", file=sys.stderr, flush=True)
+    return rows
+
+
+def _right(pred: EdgeGraph, truth: EdgeGraph, edges: list[tuple[int, int, str]]) -> int:
+    """How many of the true ``edges`` the predicted graph has."""
+    matches = match_symbols(pred, truth)
+    made = {
+        (min(matches[a], matches[b]), max(matches[a], matches[b]), k)
+        for a, b, k in pred.edges()
+        if a in matches and b in matches
+    }
+    return sum(e in made for e in edges)
+
+
+def summarise(rows: list[dict[str, object]]) -> dict[str, object]:
+    """Summed counts per pipeline and edge kind, and the sheets' own counts."""
+    out: dict[str, object] = {"sheets": len(rows)}
+    for pipeline in ("model", "true_symbols"):
+        total = {kind: sum((r[pipeline][kind] for r in rows), EdgeCounts()) for kind in EDGE_KINDS}  # type: ignore[index]
+        out[pipeline] = {kind: c.to_dict() for kind, c in total.items()}
+    symbols = np.sum([r["symbols"] for r in rows], axis=0)
+    among = np.sum([r["edges_among_found"] for r in rows], axis=0)
+    out["model_symbols"] = {
+        "true": int(symbols[0]),
+        "matched": int(symbols[1]),
+        "recall": round(symbols[1] / max(symbols[0], 1), 4),
+    }
+    out["model_edges_among_matched_symbols"] = {
+        "true": int(among[0]),
+        "right": int(among[1]),
+        "recall": round(among[1] / max(among[0], 1), 4),
+    }
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mixed", type=Path, default=Path("/work/data/graphtruth/val-mixed"))
+    parser.add_argument("--pid", type=Path, default=Path("/work/data/graphtruth/val-pid"))
+    parser.add_argument("--work", type=Path, default=Path("/work/data/graphtruth/segmented"))
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/synth_graph_f1.json"))
+    args = parser.parse_args()
+    report: dict[str, object] = {"command": " ".join(["python", *sys.argv]), "machine": machine_info()}
+    for label, root in (("mixed", args.mixed), ("pid_sheets", args.pid)):
+        data = SegmentationDataset(root)
+        work = args.work / root.name
+        seconds = segment_all(data, work, args.threads)
+        rows = score_set(data, work)
+        kinds = sorted({str(r["kind"]) for r in rows})
+        report[label] = {
+            "dataset": str(root),
+            "dataset_info": {k: data.metadata.get(k) for k in ("generator_version", "seed", "count", "kind")},
+            "segment_s_median": round(float(np.median(seconds)), 2) if seconds else None,
+            "graph_s_median": round(float(np.median([r["graph_s"] for r in rows])), 3),  # type: ignore[misc]
+            "all": summarise(rows),
+            **({k: summarise([r for r in rows if r["kind"] == k]) for k in kinds} if label == "mixed" else {}),
+            "per_sheet": [
+                {**r, "model": r["model"]["all"].to_dict(), "true_symbols": r["true_symbols"]["all"].to_dict()}  # type: ignore[index]
+                for r in rows
+            ],
+        }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(args.out, json.dumps(report, indent=2) + "\n")
+    print(json.dumps({k: v for k, v in report.items() if k not in ("machine",)}, indent=1)[:3000])
+
+
+if __name__ == "__main__":
+    main()
