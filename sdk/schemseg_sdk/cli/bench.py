@@ -48,6 +48,12 @@ README_OPTIONS = ("readme_table", "readme")
 @click.option("--iterations", type=click.IntRange(min=1), help="Timed runs per batch size [default: 10].")
 @click.option("--duration", type=click.FloatRange(min=0, min_open=True), help="Seconds of timed runs per batch size.")
 @click.option(
+    "--interleave",
+    is_flag=True,
+    help="Time the backends round-robin (one run of each in turn) so a changing load hits them alike; "
+    "needs --iterations, not --duration.",
+)
+@click.option(
     "--data",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Dataset (images/ + masks/): sheets to time and the mIoU column.",
@@ -150,6 +156,8 @@ def bench(ctx: click.Context, **options: Any) -> None:
 def _config(options: dict[str, Any]) -> tuple[BenchConfig, list[str]]:
     if options["iterations"] is not None and options["duration"] is not None:
         raise click.UsageError("--iterations and --duration exclude each other; give one")
+    if options["interleave"] and options["duration"] is not None:
+        raise click.UsageError("--interleave counts runs: give --iterations, not --duration")
     if options["data_limit"] is not None and options["data"] is None:
         raise click.UsageError("--data-limit needs --data DIR")
     backends = _parse_list(options["backends"], "--backends")
@@ -174,6 +182,7 @@ def _config(options: dict[str, Any]) -> tuple[BenchConfig, list[str]]:
         device=options["device"],
         data=options["data"],
         data_limit=options["data_limit"],
+        interleave=options["interleave"],
     )
     return config, backends
 
