@@ -13,8 +13,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from tqdm import tqdm
-
 from ..backends.base import Backend
 from ..backends.onnxruntime import Device, OnnxRuntimeBackend
 from ..dataset import SegmentationDataset
@@ -23,14 +21,13 @@ from ..evaluate import evaluate_model
 from ..model_info import ModelInfo
 from ..segmenter import Segmenter
 from .inputs import BenchSheets
-from .machine import PeakMemory, gpu_memory_mib, machine_info
+from .machine import PeakMemory, gpu_memory_mib
 from .stats import median, summarize
 from .targets import BenchTarget
 
 __all__ = [
     "BenchConfig",
     "BenchRow",
-    "run_benchmark",
     "measure_target",
     "add_speedups",
     "model_gflops",
@@ -331,48 +328,6 @@ def _replace(row: BenchRow, **changes: object) -> BenchRow:
 def _describe(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0][:400] if text else ''}".rstrip(": ")
-
-
-def run_benchmark(
-    targets: list[BenchTarget],
-    sheets: BenchSheets,
-    config: BenchConfig,
-    *,
-    notes: tuple[str, ...] = (),
-    progress: bool = True,
-) -> dict[str, object]:
-    """Measure every target and return the whole report (schema :data:`REPORT_SCHEMA`) as JSON-ready data.
-
-    >>> report = run_benchmark(resolve_targets(["ort"], [Path("m.onnx")], None, Path("engines")),
-    ...                        load_bench_sheets("synthetic", 8), BenchConfig())  # doctest: +SKIP
-    """
-    memory = PeakMemory()
-    machine = machine_info()
-    rows: list[BenchRow] = []
-    notes = (*NOTES, *notes)
-    if config.interleave:
-        from .interleave import INTERLEAVED_NOTE, measure_interleaved
-
-        with tqdm(desc="bench (interleaved)", disable=not progress, leave=False) as bar:
-            rows = measure_interleaved(targets, sheets, config, memory, on_step=bar.set_postfix_str)
-        notes = (*(n for n in notes if n != SEQUENTIAL_NOTE), INTERLEAVED_NOTE)
-    else:
-        with tqdm(targets, desc="bench", unit="backend", disable=not progress, leave=False) as bar:
-            for target in bar:
-                rows += measure_target(target, sheets, config, memory, on_step=bar.set_postfix_str)
-    add_speedups(rows)
-    config_dict = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()}
-    return {
-        "schema": REPORT_SCHEMA,
-        "created": machine["date"],
-        "machine": machine,
-        "config": config_dict,
-        "sheets": sheets.to_dict(),
-        "memory_method": memory.method,
-        "notes": list(notes),
-        "load_average_end": machine_info()["load_average"],
-        "rows": [row.to_dict() for row in rows],
-    }
 
 
 def add_speedups(rows: list[BenchRow]) -> None:

@@ -12,7 +12,8 @@ from ..bench.inputs import SHEET_SOURCES, load_bench_sheets
 from ..bench.machine import machine_slug
 from ..bench.readme_table import update_readme
 from ..bench.report import markdown_report, write_plots, write_report_json
-from ..bench.runner import BenchConfig, run_benchmark
+from ..bench.run import run_benchmark
+from ..bench.runner import BenchConfig
 from ..bench.targets import BACKENDS, resolve_targets
 from ..errors import BackendUnavailableError
 from ..segmenter import DEFAULT_MODEL
@@ -233,6 +234,9 @@ def _command_line(ctx: click.Context) -> str:
         if param.name is None or ctx.get_parameter_source(param.name) != click.core.ParameterSource.COMMANDLINE:
             continue
         value = ctx.params[param.name]
+        if isinstance(param, click.Option) and param.is_flag:
+            words += [param.opts[0]] if value else []
+            continue
         for item in value if isinstance(value, tuple) else (value,):
             words += [param.opts[0], shlex.quote(str(item))]
     return " ".join(words)
