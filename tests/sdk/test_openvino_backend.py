@@ -20,6 +20,7 @@ from schemseg_sdk.errors import (
     ModelFormatError,
     SchemsegError,
 )
+from schemseg_sdk.fileio import sha256_file
 from schemseg_sdk.imageio import read_image
 from schemseg_sdk.segmenter import DEFAULT_MODEL, Segmenter
 
@@ -134,8 +135,12 @@ def test_runtime_rules() -> None:
 def _ship(folder: Path, model: Path, file: str, status: str | None) -> Path:
     shutil.copy(model, folder / file)
     if status is not None:
-        (folder / file.replace(".onnx", ".gate.json")).write_text(json.dumps({"status": status}))
+        _report(folder / file.replace(".onnx", ".gate.json"), folder / file, status)
     return folder / file
+
+
+def _report(report: Path, graph: Path, status: str) -> None:
+    report.write_text(json.dumps({"status": status, "graph_sha256": sha256_file(graph)}))
 
 
 def test_bundled_int8_graph_is_taken_only_with_a_passed_gate_on_a_cpu_it_suits(
@@ -213,7 +218,7 @@ def test_bundled_bf16_path_is_taken_first_with_its_own_gate_report_on_a_bf16_cpu
     choice = choose_bundled_graph(fp32, bf16_cpu, openvino=True)
     assert choice.graph.name == "reference.int8.onnx"  # bf16 not gated yet: the next path
     assert "reference.onnx in bf16 has no passed gate report (reference.openvino-bf16.gate.json)" in choice.reason
-    (tmp_path / "reference.openvino-bf16.gate.json").write_text(json.dumps({"status": "passed"}))
+    _report(tmp_path / "reference.openvino-bf16.gate.json", fp32, "passed")
     choice = choose_bundled_graph(fp32, bf16_cpu, openvino=True)
     assert (choice.graph, choice.runtime, choice.precision) == (fp32, "openvino", "bf16")
     assert choice.reason.startswith("reference.onnx in bf16: fastest bundled path that passed its accuracy gate")
@@ -221,6 +226,8 @@ def test_bundled_bf16_path_is_taken_first_with_its_own_gate_report_on_a_bf16_cpu
     assert choose_bundled_graph(fp32, {"amx_bf16"}, openvino=True).precision == "bf16"
     choice = choose_bundled_graph(fp32, bf16_cpu, openvino=False)
     assert (choice.graph, choice.runtime) == (fp32, "onnxruntime") and "needs OpenVINO" in choice.reason
+    fp32.write_bytes(fp32.read_bytes() + b"\0")  # the model replaced after its gate: the report no longer counts
+    assert choose_bundled_graph(fp32, bf16_cpu, openvino=True).graph.name == "reference.int8.onnx"
 
 
 def test_segmenter_takes_the_shipped_bf16_path_where_the_cpu_and_runtime_allow() -> None:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from ..cpu import cpu_flags, has_fast_bf16, has_int8_dot_product
+from ..fileio import sha256_file
 
 if TYPE_CHECKING:
     from .base import Backend
@@ -134,10 +135,11 @@ def gate_report_path(graph: Path, precision: OvPrecision = "f32") -> Path:
 
 
 def gate_passed(graph: Path, precision: OvPrecision = "f32") -> bool:
-    """True where the gate report of ``graph`` (in ``precision``) records a passed accuracy gate."""
+    """True where the gate report of ``graph`` (in ``precision``) records a passed accuracy gate for this very
+    file (its ``graph_sha256``): a model replaced after its gate, e.g. retrained, must be judged again."""
     try:
-        report = gate_report_path(graph, precision).read_text(encoding="utf-8")
-        return json.loads(report).get("status") == "passed"
+        report = json.loads(gate_report_path(graph, precision).read_text(encoding="utf-8"))
+        return bool(report.get("status") == "passed" and report.get("graph_sha256") == sha256_file(graph))
     except (OSError, ValueError, AttributeError):
         return False
 
@@ -153,7 +155,7 @@ def choose_bundled_graph(fp32_model: Path, flags: set[str] | None = None, openvi
     if has_fast_bf16(flags):
         features.add("bf16")
     have = ", ".join(sorted(_FEATURE_NAMES[f] for f in features)) or "neither VNNI nor native bf16"
-    skipped = []
+    skipped: list[str] = []
     for candidate in BUNDLED_CPU_GRAPHS:
         path = fp32_model.with_name(candidate.file)
         why_not = _why_not(path, candidate, features, openvino)

@@ -62,9 +62,10 @@ def gate_graph(
     from ..backends.cpu_choice import gate_report_path
     from ..engine.gate import write_gate_report
     from ..engine.sheet_gate import count_sheets, judge
+    from ..fileio import sha256_file
 
     bf16 = precision == "bf16"
-    label = f"{graph.name} (OpenVINO bf16)" if bf16 else graph.name
+    label = "OpenVINO bf16" if bf16 else graph.name
     results = []
     for val in vals:
         click.echo(f"gate: scoring {fp32.name} and {label} on {val}", err=True)
@@ -76,7 +77,9 @@ def gate_graph(
         click.echo(results[-1].table())
     report = gate_report_path(graph, "bf16" if bf16 else "f32")
     base = report.with_name(report.name[: -len(".gate.json")])
-    json_path, text_path = write_gate_report(base, "bf16" if bf16 else "int8", results, accepted_drop=False)
+    json_path, text_path = write_gate_report(
+        base, "bf16" if bf16 else "int8", results, accepted_drop=False, graph_sha256=sha256_file(graph)
+    )
     click.echo(f"wrote {json_path} and {text_path}", err=True)
     failed = [f"{r.val}: {'; '.join(r.failures)}" for r in results if not r.passed]
     if failed:
