@@ -179,7 +179,8 @@ def test_segmenter_runs_a_qdq_graph_on_openvino_where_the_cpu_has_vnni(tmp_path:
 
 
 BF16_MIN_AGREEMENT = 0.99
-"""bf16 keeps 8 bits of mantissa, so pixels whose two best logits are close change class: this checks
+"""bf16 keeps 8 bits of mantissa, so pixels whose two best logits are close change class (measured on
+the bundled model and these sheets: 99.86% agree, AMD EPYC with AVX512_BF16): this checks
 that the bf16 path computes the same model (a wrong graph or preprocessing agrees far less); whether
 it keeps the model's accuracy is the gate's question (reference.openvino-bf16.gate.json)."""
 
