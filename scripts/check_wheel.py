@@ -4,7 +4,7 @@ repository with the runtime dependencies only (no torch), and segment an example
     python scripts/check_wheel.py [--keep DIR] [--max-mb 40]
 
 Catches what tests run from the clone cannot: package data left out of the wheel (the bundled model,
-the classifier, the example sheets, the CI2N label maps), a runtime import of a training-only
+the classifier, the gate reports that choose the CPU path, the example sheets, the CI2N label maps), a runtime import of a training-only
 package, an entry point that names a moved function. pip reuses the machine's wheel cache, so the
 install costs seconds once the dependencies have been downloaded. Exits 1 with the reason on failure.
 """
@@ -79,6 +79,12 @@ def _check_outside(env: Path, work: Path) -> dict[str, object]:
             "finding examples",
         )
     )
+    shipped = {p.name for p in (Path(str(examples).strip()).parent / "models").glob("*.gate.json")}
+    source = {p.name for p in (ROOT / "sdk" / "schemseg_sdk" / "models").glob("*.gate.json")}
+    if source - shipped:
+        raise SystemExit(
+            f"check_wheel: gate reports {sorted(source - shipped)} are not in the wheel (Segmenter() reads them)"
+        )
     sheet = Path(str(examples).strip()) / SHEET
     _run([str(schemseg), "segment", str(sheet), "--out", "out", "--json", "--overlay"], work, "schemseg segment")
     result = json.loads((work / "out" / f"{Path(SHEET).stem}.json").read_text())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import tempfile
@@ -10,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_output", "remove_stale_temporaries"]
+__all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_output", "remove_stale_temporaries", "sha256_file"]
 
 # atomic_output's temporary names: ".NAME." + mkstemp's 8 random characters + ".tmp" + NAME's suffix
 _TEMPORARY_NAME = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp(\.[^.]*)?$")
@@ -67,3 +68,12 @@ def _write_and_sync(fh: IO[bytes], data: bytes) -> None:
     fh.write(data)
     fh.flush()
     os.fsync(fh.fileno())
+
+
+def sha256_file(path: str | os.PathLike[str]) -> str:
+    """The SHA-256 of a file's bytes, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

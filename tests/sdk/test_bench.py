@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import shutil
@@ -132,13 +133,14 @@ def test_short_run_writes_json_with_every_field(run: tuple[Result, dict[str, Any
         "device": "auto",
         "data": report["config"]["data"],
         "data_limit": 2,
+        "interleave": False,
     }
     assert report["sheets"]["source"] == "synthetic" and report["sheets"]["count"] == 2
     assert report["sheets"]["sizes"] == ["64x64"]
     assert report["notes"][-1] == "test run" and any("shared and noisy" in n for n in report["notes"])
     assert report["memory_method"].startswith(("VmHWM", "getrusage"))
     assert report["command"].startswith("schemseg-bench --model ") and "--note 'test run'" in report["command"]
-    assert {"cpu_model", "gpus", "versions", "os", "python", "date"} <= set(report["machine"])
+    assert {"cpu_model", "cpu_features", "gpus", "versions", "os", "python", "date"} <= set(report["machine"])
 
 
 def test_measured_rows_hold_latency_stages_memory_and_miou(run: tuple[Result, dict[str, Any], Path]) -> None:
@@ -244,6 +246,38 @@ def test_duration_mode_and_schemseg_subcommand(tiny_model: Path, tmp_path: Path)
     assert row["status"] == "ok" and row["iterations"] >= 1 and row["latency_ms"]["count"] == row["iterations"]
 
 
+def test_interleaved_run_times_every_backend_in_turn(tiny_model: Path, tmp_path: Path) -> None:
+    from schemseg_sdk.cpu import has_fast_bf16
+
+    folder = tmp_path / "m"
+    folder.mkdir()
+    model = shutil.copy(tiny_model, folder / "tiny.onnx")
+    (folder / "tiny.int8-cpu.onnx").write_bytes(b"not an onnx model")
+    # one OpenVINO model open at a time: with an f32 and a bf16 compiled model alive in one process, a later
+    # SIGTERM crashed it (inside OpenVINO's native code; tests/sdk/test_signals.py sends one)
+    backends = "ort,ort-int8,openvino-bf16"
+    result = _invoke(
+        ["--model", str(model), "--backends", backends, *FAST, "--interleave", "--json", str(tmp_path / "i.json")]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "i.json").read_text())
+    assert report["config"]["interleave"] is True
+    assert " --iterations 2 --interleave --sheets synthetic " in report["command"]  # a flag, not "--interleave True"
+    assert any(n.startswith("Rows were measured round-robin (--interleave)") for n in report["notes"])
+    assert not any(n.startswith("Rows are measured one after another") for n in report["notes"])
+    rows = [(r["backend"], r["batch"], r["status"]) for r in report["rows"]]
+    assert rows[:3] == [("ort", 1, "ok"), ("ort", 2, "ok"), ("ort-int8", None, "error")]  # order of --backends
+    assert all(r["iterations"] == r["latency_ms"]["count"] == 2 for r in report["rows"] if r["status"] == "ok")
+    bf16 = [r for r in report["rows"] if r["backend"] == "openvino-bf16"]
+    if importlib.util.find_spec("openvino") is not None and has_fast_bf16():
+        assert [(r["batch"], r["status"], r["runtime"]) for r in bf16] == [
+            (1, "ok", "openvino-cpu-bf16"),
+            (2, "ok", "openvino-cpu-bf16"),
+        ]
+    else:
+        assert bf16[0]["status"] == "skipped" and bf16[0]["reason"]
+
+
 def test_a_batch_that_fails_becomes_an_error_row_and_the_rest_is_measured(tiny_model: Path) -> None:
     sheets = load_bench_sheets("synthetic", 2, size=64)
     target = BenchTarget("ort", "tiny", tiny_model, "fp32")
@@ -272,12 +306,13 @@ def test_nothing_measurable_exits_non_zero(tmp_path: Path) -> None:
         (
             ["--backends", "ort,tflite"],
             "--backends: unknown backend 'tflite'; choose from torch, ort, ort-int8, "
-            "openvino, openvino-int8, trt-fp16, trt-int8",
+            "openvino, openvino-bf16, openvino-int8, trt-fp16, trt-int8",
         ),
         (["--backends", " , "], "--backends: expected a comma-separated list, got ' , '"),
         (["--batch", "1,x"], "--batch: expected positive integers separated by commas (e.g. 1,4,8), got '1,x'"),
         (["--batch", "0,4"], "--batch: expected positive integers separated by commas (e.g. 1,4,8), got '0,4'"),
         (["--data-limit", "3"], "--data-limit needs --data DIR"),
+        (["--interleave", "--duration", "1"], "--interleave counts runs: give --iterations, not --duration"),
         (["--sheets", "data"], "--sheets data needs --data DIR"),
         (["--readme", "README.md"], "--readme needs --readme-table RESULTS.json"),
     ],

@@ -20,6 +20,7 @@ from schemseg_sdk.errors import (
     ModelFormatError,
     SchemsegError,
 )
+from schemseg_sdk.fileio import sha256_file
 from schemseg_sdk.imageio import read_image
 from schemseg_sdk.segmenter import DEFAULT_MODEL, Segmenter
 
@@ -134,8 +135,12 @@ def test_runtime_rules() -> None:
 def _ship(folder: Path, model: Path, file: str, status: str | None) -> Path:
     shutil.copy(model, folder / file)
     if status is not None:
-        (folder / file.replace(".onnx", ".gate.json")).write_text(json.dumps({"status": status}))
+        _report(folder / file.replace(".onnx", ".gate.json"), folder / file, status)
     return folder / file
+
+
+def _report(report: Path, graph: Path, status: str) -> None:
+    report.write_text(json.dumps({"status": status, "graph_sha256": sha256_file(graph)}))
 
 
 def test_bundled_int8_graph_is_taken_only_with_a_passed_gate_on_a_cpu_it_suits(
@@ -171,3 +176,66 @@ def test_segmenter_runs_a_qdq_graph_on_openvino_where_the_cpu_has_vnni(tmp_path:
         assert segmenter.backend_name == expected
     with Segmenter(model, device="cpu") as segmenter:
         assert segmenter.backend_name == "onnxruntime-cpu"  # fp32: ONNX Runtime
+
+
+BF16_MIN_AGREEMENT = 0.99
+"""bf16 keeps 8 bits of mantissa, so pixels whose two best logits are close change class (measured on
+the bundled model and these sheets: 99.86% agree, AMD EPYC with AVX512_BF16): this checks
+that the bf16 path computes the same model (a wrong graph or preprocessing agrees far less); whether
+it keeps the model's accuracy is the gate's question (reference.openvino-bf16.gate.json)."""
+
+
+def test_bf16_computes_in_bfloat16_where_the_cpu_has_it_and_is_refused_elsewhere(ci2n_dir: Path) -> None:
+    from schemseg_sdk.cpu import has_fast_bf16
+
+    if not has_fast_bf16():
+        with pytest.raises(BackendUnavailableError, match="does not compute bfloat16 natively"):
+            OpenVinoBackend(DEFAULT_MODEL, precision="bf16")
+        return
+    images = [read_image(ci2n_dir / f"{name}.png") for name in AGREEMENT_SHEETS]
+    bf16 = OpenVinoBackend(DEFAULT_MODEL, threads=2, precision="bf16")
+    assert (bf16.name, bf16.inference_precision) == ("openvino-cpu-bf16", "bf16")
+    masks = {}
+    for label, backend in (("ort", OnnxRuntimeBackend(DEFAULT_MODEL, threads=2)), ("bf16", bf16)):
+        with Segmenter.from_backend(backend, batch_size=1, grouping=None) as segmenter:
+            masks[label] = [r.mask for r in segmenter.predict_batch(images)]
+    same = sum(int((a == b).sum()) for a, b in zip(masks["ort"], masks["bf16"]))
+    total = sum(a.size for a in masks["ort"])
+    assert same / total >= BF16_MIN_AGREEMENT, f"pixel agreement {same / total:.6f} < {BF16_MIN_AGREEMENT}"
+
+
+def test_f32_is_pinned_whatever_the_cpu(backend: OpenVinoBackend) -> None:
+    assert backend.precision == "f32" and backend.inference_precision == "f32"
+    with pytest.raises(BackendUnavailableError, match=r"precision must be one of f32, bf16, got 'fp16'"):
+        OpenVinoBackend(backend.model_path, precision="fp16")  # type: ignore[arg-type]
+
+
+def test_bundled_bf16_path_is_taken_first_with_its_own_gate_report_on_a_bf16_cpu(
+    tmp_path: Path, tiny_model: Path
+) -> None:
+    bf16_cpu = {"avx512f", "avx512_vnni", "avx512_bf16"}
+    fp32 = _ship(tmp_path, tiny_model, "reference.onnx", None)
+    _ship(tmp_path, tiny_model, "reference.int8.onnx", "passed")
+    choice = choose_bundled_graph(fp32, bf16_cpu, openvino=True)
+    assert choice.graph.name == "reference.int8.onnx"  # bf16 not gated yet: the next path
+    assert "reference.onnx in bf16 has no passed gate report (reference.openvino-bf16.gate.json)" in choice.reason
+    _report(tmp_path / "reference.openvino-bf16.gate.json", fp32, "passed")
+    choice = choose_bundled_graph(fp32, bf16_cpu, openvino=True)
+    assert (choice.graph, choice.runtime, choice.precision) == (fp32, "openvino", "bf16")
+    assert choice.reason.startswith("reference.onnx in bf16: fastest bundled path that passed its accuracy gate")
+    assert choose_bundled_graph(fp32, {"avx512_vnni"}, openvino=True).precision == "f32"  # no native bf16
+    assert choose_bundled_graph(fp32, {"amx_bf16"}, openvino=True).precision == "bf16"
+    choice = choose_bundled_graph(fp32, bf16_cpu, openvino=False)
+    assert (choice.graph, choice.runtime) == (fp32, "onnxruntime") and "needs OpenVINO" in choice.reason
+    fp32.write_bytes(fp32.read_bytes() + b"\0")  # the model replaced after its gate: the report no longer counts
+    assert choose_bundled_graph(fp32, bf16_cpu, openvino=True).graph.name == "reference.int8.onnx"
+
+
+def test_segmenter_takes_the_shipped_bf16_path_where_the_cpu_and_runtime_allow() -> None:
+    from schemseg_sdk.backends.cpu_choice import gate_passed
+    from schemseg_sdk.cpu import has_fast_bf16
+
+    with Segmenter(device="cpu", threads=1) as segmenter:
+        bf16 = has_fast_bf16() and gate_passed(DEFAULT_MODEL, "bf16")
+        assert segmenter.backend_name == ("openvino-cpu-bf16" if bf16 else "onnxruntime-cpu")
+        assert segmenter.model_path == DEFAULT_MODEL

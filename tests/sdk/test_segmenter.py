@@ -67,8 +67,16 @@ def test_missing_bundled_model_says_where_and_how(monkeypatch: pytest.MonkeyPatc
 def test_bundled_model_loads_on_the_cpu_when_present() -> None:
     if not segmenter_module.DEFAULT_MODEL.is_file():
         pytest.skip(f"bundled model not built yet: {segmenter_module.DEFAULT_MODEL}")
+    from schemseg_sdk.backends.cpu_choice import choose_bundled_graph
+
+    choice = choose_bundled_graph(segmenter_module.DEFAULT_MODEL)  # fp32 on ONNX Runtime, or a faster gated path
+    expected = (
+        "onnxruntime-cpu"
+        if choice.runtime == "onnxruntime"
+        else f"openvino-cpu{'-bf16' * (choice.precision == 'bf16')}"
+    )
     with Segmenter(device="cpu") as segmenter:
-        assert segmenter.backend_name == "onnxruntime-cpu" and len(segmenter.class_names) == 41
+        assert segmenter.backend_name == expected and len(segmenter.class_names) == 41
 
 
 def test_predict_real_drawings(seg: Segmenter, sheets: list[Path]) -> None:

@@ -21,6 +21,7 @@ from schemseg_sdk.engine.sheet_gate import (
     count_sheets,
     judge,
 )
+from schemseg_sdk.fileio import sha256_file
 from schemseg_sdk.instances import GroupingSettings
 from schemseg_sdk.segmenter import Segmenter
 
@@ -138,3 +139,24 @@ def test_cli_writes_the_report_and_exits_3_when_the_gate_fails(graphs: dict[str,
     assert "Error: accuracy gate failed for damaged.int8.onnx (" in result.output
     report = json.loads(graphs["damaged"].with_name("damaged.int8.gate.json").read_text())
     assert report["status"] == "failed" and report["results"][0]["failures"]
+    assert report["graph_sha256"] == sha256_file(graphs["damaged"])  # what Segmenter() checks before trusting it
+
+
+def test_cli_judges_a_graph_in_bf16_and_names_the_report_after_the_precision(graphs: dict[str, Path]) -> None:
+    from click.testing import CliRunner
+
+    from schemseg_sdk.cli import main
+    from schemseg_sdk.cpu import has_fast_bf16
+
+    if importlib.util.find_spec("openvino") is None:
+        pytest.skip("openvino is not installed (pip install 'schemseg[openvino]')")
+    fp32 = graphs["fp32"]
+    args = ["gate-graph", str(fp32), "--precision", "bf16", "--fp32", str(fp32), "--val", str(graphs["val"])]
+    result = CliRunner().invoke(main, args)
+    if not has_fast_bf16():
+        assert result.exit_code == 1 and "does not compute bfloat16 natively" in result.output
+        return
+    assert result.exit_code in (0, 3), result.output
+    assert "accuracy gate: OpenVINO bf16 (" in result.output
+    report = json.loads(fp32.with_name(fp32.name.replace(".onnx", ".openvino-bf16.gate.json")).read_text())
+    assert report["precision"] == "bf16" and report["graph_sha256"] == sha256_file(fp32)

@@ -2,7 +2,8 @@
 
 ``schemseg-bench`` (:mod:`schemseg_sdk.cli.bench`) is the command; these modules are its library:
 :mod:`.targets` maps backend names to files, :mod:`.inputs` loads the sheets, :mod:`.runner`
-measures, :mod:`.report` writes the table, JSON and plots, :mod:`.readme_table` the README block.
+measures one backend, :mod:`.interleave` all of them round-robin, :mod:`.run` makes the report of a
+run, :mod:`.report` writes the table, JSON and plots, :mod:`.readme_table` the README block.
 
 >>> from pathlib import Path
 >>> from schemseg_sdk.bench import BenchConfig, load_bench_sheets, resolve_targets, run_benchmark
@@ -16,7 +17,8 @@ from .inputs import BenchSheets, load_bench_sheets
 from .machine import machine_info, machine_slug
 from .readme_table import BENCH_END, BENCH_START, readme_table, update_readme
 from .report import load_report, markdown_report, write_plots, write_report_json
-from .runner import REPORT_SCHEMA, BenchConfig, BenchRow, run_benchmark
+from .run import run_benchmark
+from .runner import REPORT_SCHEMA, BenchConfig, BenchRow
 from .stats import LatencySummary, percentile, summarize
 from .targets import BACKENDS, BenchTarget, resolve_targets
 

@@ -41,6 +41,7 @@ def machine_info() -> dict[str, object]:
         "cpu_model": _cpu_model(),
         "cpu_logical": os.cpu_count(),
         "cpu_available": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "cpu_features": _cpu_features(),
         "memory_gib": _memory_gib(),
         "gpus": _gpus(),
         "os": platform.platform(),
@@ -120,6 +121,17 @@ def gpu_memory_mib() -> tuple[float | None, str]:
 
 
 # -- helpers -----------------------------------------------------------------------------------
+CPU_FEATURES = ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_bf16", "amx_int8")
+"""The flags that decide the CPU paths (int8 dot products, native bf16), as ``/proc/cpuinfo`` names them."""
+
+
+def _cpu_features() -> list[str]:
+    from ..cpu import cpu_flags
+
+    flags = cpu_flags()
+    return [name for name in CPU_FEATURES if name in flags]
+
+
 def _cpu_model() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").splitlines():

@@ -13,8 +13,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from tqdm import tqdm
-
 from ..backends.base import Backend
 from ..backends.onnxruntime import Device, OnnxRuntimeBackend
 from ..dataset import SegmentationDataset
@@ -23,14 +21,13 @@ from ..evaluate import evaluate_model
 from ..model_info import ModelInfo
 from ..segmenter import Segmenter
 from .inputs import BenchSheets
-from .machine import PeakMemory, gpu_memory_mib, machine_info
+from .machine import PeakMemory, gpu_memory_mib
 from .stats import median, summarize
 from .targets import BenchTarget
 
 __all__ = [
     "BenchConfig",
     "BenchRow",
-    "run_benchmark",
     "measure_target",
     "add_speedups",
     "model_gflops",
@@ -40,6 +37,10 @@ __all__ = [
 ]
 
 REPORT_SCHEMA = "schemseg.bench/1"
+SEQUENTIAL_NOTE = (
+    "Rows are measured one after another in one process; torch runs last because importing it grows the "
+    "memory of the process."
+)
 NOTES = (
     "The machine may be shared and noisy (other jobs compete for the cores): compare rows of one run, "
     "not numbers across runs; load_average is recorded at the start (machine) and the end.",
@@ -53,8 +54,7 @@ NOTES = (
     "speedup_vs_torch: PyTorch eager fp32 p50 / this row's p50 at the same batch size and device; the "
     "checkpoint is taken to be the network the ONNX models were exported from.",
     "achieved_gflops_per_s: median over runs of GFLOPs per model input x tiles of the batch / its inference stage.",
-    "Rows are measured one after another in one process; torch runs last because importing it grows the "
-    "memory of the process.",
+    SEQUENTIAL_NOTE,
 )
 
 REFERENCE_GFLOPS = {("attention_unetpp", 608): 67.3, ("attention_unetpp_lite0", 608): 46.4}
@@ -74,6 +74,7 @@ class BenchConfig:
     device: Device = "auto"
     data: Path | None = None
     data_limit: int | None = None
+    interleave: bool = False  # time the backends round-robin (:mod:`.interleave`); needs ``iterations``
 
 
 @dataclass
@@ -135,34 +136,46 @@ def measure_target(
     on_step: Callable[[str], None] = lambda label: None,
 ) -> list[BenchRow]:
     """Measure one backend at every batch size of ``config``; never raises for a backend's failure."""
+    base, segmenter = open_measured(target, sheets, config, memory)
+    if segmenter is None:
+        return [base]
+    with segmenter:
+        rows, widest = _measure_batches(segmenter, base, sheets, config, memory, on_step)
+        if config.data is not None and widest is not None:
+            on_step(f"{target.backend} mIoU")
+            _score(widest, config, rows)
+    return rows
+
+
+def open_measured(
+    target: BenchTarget, sheets: BenchSheets, config: BenchConfig, memory: PeakMemory
+) -> tuple[BenchRow, Segmenter | None]:
+    """Open ``target`` and predict one sheet (the cold start); the row without a batch size, and the
+    open segmenter, or ``None`` with the row saying why it was skipped or failed."""
     base = BenchRow(
         target.model, target.backend, target.precision, None, "ok", path=str(target.path) if target.path else None
     )
     if target.skip_reason is not None:
-        return [_replace(base, status="skipped", reason=target.skip_reason)]
+        return _replace(base, status="skipped", reason=target.skip_reason), None
     memory.reset()
     base.rss_before_open_mib = memory.current_mib()
     start = time.perf_counter()
     try:
         segmenter = _open(target, config)
     except BackendUnavailableError as exc:
-        return [_replace(base, status="skipped", reason=str(exc))]
+        return _replace(base, status="skipped", reason=str(exc)), None
     except Exception as exc:  # one backend's failure must not sink the run
-        return [_replace(base, status="error", reason=_describe(exc))]
-    with segmenter:
-        try:
-            segmenter.predict_batch([sheets.images[0]])
-        except Exception as exc:
-            return [_replace(base, status="error", reason=_describe(exc))]
-        base.cold_start_s = round(time.perf_counter() - start, 4)
-        base.runtime = segmenter.backend_name
-        base.device = "cpu" if "cpu" in segmenter.backend_name else "cuda"
-        base.gflops_per_tile, base.gflops_source = model_gflops(segmenter.info)
-        rows, widest = _measure_batches(segmenter, base, sheets, config, memory, on_step)
-        if config.data is not None and widest is not None:
-            on_step(f"{target.backend} mIoU")
-            _score(widest, config, rows)
-    return rows
+        return _replace(base, status="error", reason=_describe(exc)), None
+    try:
+        segmenter.predict_batch([sheets.images[0]])
+    except Exception as exc:
+        segmenter.close()
+        return _replace(base, status="error", reason=_describe(exc)), None
+    base.cold_start_s = round(time.perf_counter() - start, 4)
+    base.runtime = segmenter.backend_name
+    base.device = "cpu" if "cpu" in segmenter.backend_name else "cuda"
+    base.gflops_per_tile, base.gflops_source = model_gflops(segmenter.info)
+    return base, segmenter
 
 
 def _measure_batches(
@@ -197,36 +210,49 @@ def _measure_batches(
 def _time_batches(segmenter: Segmenter, sheets: BenchSheets, config: BenchConfig, row: BenchRow) -> None:
     """Warm up, then time ``predict_batch`` on ``row.batch`` sheets per run."""
     batch = int(row.batch or 1)
-    batches = _cycle_batches(sheets.images, batch)
+    batches = cycle_batches(sheets.images, batch)
     for _ in range(config.warmup):
         segmenter.predict_batch(next(batches))
-    latencies: list[float] = []
-    stages: dict[str, list[float]] = {}
-    tiles: list[int] = []
+    samples = Samples()
     deadline = None if config.duration_s is None else time.perf_counter() + config.duration_s
-    while _keep_going(len(latencies), config.iterations, deadline):
-        images = next(batches)
+    while _keep_going(len(samples.latencies), config.iterations, deadline):
+        samples.time(segmenter, next(batches))
+    samples.fill(row)
+
+
+@dataclass
+class Samples:
+    """Timed ``predict_batch`` runs of one backend at one batch size, and how they become a row."""
+
+    latencies: list[float] = field(default_factory=list)
+    stages: dict[str, list[float]] = field(default_factory=dict)
+    tiles: list[int] = field(default_factory=list)
+
+    def time(self, segmenter: Segmenter, images: list[bytes]) -> None:
         start = time.perf_counter()
         results = segmenter.predict_batch(images)
-        latencies.append(time.perf_counter() - start)
-        tiles.append(sum(r.tiles for r in results))
+        self.latencies.append(time.perf_counter() - start)
+        self.tiles.append(sum(r.tiles for r in results))
         totals: dict[str, float] = {}
         for result in results:
             for stage, seconds in result.timings.items():
                 totals[stage] = totals.get(stage, 0.0) + seconds
         for stage, seconds in totals.items():
-            stages.setdefault(stage, []).append(seconds)
-    summary = summarize(latencies)
-    row.iterations = len(latencies)
-    row.latency_ms = summary.to_dict()
-    row.latency_per_sheet_ms = round(summary.p50 * 1000.0 / batch, 3)
-    row.throughput_sheets_per_s = round(batch / summary.p50, 3)
-    row.stages_ms = {stage: round(median(values) * 1000.0, 3) for stage, values in stages.items()}
-    row.tiles_per_batch = median(tiles)
-    inference = stages.get("inference", [])
-    if row.gflops_per_tile is not None and len(inference) == len(tiles) and min(inference, default=0.0) > 0:
-        rates = [row.gflops_per_tile * count / seconds for count, seconds in zip(tiles, inference)]
-        row.achieved_gflops_per_s = round(median(rates), 2)
+            self.stages.setdefault(stage, []).append(seconds)
+
+    def fill(self, row: BenchRow) -> None:
+        batch = int(row.batch or 1)
+        summary = summarize(self.latencies)
+        row.iterations = len(self.latencies)
+        row.latency_ms = summary.to_dict()
+        row.latency_per_sheet_ms = round(summary.p50 * 1000.0 / batch, 3)
+        row.throughput_sheets_per_s = round(batch / summary.p50, 3)
+        row.stages_ms = {stage: round(median(values) * 1000.0, 3) for stage, values in self.stages.items()}
+        row.tiles_per_batch = median(self.tiles)
+        inference = self.stages.get("inference", [])
+        if row.gflops_per_tile is not None and len(inference) == len(self.tiles) and min(inference, default=0.0) > 0:
+            rates = [row.gflops_per_tile * count / seconds for count, seconds in zip(self.tiles, inference)]
+            row.achieved_gflops_per_s = round(median(rates), 2)
 
 
 def _keep_going(done: int, iterations: int | None, deadline: float | None) -> bool:
@@ -235,7 +261,7 @@ def _keep_going(done: int, iterations: int | None, deadline: float | None) -> bo
     return done < (iterations or 1)
 
 
-def _cycle_batches(images: tuple[bytes, ...], batch: int) -> Iterator[list[bytes]]:
+def cycle_batches(images: tuple[bytes, ...], batch: int) -> Iterator[list[bytes]]:
     cycle = itertools.cycle(images)
     while True:
         yield [next(cycle) for _ in range(batch)]
@@ -266,7 +292,9 @@ def _open(target: BenchTarget, config: BenchConfig) -> Segmenter:
     if target.backend.startswith("openvino"):  # named explicitly: Segmenter would pick ORT for an fp32 graph
         from ..backends.openvino import OpenVinoBackend
 
-        backend = OpenVinoBackend(target.path, threads=config.threads)
+        backend = OpenVinoBackend(
+            target.path, threads=config.threads, precision="bf16" if target.backend == "openvino-bf16" else "f32"
+        )
         return Segmenter.from_backend(backend, batch_size=1, name=str(target.path), threads=config.threads)
     if target.backend.startswith("ort"):  # named explicitly: Segmenter would pick OpenVINO for a Q/DQ graph
         ort_backend = OnnxRuntimeBackend(
@@ -300,40 +328,6 @@ def _replace(row: BenchRow, **changes: object) -> BenchRow:
 def _describe(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0][:400] if text else ''}".rstrip(": ")
-
-
-def run_benchmark(
-    targets: list[BenchTarget],
-    sheets: BenchSheets,
-    config: BenchConfig,
-    *,
-    notes: tuple[str, ...] = (),
-    progress: bool = True,
-) -> dict[str, object]:
-    """Measure every target and return the whole report (schema :data:`REPORT_SCHEMA`) as JSON-ready data.
-
-    >>> report = run_benchmark(resolve_targets(["ort"], [Path("m.onnx")], None, Path("engines")),
-    ...                        load_bench_sheets("synthetic", 8), BenchConfig())  # doctest: +SKIP
-    """
-    memory = PeakMemory()
-    machine = machine_info()
-    rows: list[BenchRow] = []
-    with tqdm(targets, desc="bench", unit="backend", disable=not progress, leave=False) as bar:
-        for target in bar:
-            rows += measure_target(target, sheets, config, memory, on_step=bar.set_postfix_str)
-    add_speedups(rows)
-    config_dict = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()}
-    return {
-        "schema": REPORT_SCHEMA,
-        "created": machine["date"],
-        "machine": machine,
-        "config": config_dict,
-        "sheets": sheets.to_dict(),
-        "memory_method": memory.method,
-        "notes": [*NOTES, *notes],
-        "load_average_end": machine_info()["load_average"],
-        "rows": [row.to_dict() for row in rows],
-    }
 
 
 def add_speedups(rows: list[BenchRow]) -> None:

@@ -11,8 +11,17 @@ from ..errors import BackendUnavailableError
 
 __all__ = ["BackendName", "BACKENDS", "DEFAULT_CHECKPOINT", "BenchTarget", "resolve_targets", "model_stem"]
 
-BackendName = Literal["torch", "ort", "ort-int8", "openvino", "openvino-int8", "trt-fp16", "trt-int8"]
-BACKENDS: tuple[str, ...] = ("torch", "ort", "ort-int8", "openvino", "openvino-int8", "trt-fp16", "trt-int8")
+BackendName = Literal["torch", "ort", "ort-int8", "openvino", "openvino-bf16", "openvino-int8", "trt-fp16", "trt-int8"]
+BACKENDS: tuple[str, ...] = (
+    "torch",
+    "ort",
+    "ort-int8",
+    "openvino",
+    "openvino-bf16",
+    "openvino-int8",
+    "trt-fp16",
+    "trt-int8",
+)
 DEFAULT_CHECKPOINT = Path("runs/ref/best.pt")
 """Where the reference training run leaves its best checkpoint (the PyTorch eager row)."""
 
@@ -21,6 +30,7 @@ PRECISIONS = {
     "ort": "fp32",
     "ort-int8": "int8",
     "openvino": "fp32",
+    "openvino-bf16": "bf16",
     "openvino-int8": "int8",
     "trt-fp16": "fp16",
     "trt-int8": "int8",
@@ -49,7 +59,8 @@ def resolve_targets(
     """Map backend names to files, model by model; the PyTorch row (one per run) comes last.
 
     ``ort`` runs each fp32 ``.onnx``; ``ort-int8`` the ``NAME.int8-cpu.onnx`` beside it; ``openvino``
-    the fp32 ``.onnx`` and ``openvino-int8`` the Q/DQ ``NAME.int8.onnx`` beside it, with OpenVINO;
+    the fp32 ``.onnx``, ``openvino-bf16`` the same in bfloat16 (CPUs with AVX512_BF16 or AMX) and
+    ``openvino-int8`` the Q/DQ ``NAME.int8.onnx`` beside it, with OpenVINO;
     ``trt-fp16``/``trt-int8`` run ``engines_dir/NAME.fp16.engine``/``NAME.int8.engine``;
     ``torch`` runs ``checkpoint`` (default :data:`DEFAULT_CHECKPOINT` when present). Torch is
     measured last because importing it grows the process memory the other rows report.
@@ -67,8 +78,11 @@ def _model_target(name: str, model: Path, engines_dir: Path) -> BenchTarget:
     stem = model_stem(model)
     if name == "ort":
         return BenchTarget(name, stem, model, "fp32", _missing_model(model))
-    if name == "openvino":
-        return BenchTarget(name, stem, model, "fp32", _openvino_missing() or _missing_model(model))
+    if name in ("openvino", "openvino-bf16"):
+        reason = _openvino_missing() or _missing_model(model)
+        if reason is None and name == "openvino-bf16":
+            reason = _bf16_missing()
+        return BenchTarget(name, stem, model, PRECISIONS[name], reason)
     if name in ("ort-int8", "openvino-int8"):
         path = model.with_name(f"{stem}.int8-cpu.onnx" if name == "ort-int8" else f"{stem}.int8.onnx")
         reason = _openvino_missing() if name == "openvino-int8" else None
@@ -93,6 +107,12 @@ def _openvino_missing() -> str | None:
     from ..backends.openvino import OPENVINO_HINT
 
     return None if openvino_installed() else f"OpenVINO is not installed; {OPENVINO_HINT}"
+
+
+def _bf16_missing() -> str | None:
+    from ..cpu import has_fast_bf16
+
+    return None if has_fast_bf16() else "this CPU does not compute bfloat16 natively (no AVX512_BF16 or AMX)"
 
 
 def _torch_target(checkpoint: Path | None) -> BenchTarget:

@@ -12,7 +12,8 @@ from ..bench.inputs import SHEET_SOURCES, load_bench_sheets
 from ..bench.machine import machine_slug
 from ..bench.readme_table import update_readme
 from ..bench.report import markdown_report, write_plots, write_report_json
-from ..bench.runner import BenchConfig, run_benchmark
+from ..bench.run import run_benchmark
+from ..bench.runner import BenchConfig
 from ..bench.targets import BACKENDS, resolve_targets
 from ..errors import BackendUnavailableError
 from ..segmenter import DEFAULT_MODEL
@@ -47,6 +48,12 @@ README_OPTIONS = ("readme_table", "readme")
 @click.option("--warmup", type=click.IntRange(min=0), default=2, show_default=True, help="Untimed runs first.")
 @click.option("--iterations", type=click.IntRange(min=1), help="Timed runs per batch size [default: 10].")
 @click.option("--duration", type=click.FloatRange(min=0, min_open=True), help="Seconds of timed runs per batch size.")
+@click.option(
+    "--interleave",
+    is_flag=True,
+    help="Time the backends round-robin (one run of each in turn) so a changing load hits them alike; "
+    "needs --iterations, not --duration.",
+)
 @click.option(
     "--data",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
@@ -150,6 +157,8 @@ def bench(ctx: click.Context, **options: Any) -> None:
 def _config(options: dict[str, Any]) -> tuple[BenchConfig, list[str]]:
     if options["iterations"] is not None and options["duration"] is not None:
         raise click.UsageError("--iterations and --duration exclude each other; give one")
+    if options["interleave"] and options["duration"] is not None:
+        raise click.UsageError("--interleave counts runs: give --iterations, not --duration")
     if options["data_limit"] is not None and options["data"] is None:
         raise click.UsageError("--data-limit needs --data DIR")
     backends = _parse_list(options["backends"], "--backends")
@@ -174,6 +183,7 @@ def _config(options: dict[str, Any]) -> tuple[BenchConfig, list[str]]:
         device=options["device"],
         data=options["data"],
         data_limit=options["data_limit"],
+        interleave=options["interleave"],
     )
     return config, backends
 
@@ -224,6 +234,9 @@ def _command_line(ctx: click.Context) -> str:
         if param.name is None or ctx.get_parameter_source(param.name) != click.core.ParameterSource.COMMANDLINE:
             continue
         value = ctx.params[param.name]
+        if isinstance(param, click.Option) and param.is_flag:
+            words += [param.opts[0]] if value else []
+            continue
         for item in value if isinstance(value, tuple) else (value,):
             words += [param.opts[0], shlex.quote(str(item))]
     return " ".join(words)

@@ -215,7 +215,8 @@ def _openvino_backend() -> Finding:
     version, problem = _package("openvino", "openvino")
     if version is None:
         return Finding("openvino-cpu", f"OpenVINO {problem}", False, OPENVINO_HINT)
-    return Finding("openvino-cpu", f"OpenVINO {version.split('-')[0]}: int8 Q/DQ graphs on VNNI CPUs", True)
+    uses = "the bundled model in bf16 on AVX512_BF16/AMX CPUs (where gated), int8 Q/DQ graphs on VNNI CPUs"
+    return Finding("openvino-cpu", f"OpenVINO {version.split('-')[0]}: {uses}", True)
 
 
 def _backends(

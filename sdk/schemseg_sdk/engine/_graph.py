@@ -19,7 +19,7 @@ import onnx
 from onnx import TensorProto, helper
 
 from ..errors import ModelFormatError
-from ..fileio import atomic_output
+from ..fileio import atomic_output, sha256_file
 from ..model_info import CLASS_IDS, CONFIDENCE, INPUT_NAME, ModelInfo
 
 __all__ = [
@@ -74,14 +74,6 @@ def model_bytes(model: onnx.ModelProto) -> bytes:
 
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def sha256_file(path: str | os.PathLike[str]) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def read_info(model: onnx.ModelProto, source: str) -> ModelInfo:

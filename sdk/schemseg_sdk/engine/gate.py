@@ -168,13 +168,21 @@ class Verdict(Protocol):
 
 
 def write_gate_report(
-    base: str | os.PathLike[str], precision: str, results: Sequence[Verdict], accepted_drop: bool
+    base: str | os.PathLike[str],
+    precision: str,
+    results: Sequence[Verdict],
+    accepted_drop: bool,
+    graph_sha256: str | None = None,
 ) -> tuple[Path, Path]:
-    """Write ``BASE.gate.json`` and ``BASE.gate.txt``; return both paths."""
+    """Write ``BASE.gate.json`` and ``BASE.gate.txt``; return both paths. ``graph_sha256``: the judged
+    graph's hash, which ``Segmenter()`` compares before it trusts the report for a bundled path."""
     base = Path(base)
     passed = all(r.passed for r in results)
     status = "passed" if passed else ("failed (accepted with --accept-drop)" if accepted_drop else "failed")
-    payload = {"status": status, "precision": precision, "results": [r.to_dict() for r in results]}
+    payload: dict[str, object] = {"status": status, "precision": precision}
+    if graph_sha256 is not None:
+        payload["graph_sha256"] = graph_sha256
+    payload["results"] = [r.to_dict() for r in results]
     json_path = base.with_name(base.name + ".gate.json")
     text_path = base.with_name(base.name + ".gate.txt")
     atomic_write_text(json_path, json.dumps(payload, indent=2, allow_nan=True) + "\n")

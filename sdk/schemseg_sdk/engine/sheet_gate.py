@@ -17,7 +17,8 @@ decide the figure. This gate asks two questions instead, on sheets that hold eve
    :data:`MAX_F1_DROP` points. Per-class counts are reported beside it.
 
 Both graphs run on the runtime that ``Segmenter(device="cpu")`` gives them, so a Q/DQ graph is
-judged in OpenVINO's int8 kernels where users get those. Both read the sheets at their own pixels
+judged in OpenVINO's int8 kernels where users get those; a graph judged in bf16 runs on OpenVINO
+in bfloat16, as ``Segmenter()`` runs the bundled model where that gate passed. Both read the sheets at their own pixels
 (``scale=1.0``): the gate compares two graphs of one model on the same input, and the validation
 sets are drawn at the model's scale.
 """
@@ -34,6 +35,7 @@ from tqdm import tqdm
 from ..backends.base import Backend
 from ..backends.cpu_choice import CpuRuntime
 from ..backends.onnxruntime import OnnxRuntimeBackend
+from ..backends.openvino import OvPrecision
 from ..dataset import SegmentationDataset
 from ..instances import GroupingSettings, group_symbols
 from ..metrics import ConfusionMatrix
@@ -89,12 +91,16 @@ def count_sheets(
     threads: int | None = None,
     progress: bool = False,
     runtime: CpuRuntime | None = None,
+    precision: OvPrecision = "f32",
 ) -> SheetCounts:
-    """Run ``model`` as ``Segmenter(device="cpu")`` does (or on ``runtime``) on ``val`` and count, sheet by sheet,
-    its raw pixels against the masks and its grouped symbols (bundled classifier where it fits) against the boxes."""
+    """Run ``model`` as ``Segmenter(device="cpu")`` does (or on ``runtime``; ``precision="bf16"``: on OpenVINO
+    in bfloat16) on ``val`` and count, sheet by sheet, its raw pixels against the masks and its grouped
+    symbols (bundled classifier where it fits) against the boxes."""
     dataset = SegmentationDataset(val)
     count = len(dataset) if limit is None else min(limit, len(dataset))
-    with _open(Path(model), threads, runtime) as segmenter:
+    if precision == "bf16":
+        runtime = "openvino"
+    with _open(Path(model), threads, runtime, precision) as segmenter:
         names = segmenter.class_names
         dataset.require_classes(names, f"model {Path(model).name}")
         classifier = open_classifier("auto", segmenter.info, threads) if dataset.has_boxes else None
@@ -110,13 +116,13 @@ def count_sheets(
     return SheetCounts(tuple(names), stacked[0], stacked[1], stacked[2], *symbols)
 
 
-def _open(model: Path, threads: int | None, runtime: CpuRuntime | None) -> Segmenter:
+def _open(model: Path, threads: int | None, runtime: CpuRuntime | None, precision: OvPrecision) -> Segmenter:
     if runtime is None:
         return Segmenter(model, device="cpu", threads=threads, grouping=None, scale=1.0)
     if runtime == "openvino":
         from ..backends.openvino import OpenVinoBackend
 
-        backend: Backend = OpenVinoBackend(model, threads=threads)
+        backend: Backend = OpenVinoBackend(model, threads=threads, precision=precision)
     else:
         backend = OnnxRuntimeBackend(model, device="cpu", threads=threads)
     return Segmenter.from_backend(backend, name=str(model), grouping=None, threads=threads, scale=1.0)
