@@ -75,7 +75,7 @@ _EDGE_DARKNESS = 0.3  # darkness (0 paper .. 1 full ink) where a stroke's border
 _MASS_DARKNESS = 0.12  # lighter than this is paper noise, not ink mass
 _STRIP_ROWS = 2048
 _STRIP_MARGIN = 256  # characters up to this tall are seen whole in one strip
-_MEASURE_PIXELS = 24_000_000  # bigger sheets are measured on evenly spread strips adding up to this
+_MEASURE_PIXELS = 24_000_000  # bigger sheets are measured on a copy shrunk to this
 
 
 @dataclass(frozen=True)
@@ -166,7 +166,7 @@ def measure_scale(image: np.ndarray) -> ScaleMeasure:
     >>> measure_scale(sheet).stroke_px
     3.0
     """
-    gray = _gray(image)
+    gray, factor = _measured_copy(_gray(image))
     paper, ink = _levels(gray)
     stroke_sums = np.zeros((2, 0))
     heights: list[np.ndarray] = []
@@ -176,7 +176,11 @@ def measure_scale(image: np.ndarray) -> ScaleMeasure:
     stroke = _weighted_median(stroke_sums[0] / np.maximum(stroke_sums[1], 1), stroke_sums[1])
     boxes = np.concatenate(heights) if heights else np.zeros((0, 4), np.int64)
     text, characters = _text_height(boxes, stroke or 1.0)
-    return ScaleMeasure(None if stroke is None else round(stroke, 3), text, characters)
+    return ScaleMeasure(
+        None if stroke is None else round(stroke / factor, 3),
+        None if text is None else round(text / factor, 2),
+        characters,
+    )
 
 
 def choose_zoom(measure: ScaleMeasure, pixels: int, model: ModelScale = MODEL_SCALE) -> SheetScale:
@@ -238,14 +242,25 @@ def _levels(gray: np.ndarray) -> tuple[float, float]:
     return paper, min(ink, paper - 64.0)
 
 
-def _measured_strips(gray: np.ndarray) -> Iterator[tuple[np.ndarray, tuple[int, int]]]:
-    """Overlapping row strips (and each one's own rows), evenly spread over at most ``_MEASURE_PIXELS``."""
+def _measured_copy(gray: np.ndarray) -> tuple[np.ndarray, float]:
+    """``gray``, shrunk by area averaging to at most ``_MEASURE_PIXELS``, and the factor it was shrunk by.
+
+    The whole sheet is measured, at one resolution whatever the sheet's: the same drawing scanned
+    at 300 or 600 dpi gives the same copy, so the same measures (a sample of strips would see
+    different text and line weights on differently sized sheets).
+    """
     height, width = gray.shape
-    tops = list(range(0, height, _STRIP_ROWS))
-    wanted = max(1, _MEASURE_PIXELS // max(1, _STRIP_ROWS * width))
-    if len(tops) > wanted:
-        tops = [tops[round(i * (len(tops) - 1) / max(1, wanted - 1))] for i in range(wanted)]
-    for top in tops:
+    if height * width <= _MEASURE_PIXELS:
+        return gray, 1.0
+    factor = math.sqrt(_MEASURE_PIXELS / (height * width))
+    size = (max(1, round(width * factor)), max(1, round(height * factor)))
+    return cv2.resize(gray, size, interpolation=cv2.INTER_AREA), size[0] / width
+
+
+def _measured_strips(gray: np.ndarray) -> Iterator[tuple[np.ndarray, tuple[int, int]]]:
+    """Overlapping row strips (and each one's own rows) covering ``gray``: bounded memory for the measures."""
+    height = gray.shape[0]
+    for top in range(0, height, _STRIP_ROWS):
         start, stop = max(0, top - _STRIP_MARGIN), min(height, top + _STRIP_ROWS + _STRIP_MARGIN)
         yield gray[start:stop], (top - start, min(top + _STRIP_ROWS, height) - start)
 

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from schemseg_sdk import Segmenter
 from schemseg_sdk.cli import main
+from schemseg_sdk import sheet_scale
 from schemseg_sdk.errors import InvalidInputError
 from schemseg_sdk.imageio import read_image
 from schemseg_sdk.sheet_scale import (
@@ -67,6 +68,16 @@ def test_text_height_grows_with_the_text() -> None:
     small, large = measure_scale(_drawing(12)), measure_scale(_drawing(36))
     assert small.text_px is not None and large.text_px is not None
     assert large.text_px / small.text_px == pytest.approx(3.0, rel=0.15)
+
+
+def test_a_sheet_over_the_measure_budget_is_measured_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Big text at the top, small text below: a big sheet is measured over all of it, not its first rows."""
+    monkeypatch.setattr(sheet_scale, "_MEASURE_PIXELS", 1_000_000)
+    small_text = np.tile(_drawing(12), (4, 2))  # 1920 x 1440, 960 tags' characters
+    sheet = np.vstack([_drawing(24), small_text])  # 2880 x 1440 = 4.1 Mpx, over the budget
+    whole, alone = measure_scale(sheet), measure_scale(_drawing(12))
+    assert whole.text_px is not None and alone.text_px is not None
+    assert whole.text_px == pytest.approx(alone.text_px, rel=0.15)
 
 
 def test_choose_zoom_leaves_sheets_inside_the_band_alone() -> None:
