@@ -12,9 +12,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from schemseg_sdk import Segmenter
+from schemseg_sdk import Segmenter, sheet_scale
 from schemseg_sdk.cli import main
-from schemseg_sdk import sheet_scale
 from schemseg_sdk.errors import InvalidInputError
 from schemseg_sdk.imageio import read_image
 from schemseg_sdk.sheet_scale import (
