@@ -5,8 +5,8 @@ Usage: python benchmarks/sheet_speed.py [--sheet PDF_OR_PNG] [--size 9933x7016] 
 
 The default sheet is the complete DEXPI example P&ID C01 as one CAD tool exported it to PDF (A2,
 "DEXPI TrainingTestCases", CC BY 4.0), plotted on A1 at 300 dpi: PDFium renders its vectors to
-9933 x 7016 px, so text, line weights and symbols are as large as on a real A1 sheet (text 2.7 mm,
-about 32 px). A PNG given with ``--sheet`` is zoomed (bilinear) to ``--size`` instead. One
+9933 x 7016 px, so text, line weights and symbols are as large as on a real A1 sheet (text
+about 34 px, 2.9 mm). A PNG given with ``--sheet`` is zoomed (bilinear) to ``--size`` instead. One
 Segmenter per scale (2 ONNX Runtime threads, fp32, grouping and the symbol classifier on, as
 ``schemseg segment`` runs), warmed on a small sheet; the scales are run alternately ``--reps``
 times (the machine is shared, so load drifts hit them alike) and medians are reported, wall and CPU
