@@ -5,12 +5,12 @@ torch is imported inside the command, so ``schemseg --help`` works without it.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import click
 
 from schemseg_sdk.cli import handle_errors
+from schemseg_sdk.fileio import sha256_file
 
 __all__ = ["train_classifier_command"]
 
@@ -131,8 +131,4 @@ def train_classifier_command(
 
 def _sha(path: Path) -> str:
     """The first 12 hex digits of the file's sha256: cached predictions belong to this exact model file."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()[:12]
+    return sha256_file(path)[:12]
