@@ -15,6 +15,7 @@ torch = pytest.importorskip("torch", reason="training tests need the 'train' ext
 
 from click.testing import CliRunner  # noqa: E402
 
+import schemseg_sdk  # noqa: E402
 from schemseg_sdk.classes import CLASS_NAMES, class_index  # noqa: E402
 from schemseg_sdk.cli import main  # noqa: E402
 from schemseg_sdk.errors import DatasetError, InvalidInputError  # noqa: E402
@@ -128,6 +129,16 @@ def test_train_resume_export_and_eval_agree(tmp_path: Path) -> None:
         assert payload["grouped"] is True and payload["symbols"] is None  # these sheets record no boxes/
         assert "symbols: not scored (the dataset has no boxes/)" in res.output
     assert abs(scores[".pt"] - scores[".onnx"]) < 1e-3
+
+    bundled = Path(schemseg_sdk.__file__).parent / "models" / "symbol_classifier.onnx"
+    for choice, recorded in (("none", None), (str(bundled), str(bundled))):  # a classifier file for another model
+        out = tmp_path / "classifier.json"
+        args = ["eval", "--model", str(onnx_path), "--data", str(data), "--classifier", choice, "--json", str(out)]
+        res = CliRunner().invoke(main, args)
+        assert res.exit_code == 0, res.output
+        assert json.loads(out.read_text())["classifier"] == recorded
+    res = CliRunner().invoke(main, ["eval", "--model", str(onnx_path), "--data", str(data), "--classifier", "x.onnx"])
+    assert res.exit_code == 2 and "--classifier x.onnx: no such file" in res.output
 
 
 def test_bad_data_folder_gives_clear_error(tmp_path: Path) -> None:

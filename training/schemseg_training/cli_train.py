@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from schemseg_sdk.cli import handle_errors
+from schemseg_sdk.cli.segment import CLASSIFIER_OPTION
 from schemseg_sdk.errors import BackendUnavailableError
 from schemseg_sdk.fileio import atomic_write_text
 
@@ -186,24 +187,41 @@ def _channels(text: str) -> list[int]:
     metavar="auto|FLOAT",
     help="Zoom sheets to the model's scale as 'schemseg segment --scale' does (1 = as drawn).",
 )
+@CLASSIFIER_OPTION
 @handle_errors
 def eval_command(
-    model_path: str, data: str, json_out: str | None, limit: int | None, threads: int | None, group: bool, scale: str
+    model_path: str,
+    data: str,
+    json_out: str | None,
+    limit: int | None,
+    threads: int | None,
+    group: bool,
+    scale: str,
+    classifier: str,
 ) -> None:
     """Per-class IoU and mean IoU (the model's classes that occur, background excluded) of a model on a
     dataset, and, where the dataset has boxes/, per-class symbol precision, recall, F1 and count error."""
-    from schemseg_sdk.cli.segment import scale_option
+    from schemseg_sdk.cli.segment import classifier_option, scale_option
     from schemseg_sdk.instances import GroupingSettings
 
     from .evaluate import evaluate_path
 
     zoom = scale_option(scale)
+    choice = classifier_option(classifier)
+    grouping = GroupingSettings() if group else None
     evaluation = evaluate_path(
-        model_path, data, limit=limit, threads=threads, grouping=GroupingSettings() if group else None, scale=zoom
+        model_path, data, limit=limit, threads=threads, grouping=grouping, scale=zoom, classifier=choice
     )
     click.echo(evaluation.table())
     if json_out:
-        payload = {"model": model_path, "data": data, "limit": limit, "scale": zoom, **evaluation.to_dict()}
+        payload = {
+            "model": model_path,
+            "data": data,
+            "limit": limit,
+            "scale": zoom,
+            "classifier": None if choice is None else str(choice),
+            **evaluation.to_dict(),
+        }
         atomic_write_text(json_out, json.dumps(payload, indent=2) + "\n")
 
 

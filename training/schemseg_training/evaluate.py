@@ -14,6 +14,7 @@ from schemseg_sdk.evaluate import Evaluation, evaluate_dataset
 from schemseg_sdk.instances import GroupingSettings
 from schemseg_sdk.segmenter import Segmenter
 from schemseg_sdk.sheet_scale import ScaleChoice
+from schemseg_sdk.symbol_classifier import ClassifierChoice
 
 __all__ = ["evaluate_path"]
 
@@ -26,11 +27,14 @@ def evaluate_path(
     progress: bool = True,
     grouping: GroupingSettings | None = GroupingSettings(),
     scale: ScaleChoice = "auto",
+    classifier: ClassifierChoice = "auto",
 ) -> Evaluation:
     """Pixel and symbol scores of ``model`` (``.pt`` checkpoint, ``.onnx`` or engine) on the dataset at ``data``.
 
     ``scale`` is the Segmenter's (``"auto"``, or a zoom for every sheet); masks and boxes are
-    scored in the sheets' own pixels either way.
+    scored in the sheets' own pixels either way. ``classifier`` is the Segmenter's: ``"auto"`` uses the
+    bundled classifier only for the model it was trained for, so a candidate checkpoint is scored with
+    the model's own votes unless a classifier file is given.
     """
     dataset = SegmentationDataset(data)
     suffix = Path(model).suffix.lower()
@@ -38,9 +42,11 @@ def evaluate_path(
         from .torch_backend import TorchBackend
 
         backend = TorchBackend.from_checkpoint(model, threads=threads)
-        with Segmenter.from_backend(backend, name=str(model), grouping=grouping, scale=scale) as seg:
+        with Segmenter.from_backend(
+            backend, name=str(model), grouping=grouping, scale=scale, classifier=classifier
+        ) as seg:
             return evaluate_dataset(seg, dataset, limit=limit, progress=progress)
     if suffix in (".onnx", ".engine", ".plan"):
-        with Segmenter(model, threads=threads, grouping=grouping, scale=scale) as seg:
+        with Segmenter(model, threads=threads, grouping=grouping, scale=scale, classifier=classifier) as seg:
             return evaluate_dataset(seg, dataset, limit=limit, progress=progress)
     raise InvalidInputError(f"{model}: expected a checkpoint (.pt), an .onnx model or an engine, got '{suffix}'")

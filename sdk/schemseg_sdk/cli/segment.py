@@ -32,6 +32,18 @@ from ._common import SchemsegClickError, handle_errors
 __all__ = ["segment", "main", "collect_images", "output_stems"]
 
 
+CLASSIFIER_OPTION = click.option(
+    "--classifier",
+    "classifier",
+    default="auto",
+    show_default=True,
+    metavar="auto|none|FILE",
+    help="With grouping, what gives each symbol its class from its crop: 'auto' (the bundled classifier "
+    "when it was trained for the model), 'none' (the model's vote), or a classifier .onnx.",
+)
+"""``--classifier`` of the commands that group symbols (parsed by :func:`classifier_option`)."""
+
+
 @click.command("segment")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option(
@@ -99,15 +111,7 @@ __all__ = ["segment", "main", "collect_images", "output_stems"]
     show_default=True,
     help="Group predicted pixels into symbols with one class each; --no-group: one per region.",
 )
-@click.option(
-    "--classifier",
-    "classifier",
-    default="auto",
-    show_default=True,
-    metavar="auto|none|FILE",
-    help="With grouping, what gives each symbol its class from its crop: 'auto' (the bundled classifier "
-    "when it was trained for the model), 'none' (the model's vote), or a classifier .onnx.",
-)
+@CLASSIFIER_OPTION
 @click.option(
     "--dpi",
     type=click.FloatRange(min=10, max=2400),
@@ -195,7 +199,7 @@ def segment(
         write_graph=write_graph,
         force=force,
         grouping=GroupingSettings() if group else None,
-        classifier=_classifier(classifier),
+        classifier=classifier_option(classifier),
         dpi=dpi,
         scale=scale_option(scale),
     )
@@ -317,8 +321,8 @@ def scale_option(value: str) -> ScaleChoice:
         raise click.UsageError(f"--scale {value}: {message}") from None
 
 
-def _classifier(choice: str) -> str | Path | None:
-    """The Segmenter's ``classifier`` for ``--classifier``."""
+def classifier_option(choice: str) -> str | Path | None:
+    """The Segmenter's ``classifier`` for ``--classifier`` (``auto``, ``none`` or a file)."""
     if choice in ("auto", "none"):
         return None if choice == "none" else choice
     if not Path(choice).is_file():
