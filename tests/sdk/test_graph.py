@@ -8,6 +8,7 @@ import numpy as np
 from graph_drawings import Sheet
 
 from schemseg_sdk.graph import SheetGraph, graph_from_arrays
+from schemseg_sdk.graph.lines import thin_line_ink
 from schemseg_sdk.graph.overlay import draw_graph
 from schemseg_sdk.graph.ports import name_ports
 from schemseg_sdk.graph.terminals import Terminal
@@ -147,6 +148,21 @@ def test_a_signal_line_of_two_dashes_joins_its_bubble_and_valve() -> None:
     graph = _graph(sheet)
     (a,), (b,) = _port_nets(graph)
     assert a == b and graph.net(a).kind == "dashed"
+
+
+def test_a_fine_pen_signal_line_of_light_dashes_joins_its_bubble_and_valve() -> None:
+    sheet = Sheet().box_symbol("instrument_field", 10, 60, 40, 100).box_symbol("control_valve", 56, 60, 86, 100)
+    sheet.thin_dashed(40, 56, 80).wire(86, 90, 190, 90)  # two light dashes; a dark pipe keeps the sheet crisp
+    graph = _graph(sheet)
+    (a,), (b, _) = _port_nets(graph)
+    assert a == b and graph.net(a).kind == "dashed"
+
+
+def test_the_fringe_of_a_dark_wire_is_not_a_thin_line() -> None:
+    sheet = Sheet().wire(20, 80, 180, 80)
+    sheet.image[78, 20:181] = 200  # anti-aliased fringe above and below the 2 px stroke
+    sheet.image[82, 20:181] = 200
+    assert not thin_line_ink(sheet.image)[78, 22:179].any()
 
 
 def test_two_leads_of_a_small_symbol_stay_apart() -> None:

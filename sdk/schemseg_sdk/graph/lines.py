@@ -24,15 +24,22 @@ import cv2
 import numpy as np
 
 from ._regions import lookup, regions
+from ._union import UnionFind
+from .dashes import join_dashes
 from .roles import ClassRoles
 
-__all__ = ["LineTrace", "ink_mask", "plain_crossings", "trace_lines"]
+__all__ = ["LineTrace", "ink_mask", "plain_crossings", "thin_line_ink", "trace_lines"]
 
 _INK_THRESHOLD = 128  # gray below this is always ink, as in symbol grouping and the real-drawing protocol
 _FAINT_INK_THRESHOLD = 220
 """The highest gray a faint drawing's lines may be read as ink at (Otsu's threshold, when above 128)."""
 _FAINT_SHARE = 0.75
 """A drawing is faint when less than this share of its ink at Otsu's threshold is darker than 128."""
+_THIN_LINE_GRAY = 200
+"""The lightest gray a thin line's middle may have: a 1 px pen between two pixel rows is two rows of light gray."""
+_THIN_LINE_CONTRAST = 40
+"""How much darker than the paper on one side a thin line's middle must be (JPEG ripples and halftones are less)."""
+_BAND_ROWS = 1024
 
 
 @dataclass
@@ -76,24 +83,36 @@ def ink_mask(image: np.ndarray) -> np.ndarray:
     return faint if np.count_nonzero(crisp) < _FAINT_SHARE * np.count_nonzero(faint) else crisp
 
 
-class _Union:
-    """Union-find over piece labels."""
+def thin_line_ink(image: np.ndarray) -> np.ndarray:
+    """Boolean middles of thin light lines: pixels darker than both neighbours across a row or a column.
 
-    def __init__(self, size: int) -> None:
-        self.parent = np.arange(size)
+    A signal line drawn with a fine pen and anti-aliased is gray where it falls between two pixel
+    rows (120-200), lighter than the threshold of :func:`ink_mask`, so its dashes vanish. Its
+    middle is a valley of the gray profile across the line; the fringe of a dark stroke only grows
+    lighter away from the stroke and is no valley, so strokes do not grow by their fringes.
 
-    def find(self, a: int) -> int:
-        root = a
-        while self.parent[root] != root:
-            root = self.parent[root]
-        while self.parent[a] != root:
-            self.parent[a], a = root, self.parent[a]
-        return int(root)
-
-    def join(self, a: int, b: int) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)
+    >>> gray = np.full((5, 9), 250, np.uint8); gray[2, 1:8] = 170  # a light 1 px line
+    >>> thin_line_ink(gray)[2].astype(int).tolist()
+    [0, 1, 1, 1, 1, 1, 1, 1, 0]
+    """
+    gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    out = np.zeros(gray.shape, bool)
+    for top in range(0, gray.shape[0], _BAND_ROWS):
+        lo, hi = max(0, top - 1), min(gray.shape[0], top + _BAND_ROWS + 1)
+        band = gray[lo:hi]
+        found = np.zeros(band.shape, bool)
+        # a valley across rows runs along a row for 3 pixels at least (and across columns, down a column):
+        # a stroke's anti-aliased corner pixel is a valley of one pixel
+        for across, along in (
+            (np.array([[1], [0], [1]], np.uint8), np.ones((1, 3), np.uint8)),
+            (np.array([[1, 0, 1]], np.uint8), np.ones((3, 1), np.uint8)),
+        ):
+            lowest = cv2.erode(band, across, borderType=cv2.BORDER_REPLICATE)
+            highest = cv2.dilate(band, across, borderType=cv2.BORDER_REPLICATE)
+            valley = (band <= lowest) & (band <= _THIN_LINE_GRAY) & (cv2.subtract(highest, band) >= _THIN_LINE_CONTRAST)
+            found |= cv2.morphologyEx(valley.view(np.uint8), cv2.MORPH_OPEN, along).view(bool)
+        out[top : top + _BAND_ROWS] = found[top - lo : top - lo + min(_BAND_ROWS, gray.shape[0] - top)]
+    return out
 
 
 def trace_lines(image: np.ndarray, mask: np.ndarray, roles: ClassRoles, stroke_width: float) -> LineTrace:
@@ -106,21 +125,28 @@ def trace_lines(image: np.ndarray, mask: np.ndarray, roles: ClassRoles, stroke_w
         stroke_width: the sheet's stroke width in pixels.
     """
     line = ink_mask(image)
+    thin = thin_line_ink(image) & ~line
+    line |= thin
     line &= lookup(roles.line, mask)
+    thin &= line
+    light = np.flatnonzero(thin)  # where only the light middles of fine lines are ink: few pixels, kept as indices
+    del thin
     cuts = plain_crossings(line, mask, roles, stroke_width)
     line[_crossings(mask, roles, cuts)] = False
     count, labels, stats, _ = cv2.connectedComponentsWithStats(line.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
     del line
     crossing = _crossings(mask, roles, cuts)  # made again rather than kept: the label image is the big one now
-    union = _Union(count)
+    union = UnionFind(count)
     longest_side = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
     area = stats[:, cv2.CC_STAT_AREA]
-    # a thin dash of a signal line drawn finer than the process lines is no speck: its length counts
+    # a thin dash of a signal line drawn finer than the process lines is no speck: its length counts, and a
+    # piece with a fine line's light middle is a line already (a valley three pixels long at least)
     keep = (area >= max(2.0, stroke_width * stroke_width)) | ((longest_side >= 2 * stroke_width) & (area >= 2))
+    keep |= np.bincount(labels.ravel()[light], minlength=count) > 0
     keep[0] = False
     _join_across_crossovers(crossing, labels, keep, union, stroke_width)
     del crossing
-    dashed_pieces = _join_dashes(labels, stats, keep, union, stroke_width, mask, roles)
+    dashed_pieces = join_dashes(labels, stats, keep, union, stroke_width, mask, roles)
     roots = np.array([union.find(i) for i in range(count)])
     roots[~keep] = -1
     unique, net_of = np.unique(roots, return_inverse=True)
@@ -186,7 +212,7 @@ def plain_crossings(
 
 
 def _join_across_crossovers(
-    crossing: np.ndarray, labels: np.ndarray, keep: np.ndarray, union: _Union, stroke_width: float
+    crossing: np.ndarray, labels: np.ndarray, keep: np.ndarray, union: UnionFind, stroke_width: float
 ) -> None:
     """Join the pieces that meet each crossover in opposite pairs."""
     reach = int(np.ceil(stroke_width)) + 2
@@ -210,7 +236,7 @@ def _join_across_crossovers(
         _pair_opposite(sides, union)
 
 
-def _pair_opposite(sides: list[tuple[int, float]], union: _Union) -> None:
+def _pair_opposite(sides: list[tuple[int, float]], union: UnionFind) -> None:
     """Join each piece with the one leaving the crossing on the opposite side (within 45 degrees)."""
     if len(sides) == 2:
         union.join(sides[0][0], sides[1][0])
@@ -223,49 +249,3 @@ def _pair_opposite(sides: list[tuple[int, float]], union: _Union) -> None:
                 best, best_gap = other, gap
         if best is not None:
             union.join(label, best)
-
-
-def _join_dashes(
-    labels: np.ndarray,
-    stats: np.ndarray,
-    keep: np.ndarray,
-    union: _Union,
-    stroke_width: float,
-    mask: np.ndarray,
-    roles: ClassRoles,
-) -> list[int]:
-    """Join short pieces in a row along their long side into one line; the pieces so joined.
-
-    A row of two is a line too when no symbol or text lies in its gap: a signal line between an
-    instrument bubble and a valve's actuator is often two dashes long. Two leads on either side of
-    a small symbol have the symbol in their gap and stay apart.
-    """
-    thin = 2.0 * stroke_width + 1
-    longest = max(12.0, 12.0 * stroke_width)
-    gap = round(max(8.0, 4.0 * stroke_width))  # fine signal lines have gaps of several pixels even at 1 px strokes
-    gap += 1 - gap % 2  # an odd kernel closes in place; an even one shifts the row a pixel, onto what ends it
-    widths, heights = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
-    dot = (widths <= thin) & (heights <= thin)
-    along_x = keep & (((heights <= thin) & (widths >= 2 * heights) & (widths <= longest)) | dot)
-    along_y = keep & (((widths <= thin) & (heights >= 2 * widths) & (heights <= longest)) | dot)
-    joined: list[int] = []
-    for candidates, shape in ((along_x, (1, gap)), (along_y, (gap, 1))):
-        if candidates.sum() < 2:
-            continue
-        pieces = lookup(candidates, labels).view(np.uint8)
-        bridged = cv2.morphologyEx(pieces, cv2.MORPH_CLOSE, np.ones(shape, np.uint8))
-        del pieces
-        for (x, y, w, h), run in regions(bridged):
-            crop = labels[y : y + h, x : x + w]
-            members = np.unique(crop[run & candidates[crop]])
-            if members.size >= 3 or (members.size == 2 and _clear_gap(run, crop, mask[y : y + h, x : x + w], roles)):
-                for member in members[1:]:
-                    union.join(int(members[0]), int(member))
-                joined.extend(int(m) for m in members)
-    return joined
-
-
-def _clear_gap(run: np.ndarray, pieces: np.ndarray, mask: np.ndarray, roles: ClassRoles) -> bool:
-    """True when the pixels bridging a row of pieces hold no symbol or text."""
-    gap = run & (pieces == 0)
-    return bool(roles.line[mask[gap]].all())
