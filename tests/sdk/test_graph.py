@@ -158,6 +158,40 @@ def test_a_fine_pen_signal_line_of_light_dashes_joins_its_bubble_and_valve() -> 
     assert a == b and graph.net(a).kind == "dashed"
 
 
+def test_one_dash_floating_between_a_valve_and_its_bubble_joins_them() -> None:
+    # the line's only dash is drawn in the middle of the gap; it touches neither symbol
+    sheet = Sheet().box_symbol("control_valve", 10, 60, 40, 100).box_symbol("instrument_field", 56, 60, 86, 100)
+    sheet.thin_dashed(44, 51, 80).wire(86, 90, 190, 90)
+    graph = _graph(sheet)
+    (a,), (b, _) = _port_nets(graph)
+    assert a == b and graph.net(a).kind == "dashed"
+
+
+def test_a_vertical_dash_row_ending_short_of_its_bubble_reaches_it() -> None:
+    sheet = Sheet().box_symbol("control_valve", 60, 110, 100, 150).box_symbol("instrument_field", 60, 20, 100, 60)
+    for y in (105, 95, 85, 75, 66):  # dashes 6 px long from the valve up; the last ends 7 px below the bubble
+        sheet.image[y : y + 6, 80:82] = 170
+    sheet.wire(100, 130, 190, 130)
+    graph = _graph(sheet)
+    (a, _), (b,) = _port_nets(graph)
+    assert a == b and graph.net(a).kind == "dashed"
+
+
+def test_a_wire_stub_short_of_a_symbol_stays_apart() -> None:
+    # a solid lead is drawn to touch its symbol: a gap in front of a box is not bridged for a long dark stub
+    sheet = (
+        Sheet().box_symbol("resistor", 10, 70, 40, 90).wire(40, 80, 110, 80).box_symbol("resistor", 118, 70, 148, 90)
+    )
+    left, right = _port_nets(_graph(sheet))
+    assert not left & right
+
+
+def test_a_fine_line_blurred_over_three_rows_is_line_ink() -> None:
+    sheet = Sheet()
+    sheet.image[79, 20:60], sheet.image[80, 20:60], sheet.image[81, 20:60] = 174, 146, 167
+    assert thin_line_ink(sheet.image)[80, 20:60].all()
+
+
 def test_the_fringe_of_a_dark_wire_is_not_a_thin_line() -> None:
     sheet = Sheet().wire(20, 80, 180, 80)
     sheet.image[78, 20:181] = 200  # anti-aliased fringe above and below the 2 px stroke

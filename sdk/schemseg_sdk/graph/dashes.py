@@ -6,6 +6,8 @@ and often only one to three dashes long (between an instrument bubble and a valv
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
@@ -13,7 +15,43 @@ from ._regions import lookup, regions
 from ._union import UnionFind
 from .roles import ClassRoles
 
-__all__ = ["join_dashes"]
+__all__ = ["DashSizes", "bridge_to_symbols", "dash_candidates", "dash_sizes", "join_dashes"]
+
+
+_LONE_GAP = 3
+"""A dash whose end lies this many pixels short of a symbol was drawn apart from it: an anti-aliased
+wire may stop a pixel or two short of the symbol's mask, a dash pattern stops a gap short."""
+
+
+@dataclass(frozen=True)
+class DashSizes:
+    """What a dash is on a sheet of a given stroke width (pixels).
+
+    Attributes:
+        thin: a dash is at most this thick.
+        longest: and at most this long.
+        gap: dashes this far apart are one line; a dash ending this short of a symbol reaches it.
+    """
+
+    thin: float
+    longest: float
+    gap: int
+
+
+def dash_sizes(stroke_width: float) -> DashSizes:
+    """The dash sizes for a sheet's stroke width: a dash up to 12 strokes long, gaps up to 4 (7 px at least)."""
+    gap = round(max(8.0, 4.0 * stroke_width))  # fine signal lines have gaps of several pixels even at 1 px strokes
+    gap += 1 - gap % 2  # an odd kernel closes in place; an even one shifts the row a pixel, onto what ends it
+    return DashSizes(2.0 * stroke_width + 1, max(12.0, 12.0 * stroke_width), gap)
+
+
+def dash_candidates(stats: np.ndarray, keep: np.ndarray, sizes: DashSizes) -> tuple[np.ndarray, np.ndarray]:
+    """Pieces that may be dashes of a horizontal line and of a vertical one (a dot may be either)."""
+    widths, heights = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+    dot = (widths <= sizes.thin) & (heights <= sizes.thin)
+    along_x = keep & (((heights <= sizes.thin) & (widths >= 2 * heights) & (widths <= sizes.longest)) | dot)
+    along_y = keep & (((widths <= sizes.thin) & (heights >= 2 * widths) & (heights <= sizes.longest)) | dot)
+    return along_x, along_y
 
 
 def join_dashes(
@@ -21,7 +59,7 @@ def join_dashes(
     stats: np.ndarray,
     keep: np.ndarray,
     union: UnionFind,
-    stroke_width: float,
+    sizes: DashSizes,
     mask: np.ndarray,
     roles: ClassRoles,
 ) -> list[int]:
@@ -31,16 +69,9 @@ def join_dashes(
     instrument bubble and a valve's actuator is often two dashes long. Two leads on either side of
     a small symbol have the symbol in their gap and stay apart.
     """
-    thin = 2.0 * stroke_width + 1
-    longest = max(12.0, 12.0 * stroke_width)
-    gap = round(max(8.0, 4.0 * stroke_width))  # fine signal lines have gaps of several pixels even at 1 px strokes
-    gap += 1 - gap % 2  # an odd kernel closes in place; an even one shifts the row a pixel, onto what ends it
-    widths, heights = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
-    dot = (widths <= thin) & (heights <= thin)
-    along_x = keep & (((heights <= thin) & (widths >= 2 * heights) & (widths <= longest)) | dot)
-    along_y = keep & (((widths <= thin) & (heights >= 2 * widths) & (heights <= longest)) | dot)
+    along_x, along_y = dash_candidates(stats, keep, sizes)
     joined: list[int] = []
-    for candidates, shape in ((along_x, (1, gap)), (along_y, (gap, 1))):
+    for candidates, shape in ((along_x, (1, sizes.gap)), (along_y, (sizes.gap, 1))):
         if candidates.sum() < 2:
             continue
         pieces = lookup(candidates, labels).view(np.uint8)
@@ -54,6 +85,61 @@ def join_dashes(
                     union.join(int(members[0]), int(member))
                 joined.extend(int(m) for m in members)
     return joined
+
+
+def bridge_to_symbols(
+    labels: np.ndarray, stats: np.ndarray, keep: np.ndarray, sizes: DashSizes, mask: np.ndarray, roles: ClassRoles
+) -> list[int]:
+    """Draw each dash on to a symbol that lies less than a dash gap beyond its end; the lone dashes.
+
+    A dashed line ends where its pattern ends, often in a gap short of the symbol it is drawn
+    to; a one-dash signal line may float between a valve's actuator and its bubble touching
+    neither. Along the dash's own direction, the gap up to a symbol is filled with the dash's
+    label in ``labels`` (so the symbol finds it as a terminal), when nothing else (other ink,
+    text) lies in it first. A dash that so joins two symbols, one of them across a gap, is a whole
+    signal line (a solid wire touches what it joins).
+    """
+    along_x, along_y = dash_candidates(stats, keep, sizes)
+    widths, heights = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+    both: list[int] = []
+    for label in np.flatnonzero(along_x & (widths >= 2 * heights)):
+        if _bridge(labels.T, stats[label, [1, 0, 3, 2]], int(label), keep, sizes.gap, mask.T, roles):
+            both.append(int(label))
+    for label in np.flatnonzero(along_y & (heights >= 2 * widths)):
+        if _bridge(labels, stats[label, :4], int(label), keep, sizes.gap, mask, roles):
+            both.append(int(label))
+    return both
+
+
+def _bridge(
+    labels: np.ndarray, box: np.ndarray, label: int, keep: np.ndarray, gap: int, mask: np.ndarray, roles: ClassRoles
+) -> bool:
+    """Bridge a vertical dash (box ``x, y, w, h``) up and down to symbols; True when it then joins two, across a gap.
+
+    A horizontal dash is bridged through the transposed arrays (views: the fill writes through).
+    """
+    x, y, w, h = (int(v) for v in box)
+    ends = bridged = 0
+    for end, step in ((y, -1), (y + h - 1, 1)):
+        cols = np.arange(x, x + w)  # the dash's whole width: a rim pixel alone would slip past a symbol's edge
+        rows = np.arange(end + step, end + step * (gap + 1), step)
+        rows = rows[(rows >= 0) & (rows < labels.shape[0])]
+        if rows.size == 0:
+            continue
+        ahead_labels = labels[np.ix_(rows, cols)]
+        ahead_mask = mask[np.ix_(rows, cols)]
+        reached = roles.symbol[ahead_mask].any(axis=1)
+        text = ~(roles.line[ahead_mask] | roles.symbol[ahead_mask])
+        blocked = ((keep[ahead_labels] & (ahead_labels != label)) | text).any(axis=1)
+        stop = np.flatnonzero(reached | blocked)
+        if stop.size == 0 or not reached[stop[0]]:
+            continue
+        for r in rows[: stop[0]]:
+            row = labels[r, cols]
+            labels[r, cols] = np.where(keep[row], row, label)
+        ends += 1
+        bridged += stop[0] >= _LONE_GAP
+    return ends == 2 and bridged > 0
 
 
 def _clear_gap(run: np.ndarray, pieces: np.ndarray, mask: np.ndarray, roles: ClassRoles) -> bool:

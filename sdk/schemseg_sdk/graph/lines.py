@@ -25,7 +25,7 @@ import numpy as np
 
 from ._regions import lookup, regions
 from ._union import UnionFind
-from .dashes import join_dashes
+from .dashes import bridge_to_symbols, dash_sizes, join_dashes
 from .roles import ClassRoles
 
 __all__ = ["LineTrace", "ink_mask", "plain_crossings", "thin_line_ink", "trace_lines"]
@@ -98,19 +98,20 @@ def thin_line_ink(image: np.ndarray) -> np.ndarray:
     gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     out = np.zeros(gray.shape, bool)
     for top in range(0, gray.shape[0], _BAND_ROWS):
-        lo, hi = max(0, top - 1), min(gray.shape[0], top + _BAND_ROWS + 1)
+        lo, hi = max(0, top - 2), min(gray.shape[0], top + _BAND_ROWS + 2)
         band = gray[lo:hi]
         found = np.zeros(band.shape, bool)
         # a valley across rows runs along a row for 3 pixels at least (and across columns, down a column):
-        # a stroke's anti-aliased corner pixel is a valley of one pixel
-        for across, along in (
-            (np.array([[1], [0], [1]], np.uint8), np.ones((1, 3), np.uint8)),
-            (np.array([[1, 0, 1]], np.uint8), np.ones((3, 1), np.uint8)),
+        # a stroke's anti-aliased corner pixel is a valley of one pixel. Its depth is read two pixels
+        # out, as a 2 px pen blurred over three rows is only a little darker than the rows beside it.
+        for near, far, along in (
+            (np.array([[1], [0], [1]], np.uint8), np.array([[1], [0], [0], [0], [1]], np.uint8), np.ones((1, 3))),
+            (np.array([[1, 0, 1]], np.uint8), np.array([[1, 0, 0, 0, 1]], np.uint8), np.ones((3, 1))),
         ):
-            lowest = cv2.erode(band, across, borderType=cv2.BORDER_REPLICATE)
-            highest = cv2.dilate(band, across, borderType=cv2.BORDER_REPLICATE)
+            lowest = cv2.erode(band, near, borderType=cv2.BORDER_REPLICATE)
+            highest = cv2.dilate(band, far, borderType=cv2.BORDER_REPLICATE)
             valley = (band <= lowest) & (band <= _THIN_LINE_GRAY) & (cv2.subtract(highest, band) >= _THIN_LINE_CONTRAST)
-            found |= cv2.morphologyEx(valley.view(np.uint8), cv2.MORPH_OPEN, along).view(bool)
+            found |= cv2.morphologyEx(valley.view(np.uint8), cv2.MORPH_OPEN, along.astype(np.uint8)).view(bool)
         out[top : top + _BAND_ROWS] = found[top - lo : top - lo + min(_BAND_ROWS, gray.shape[0] - top)]
     return out
 
@@ -146,7 +147,9 @@ def trace_lines(image: np.ndarray, mask: np.ndarray, roles: ClassRoles, stroke_w
     keep[0] = False
     _join_across_crossovers(crossing, labels, keep, union, stroke_width)
     del crossing
-    dashed_pieces = join_dashes(labels, stats, keep, union, stroke_width, mask, roles)
+    sizes = dash_sizes(stroke_width)
+    dashed_pieces = join_dashes(labels, stats, keep, union, sizes, mask, roles)
+    dashed_pieces += bridge_to_symbols(labels, stats, keep, sizes, mask, roles)
     roots = np.array([union.find(i) for i in range(count)])
     roots[~keep] = -1
     unique, net_of = np.unique(roots, return_inverse=True)
