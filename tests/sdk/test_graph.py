@@ -192,6 +192,17 @@ def test_a_fine_line_blurred_over_three_rows_is_line_ink() -> None:
     assert thin_line_ink(sheet.image)[80, 20:60].all()
 
 
+def test_a_dense_dotted_line_run_together_is_a_signal_line() -> None:
+    # dots a pixel apart run into one piece of ink; only the paler ink between them tells
+    sheet = Sheet().box_symbol("instrument_field", 10, 60, 40, 100).box_symbol("control_valve", 70, 60, 100, 100)
+    sheet.image[79:82, 40:70] = 30
+    sheet.image[79:82, 42:70:4] = 110
+    sheet.wire(100, 90, 190, 90)
+    graph = _graph(sheet)
+    (a,), (b, _) = _port_nets(graph)
+    assert a == b and graph.net(a).kind == "dashed"
+
+
 def test_the_fringe_of_a_dark_wire_is_not_a_thin_line() -> None:
     sheet = Sheet().wire(20, 80, 180, 80)
     sheet.image[78, 20:181] = 200  # anti-aliased fringe above and below the 2 px stroke

@@ -15,7 +15,7 @@ from ._regions import lookup, regions
 from ._union import UnionFind
 from .roles import ClassRoles
 
-__all__ = ["DashSizes", "bridge_to_symbols", "dash_candidates", "dash_sizes", "join_dashes"]
+__all__ = ["DashSizes", "bridge_to_symbols", "dash_candidates", "dash_sizes", "dotted_pieces", "join_dashes"]
 
 
 _LONE_GAP = 3
@@ -48,10 +48,22 @@ def dash_sizes(stroke_width: float) -> DashSizes:
 def dash_candidates(stats: np.ndarray, keep: np.ndarray, sizes: DashSizes) -> tuple[np.ndarray, np.ndarray]:
     """Pieces that may be dashes of a horizontal line and of a vertical one (a dot may be either)."""
     widths, heights = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+    long_x, long_y = _elongated(stats)
     dot = (widths <= sizes.thin) & (heights <= sizes.thin)
-    along_x = keep & (((heights <= sizes.thin) & (widths >= 2 * heights) & (widths <= sizes.longest)) | dot)
-    along_y = keep & (((widths <= sizes.thin) & (heights >= 2 * widths) & (heights <= sizes.longest)) | dot)
+    along_x = keep & (((heights <= sizes.thin) & long_x & (widths <= sizes.longest)) | dot)
+    along_y = keep & (((widths <= sizes.thin) & long_y & (heights <= sizes.longest)) | dot)
     return along_x, along_y
+
+
+def _elongated(stats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pieces twice as long along x (along y) as they are thick.
+
+    The thickness is the ink over the length, not the box's other side, which an anti-aliased
+    pixel sticking out at an end widens.
+    """
+    widths, heights = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+    thick = stats[:, cv2.CC_STAT_AREA] / np.maximum(np.maximum(widths, heights), 1)
+    return (widths >= 2 * thick) & (widths > heights), (heights >= 2 * thick) & (heights > widths)
 
 
 def join_dashes(
@@ -100,12 +112,12 @@ def bridge_to_symbols(
     signal line (a solid wire touches what it joins).
     """
     along_x, along_y = dash_candidates(stats, keep, sizes)
-    widths, heights = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+    long_x, long_y = _elongated(stats)
     both: list[int] = []
-    for label in np.flatnonzero(along_x & (widths >= 2 * heights)):
+    for label in np.flatnonzero(along_x & long_x):
         if _bridge(labels.T, stats[label, [1, 0, 3, 2]], int(label), keep, sizes.gap, mask.T, roles):
             both.append(int(label))
-    for label in np.flatnonzero(along_y & (heights >= 2 * widths)):
+    for label in np.flatnonzero(along_y & long_y):
         if _bridge(labels, stats[label, :4], int(label), keep, sizes.gap, mask, roles):
             both.append(int(label))
     return both
@@ -140,6 +152,49 @@ def _bridge(
         ends += 1
         bridged += stop[0] >= _LONE_GAP
     return ends == 2 and bridged > 0
+
+
+def dotted_pieces(
+    gray: np.ndarray, labels: np.ndarray, stats: np.ndarray, keep: np.ndarray, sizes: DashSizes
+) -> list[int]:
+    """Thin straight pieces whose ink pales and darkens again and again along them: dotted lines drawn dense.
+
+    Dots closer than a pixel or two run together into one piece of ink; along the piece the
+    darkest gray of each cross-section still rises between the dots by :data:`_DOT_CONTRAST` or
+    more, while along a solid line of any width it stays flat.
+    """
+    widths, heights = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+    found = []
+    for label in np.flatnonzero(keep & (np.minimum(widths, heights) <= sizes.thin)):
+        x, y, w, h = (int(v) for v in stats[label, :4])
+        if max(w, h) < 2 * min(w, h) or max(w, h) < 8:
+            continue
+        crop = np.where(labels[y : y + h, x : x + w] == label, gray[y : y + h, x : x + w], 255)
+        profile = crop.min(axis=0 if w >= h else 1).astype(np.int16)
+        if _dotted(profile, sizes.gap):
+            found.append(int(label))
+    return found
+
+
+_DOT_CONTRAST = 35
+"""How much paler than the dots on either side the ink between two dots of a dotted line is, at least."""
+
+
+def _dotted(profile: np.ndarray, spacing: int) -> bool:
+    """True when ``profile`` (darkest gray along a line) has two or more pale bumps, no farther apart than ``spacing``."""
+    if profile.size < 3:
+        return False
+    peaks = np.flatnonzero((profile[1:-1] >= profile[:-2]) & (profile[1:-1] > profile[2:])) + 1
+    bumps = []
+    for p in peaks:
+        left = profile[max(0, p - spacing) : p].min(initial=255)
+        right = profile[p + 1 : p + 1 + spacing].min(initial=255)
+        if profile[p] - max(left, right) >= _DOT_CONTRAST:
+            bumps.append(int(p))
+    if len(bumps) < 2:
+        return False
+    gaps = np.diff(bumps)
+    return bool(gaps.max() <= spacing and (len(bumps) + 1) * np.median(gaps) >= 0.5 * profile.size)
 
 
 def _clear_gap(run: np.ndarray, pieces: np.ndarray, mask: np.ndarray, roles: ClassRoles) -> bool:

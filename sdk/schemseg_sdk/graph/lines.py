@@ -25,7 +25,7 @@ import numpy as np
 
 from ._regions import lookup, regions
 from ._union import UnionFind
-from .dashes import bridge_to_symbols, dash_sizes, join_dashes
+from .dashes import bridge_to_symbols, dash_sizes, dotted_pieces, join_dashes
 from .roles import ClassRoles
 
 __all__ = ["LineTrace", "ink_mask", "plain_crossings", "thin_line_ink", "trace_lines"]
@@ -125,8 +125,33 @@ def trace_lines(image: np.ndarray, mask: np.ndarray, roles: ClassRoles, stroke_w
         roles: what each class id is (:func:`~schemseg_sdk.graph.roles.class_roles`).
         stroke_width: the sheet's stroke width in pixels.
     """
-    line = ink_mask(image)
-    thin = thin_line_ink(image) & ~line
+    gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    count, labels, stats, keep, cuts = _line_pieces(gray, mask, roles, stroke_width)
+    union = UnionFind(count)
+    crossing = _crossings(mask, roles, cuts)
+    _join_across_crossovers(crossing, labels, keep, union, stroke_width)
+    del crossing
+    sizes = dash_sizes(stroke_width)
+    dashed_pieces = join_dashes(labels, stats, keep, union, sizes, mask, roles)
+    dashed_pieces += bridge_to_symbols(labels, stats, keep, sizes, mask, roles)
+    dashed_pieces += dotted_pieces(gray, labels, stats, keep, sizes)
+    del gray
+    area = stats[:, cv2.CC_STAT_AREA]
+    roots = np.array([union.find(i) for i in range(count)])
+    roots[~keep] = -1
+    unique, net_of = np.unique(roots, return_inverse=True)
+    net_of = net_of.astype(np.int64) - (1 if unique.size and unique[0] == -1 else 0)
+    net_of[~keep] = -1
+    net_count = int(net_of.max()) + 1 if net_of.size and net_of.max() >= 0 else 0
+    return LineTrace(labels, net_of, net_count, _dashed_nets(net_of, area, dashed_pieces, net_count), stroke_width)
+
+
+def _line_pieces(
+    gray: np.ndarray, mask: np.ndarray, roles: ClassRoles, stroke_width: float
+) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, list[tuple[int, int, int, int]]]:
+    """The 8-connected pieces of line ink: count, label image, stats, which are kept (no specks), plain crossings."""
+    line = ink_mask(gray)
+    thin = thin_line_ink(gray) & ~line
     line |= thin
     line &= lookup(roles.line, mask)
     thin &= line
@@ -136,8 +161,6 @@ def trace_lines(image: np.ndarray, mask: np.ndarray, roles: ClassRoles, stroke_w
     line[_crossings(mask, roles, cuts)] = False
     count, labels, stats, _ = cv2.connectedComponentsWithStats(line.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
     del line
-    crossing = _crossings(mask, roles, cuts)  # made again rather than kept: the label image is the big one now
-    union = UnionFind(count)
     longest_side = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
     area = stats[:, cv2.CC_STAT_AREA]
     # a thin dash of a signal line drawn finer than the process lines is no speck: its length counts, and a
@@ -145,18 +168,7 @@ def trace_lines(image: np.ndarray, mask: np.ndarray, roles: ClassRoles, stroke_w
     keep = (area >= max(2.0, stroke_width * stroke_width)) | ((longest_side >= 2 * stroke_width) & (area >= 2))
     keep |= np.bincount(labels.ravel()[light], minlength=count) > 0
     keep[0] = False
-    _join_across_crossovers(crossing, labels, keep, union, stroke_width)
-    del crossing
-    sizes = dash_sizes(stroke_width)
-    dashed_pieces = join_dashes(labels, stats, keep, union, sizes, mask, roles)
-    dashed_pieces += bridge_to_symbols(labels, stats, keep, sizes, mask, roles)
-    roots = np.array([union.find(i) for i in range(count)])
-    roots[~keep] = -1
-    unique, net_of = np.unique(roots, return_inverse=True)
-    net_of = net_of.astype(np.int64) - (1 if unique.size and unique[0] == -1 else 0)
-    net_of[~keep] = -1
-    net_count = int(net_of.max()) + 1 if net_of.size and net_of.max() >= 0 else 0
-    return LineTrace(labels, net_of, net_count, _dashed_nets(net_of, area, dashed_pieces, net_count), stroke_width)
+    return count, labels, stats, keep, cuts
 
 
 def _dashed_nets(net_of: np.ndarray, area: np.ndarray, dashed_pieces: list[int], net_count: int) -> np.ndarray:
