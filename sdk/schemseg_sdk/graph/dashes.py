@@ -6,7 +6,7 @@ and often only one to three dashes long (between an instrument bubble and a valv
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -21,6 +21,12 @@ __all__ = ["DashSizes", "bridge_to_symbols", "dash_candidates", "dash_sizes", "d
 _LONE_GAP = 3
 """A dash whose end lies this many pixels short of a symbol was drawn apart from it: an anti-aliased
 wire may stop a pixel or two short of the symbol's mask, a dash pattern stops a gap short."""
+
+
+_LONE_DASH = 4
+"""A lone dash is at most this many times as long as it is thick, plus as many pixels: a dash is about
+three pen widths and three pixels long, while a solid capillary line drawn from a valve's actuator
+may start a gap away from the actuator's ink and is as long as the way to its bubble."""
 
 
 @dataclass(frozen=True)
@@ -100,58 +106,96 @@ def join_dashes(
 
 
 def bridge_to_symbols(
-    labels: np.ndarray, stats: np.ndarray, keep: np.ndarray, sizes: DashSizes, mask: np.ndarray, roles: ClassRoles
+    labels: np.ndarray,
+    stats: np.ndarray,
+    keep: np.ndarray,
+    sizes: DashSizes,
+    mask: np.ndarray,
+    roles: ClassRoles,
+    union: UnionFind,
 ) -> list[int]:
-    """Draw each dash on to a symbol that lies less than a dash gap beyond its end; the lone dashes.
+    """Draw each dash on to a symbol that lies less than a dash gap beyond its end; the pieces that are dashes now.
 
     A dashed line ends where its pattern ends, often in a gap short of the symbol it is drawn
     to; a one-dash signal line may float between a valve's actuator and its bubble touching
     neither. Along the dash's own direction, the gap up to a symbol is filled with the dash's
     label in ``labels`` (so the symbol finds it as a terminal), when nothing else (other ink,
-    text) lies in it first. A dash that so joins two symbols, one of them across a gap, is a whole
-    signal line (a solid wire touches what it joins).
+    text) lies in it first. A signal line to a vessel often ends on a nozzle: a short stub of
+    ink from the shell. A stub that touches one symbol and nothing else is joined the same way,
+    and counts as part of the signal line. A dash that so joins two symbols, one of them across a
+    gap, is a whole signal line (a solid wire touches what it joins).
     """
     along_x, along_y = dash_candidates(stats, keep, sizes)
     long_x, long_y = _elongated(stats)
-    both: list[int] = []
+    bridge = _Bridge(labels, stats, keep, sizes, mask, roles, union)
     for label in np.flatnonzero(along_x & long_x):
-        if _bridge(labels.T, stats[label, [1, 0, 3, 2]], int(label), keep, sizes.gap, mask.T, roles):
-            both.append(int(label))
+        bridge.ends(int(label), transposed=True)
     for label in np.flatnonzero(along_y & long_y):
-        if _bridge(labels, stats[label, :4], int(label), keep, sizes.gap, mask, roles):
-            both.append(int(label))
-    return both
+        bridge.ends(int(label), transposed=False)
+    return bridge.dashes
 
 
-def _bridge(
-    labels: np.ndarray, box: np.ndarray, label: int, keep: np.ndarray, gap: int, mask: np.ndarray, roles: ClassRoles
-) -> bool:
-    """Bridge a vertical dash (box ``x, y, w, h``) up and down to symbols; True when it then joins two, across a gap.
+@dataclass
+class _Bridge:
+    """Bridges dash ends; ``dashes`` collects lone dashes and the stubs joined to dashes."""
 
-    A horizontal dash is bridged through the transposed arrays (views: the fill writes through).
-    """
-    x, y, w, h = (int(v) for v in box)
-    ends = bridged = 0
-    for end, step in ((y, -1), (y + h - 1, 1)):
+    labels: np.ndarray
+    stats: np.ndarray
+    keep: np.ndarray
+    sizes: DashSizes
+    mask: np.ndarray
+    roles: ClassRoles
+    union: UnionFind
+    dashes: list[int] = field(default_factory=list)
+
+    def ends(self, label: int, transposed: bool) -> None:
+        """Bridge both ends of a dash: up and down (a horizontal one through the transposed arrays, views)."""
+        labels, mask = (self.labels.T, self.mask.T) if transposed else (self.labels, self.mask)
+        x, y, w, h = (int(v) for v in self.stats[label, [1, 0, 3, 2] if transposed else [0, 1, 2, 3]])
         cols = np.arange(x, x + w)  # the dash's whole width: a rim pixel alone would slip past a symbol's edge
-        rows = np.arange(end + step, end + step * (gap + 1), step)
-        rows = rows[(rows >= 0) & (rows < labels.shape[0])]
-        if rows.size == 0:
-            continue
-        ahead_labels = labels[np.ix_(rows, cols)]
-        ahead_mask = mask[np.ix_(rows, cols)]
-        reached = roles.symbol[ahead_mask].any(axis=1)
-        text = ~(roles.line[ahead_mask] | roles.symbol[ahead_mask])
-        blocked = ((keep[ahead_labels] & (ahead_labels != label)) | text).any(axis=1)
-        stop = np.flatnonzero(reached | blocked)
-        if stop.size == 0 or not reached[stop[0]]:
-            continue
-        for r in rows[: stop[0]]:
-            row = labels[r, cols]
-            labels[r, cols] = np.where(keep[row], row, label)
-        ends += 1
-        bridged += stop[0] >= _LONE_GAP
-    return ends == 2 and bridged > 0
+        reached = across = 0
+        for end, step in ((y, -1), (y + h - 1, 1)):
+            rows = np.arange(end + step, end + step * (self.sizes.gap + 1), step)
+            rows = rows[(rows >= 0) & (rows < labels.shape[0])]
+            gap = self._gap(labels[np.ix_(rows, cols)], mask[np.ix_(rows, cols)], label)
+            if gap is None:
+                continue
+            for r in rows[:gap]:
+                row = labels[r, cols]
+                labels[r, cols] = np.where(self.keep[row], row, label)
+            reached += 1
+            across += gap >= _LONE_GAP
+        if reached == 2 and across and h <= _LONE_DASH * self.stats[label, cv2.CC_STAT_AREA] / h + _LONE_DASH:
+            self.dashes.append(label)
+
+    def _gap(self, ahead: np.ndarray, ahead_mask: np.ndarray, label: int) -> int | None:
+        """Rows up to the symbol (or joined stub) the dash reaches, or None when it reaches none."""
+        symbol = self.roles.symbol[ahead_mask].any(axis=1)
+        other = self.keep[ahead] & (ahead != label)
+        text = ~(self.roles.line[ahead_mask] | self.roles.symbol[ahead_mask])
+        stop = np.flatnonzero(symbol | (other | text).any(axis=1))
+        if stop.size == 0:
+            return None
+        first = int(stop[0])
+        if symbol[first]:
+            return first
+        pieces = np.unique(ahead[first][other[first]])
+        if first == 0 or pieces.size != 1 or text[first].any() or not self._stub(int(pieces[0])):
+            return None
+        self.union.join(label, int(pieces[0]))
+        self.dashes.append(int(pieces[0]))
+        return first
+
+    def _stub(self, piece: int) -> bool:
+        """A short piece of ink touching one symbol and nothing else: a nozzle on a vessel's shell."""
+        x, y, w, h = (int(v) for v in self.stats[piece, :4])
+        if max(w, h) > self.sizes.longest:
+            return False
+        y0, x0 = max(0, y - 2), max(0, x - 2)
+        own = (self.labels[y0 : y + h + 2, x0 : x + w + 2] == piece).view(np.uint8)
+        near = cv2.dilate(own, np.ones((5, 5), np.uint8)).view(bool)
+        touched = near & self.roles.symbol[self.mask[y0 : y + h + 2, x0 : x + w + 2]]
+        return cv2.connectedComponents(touched.view(np.uint8), connectivity=8)[0] == 2
 
 
 def dotted_pieces(

@@ -133,7 +133,7 @@ def trace_lines(image: np.ndarray, mask: np.ndarray, roles: ClassRoles, stroke_w
     del crossing
     sizes = dash_sizes(stroke_width)
     dashed_pieces = join_dashes(labels, stats, keep, union, sizes, mask, roles)
-    dashed_pieces += bridge_to_symbols(labels, stats, keep, sizes, mask, roles)
+    dashed_pieces += bridge_to_symbols(labels, stats, keep, sizes, mask, roles, union)
     dashed_pieces += dotted_pieces(gray, labels, stats, keep, sizes)
     del gray
     area = stats[:, cv2.CC_STAT_AREA]
