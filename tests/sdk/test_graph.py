@@ -203,6 +203,24 @@ def test_a_dense_dotted_line_run_together_is_a_signal_line() -> None:
     assert a == b and graph.net(a).kind == "dashed"
 
 
+def test_the_grid_of_engineering_paper_joins_nothing() -> None:
+    sheet = Sheet()
+    sheet.image[::16, :] = 190  # light grid lines, as fine as a signal line's dashes
+    sheet.image[:, ::16] = 190
+    sheet.box_symbol("resistor", 20, 50, 50, 70).wire(50, 60, 90, 60).box_symbol("resistor", 120, 90, 150, 110)
+    sheet.wire(150, 100, 190, 100)
+    graph = _graph(sheet)
+    left, right = _port_nets(graph)
+    assert not left & right and all(n.kind == "solid" for n in graph.nets)
+
+
+def test_a_short_wire_stopping_short_of_a_part_is_not_drawn_on_to_it() -> None:
+    # a circuit's short wire ending a few pixels before a resistor is left as drawn (no dash bridging)
+    sheet = Sheet().box_symbol("resistor", 10, 70, 40, 90).wire(40, 80, 52, 80).box_symbol("resistor", 60, 70, 90, 90)
+    left, right = _port_nets(_graph(sheet))
+    assert not left & right
+
+
 def test_the_fringe_of_a_dark_wire_is_not_a_thin_line() -> None:
     sheet = Sheet().wire(20, 80, 180, 80)
     sheet.image[78, 20:181] = 200  # anti-aliased fringe above and below the 2 px stroke

@@ -109,12 +109,18 @@ def bridge_to_symbols(
     labels: np.ndarray,
     stats: np.ndarray,
     keep: np.ndarray,
+    fine: np.ndarray,
+    rows: list[int],
     sizes: DashSizes,
     mask: np.ndarray,
     roles: ClassRoles,
     union: UnionFind,
 ) -> list[int]:
     """Draw each dash on to a symbol that lies less than a dash gap beyond its end; the pieces that are dashes now.
+
+    Dashes are the pieces of a row of dashes (``rows``, :func:`join_dashes`) and the short pieces
+    drawn with a finer pen than the sheet's lines (``fine``); a short wire of a circuit ending
+    near a symbol it does not touch (a MOSFET's gate lead) is neither, and is left as drawn.
 
     A dashed line ends where its pattern ends, often in a gap short of the symbol it is drawn
     to; a one-dash signal line may float between a valve's actuator and its bubble touching
@@ -123,14 +129,17 @@ def bridge_to_symbols(
     text) lies in it first. A signal line to a vessel often ends on a nozzle: a short stub of
     ink from the shell. A stub that touches one symbol and nothing else is joined the same way,
     and counts as part of the signal line. A dash that so joins two symbols, one of them across a
-    gap, is a whole signal line (a solid wire touches what it joins).
+    gap, is a whole signal line when it is drawn with a finer pen than the sheet's lines (a wire
+    touches what it joins; a short wire to a MOSFET's gate plate, drawn apart from its channel, does not).
     """
     along_x, along_y = dash_candidates(stats, keep, sizes)
     long_x, long_y = _elongated(stats)
-    bridge = _Bridge(labels, stats, keep, sizes, mask, roles, union)
-    for label in np.flatnonzero(along_x & long_x):
+    dash = fine.copy()
+    dash[np.asarray(rows, np.int64)] = True
+    bridge = _Bridge(labels, stats, keep, fine, sizes, mask, roles, union)
+    for label in np.flatnonzero(along_x & long_x & dash):
         bridge.ends(int(label), transposed=True)
-    for label in np.flatnonzero(along_y & long_y):
+    for label in np.flatnonzero(along_y & long_y & dash):
         bridge.ends(int(label), transposed=False)
     return bridge.dashes
 
@@ -142,6 +151,7 @@ class _Bridge:
     labels: np.ndarray
     stats: np.ndarray
     keep: np.ndarray
+    fine: np.ndarray
     sizes: DashSizes
     mask: np.ndarray
     roles: ClassRoles
@@ -165,7 +175,12 @@ class _Bridge:
                 labels[r, cols] = np.where(self.keep[row], row, label)
             reached += 1
             across += gap >= _LONE_GAP
-        if reached == 2 and across and h <= _LONE_DASH * self.stats[label, cv2.CC_STAT_AREA] / h + _LONE_DASH:
+        if (
+            reached == 2
+            and across
+            and self.fine[label]
+            and h <= _LONE_DASH * self.stats[label, cv2.CC_STAT_AREA] / h + _LONE_DASH
+        ):
             self.dashes.append(label)
 
     def _gap(self, ahead: np.ndarray, ahead_mask: np.ndarray, label: int) -> int | None:

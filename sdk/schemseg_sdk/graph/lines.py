@@ -37,9 +37,13 @@ _FAINT_SHARE = 0.75
 """A drawing is faint when less than this share of its ink at Otsu's threshold is darker than 128."""
 _THIN_LINE_GRAY = 200
 """The lightest gray a thin line's middle may have: a 1 px pen between two pixel rows is two rows of light gray."""
+_GRID_SHARE = 0.3
+"""A row whose light valleys cover this share of the sheet's width is a grid line of the paper, not a signal line."""
 _THIN_LINE_CONTRAST = 40
 """How much darker than the paper on one side a thin line's middle must be (JPEG ripples and halftones are less)."""
 _BAND_ROWS = 1024
+_FINE = 0.7
+"""A piece thinner than this share of the sheet's stroke width is drawn with a finer pen (a signal line's)."""
 
 
 @dataclass
@@ -89,7 +93,9 @@ def thin_line_ink(image: np.ndarray) -> np.ndarray:
     A signal line drawn with a fine pen and anti-aliased is gray where it falls between two pixel
     rows (120-200), lighter than the threshold of :func:`ink_mask`, so its dashes vanish. Its
     middle is a valley of the gray profile across the line; the fringe of a dark stroke only grows
-    lighter away from the stroke and is no valley, so strokes do not grow by their fringes.
+    lighter away from the stroke and is no valley, so strokes do not grow by their fringes. A row
+    (column) whose valleys run along :data:`_GRID_SHARE` of the sheet's width (height) is a line of
+    the grid of engineering paper, and is left out.
 
     >>> gray = np.full((5, 9), 250, np.uint8); gray[2, 1:8] = 170  # a light 1 px line
     >>> thin_line_ink(gray)[2].astype(int).tolist()
@@ -99,21 +105,34 @@ def thin_line_ink(image: np.ndarray) -> np.ndarray:
     out = np.zeros(gray.shape, bool)
     for top in range(0, gray.shape[0], _BAND_ROWS):
         lo, hi = max(0, top - 2), min(gray.shape[0], top + _BAND_ROWS + 2)
-        band = gray[lo:hi]
-        found = np.zeros(band.shape, bool)
-        # a valley across rows runs along a row for 3 pixels at least (and across columns, down a column):
-        # a stroke's anti-aliased corner pixel is a valley of one pixel. Its depth is read two pixels
-        # out, as a 2 px pen blurred over three rows is only a little darker than the rows beside it.
-        for near, far, along in (
-            (np.array([[1], [0], [1]], np.uint8), np.array([[1], [0], [0], [0], [1]], np.uint8), np.ones((1, 3))),
-            (np.array([[1, 0, 1]], np.uint8), np.array([[1, 0, 0, 0, 1]], np.uint8), np.ones((3, 1))),
-        ):
-            lowest = cv2.erode(band, near, borderType=cv2.BORDER_REPLICATE)
-            highest = cv2.dilate(band, far, borderType=cv2.BORDER_REPLICATE)
-            valley = (band <= lowest) & (band <= _THIN_LINE_GRAY) & (cv2.subtract(highest, band) >= _THIN_LINE_CONTRAST)
-            found |= cv2.morphologyEx(valley.view(np.uint8), cv2.MORPH_OPEN, along.astype(np.uint8)).view(bool)
+        found = _valleys(gray[lo:hi])
         out[top : top + _BAND_ROWS] = found[top - lo : top - lo + min(_BAND_ROWS, gray.shape[0] - top)]
     return out
+
+
+_ACROSS_ROWS = (np.array([[1], [0], [1]], np.uint8), np.array([[1], [0], [0], [0], [1]], np.uint8))
+_ACROSS_COLUMNS = (_ACROSS_ROWS[0].T.copy(), _ACROSS_ROWS[1].T.copy())
+
+
+def _valleys(band: np.ndarray) -> np.ndarray:
+    """Valleys of ``band`` running 3 pixels or more along a row (horizontal lines) or down a column, grid lines out."""
+    found = np.zeros(band.shape, bool)
+    for (near, far), along, axis in ((_ACROSS_ROWS, (1, 3), 1), (_ACROSS_COLUMNS, (3, 1), 0)):
+        # a stroke's anti-aliased corner pixel is a valley of one pixel, so a valley runs 3 pixels at
+        # least; its depth is read two pixels out, as a 2 px pen blurred over three rows is only a
+        # little darker than the rows beside it
+        lowest = cv2.erode(band, near, borderType=cv2.BORDER_REPLICATE)
+        deep = cv2.subtract(cv2.dilate(band, far, borderType=cv2.BORDER_REPLICATE), band) >= _THIN_LINE_CONTRAST
+        valley = ((band <= lowest) & deep & (band <= _THIN_LINE_GRAY)).view(np.uint8)
+        valley = cv2.morphologyEx(valley, cv2.MORPH_OPEN, np.ones(along, np.uint8)).view(bool)
+        share = valley.sum(axis=axis) / band.shape[axis]
+        grid = np.convolve(share >= _GRID_SHARE, np.ones(3), mode="same") > 0  # a grid line and the rows beside it
+        if axis == 1:
+            valley[grid, :] = False
+        else:
+            valley[:, grid] = False
+        found |= valley
+    return found
 
 
 def trace_lines(image: np.ndarray, mask: np.ndarray, roles: ClassRoles, stroke_width: float) -> LineTrace:
@@ -126,14 +145,14 @@ def trace_lines(image: np.ndarray, mask: np.ndarray, roles: ClassRoles, stroke_w
         stroke_width: the sheet's stroke width in pixels.
     """
     gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-    count, labels, stats, keep, cuts = _line_pieces(gray, mask, roles, stroke_width)
+    count, labels, stats, keep, fine, cuts = _line_pieces(gray, mask, roles, stroke_width)
     union = UnionFind(count)
     crossing = _crossings(mask, roles, cuts)
     _join_across_crossovers(crossing, labels, keep, union, stroke_width)
     del crossing
     sizes = dash_sizes(stroke_width)
     dashed_pieces = join_dashes(labels, stats, keep, union, sizes, mask, roles)
-    dashed_pieces += bridge_to_symbols(labels, stats, keep, sizes, mask, roles, union)
+    dashed_pieces += bridge_to_symbols(labels, stats, keep, fine, dashed_pieces, sizes, mask, roles, union)
     dashed_pieces += dotted_pieces(gray, labels, stats, keep, sizes)
     del gray
     area = stats[:, cv2.CC_STAT_AREA]
@@ -148,13 +167,17 @@ def trace_lines(image: np.ndarray, mask: np.ndarray, roles: ClassRoles, stroke_w
 
 def _line_pieces(
     gray: np.ndarray, mask: np.ndarray, roles: ClassRoles, stroke_width: float
-) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, list[tuple[int, int, int, int]]]:
-    """The 8-connected pieces of line ink: count, label image, stats, which are kept (no specks), plain crossings."""
+) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[tuple[int, int, int, int]]]:
+    """The 8-connected pieces of line ink: count, label image, stats, which are kept (no specks), which are drawn
+    with a finer pen than the sheet's lines (thinner than its stroke, or light for half their ink: a dark
+    stroke's anti-aliased end is a light valley too), and the plain crossings."""
+    lines = lookup(roles.line, mask)
     line = ink_mask(gray)
-    thin = thin_line_ink(gray) & ~line
+    line &= lines
+    thin = thin_line_ink(gray)
+    thin &= lines & ~line
+    del lines
     line |= thin
-    line &= lookup(roles.line, mask)
-    thin &= line
     light = np.flatnonzero(thin)  # where only the light middles of fine lines are ink: few pixels, kept as indices
     del thin
     cuts = plain_crossings(line, mask, roles, stroke_width)
@@ -166,9 +189,11 @@ def _line_pieces(
     # a thin dash of a signal line drawn finer than the process lines is no speck: its length counts, and a
     # piece with a fine line's light middle is a line already (a valley three pixels long at least)
     keep = (area >= max(2.0, stroke_width * stroke_width)) | ((longest_side >= 2 * stroke_width) & (area >= 2))
-    keep |= np.bincount(labels.ravel()[light], minlength=count) > 0
+    light_area = np.bincount(labels.ravel()[light], minlength=count)
+    keep |= light_area > 0
     keep[0] = False
-    return count, labels, stats, keep, cuts
+    fine = (2 * light_area >= area) | (area < _FINE * stroke_width * longest_side)
+    return count, labels, stats, keep, fine, cuts
 
 
 def _dashed_nets(net_of: np.ndarray, area: np.ndarray, dashed_pieces: list[int], net_count: int) -> np.ndarray:
