@@ -1,8 +1,8 @@
 """Lines: the ink that is neither symbol nor text, joined into nets.
 
-1. Line ink is ink (gray < 128, or up to Otsu's threshold on a faint drawing) whose class is
-   background, junction or flow arrow: symbols and text are cut out, so the leads on either side
-   of a resistor are two pieces.
+1. Line ink is ink (gray < 128, or up to Otsu's threshold on a faint drawing), and the light
+   middles of fine-pen lines (:func:`thin_line_ink`), whose class is background, junction or flow
+   arrow: symbols and text are cut out, so the leads on either side of a resistor are two pieces.
 2. Each 8-connected piece is a wire (or pipe) piece; specks (under a stroke width squared, and
    shorter than two stroke widths) are dropped.
 3. A crossover (a hop, or a crossing the model marked as one) is cut out too, and so is a plain
@@ -10,10 +10,12 @@
    usual drawing rule: lines that join at a crossing get a dot). The pieces that meet a cut are
    joined in opposite pairs (left with right, top with bottom), so the two lines pass each other
    without joining. A junction dot is line ink, so the lines it touches stay one piece.
-4. Dashed and dotted lines: short pieces lying in a row along their own long side (three or more,
-   gaps up to four stroke widths or 7 px; or two with no symbol or text in their gap) are one line;
-   a net whose ink is at least half dashes is of kind ``"dashed"``. On a P&ID these are signal
-   lines and are kept apart from process lines (``"solid"``).
+4. Dashed and dotted lines (:mod:`.dashes`): short pieces lying in a row along their own long side
+   (three or more, gaps up to four stroke widths or 7 px; or two with no symbol or text in their
+   gap) are one line; a dash ending a gap short of a symbol reaches it; a lone fine dash between
+   two symbols, a nozzle stub a dash reaches, and dots run together into one piece are dashes
+   too. A net whose ink is at least half dashes is of kind ``"dashed"``. On a P&ID these are
+   signal lines and are kept apart from process lines (``"solid"``).
 """
 
 from __future__ import annotations
@@ -94,8 +96,8 @@ def thin_line_ink(image: np.ndarray) -> np.ndarray:
     rows (120-200), lighter than the threshold of :func:`ink_mask`, so its dashes vanish. Its
     middle is a valley of the gray profile across the line; the fringe of a dark stroke only grows
     lighter away from the stroke and is no valley, so strokes do not grow by their fringes. A row
-    (column) whose valleys run along :data:`_GRID_SHARE` of the sheet's width (height) is a line of
-    the grid of engineering paper, and is left out.
+    (column) whose light valleys (gray 128 or more) run along :data:`_GRID_SHARE` of the sheet's
+    width (height) is a line of the grid of engineering paper, and is left out.
 
     >>> gray = np.full((5, 9), 250, np.uint8); gray[2, 1:8] = 170  # a light 1 px line
     >>> thin_line_ink(gray)[2].astype(int).tolist()
@@ -125,7 +127,7 @@ def _valleys(band: np.ndarray) -> np.ndarray:
         deep = cv2.subtract(cv2.dilate(band, far, borderType=cv2.BORDER_REPLICATE), band) >= _THIN_LINE_CONTRAST
         valley = ((band <= lowest) & deep & (band <= _THIN_LINE_GRAY)).view(np.uint8)
         valley = cv2.morphologyEx(valley, cv2.MORPH_OPEN, np.ones(along, np.uint8)).view(bool)
-        share = valley.sum(axis=axis) / band.shape[axis]
+        share = (valley & (band >= _INK_THRESHOLD)).sum(axis=axis) / band.shape[axis]  # light valleys: a grid's
         grid = np.convolve(share >= _GRID_SHARE, np.ones(3), mode="same") > 0  # a grid line and the rows beside it
         if axis == 1:
             valley[grid, :] = False
