@@ -214,7 +214,7 @@ class _Bridge:
 
 
 def dotted_pieces(
-    gray: np.ndarray, labels: np.ndarray, stats: np.ndarray, keep: np.ndarray, sizes: DashSizes
+    image: np.ndarray, labels: np.ndarray, stats: np.ndarray, keep: np.ndarray, sizes: DashSizes
 ) -> list[int]:
     """Thin straight pieces whose ink pales and darkens again and again along them: dotted lines drawn dense.
 
@@ -228,7 +228,9 @@ def dotted_pieces(
         x, y, w, h = (int(v) for v in stats[label, :4])
         if max(w, h) < 2 * min(w, h) or max(w, h) < 8:
             continue
-        crop = np.where(labels[y : y + h, x : x + w] == label, gray[y : y + h, x : x + w], 255)
+        ink = image[y : y + h, x : x + w]
+        gray = ink if ink.ndim == 2 else cv2.cvtColor(ink, cv2.COLOR_BGR2GRAY)
+        crop = np.where(labels[y : y + h, x : x + w] == label, gray, 255)
         profile = crop.min(axis=0 if w >= h else 1).astype(np.int16)
         if _dotted(profile, sizes.gap):
             found.append(int(label))

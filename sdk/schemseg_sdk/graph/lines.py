@@ -146,8 +146,7 @@ def trace_lines(image: np.ndarray, mask: np.ndarray, roles: ClassRoles, stroke_w
         roles: what each class id is (:func:`~schemseg_sdk.graph.roles.class_roles`).
         stroke_width: the sheet's stroke width in pixels.
     """
-    gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-    count, labels, stats, keep, fine, cuts = _line_pieces(gray, mask, roles, stroke_width)
+    count, labels, stats, keep, fine, cuts = _line_pieces(image, mask, roles, stroke_width)
     union = UnionFind(count)
     crossing = _crossings(mask, roles, cuts)
     _join_across_crossovers(crossing, labels, keep, union, stroke_width)
@@ -155,8 +154,7 @@ def trace_lines(image: np.ndarray, mask: np.ndarray, roles: ClassRoles, stroke_w
     sizes = dash_sizes(stroke_width)
     dashed_pieces = join_dashes(labels, stats, keep, union, sizes, mask, roles)
     dashed_pieces += bridge_to_symbols(labels, stats, keep, fine, dashed_pieces, sizes, mask, roles, union)
-    dashed_pieces += dotted_pieces(gray, labels, stats, keep, sizes)
-    del gray
+    dashed_pieces += dotted_pieces(image, labels, stats, keep, sizes)
     area = stats[:, cv2.CC_STAT_AREA]
     roots = np.array([union.find(i) for i in range(count)])
     roots[~keep] = -1
@@ -168,17 +166,20 @@ def trace_lines(image: np.ndarray, mask: np.ndarray, roles: ClassRoles, stroke_w
 
 
 def _line_pieces(
-    gray: np.ndarray, mask: np.ndarray, roles: ClassRoles, stroke_width: float
+    image: np.ndarray, mask: np.ndarray, roles: ClassRoles, stroke_width: float
 ) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[tuple[int, int, int, int]]]:
     """The 8-connected pieces of line ink: count, label image, stats, which are kept (no specks), which are drawn
     with a finer pen than the sheet's lines (thinner than its stroke, or light for half their ink: a dark
     stroke's anti-aliased end is a light valley too), and the plain crossings."""
-    lines = lookup(roles.line, mask)
+    gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     line = ink_mask(gray)
-    line &= lines
     thin = thin_line_ink(gray)
-    thin &= lines & ~line
+    del gray  # the label image is the big one to come; the dots are read from the drawing piece by piece
+    lines = lookup(roles.line, mask)
+    line &= lines
+    np.logical_and(thin, lines, out=thin)
     del lines
+    thin[line] = False
     line |= thin
     light = np.flatnonzero(thin)  # where only the light middles of fine lines are ink: few pixels, kept as indices
     del thin
