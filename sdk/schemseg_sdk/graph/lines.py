@@ -99,8 +99,8 @@ def thin_line_ink(image: np.ndarray) -> np.ndarray:
     (column) whose light valleys (gray 128 or more) run along :data:`_GRID_SHARE` of the sheet's
     width (height) is a line of the grid of engineering paper, and is left out.
 
-    >>> gray = np.full((5, 9), 250, np.uint8); gray[2, 1:8] = 170  # a light 1 px line
-    >>> thin_line_ink(gray)[2].astype(int).tolist()
+    >>> gray = np.full((5, 40), 250, np.uint8); gray[2, 1:8] = 170  # a light 1 px dash
+    >>> thin_line_ink(gray)[2, :9].astype(int).tolist()
     [0, 1, 1, 1, 1, 1, 1, 1, 0]
     """
     gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
