@@ -29,6 +29,12 @@ class Sheet:
             self.wire(x, y, min(x + dash, x1), y)
         return self
 
+    def thin_dashed(self, x0: int, x1: int, y: int, dash: int = 6, gap: int = 4, gray: int = 175) -> Sheet:
+        """A fine-pen dashed line between rows ``y`` and ``y + 1``: two rows of light gray, as anti-aliasing draws it."""
+        for x in range(x0, x1, dash + gap):
+            self.image[y : y + 2, x : min(x + dash, x1)] = gray
+        return self
+
     def box_symbol(self, name: str, x0: int, y0: int, x1: int, y1: int) -> Sheet:
         """A symbol drawn as a box outline, labelled ``name`` in the mask."""
         cv2.rectangle(self.image, (x0 + 1, y0 + 1), (x1 - 2, y1 - 2), (INK, INK, INK), STROKE)  # 2 px pen stays inside

@@ -8,6 +8,7 @@ import numpy as np
 from graph_drawings import Sheet
 
 from schemseg_sdk.graph import SheetGraph, graph_from_arrays
+from schemseg_sdk.graph.lines import thin_line_ink
 from schemseg_sdk.graph.overlay import draw_graph
 from schemseg_sdk.graph.ports import name_ports
 from schemseg_sdk.graph.terminals import Terminal
@@ -147,6 +148,84 @@ def test_a_signal_line_of_two_dashes_joins_its_bubble_and_valve() -> None:
     graph = _graph(sheet)
     (a,), (b,) = _port_nets(graph)
     assert a == b and graph.net(a).kind == "dashed"
+
+
+def test_a_fine_pen_signal_line_of_light_dashes_joins_its_bubble_and_valve() -> None:
+    sheet = Sheet().box_symbol("instrument_field", 10, 60, 40, 100).box_symbol("control_valve", 56, 60, 86, 100)
+    sheet.thin_dashed(40, 56, 80).wire(86, 90, 190, 90)  # two light dashes; a dark pipe keeps the sheet crisp
+    graph = _graph(sheet)
+    (a,), (b, _) = _port_nets(graph)
+    assert a == b and graph.net(a).kind == "dashed"
+
+
+def test_one_dash_floating_between_a_valve_and_its_bubble_joins_them() -> None:
+    # the line's only dash is drawn in the middle of the gap; it touches neither symbol
+    sheet = Sheet().box_symbol("control_valve", 10, 60, 40, 100).box_symbol("instrument_field", 56, 60, 86, 100)
+    sheet.thin_dashed(44, 51, 80).wire(86, 90, 190, 90)
+    graph = _graph(sheet)
+    (a,), (b, _) = _port_nets(graph)
+    assert a == b and graph.net(a).kind == "dashed"
+
+
+def test_a_vertical_dash_row_ending_short_of_its_bubble_reaches_it() -> None:
+    sheet = Sheet().box_symbol("control_valve", 60, 110, 100, 150).box_symbol("instrument_field", 60, 20, 100, 60)
+    for y in (105, 95, 85, 75, 66):  # dashes 6 px long from the valve up; the last ends 7 px below the bubble
+        sheet.image[y : y + 6, 80:82] = 170
+    sheet.wire(100, 130, 190, 130)
+    graph = _graph(sheet)
+    (a, _), (b,) = _port_nets(graph)
+    assert a == b and graph.net(a).kind == "dashed"
+
+
+def test_a_wire_stub_short_of_a_symbol_stays_apart() -> None:
+    # a solid lead is drawn to touch its symbol: a gap in front of a box is not bridged for a long dark stub
+    sheet = (
+        Sheet().box_symbol("resistor", 10, 70, 40, 90).wire(40, 80, 110, 80).box_symbol("resistor", 118, 70, 148, 90)
+    )
+    left, right = _port_nets(_graph(sheet))
+    assert not left & right
+
+
+def test_a_fine_line_blurred_over_three_rows_is_line_ink() -> None:
+    sheet = Sheet()
+    sheet.image[79, 20:60], sheet.image[80, 20:60], sheet.image[81, 20:60] = 174, 146, 167
+    assert thin_line_ink(sheet.image)[80, 20:60].all()
+
+
+def test_a_dense_dotted_line_run_together_is_a_signal_line() -> None:
+    # dots a pixel apart run into one piece of ink; only the paler ink between them tells
+    sheet = Sheet().box_symbol("instrument_field", 10, 60, 40, 100).box_symbol("control_valve", 70, 60, 100, 100)
+    sheet.image[79:82, 40:70] = 30
+    sheet.image[79:82, 42:70:4] = 110
+    sheet.wire(100, 90, 190, 90)
+    graph = _graph(sheet)
+    (a,), (b, _) = _port_nets(graph)
+    assert a == b and graph.net(a).kind == "dashed"
+
+
+def test_the_grid_of_engineering_paper_joins_nothing() -> None:
+    sheet = Sheet()
+    sheet.image[::16, :] = 190  # light grid lines, as fine as a signal line's dashes
+    sheet.image[:, ::16] = 190
+    sheet.box_symbol("resistor", 20, 50, 50, 70).wire(50, 60, 90, 60).box_symbol("resistor", 120, 90, 150, 110)
+    sheet.wire(150, 100, 190, 100)
+    graph = _graph(sheet)
+    left, right = _port_nets(graph)
+    assert not left & right and all(n.kind == "solid" for n in graph.nets)
+
+
+def test_a_short_wire_stopping_short_of_a_part_is_not_drawn_on_to_it() -> None:
+    # a circuit's short wire ending a few pixels before a resistor is left as drawn (no dash bridging)
+    sheet = Sheet().box_symbol("resistor", 10, 70, 40, 90).wire(40, 80, 52, 80).box_symbol("resistor", 60, 70, 90, 90)
+    left, right = _port_nets(_graph(sheet))
+    assert not left & right
+
+
+def test_the_fringe_of_a_dark_wire_is_not_a_thin_line() -> None:
+    sheet = Sheet().wire(20, 80, 180, 80)
+    sheet.image[78, 20:181] = 200  # anti-aliased fringe above and below the 2 px stroke
+    sheet.image[82, 20:181] = 200
+    assert not thin_line_ink(sheet.image)[78, 22:179].any()
 
 
 def test_two_leads_of_a_small_symbol_stay_apart() -> None:

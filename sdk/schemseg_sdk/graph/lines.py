@@ -1,8 +1,8 @@
 """Lines: the ink that is neither symbol nor text, joined into nets.
 
-1. Line ink is ink (gray < 128, or up to Otsu's threshold on a faint drawing) whose class is
-   background, junction or flow arrow: symbols and text are cut out, so the leads on either side
-   of a resistor are two pieces.
+1. Line ink is ink (gray < 128, or up to Otsu's threshold on a faint drawing), and the light
+   middles of fine-pen lines (:func:`thin_line_ink`), whose class is background, junction or flow
+   arrow: symbols and text are cut out, so the leads on either side of a resistor are two pieces.
 2. Each 8-connected piece is a wire (or pipe) piece; specks (under a stroke width squared, and
    shorter than two stroke widths) are dropped.
 3. A crossover (a hop, or a crossing the model marked as one) is cut out too, and so is a plain
@@ -10,10 +10,12 @@
    usual drawing rule: lines that join at a crossing get a dot). The pieces that meet a cut are
    joined in opposite pairs (left with right, top with bottom), so the two lines pass each other
    without joining. A junction dot is line ink, so the lines it touches stay one piece.
-4. Dashed and dotted lines: short pieces lying in a row along their own long side (three or more,
-   gaps up to four stroke widths or 7 px; or two with no symbol or text in their gap) are one line;
-   a net whose ink is at least half dashes is of kind ``"dashed"``. On a P&ID these are signal
-   lines and are kept apart from process lines (``"solid"``).
+4. Dashed and dotted lines (:mod:`.dashes`): short pieces lying in a row along their own long side
+   (three or more, gaps up to four stroke widths or 7 px; or two with no symbol or text in their
+   gap) are one line; a dash ending a gap short of a symbol reaches it; a lone fine dash between
+   two symbols, a nozzle stub a dash reaches, and dots run together into one piece are dashes
+   too. A net whose ink is at least half dashes is of kind ``"dashed"``. On a P&ID these are
+   signal lines and are kept apart from process lines (``"solid"``).
 """
 
 from __future__ import annotations
@@ -24,15 +26,26 @@ import cv2
 import numpy as np
 
 from ._regions import lookup, regions
+from ._union import UnionFind
+from .dashes import bridge_to_symbols, dash_sizes, dotted_pieces, join_dashes
 from .roles import ClassRoles
 
-__all__ = ["LineTrace", "ink_mask", "plain_crossings", "trace_lines"]
+__all__ = ["LineTrace", "ink_mask", "plain_crossings", "thin_line_ink", "trace_lines"]
 
 _INK_THRESHOLD = 128  # gray below this is always ink, as in symbol grouping and the real-drawing protocol
 _FAINT_INK_THRESHOLD = 220
 """The highest gray a faint drawing's lines may be read as ink at (Otsu's threshold, when above 128)."""
 _FAINT_SHARE = 0.75
 """A drawing is faint when less than this share of its ink at Otsu's threshold is darker than 128."""
+_THIN_LINE_GRAY = 200
+"""The lightest gray a thin line's middle may have: a 1 px pen between two pixel rows is two rows of light gray."""
+_GRID_SHARE = 0.3
+"""A row whose light valleys cover this share of the sheet's width is a grid line of the paper, not a signal line."""
+_THIN_LINE_CONTRAST = 40
+"""How much darker than the paper on one side a thin line's middle must be (JPEG ripples and halftones are less)."""
+_BAND_ROWS = 1024
+_FINE = 0.7
+"""A piece thinner than this share of the sheet's stroke width is drawn with a finer pen (a signal line's)."""
 
 
 @dataclass
@@ -76,24 +89,52 @@ def ink_mask(image: np.ndarray) -> np.ndarray:
     return faint if np.count_nonzero(crisp) < _FAINT_SHARE * np.count_nonzero(faint) else crisp
 
 
-class _Union:
-    """Union-find over piece labels."""
+def thin_line_ink(image: np.ndarray) -> np.ndarray:
+    """Boolean middles of thin light lines: pixels darker than both neighbours across a row or a column.
 
-    def __init__(self, size: int) -> None:
-        self.parent = np.arange(size)
+    A signal line drawn with a fine pen and anti-aliased is gray where it falls between two pixel
+    rows (120-200), lighter than the threshold of :func:`ink_mask`, so its dashes vanish. Its
+    middle is a valley of the gray profile across the line; the fringe of a dark stroke only grows
+    lighter away from the stroke and is no valley, so strokes do not grow by their fringes. A row
+    (column) whose light valleys (gray 128 or more) run along :data:`_GRID_SHARE` of the sheet's
+    width (height) is a line of the grid of engineering paper, and is left out.
 
-    def find(self, a: int) -> int:
-        root = a
-        while self.parent[root] != root:
-            root = self.parent[root]
-        while self.parent[a] != root:
-            self.parent[a], a = root, self.parent[a]
-        return int(root)
+    >>> gray = np.full((5, 40), 250, np.uint8); gray[2, 1:8] = 170  # a light 1 px dash
+    >>> thin_line_ink(gray)[2, :9].astype(int).tolist()
+    [0, 1, 1, 1, 1, 1, 1, 1, 0]
+    """
+    gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    out = np.zeros(gray.shape, bool)
+    for top in range(0, gray.shape[0], _BAND_ROWS):
+        lo, hi = max(0, top - 2), min(gray.shape[0], top + _BAND_ROWS + 2)
+        found = _valleys(gray[lo:hi])
+        out[top : top + _BAND_ROWS] = found[top - lo : top - lo + min(_BAND_ROWS, gray.shape[0] - top)]
+    return out
 
-    def join(self, a: int, b: int) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)
+
+_ACROSS_ROWS = (np.array([[1], [0], [1]], np.uint8), np.array([[1], [0], [0], [0], [1]], np.uint8))
+_ACROSS_COLUMNS = (_ACROSS_ROWS[0].T.copy(), _ACROSS_ROWS[1].T.copy())
+
+
+def _valleys(band: np.ndarray) -> np.ndarray:
+    """Valleys of ``band`` running 3 pixels or more along a row (horizontal lines) or down a column, grid lines out."""
+    found = np.zeros(band.shape, bool)
+    for (near, far), along, axis in ((_ACROSS_ROWS, (1, 3), 1), (_ACROSS_COLUMNS, (3, 1), 0)):
+        # a stroke's anti-aliased corner pixel is a valley of one pixel, so a valley runs 3 pixels at
+        # least; its depth is read two pixels out, as a 2 px pen blurred over three rows is only a
+        # little darker than the rows beside it
+        lowest = cv2.erode(band, near, borderType=cv2.BORDER_REPLICATE)
+        deep = cv2.subtract(cv2.dilate(band, far, borderType=cv2.BORDER_REPLICATE), band) >= _THIN_LINE_CONTRAST
+        valley = ((band <= lowest) & deep & (band <= _THIN_LINE_GRAY)).view(np.uint8)
+        valley = cv2.morphologyEx(valley, cv2.MORPH_OPEN, np.ones(along, np.uint8)).view(bool)
+        share = (valley & (band >= _INK_THRESHOLD)).sum(axis=axis) / band.shape[axis]  # light valleys: a grid's
+        grid = np.convolve(share >= _GRID_SHARE, np.ones(3), mode="same") > 0  # a grid line and the rows beside it
+        if axis == 1:
+            valley[grid, :] = False
+        else:
+            valley[:, grid] = False
+        found |= valley
+    return found
 
 
 def trace_lines(image: np.ndarray, mask: np.ndarray, roles: ClassRoles, stroke_width: float) -> LineTrace:
@@ -105,22 +146,16 @@ def trace_lines(image: np.ndarray, mask: np.ndarray, roles: ClassRoles, stroke_w
         roles: what each class id is (:func:`~schemseg_sdk.graph.roles.class_roles`).
         stroke_width: the sheet's stroke width in pixels.
     """
-    line = ink_mask(image)
-    line &= lookup(roles.line, mask)
-    cuts = plain_crossings(line, mask, roles, stroke_width)
-    line[_crossings(mask, roles, cuts)] = False
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(line.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
-    del line
-    crossing = _crossings(mask, roles, cuts)  # made again rather than kept: the label image is the big one now
-    union = _Union(count)
-    longest_side = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
-    area = stats[:, cv2.CC_STAT_AREA]
-    # a thin dash of a signal line drawn finer than the process lines is no speck: its length counts
-    keep = (area >= max(2.0, stroke_width * stroke_width)) | ((longest_side >= 2 * stroke_width) & (area >= 2))
-    keep[0] = False
+    count, labels, stats, keep, fine, cuts = _line_pieces(image, mask, roles, stroke_width)
+    union = UnionFind(count)
+    crossing = _crossings(mask, roles, cuts)
     _join_across_crossovers(crossing, labels, keep, union, stroke_width)
     del crossing
-    dashed_pieces = _join_dashes(labels, stats, keep, union, stroke_width, mask, roles)
+    sizes = dash_sizes(stroke_width)
+    dashed_pieces = join_dashes(labels, stats, keep, union, sizes, mask, roles)
+    dashed_pieces += bridge_to_symbols(labels, stats, keep, fine, dashed_pieces, sizes, mask, roles, union)
+    dashed_pieces += dotted_pieces(image, labels, stats, keep, sizes)
+    area = stats[:, cv2.CC_STAT_AREA]
     roots = np.array([union.find(i) for i in range(count)])
     roots[~keep] = -1
     unique, net_of = np.unique(roots, return_inverse=True)
@@ -128,6 +163,40 @@ def trace_lines(image: np.ndarray, mask: np.ndarray, roles: ClassRoles, stroke_w
     net_of[~keep] = -1
     net_count = int(net_of.max()) + 1 if net_of.size and net_of.max() >= 0 else 0
     return LineTrace(labels, net_of, net_count, _dashed_nets(net_of, area, dashed_pieces, net_count), stroke_width)
+
+
+def _line_pieces(
+    image: np.ndarray, mask: np.ndarray, roles: ClassRoles, stroke_width: float
+) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[tuple[int, int, int, int]]]:
+    """The 8-connected pieces of line ink: count, label image, stats, which are kept (no specks), which are drawn
+    with a finer pen than the sheet's lines (thinner than its stroke, or light for half their ink: a dark
+    stroke's anti-aliased end is a light valley too), and the plain crossings."""
+    gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    line = ink_mask(gray)
+    thin = thin_line_ink(gray)
+    del gray  # the label image is the big one to come; the dots are read from the drawing piece by piece
+    lines = lookup(roles.line, mask)
+    line &= lines
+    np.logical_and(thin, lines, out=thin)
+    del lines
+    thin[line] = False
+    line |= thin
+    light = np.flatnonzero(thin)  # where only the light middles of fine lines are ink: few pixels, kept as indices
+    del thin
+    cuts = plain_crossings(line, mask, roles, stroke_width)
+    line[_crossings(mask, roles, cuts)] = False
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(line.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
+    del line
+    longest_side = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
+    area = stats[:, cv2.CC_STAT_AREA]
+    # a thin dash of a signal line drawn finer than the process lines is no speck: its length counts, and a
+    # piece with a fine line's light middle is a line already (a valley three pixels long at least)
+    keep = (area >= max(2.0, stroke_width * stroke_width)) | ((longest_side >= 2 * stroke_width) & (area >= 2))
+    light_area = np.bincount(labels.ravel()[light], minlength=count)
+    keep |= light_area > 0
+    keep[0] = False
+    fine = (2 * light_area >= area) | (area < _FINE * stroke_width * longest_side)
+    return count, labels, stats, keep, fine, cuts
 
 
 def _dashed_nets(net_of: np.ndarray, area: np.ndarray, dashed_pieces: list[int], net_count: int) -> np.ndarray:
@@ -186,7 +255,7 @@ def plain_crossings(
 
 
 def _join_across_crossovers(
-    crossing: np.ndarray, labels: np.ndarray, keep: np.ndarray, union: _Union, stroke_width: float
+    crossing: np.ndarray, labels: np.ndarray, keep: np.ndarray, union: UnionFind, stroke_width: float
 ) -> None:
     """Join the pieces that meet each crossover in opposite pairs."""
     reach = int(np.ceil(stroke_width)) + 2
@@ -210,7 +279,7 @@ def _join_across_crossovers(
         _pair_opposite(sides, union)
 
 
-def _pair_opposite(sides: list[tuple[int, float]], union: _Union) -> None:
+def _pair_opposite(sides: list[tuple[int, float]], union: UnionFind) -> None:
     """Join each piece with the one leaving the crossing on the opposite side (within 45 degrees)."""
     if len(sides) == 2:
         union.join(sides[0][0], sides[1][0])
@@ -223,49 +292,3 @@ def _pair_opposite(sides: list[tuple[int, float]], union: _Union) -> None:
                 best, best_gap = other, gap
         if best is not None:
             union.join(label, best)
-
-
-def _join_dashes(
-    labels: np.ndarray,
-    stats: np.ndarray,
-    keep: np.ndarray,
-    union: _Union,
-    stroke_width: float,
-    mask: np.ndarray,
-    roles: ClassRoles,
-) -> list[int]:
-    """Join short pieces in a row along their long side into one line; the pieces so joined.
-
-    A row of two is a line too when no symbol or text lies in its gap: a signal line between an
-    instrument bubble and a valve's actuator is often two dashes long. Two leads on either side of
-    a small symbol have the symbol in their gap and stay apart.
-    """
-    thin = 2.0 * stroke_width + 1
-    longest = max(12.0, 12.0 * stroke_width)
-    gap = round(max(8.0, 4.0 * stroke_width))  # fine signal lines have gaps of several pixels even at 1 px strokes
-    gap += 1 - gap % 2  # an odd kernel closes in place; an even one shifts the row a pixel, onto what ends it
-    widths, heights = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
-    dot = (widths <= thin) & (heights <= thin)
-    along_x = keep & (((heights <= thin) & (widths >= 2 * heights) & (widths <= longest)) | dot)
-    along_y = keep & (((widths <= thin) & (heights >= 2 * widths) & (heights <= longest)) | dot)
-    joined: list[int] = []
-    for candidates, shape in ((along_x, (1, gap)), (along_y, (gap, 1))):
-        if candidates.sum() < 2:
-            continue
-        pieces = lookup(candidates, labels).view(np.uint8)
-        bridged = cv2.morphologyEx(pieces, cv2.MORPH_CLOSE, np.ones(shape, np.uint8))
-        del pieces
-        for (x, y, w, h), run in regions(bridged):
-            crop = labels[y : y + h, x : x + w]
-            members = np.unique(crop[run & candidates[crop]])
-            if members.size >= 3 or (members.size == 2 and _clear_gap(run, crop, mask[y : y + h, x : x + w], roles)):
-                for member in members[1:]:
-                    union.join(int(members[0]), int(member))
-                joined.extend(int(m) for m in members)
-    return joined
-
-
-def _clear_gap(run: np.ndarray, pieces: np.ndarray, mask: np.ndarray, roles: ClassRoles) -> bool:
-    """True when the pixels bridging a row of pieces hold no symbol or text."""
-    gap = run & (pieces == 0)
-    return bool(roles.line[mask[gap]].all())
