@@ -35,7 +35,10 @@ def eval_graph(dataset: Path, pred_dir: Path | None, json_path: Path | None, onl
     lines). With PRED_DIR, the graphs are PRED_DIR/NAME.graph.json ('schemseg segment --graph'; a
     missing one counts as empty): the model's and the tracer's errors together. Without it, each
     sheet is traced from its true class mask and boxes: the tracer's errors alone. One line per
-    sheet, then the totals per kind (counts summed over the sheets).
+    sheet, then the totals per kind (counts summed over the sheets). Where the true graphs name
+    ports (circuit symbols), one line per class then says how many of its true ports the graph
+    names right: the port nearest each true terminal of the matched symbol, judged strictly and as
+    the CI2N scorer reads it (a MOSFET's drain and source, a resistor's two ends are alike).
 
     \b
     Examples:
@@ -58,6 +61,11 @@ def eval_graph(dataset: Path, pred_dir: Path | None, json_path: Path | None, onl
         click.echo(
             f"{kind}: precision {_rate(t.precision)} recall {_rate(t.recall)} F1 {_rate(t.f1)} "
             f"({t.matched} of {t.true} true, {t.predicted} predicted)"
+        )
+    for class_name, p in scores.port_totals().items():
+        click.echo(
+            f"ports {class_name}: right {p.right} of {p.true} ({_rate(p.accuracy)}), "
+            f"as CI2N reads them {p.right_ci2n} ({_rate(p.accuracy_ci2n)}), not found {p.not_found}"
         )
 
 

@@ -11,7 +11,7 @@ import numpy as np
 from ..classes import CLASS_NAMES
 from ..instances import estimate_stroke_width
 from ..symbols import Symbol
-from .lines import LineTrace, trace_lines
+from .lines import LineTrace, ink_mask, trace_lines
 from .model import GraphSymbol, Net, Port, SheetGraph
 from .ports import CI2N_TYPES, name_ports
 from .roles import NET_LABELS, ClassRoles, class_roles
@@ -67,7 +67,7 @@ def graph_from_arrays(
     alias, labels = _net_labels(symbols, terminals, trace.net_count)
     reach = symbols_per_net([[replace(t, net=int(alias[t.net])) for t in ts] for ts in terminals])
     graph_symbols = [
-        _graph_symbol(i, s, ts, alias, reach, mask, roles) for i, (s, ts) in enumerate(zip(symbols, terminals))
+        _graph_symbol(i, s, ts, alias, reach, image, mask, roles) for i, (s, ts) in enumerate(zip(symbols, terminals))
     ]
     nets = _nets(trace, alias, labels, graph_symbols)
     return SheetGraph(source, int(mask.shape[1]), int(mask.shape[0]), graph_symbols, nets)
@@ -105,11 +105,14 @@ def _graph_symbol(
     terminals: list[Terminal],
     alias: np.ndarray,
     reach: Counter[int],
+    image: np.ndarray,
     mask: np.ndarray,
     roles: ClassRoles,
 ) -> GraphSymbol:
     x0, y0, x1, y1 = symbol.bbox
-    ink = roles.symbol[mask[y0:y1, x0:x1]]
+    # the drawn strokes, not the whole mask: a symbol's mask fills its closed outlines (a transistor's
+    # circle, an op-amp's triangle), which would hide the emitter's arrow and the input's plus
+    ink = roles.symbol[mask[y0:y1, x0:x1]] & ink_mask(image[y0:y1, x0:x1])
     aliased = [Terminal(t.x, t.y, int(alias[t.net]), t.area) for t in terminals]
     named = name_ports(symbol.class_name, aliased, reach, ink, (x0, y0))
     ports = tuple(Port(name, t.x, t.y, t.net) for name, t in named)

@@ -7,7 +7,8 @@ graph joins their matches by a net of the same kind. Counts are kept per kind (`
 pipes, ``dashed``: signal lines) and over both (``all``); a dataset's figures sum the counts of its
 sheets. An edge between symbols the model missed counts as missed, so the score holds the model's
 errors and the tracer's: scoring the graph traced from the true mask and boxes
-(:func:`true_symbol_graph`) isolates the tracer's.
+(:func:`true_symbol_graph`) isolates the tracer's. Where the true graphs name ports (circuit
+symbols), each sheet's port naming is scored too (:mod:`.port_score`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -26,8 +28,9 @@ from ..errors import DatasetError
 from ..symbol_metrics import MATCH_IOU, box_iou, greedy_pairs
 from ..symbols import Symbol
 from .build import graph_from_arrays
-from .edges import EdgeGraph, edge_graph, read_edge_graph, read_true_graph
+from .edges import EdgeGraph, edge_graph, read_graph_json, read_true_graph
 from .model import SheetGraph
+from .port_score import PortCounts, score_ports, sum_port_counts
 
 __all__ = [
     "EDGE_KINDS",
@@ -118,12 +121,14 @@ def score_edges(pred: EdgeGraph, truth: EdgeGraph, match_iou: float = MATCH_IOU)
 
 @dataclass(frozen=True)
 class SheetEdgeScore:
-    """One sheet: its edge counts per kind and how many of its true symbols were matched."""
+    """One sheet: its edge counts per kind, how many of its true symbols were matched, and its port
+    naming counts per class (empty where the true graph names no ports)."""
 
     name: str
     counts: dict[str, EdgeCounts]
     symbols: int
     symbols_matched: int
+    ports: dict[str, PortCounts] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -131,6 +136,7 @@ class SheetEdgeScore:
             "symbols": self.symbols,
             "symbols_matched": self.symbols_matched,
             **{kind: c.to_dict() for kind, c in self.counts.items()},
+            "ports": {k: c.to_dict() for k, c in self.ports.items()},
         }
 
 
@@ -143,12 +149,17 @@ class EdgeScores:
     def total(self, kind: str = "all") -> EdgeCounts:
         return sum((s.counts[kind] for s in self.sheets), EdgeCounts())
 
+    def port_totals(self) -> dict[str, PortCounts]:
+        """Port naming counts per true symbol class over the sheets, and ``"all"``."""
+        return sum_port_counts([s.ports for s in self.sheets])
+
     def to_dict(self) -> dict[str, object]:
         return {
             "sheets_scored": len(self.sheets),
             "symbols": sum(s.symbols for s in self.sheets),
             "symbols_matched": sum(s.symbols_matched for s in self.sheets),
             **{kind: self.total(kind).to_dict() for kind in EDGE_KINDS},
+            "ports": {k: c.to_dict() for k, c in self.port_totals().items()},
             "sheets": [s.to_dict() for s in self.sheets],
         }
 
@@ -193,22 +204,26 @@ def score_dataset_graphs(
     for i in indices:
         stem = data.image_paths[i].stem
         truth = read_true_graph(graphs / f"{stem}.json")
-        pred = _prediction(data, i, None if pred_dir is None else Path(pred_dir) / f"{stem}.graph.json")
+        pred_data = _prediction(data, i, None if pred_dir is None else Path(pred_dir) / f"{stem}.graph.json")
+        pred = edge_graph(pred_data)
         counts = score_edges(pred, truth, match_iou)
-        score = SheetEdgeScore(stem, counts, len(truth.symbols), len(match_symbols(pred, truth, match_iou)))
+        matches = match_symbols(pred, truth, match_iou)
+        ports = score_ports(pred_data["symbols"], truth, matches)
+        score = SheetEdgeScore(stem, counts, len(truth.symbols), len(matches), ports)
         if progress is not None:
             progress(score)
         sheets.append(score)
     return EdgeScores(tuple(sheets))
 
 
-def _prediction(data: SegmentationDataset, index: int, path: Path | None) -> EdgeGraph:
+def _prediction(data: SegmentationDataset, index: int, path: Path | None) -> dict[str, Any]:
+    """The predicted graph's JSON object: traced from the true mask and boxes (``path`` None), read, or empty."""
     if path is None:
         image, mask = data[index]
-        return edge_graph(true_symbol_graph(image, mask, data.read_boxes(index), data.class_names))
+        return true_symbol_graph(image, mask, data.read_boxes(index), data.class_names).to_dict()
     if not path.is_file():
-        return EdgeGraph((), ())
-    return read_edge_graph(path)
+        return {"symbols": [], "nets": []}
+    return read_graph_json(path)
 
 
 def _rounded(value: float) -> float | None:

@@ -12,11 +12,15 @@ The true graph of a synthetic sheet, ``graphs/NAME.json`` beside ``images/NAME.p
     {
       "schema": "schemseg.true-graph/1",
       "symbols": [{"id": 4, "class_name": "gate_valve", "bbox": [x0, y0, x1, y1]}],  # id: index in boxes/NAME.json
-      "nets": [{"members": [4, 9], "kind": "solid", "label": null}]                   # "dashed": signal line
+      "nets": [{"members": [4, 9], "kind": "solid", "label": null,                    # "dashed": signal line
+                "ports": [{"symbol": 9, "port": "Gate", "at": [x, y]}]}]             # circuit symbols' ports
     }
 
 ``symbols`` lists every box of the sheet whose class is a graph symbol (not text, junctions,
-crossovers or flow arrows), connected or not; ``members`` are symbol ids. How the generator
+crossovers or flow arrows), connected or not; ``members`` are symbol ids. ``ports`` names, for
+each terminal of a circuit symbol that a line of the net reaches, its port in the CI2N vocabulary
+(:mod:`.ports`) and the terminal's point; a symbol can be there twice (a MOSFET whose gate is tied
+to its drain). Files written before ``ports`` existed read as nets without ports. How the generator
 decides a net (out-of-class symbols pass their lines through; crossings do not join) is told in
 ``docs/graph.md``.
 """
@@ -42,8 +46,10 @@ __all__ = [
     "Edge",
     "EdgeGraph",
     "TrueNet",
+    "TruePort",
     "edge_graph",
     "read_edge_graph",
+    "read_graph_json",
     "read_true_graph",
     "true_graph_dict",
     "write_true_graph",
@@ -55,15 +61,33 @@ Edge = tuple[int, int, str]
 
 
 @dataclass(frozen=True)
+class TruePort:
+    """A named terminal a net reaches: its symbol (id in a file, position once read), port name and point."""
+
+    symbol: int
+    name: str
+    at: tuple[float, float]
+
+    def to_dict(self) -> dict[str, object]:
+        return {"symbol": self.symbol, "port": self.name, "at": [round(self.at[0], 1), round(self.at[1], 1)]}
+
+
+@dataclass(frozen=True)
 class TrueNet:
-    """A net as a set of symbols: member ids, kind and label (``"GND"``, ``"VDD"`` or ``None``)."""
+    """A net as a set of symbols: member ids, kind, label (``"GND"``, ``"VDD"`` or ``None``) and named ports."""
 
     members: tuple[int, ...]
     kind: NetKind
     label: str | None = None
+    ports: tuple[TruePort, ...] = ()
 
     def to_dict(self) -> dict[str, object]:
-        return {"members": list(self.members), "kind": self.kind, "label": self.label}
+        return {
+            "members": list(self.members),
+            "kind": self.kind,
+            "label": self.label,
+            "ports": [p.to_dict() for p in self.ports],
+        }
 
 
 @dataclass(frozen=True)
@@ -113,13 +137,26 @@ def edge_graph(graph: SheetGraph | dict[str, object]) -> EdgeGraph:
 
 def read_edge_graph(path: str | os.PathLike[str]) -> EdgeGraph:
     """Read a predicted ``NAME.graph.json`` (written by ``schemseg segment --graph`` or ``schemseg netlist``)."""
+    return edge_graph(read_graph_json(path))
+
+
+def read_graph_json(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read a predicted ``NAME.graph.json`` as its JSON object, checked to read as a graph.
+
+    Raises:
+        DatasetError: unreadable, or not a schemseg graph.
+    """
     data = _read_json(Path(path))
     try:
-        return edge_graph(data)
+        edge_graph(data)
+        ports = [port for symbol in data["symbols"] for port in symbol.get("ports", [])]
+        if any(not isinstance(port["name"], str) or len(port["at"]) != 2 for port in ports):
+            raise ValueError("a port needs a name and an 'at' point [x, y]")
     except (KeyError, TypeError, ValueError) as exc:
         raise DatasetError(
             f"{path}: not a schemseg graph ({exc!r}); write it with 'schemseg segment --graph'"
         ) from None
+    return data
 
 
 def true_graph_dict(
@@ -164,7 +201,15 @@ def read_true_graph(path: str | os.PathLike[str]) -> EdgeGraph:
         position = {symbol_id: i for i, symbol_id in enumerate(ids)}
         symbols = tuple((str(s["class_name"]), _box(s["bbox"])) for s in data["symbols"])
         nets = tuple(
-            TrueNet(tuple(sorted(position[int(m)] for m in n["members"])), n["kind"], n.get("label"))
+            TrueNet(
+                tuple(sorted(position[int(m)] for m in n["members"])),
+                n["kind"],
+                n.get("label"),
+                tuple(
+                    TruePort(position[int(p["symbol"])], str(p["port"]), (float(p["at"][0]), float(p["at"][1])))
+                    for p in n.get("ports", [])
+                ),
+            )
             for n in data["nets"]
         )
     except (KeyError, TypeError, ValueError) as exc:

@@ -9,7 +9,8 @@ the terminals lie, so a rotated or mirrored symbol is named as well as an uprigh
   axis, the two others lining up along the sheet's axes; an op-amp's output is the terminal
   apart from the two closest ones (its inputs, on the triangle's base); a fourth MOSFET terminal, opposite the gate, is the body;
 - of a bipolar transistor's two other terminals the emitter is on the side with more symbol ink
-  (its arrow head); a MOSFET's drain is the upper (NMOS) or lower (PMOS) one, which the CI2N
+  (its arrow head), ink being the drawn strokes under the symbol's mask (the mask fills the
+  transistor's circle, which hides the arrow) away from the base lead; a MOSFET's drain is the upper (NMOS) or lower (PMOS) one, which the CI2N
   scorer does not tell apart anyway;
 - of an op-amp's inputs the non-inverting one has more ink next to it (a plus has two strokes);
 - a two-terminal symbol's first port is the upper (or left) terminal.
@@ -157,7 +158,7 @@ def _bipolar_ports(
     if len(terminals) < 3:
         return list(zip(("Collector", "Emitter"), _order_along_axis(terminals)))
     base, (a, b) = _control_split(terminals)
-    ink_a, ink_b = _ink_toward(ink, origin, a, b), _ink_toward(ink, origin, b, a)
+    ink_a, ink_b = _ink_toward(ink, origin, a, b, _BASE_BAND), _ink_toward(ink, origin, b, a, _BASE_BAND)
     emitter, collector = (a, b) if ink_a > ink_b else (b, a)
     return [("Collector", collector), ("Base", base), ("Emitter", emitter)]
 
@@ -172,13 +173,22 @@ def _opamp_ports(terminals: list[Terminal], ink: np.ndarray, origin: tuple[int, 
     return [("InP", plus), ("InN", minus), ("Out", out)]
 
 
-def _ink_toward(ink: np.ndarray, origin: tuple[int, int], near: Terminal, far: Terminal) -> int:
-    """Symbol ink on ``near``'s side of the perpendicular bisector of ``near``-``far``."""
+_BASE_BAND = 0.08
+"""Of the collector-emitter distance, how far either side of their bisector ink is not weighed: the
+base lead runs along the bisector, and a stroke a pixel or two thick lying a half pixel off it would
+outweigh the emitter's arrow head (which sits 0.15-0.25 of the distance out)."""
+
+
+def _ink_toward(ink: np.ndarray, origin: tuple[int, int], near: Terminal, far: Terminal, band: float = 0.0) -> int:
+    """Symbol ink on ``near``'s side of the perpendicular bisector of ``near``-``far``, more than ``band``
+    times their distance from it."""
     ys, xs = np.nonzero(ink)
     if xs.size == 0:
         return 0
     mx, my = (near.x + far.x) / 2 - origin[0], (near.y + far.y) / 2 - origin[1]
-    return int(np.count_nonzero((xs - mx) * (near.x - far.x) + (ys - my) * (near.y - far.y) > 0))
+    length2 = (near.x - far.x) ** 2 + (near.y - far.y) ** 2 or 1.0
+    along = ((xs - mx) * (near.x - far.x) + (ys - my) * (near.y - far.y)) / length2
+    return int(np.count_nonzero(along > band))
 
 
 def _ink_near(ink: np.ndarray, origin: tuple[int, int], at: Terminal, toward: Terminal) -> int:

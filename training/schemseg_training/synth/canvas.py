@@ -5,8 +5,11 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from schemseg_sdk.classes import CLASS_NAMES
+
 from .connections import ConnectionLog
 from .strokes import SHIFT, Pen, PlacedShape, Placement, Shape, fill_holes, place_shape, render_ink
+from .symbols_circuit import terminal_ports
 
 __all__ = ["SheetCanvas", "Box"]
 
@@ -48,7 +51,10 @@ class SheetCanvas:
         self.paste(crop, x0, y0, class_id)
         instance = before if len(self.instances) > before else None
         box = self.instances[before][1] if instance is not None else None
-        self.connections.add_symbol(class_id, instance, list(placed.terminals.values()), box)
+        ports = terminal_ports(CLASS_NAMES[class_id], shape) if instance is not None else {}
+        self.connections.add_symbol(
+            class_id, instance, list(placed.terminals.values()), box, [ports.get(t) for t in placed.terminals]
+        )
         return placed
 
     def paste(self, crop: np.ndarray, x0: int, y0: int, class_id: int, erase: bool = False) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 
 import cv2
@@ -93,16 +93,29 @@ ID = {name: class_index(name) for name in CLASS_NAMES[1:]}
 @dataclass
 class SyntheticSheet:
     """One rendered drawing: BGR image, class-id mask and ``(class_id, (x0, y0, x1, y1))`` per symbol;
-    ``connections``: what was drawn that connects (lines, symbols' terminals), for :meth:`true_nets`."""
+    ``connections``: what was drawn that connects (lines, symbols' terminals), for :meth:`true_nets`;
+    ``turn``: the 2x3 affine matrix a sheet tilted after drawing was turned by (``None``: not turned)."""
 
     image: np.ndarray
     mask: np.ndarray
     instances: list[tuple[int, tuple[int, int, int, int]]]
     connections: ConnectionLog | None = None
+    turn: np.ndarray | None = None
 
     def true_nets(self) -> list[TrueNet]:
-        """The nets of the drawing as sets of instance indices (see :mod:`.connections`); empty when not logged."""
-        return true_nets(self.connections) if self.connections is not None else []
+        """The nets of the drawing as sets of instance indices (see :mod:`.connections`); empty when not logged.
+        Port points are where the terminals lie on the image (turned with it)."""
+        nets = true_nets(self.connections) if self.connections is not None else []
+        if self.turn is None:
+            return nets
+        m = self.turn
+        return [
+            replace(
+                net,
+                ports=tuple(replace(p, at=(float(m[0] @ (*p.at, 1.0)), float(m[1] @ (*p.at, 1.0)))) for p in net.ports),
+            )
+            for net in nets
+        ]
 
 
 def build_shape(name: str, rng: np.random.Generator) -> Shape:

@@ -16,7 +16,9 @@ The canvas logs every line it draws (its points, width and whether it is dashed)
   terminals is one net, so a pipe through a strainer joins the valves on both sides;
 - crossovers join nothing.
 
-A net keeps only labelled symbols (the instance ids); a net touching a ground is labelled ``GND``,
+A net keeps only labelled symbols (the instance ids) and, for each terminal of a circuit symbol that
+one of its lines ends at, that terminal's port name (which the drawing knows: see
+:data:`~.symbols_circuit.TERMINAL_PORTS`) and point; a net touching a ground is labelled ``GND``,
 one touching a supply rail ``VDD`` (the generator draws every rail as the positive supply at the
 top of a circuit). Nets with no labelled symbol are left out.
 """
@@ -28,7 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from schemseg_sdk.classes import CLASS_NAMES
-from schemseg_sdk.graph.edges import TrueNet
+from schemseg_sdk.graph.edges import TrueNet, TruePort
 from schemseg_sdk.graph.model import NetKind
 
 __all__ = ["ConnectionLog", "DrawnLine", "DrawnSymbol", "true_nets"]
@@ -56,12 +58,14 @@ class DrawnLine:
 
 @dataclass(frozen=True)
 class DrawnSymbol:
-    """A drawn symbol: its class id, instance index (``None``: unlabelled ink), terminals and box."""
+    """A drawn symbol: its class id, instance index (``None``: unlabelled ink), terminals, box and the
+    port name of each terminal (``None`` where it has none)."""
 
     class_id: int
     instance: int | None
     terminals: tuple[Point, ...]
     box: tuple[int, int, int, int] | None
+    ports: tuple[str | None, ...] = ()
 
 
 @dataclass
@@ -76,10 +80,16 @@ class ConnectionLog:
             self.lines.append(DrawnLine(tuple((float(x), float(y)) for x, y in points), float(width), dashed))
 
     def add_symbol(
-        self, class_id: int, instance: int | None, terminals: list[Point], box: tuple[int, int, int, int] | None
+        self,
+        class_id: int,
+        instance: int | None,
+        terminals: list[Point],
+        box: tuple[int, int, int, int] | None,
+        ports: list[str | None] | None = None,
     ) -> None:
         if terminals:
-            self.symbols.append(DrawnSymbol(class_id, instance, tuple(terminals), box))
+            names = tuple(ports) if ports is not None else (None,) * len(terminals)
+            self.symbols.append(DrawnSymbol(class_id, instance, tuple(terminals), box, names))
 
 
 class _Union:
@@ -126,20 +136,50 @@ def true_nets(log: ConnectionLog, class_names: tuple[str, ...] = CLASS_NAMES) ->
     union = _Union(len(lines) + 2 * len(log.symbols))
     ends = np.concatenate([line[[0, -1]] for line in lines]) if lines else np.zeros((0, 2))
     owner = np.repeat(np.arange(len(lines)), 2)
-    points, point_symbol = _terminal_points(log, class_names)
+    points, point_symbol, point_port = _terminal_points(log, class_names)
     members: dict[int, set[int]] = {}  # node -> labelled instances on it
+    named: dict[int, set[TruePort]] = {}  # node -> named terminals its line ends at
     for i, line in enumerate(lines):
         near = _distance_to_line(ends, line) <= (widths[i] + widths[owner]) / 2 + _TOUCH_PX
         for j in np.unique(owner[near & (dashed[owner] == dashed[i]) & (owner != i)]):
             union.join(i, int(j))
         at_end = np.sqrt(((points[:, None, :] - line[[0, -1]][None]) ** 2).sum(-1)).min(axis=1)
-        touching = np.unique(point_symbol[at_end <= widths[i] / 2 + _TOUCH_PX])
-        for s in touching.tolist():
+        for s in np.unique(point_symbol[at_end <= widths[i] / 2 + _TOUCH_PX]).tolist():
             _attach(log.symbols[s], s, i, len(lines), int(dashed[i]), class_names, union, members)
         for instance in _ends_in_boxes(line[[0, -1]], boxes, box_instance, widths[i] / 2 + _TOUCH_PX):
             members.setdefault(i, set()).add(instance)
+        terminals = _named_ends(log, line[[0, -1]], points, point_symbol, point_port, members.get(i, set()), widths[i])
+        if terminals:
+            named.setdefault(i, set()).update(terminals)
     _meet_pass_through(log, class_names, len(lines), members)
-    return _collect(log, class_names, len(lines), dashed, union, members)
+    return _collect(log, class_names, len(lines), dashed, union, members, named)
+
+
+def _named_ends(
+    log: ConnectionLog,
+    ends: np.ndarray,
+    points: np.ndarray,
+    point_symbol: np.ndarray,
+    point_port: list[str | None],
+    on_line: set[int],
+    width: float,
+) -> list[TruePort]:
+    """The named terminal nearest each line end, of the symbols on the line. A line that meets a
+    terminal is cut at the symbol's box, which is padded by a stroke: its end lies up to a stroke or
+    two short of the terminal, hence the reach."""
+    found = []
+    for end in ends:
+        distance = np.hypot(points[:, 0] - end[0], points[:, 1] - end[1])
+        candidates = [
+            k
+            for k in np.flatnonzero(distance <= 2 * width + 2 * _TOUCH_PX).tolist()
+            if point_port[k] is not None and log.symbols[point_symbol[k]].instance in on_line
+        ]
+        if candidates:
+            k = min(candidates, key=lambda c: distance[c])
+            instance = int(log.symbols[point_symbol[k]].instance)
+            found.append(TruePort(instance, str(point_port[k]), (float(points[k, 0]), float(points[k, 1]))))
+    return found
 
 
 def _split_at_symbols(line: DrawnLine, boxes: np.ndarray) -> list[DrawnLine]:
@@ -185,15 +225,19 @@ def _is_member(symbol: DrawnSymbol, class_names: tuple[str, ...]) -> bool:
     return symbol.instance is not None and name not in _PASS_THROUGH and name not in _NOT_CONNECTED
 
 
-def _terminal_points(log: ConnectionLog, class_names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """Every terminal of the symbols that connect, and the index of its symbol."""
+def _terminal_points(
+    log: ConnectionLog, class_names: tuple[str, ...]
+) -> tuple[np.ndarray, np.ndarray, list[str | None]]:
+    """Every terminal of the symbols that connect, the index of its symbol and its port name."""
     points: list[Point] = []
     owners: list[int] = []
+    ports: list[str | None] = []
     for s, symbol in enumerate(log.symbols):
         if class_names[symbol.class_id] not in _NOT_CONNECTED:
             points.extend(symbol.terminals)
             owners.extend([s] * len(symbol.terminals))
-    return np.asarray(points, np.float64).reshape(-1, 2), np.asarray(owners, np.int64)
+            ports.extend(symbol.ports or (None,) * len(symbol.terminals))
+    return np.asarray(points, np.float64).reshape(-1, 2), np.asarray(owners, np.int64), ports
 
 
 def _attach(
@@ -247,11 +291,15 @@ def _collect(
     dashed: np.ndarray,
     union: _Union,
     members: dict[int, set[int]],
+    named: dict[int, set[TruePort]],
 ) -> list[TrueNet]:
     """One net per group of joined lines that holds a labelled symbol."""
     by_root: dict[int, set[int]] = {}
     for node, found in members.items():
         by_root.setdefault(union.find(node), set()).update(found)
+    ports_of: dict[int, set[TruePort]] = {}
+    for node, terminals in named.items():
+        ports_of.setdefault(union.find(node), set()).update(terminals)
     kinds = {union.find(i): bool(dashed[i]) for i in range(line_count)}
     classes = {s.instance: class_names[s.class_id] for s in log.symbols if s.instance is not None}
     nets = []
@@ -261,5 +309,6 @@ def _collect(
         found = by_root[root]
         labels = sorted({_LABELS[classes[m]] for m in found if classes[m] in _LABELS})
         kind: NetKind = "dashed" if kinds[root] else "solid"
-        nets.append(TrueNet(tuple(sorted(found)), kind, labels[0] if labels else None))
+        ports = tuple(sorted(ports_of.get(root, ()), key=lambda p: (p.symbol, p.name)))
+        nets.append(TrueNet(tuple(sorted(found)), kind, labels[0] if labels else None, ports))
     return nets

@@ -74,6 +74,8 @@ def render_sheet(
         angle = float(rng.uniform(-1.5, 1.5))
         image, mask = rotate_pair(image, mask, angle)
         instances = _rotate_boxes(instances, angle, size)
+        turn = cv2.getRotationMatrix2D((size / 2, size / 2), angle, 1.0)
+        return SyntheticSheet(np.ascontiguousarray(image), mask, instances, canvas.connections, turn)
     return SyntheticSheet(np.ascontiguousarray(image), mask, instances, canvas.connections)
 
 

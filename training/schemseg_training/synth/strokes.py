@@ -43,6 +43,8 @@ class Shape:
     """Primitives of one symbol in local units; ``terminals`` are the points wires attach to.
 
     ``axis`` names the two terminals that a series chain runs through (e.g. ``("a", "b")``).
+    ``ports`` names the terminals whose port a drawing choice decides (an op-amp's ``+`` input);
+    other circuit symbols take theirs from :data:`~.symbols_circuit.TERMINAL_PORTS`.
     """
 
     lines: list[tuple[np.ndarray, bool, float]] = field(default_factory=list)
@@ -52,6 +54,7 @@ class Shape:
     terminals: dict[str, tuple[float, float]] = field(default_factory=dict)
     axis: tuple[str, str] | None = None
     dashed: bool = False
+    ports: dict[str, str] = field(default_factory=dict)
     arrows: list[tuple[np.ndarray, np.ndarray, float, float, bool]] = field(default_factory=list)
 
     def line(self, *points: tuple[float, float], closed: bool = False, width: float = 1.0) -> Shape:

@@ -3,6 +3,13 @@
 Two-terminal parts run from terminal ``a`` at (-1.5, 0) to ``b`` at (1.5, 0). Transistors have
 ``d`` (drain/collector, top), ``s`` (source/emitter, bottom) and ``g`` (gate/base, left), plus
 ``k`` (bulk) when drawn with four terminals.
+
+:data:`TERMINAL_PORTS` names each terminal's port in the CI2N vocabulary
+(:mod:`schemseg_sdk.graph.ports`), so a sheet's true graph says which port a wire reaches. The
+names follow what is drawn: a diode's triangle points from ``a`` (anode, ``In``) to its bar at
+``b``; a polarised capacitor's ``+`` and a source's ``+`` (a battery's long plate) are at ``a``; a
+current source's arrow runs from ``a`` to ``b``; a transistor's arrow sits on ``s`` (source,
+emitter). An op-amp's ``+`` input is drawn on either side, so :func:`opamp` names its own ports.
 """
 
 from __future__ import annotations
@@ -29,9 +36,46 @@ __all__ = [
     "switch",
     "opamp",
     "battery",
+    "TERMINAL_PORTS",
+    "terminal_ports",
 ]
 
 Rng = np.random.Generator
+
+_POS_NEG = {"a": "Pos", "b": "Neg"}
+_DIODE = {"a": "In", "b": "Out"}
+_SOURCE = {"a": "Positive", "b": "Negative"}
+_MOSFET = {"d": "Drain", "g": "Gate", "s": "Source", "k": "Body"}
+_BIPOLAR = {"d": "Collector", "g": "Base", "s": "Emitter"}
+TERMINAL_PORTS: dict[str, dict[str, str]] = {
+    "resistor": _POS_NEG,
+    "resistor_iec": _POS_NEG,
+    "capacitor": _POS_NEG,
+    "capacitor_polarized": _POS_NEG,
+    "inductor": _POS_NEG,
+    "switch": _POS_NEG,
+    "diode": _DIODE,
+    "zener_diode": _DIODE,
+    "led": _DIODE,
+    "current_source": {"a": "In", "b": "Out"},
+    "voltage_source": _SOURCE,
+    "battery": _SOURCE,
+    "nmos": _MOSFET,
+    "pmos": _MOSFET,
+    "npn": _BIPOLAR,
+    "pnp": _BIPOLAR,
+}
+"""Terminal -> CI2N port name of each circuit class whose ports do not depend on how it was drawn."""
+
+
+def terminal_ports(class_name: str, shape: Shape) -> dict[str, str]:
+    """The port name of each of ``shape``'s terminals that has one (none for grounds, rails, P&ID symbols).
+
+    >>> terminal_ports("npn", bjt(np.random.default_rng(0), pnp=False))
+    {'d': 'Collector', 's': 'Emitter', 'g': 'Base'}
+    """
+    names = shape.ports or TERMINAL_PORTS.get(class_name, {})
+    return {t: names[t] for t in shape.terminals if t in names}
 
 
 def _two_terminal(lead: float = 1.5) -> Shape:
@@ -342,6 +386,7 @@ def opamp(rng: Rng) -> Shape:
     s.line((1.2, 0), (1.7, 0))
     k = 0.14
     plus_top = rng.random() < 0.4
+    s.ports = {"in1": "InP" if plus_top else "InN", "in2": "InN" if plus_top else "InP", "out": "Out"}
     for y, plus in ((-0.5 * h, plus_top), (0.5 * h, not plus_top)):
         s.line((-0.8, y), (-0.8 + 2 * k, y))
         if plus:
