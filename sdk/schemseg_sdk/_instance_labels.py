@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class GroupingSettings:
-    """How predicted pixels become symbol instances; lengths are in stroke widths.
+    """How predicted pixels become symbol instances; lengths are in stroke widths, text's in text heights.
 
     Attributes:
         gap: fragments closer than about ``gap`` stroke widths join into one instance, whatever their classes.
@@ -29,6 +29,12 @@ class GroupingSettings:
             with the symbol classifier on two tuning sets (synthetic seed 3, 120 CI2N training
             drawings the classifier never saw): 8, the value before the classifier, joins neighbouring
             symbols of one class (two transistors on one wire); 3 splits real capacitors' plates.
+        text_gap: instances of the text class (``designation``) closer than ``text_gap`` times the sheet's
+            text height join, in place of ``merge_gap``: a tag or a line number is one label whatever the
+            resolution, while its letters' gaps grow with the text and the pen stays ~1 px on CAD plots.
+            Letters are about 0.2 text heights apart, words 0.6, labels a text height or more (ISO 3098
+            spacing); chosen on the tuning sets (docs/grouping.md). Sheets whose text height is unknown
+            (fewer than a dozen characters found) use ``merge_gap``.
         min_area: instances with fewer than ``min_area * w**2`` pixels are dropped.
         min_confidence, unsure_area: so are instances smaller than ``unsure_area * w**2`` whose
             pixels give their class a mean confidence below ``min_confidence`` (pixels of other
@@ -63,6 +69,7 @@ class GroupingSettings:
 
     gap: float = 1.0
     merge_gap: float = 5.0
+    text_gap: float = 0.6
     min_area: float = 2.5
     min_confidence: float = 0.6
     unsure_area: float = 10.0
@@ -112,7 +119,10 @@ class InstanceLabels:
         width: float,
         settings: GroupingSettings,
         judge: ClassifierView | None = None,
+        text: tuple[int, float] | None = None,
     ) -> InstanceLabels:
+        """Label ``crop`` (class ids) with stroke width ``width``; ``text``: the text class's id and the text
+        height in pixels (``None``: no text class, or its height unknown)."""
         closed = _close(crop != 0, settings.gap * width)
         count, labels, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8, ltype=cv2.CV_32S)
         self = cls(crop, labels, count, weights is not None, judge)
@@ -127,7 +137,10 @@ class InstanceLabels:
         if split.size:
             siblings = self._split(split, strong, weights)
         min_pixels = settings.min_area * width * width
-        target = self._merge_targets(settings.merge_gap * width)
+        gaps = np.full(self.classes_count, settings.merge_gap * width)
+        if text is not None and text[0] < self.classes_count:
+            gaps[text[0]] = settings.text_gap * text[1]
+        target = self._merge_targets(gaps)
         if judge is not None and judged:  # (with apart_margin above 1 nothing stays apart: not asked)
             # a split is undone as a merge is: unless the classifier takes each piece for a symbol
             target = self._keep_apart(_union(target, siblings), judge, min_pixels, settings.apart_margin)
@@ -194,9 +207,9 @@ class InstanceLabels:
         self._vote(weights)
         return siblings
 
-    def _merge_targets(self, gap: float) -> np.ndarray:
-        """``(count,)``: the group of each instance when those of one winning class that a closing of
-        ``gap`` pixels connects join (numbered from 0, the background's)."""
+    def _merge_targets(self, gaps: np.ndarray) -> np.ndarray:
+        """``(count,)``: the group of each instance when those of one winning class ``c`` closer than
+        ``gaps[c]`` pixels join (numbered from 0, the background's)."""
         target = np.arange(self.count)
         painted = self.paint(keep_all=True)
         offset = self.count
@@ -208,7 +221,7 @@ class InstanceLabels:
             x0, y0 = self.boxes[members, :2].min(axis=0).tolist()
             x1, y1 = self.boxes[members, 2:].max(axis=0).tolist()
             pixels = painted[y0:y1, x0:x1] == class_id
-            count, joined = cv2.connectedComponents(_grow(pixels, gap / 2), connectivity=8, ltype=cv2.CV_32S)
+            count, joined = cv2.connectedComponents(_grow(pixels, gaps[class_id] / 2), connectivity=8, ltype=cv2.CV_32S)
             labels = self.labels[y0:y1, x0:x1][pixels]
             component = np.zeros(self.count, np.int64)
             component[labels] = joined[pixels]  # every pixel of an instance lies in one joined component
