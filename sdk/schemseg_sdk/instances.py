@@ -43,7 +43,9 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
-from ._instance_labels import ClassifierView, GroupingSettings, InstanceLabels
+from ._grouping_settings import GroupingSettings
+from ._instance_labels import ClassifierView, InstanceLabels
+from ._text_runs import find_text_runs
 from .classes import CLASS_NAMES
 from .instance_crops import to_gray
 from .sheet_scale import measure_scale
@@ -150,11 +152,13 @@ def _label_sheet(
         return None, (0, 0), width, text_height
     y0, y1, x0, x1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
     weights = None if confidence is None else confidence[y0:y1, x0:x1]
-    judge = (
-        None if classifier is None else ClassifierView(classifier, to_gray(image), np.array([x0, y0, x0, y0]), width)
-    )
-    text = None if text_id is None or text_height is None else (text_id, text_height)
-    instances = InstanceLabels.label(mask[y0:y1, x0:x1], weights, width, settings, judge, text)
+    gray = to_gray(image)
+    judge = None if classifier is None else ClassifierView(classifier, gray, np.array([x0, y0, x0, y0]), width)
+    crop = mask[y0:y1, x0:x1]
+    text = None
+    if text_id is not None and text_height is not None:
+        text = find_text_runs(gray, crop, (x0, y0), text_id, text_height, settings.text_gap * text_height)
+    instances = InstanceLabels.label(crop, weights, width, settings, judge, text)
     return instances, (x0, y0), width, text_height
 
 

@@ -85,3 +85,28 @@ def test_without_measurable_text_labels_join_at_the_stroke_gap() -> None:
     grouped = group_symbols(mask, np.full(mask.shape, 0.9, np.float32), image)
     assert grouped.text_height is None and grouped.describe()["text_height"] is None
     assert len(grouped.symbols) == 1
+
+
+def test_a_label_painted_in_part_is_one_symbol_spanning_it() -> None:
+    """The model missed the middle of each tag and painted the ends apart: one symbol over the whole tag."""
+    image, mask, boxes = _labelled_sheet(20)
+    painted = mask.copy()
+    for x0, _, x1, _ in boxes:
+        painted[:, x0 + 3 * (x1 - x0) // 8 : x0 + 5 * (x1 - x0) // 8] = 0
+    grouped = group_symbols(painted, np.full(mask.shape, 0.9, np.float32), image)
+    assert sorted(s.bbox for s in grouped.symbols) == boxes
+
+
+def test_a_syllable_of_other_text_painted_as_text_is_dropped() -> None:
+    """Ink the model hardly calls text (a table's heading, one syllable of it painted) is no label; a
+    label it paints whole, on the same sheet, stays."""
+    image, mask, boxes = _labelled_sheet(20, (*TAGS, "DESIGN PRESSURE MAX"))
+    heading = boxes[-1]
+    syllable = heading[0] + (heading[2] - heading[0]) // 4
+    mask[:, heading[0] : syllable - (heading[2] - heading[0]) // 8] = 0  # "DE" of 19 characters painted
+    mask[:, syllable:] = 0
+    grouped = group_symbols(mask, np.full(mask.shape, 0.9, np.float32), image)
+    assert sorted(s.bbox for s in grouped.symbols) == boxes[:-1]
+    kept = group_symbols(mask, np.full(mask.shape, 0.9, np.float32), image, settings=GroupingSettings(text_cover=0))
+    word = max(s.bbox for s in kept.symbols)  # kept, it spans its word ("DESIGN")
+    assert len(kept.symbols) == len(boxes) and word[0] == heading[0] and word[2] > syllable
