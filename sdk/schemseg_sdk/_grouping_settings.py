@@ -19,15 +19,19 @@ class GroupingSettings:
             symbols of one class (two transistors on one wire); 3 splits real capacitors' plates.
         text_gap: instances of the text class (``designation``) closer than ``text_gap`` times the sheet's
             text height join, in place of ``merge_gap``: a tag or a line number is one label whatever the
-            resolution, while its letters' gaps grow with the text and the pen stays ~1 px on CAD plots.
-            Letters are about 0.2 text heights apart, words 0.6, labels a text height or more (ISO 3098
-            spacing); chosen on the tuning sets (docs/grouping.md). Sheets whose text height is unknown
-            (fewer than a dozen characters found) use ``merge_gap``.
+            resolution, while its letters' gaps grow with the text and not with the pen. Letters stand
+            about 0.2 text heights apart, words 0.6, separate labels a text height or more (ISO 3098
+            spacing). 0.8 was chosen on the synthetic P&ID tuning sheets at three zooms: designation F1
+            0.66 (stroke widths) -> 0.78; 1.0 joins neighbouring labels (0.70), 0.4 splits words (0.68)
+            (docs/grouping.md). Sheets whose text height is unknown (fewer than a dozen characters
+            found) use ``merge_gap``.
         text_cover: a text instance whose runs of characters on the drawing (characters within ``text_gap``
             text heights of each other: a word, a tag, a line number) hold less than this fraction of
             predicted text pixels is dropped: the model painted a syllable of a table's or title block's
             text, not a label. Kept text instances on one run join and take the run's extent (the
-            model often paints only some letters of a tag). Chosen on the tuning sets (docs/grouping.md).
+            model often paints only some letters of a tag). 0.7: on the same sheets (``text_gap`` 0.6)
+            designation F1 0.74 at 0, 0.78 at 0.7, 0.79 at 0.9; the model paints their tags whole, and
+            real sheets' tags more often in part, so the default stops short of 0.9.
         min_area: instances with fewer than ``min_area * w**2`` pixels are dropped.
         min_confidence, unsure_area: so are instances smaller than ``unsure_area * w**2`` whose
             pixels give their class a mean confidence below ``min_confidence`` (pixels of other
@@ -62,8 +66,8 @@ class GroupingSettings:
 
     gap: float = 1.0
     merge_gap: float = 5.0
-    text_gap: float = 0.6
-    text_cover: float = 0.5
+    text_gap: float = 0.8
+    text_cover: float = 0.7
     min_area: float = 2.5
     min_confidence: float = 0.6
     unsure_area: float = 10.0
