@@ -29,9 +29,9 @@ class GroupingSettings:
             text heights of each other: a word, a tag, a line number) hold less than this fraction of
             predicted text pixels is dropped: the model painted a syllable of a table's or title block's
             text, not a label. Kept text instances on one run join and take the run's extent (the
-            model often paints only some letters of a tag). 0.7: on the same sheets (``text_gap`` 0.6)
-            designation F1 0.74 at 0, 0.78 at 0.7, 0.79 at 0.9; the model paints their tags whole, and
-            real sheets' tags more often in part, so the default stops short of 0.9.
+            model often paints only some letters of a tag). 0.7: on the same sheets designation F1 0.74
+            at 0 (``text_gap`` 0.6), 0.77 at 0.5, 0.78 at 0.7, 0.79 at 0.9; the model paints their tags
+            whole, and real sheets' tags more often in part, so the default stops short of 0.9.
         min_area: instances with fewer than ``min_area * w**2`` pixels are dropped.
         min_confidence, unsure_area: so are instances smaller than ``unsure_area * w**2`` whose
             pixels give their class a mean confidence below ``min_confidence`` (pixels of other

@@ -21,6 +21,10 @@ _INK_THRESHOLD = 128  # gray below this is ink (as for the stroke width)
 CHARACTER_SIZE = 2.0
 """Ink components up to this many text heights tall and wide are characters (a letter, two touching
 letters, a digit with its bracket); larger ones are lines, frames and symbols, which join no run."""
+CHARACTER_THICKNESS = 0.3
+"""...and at least this many text heights across both ways: dashes, dots and ticks are thinner, and
+would chain the labels beside a dashed line into one run (hyphens, "1" and "I" are left out too: the
+text instance that covers them joins the runs on either side)."""
 
 
 @dataclass(frozen=True)
@@ -46,18 +50,17 @@ def find_text_runs(
 ) -> TextRuns:
     """The text runs of the crop of ``gray`` (the whole sheet) at ``corner`` the size of ``mask``.
 
-    Characters are ink components at most :data:`CHARACTER_SIZE` text heights (``height``) in size,
-    leaving out ink the model (``mask``) gives another symbol class than ``class_id``; characters
-    ``gap`` pixels apart or closer are one run.
+    Characters are ink components at most :data:`CHARACTER_SIZE` text heights (``height``) in size
+    and at least :data:`CHARACTER_THICKNESS` across, leaving out ink the model (``mask``) gives another
+    symbol class than ``class_id``; characters ``gap`` pixels apart or closer are one run.
     """
     x0, y0 = corner
     ink = gray < _INK_THRESHOLD
     crop = ink[y0 : y0 + mask.shape[0], x0 : x0 + mask.shape[1]]
     crop &= (mask == 0) | (mask == class_id)  # (a view: ink of other symbols is no text)
     count, parts, stats, _ = cv2.connectedComponentsWithStats(ink.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
-    character = (stats[:, cv2.CC_STAT_WIDTH] <= CHARACTER_SIZE * height) & (
-        stats[:, cv2.CC_STAT_HEIGHT] <= CHARACTER_SIZE * height
-    )
+    sides = np.sort(stats[:, [cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT]], axis=1)
+    character = (sides[:, 1] <= CHARACTER_SIZE * height) & (sides[:, 0] >= CHARACTER_THICKNESS * height)
     character[0] = False
     letters = character[parts]
     side = 2 * int(round(gap / 2)) + 1

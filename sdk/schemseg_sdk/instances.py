@@ -12,13 +12,15 @@ The model labels pixels; a noisy symbol comes out as several regions of several 
    (a symbol touching its text label, say), every pixel joins the nearest of those confident regions.
 4. Instances of one class closer than ``merge_gap * w`` join (the two plates of a capacitor); text
    (``designation``) instances closer than ``text_gap`` times the sheet's text height ``h`` (measured on
-   the drawing, :func:`~schemseg_sdk.sheet_scale.measure_scale`) join: the letters of a tag, the words of
-   a line number. Letter gaps grow with the text, not with the pen, which stays about 1 px on CAD plots
-   whatever the resolution; without a measured ``h`` text joins at ``merge_gap * w`` too. With a classifier, a group stays apart when the classifier calls each of
-   its pieces a symbol, and is surer of every piece than of the whole being one (by ``apart_margin``): two
-   flow arrows on one pipe, two valves in a row. The pieces of a step-3 split are such a group too:
-   the split is undone unless the classifier takes each piece for a symbol (the halves of a check
-   valve painted in two classes are no symbols; a symbol and its label are two).
+   the drawing, :func:`~schemseg_sdk.sheet_scale.measure_scale`) join: the letters of a tag, the words
+   of a line number. Letter gaps grow with the text, not with the pen; without a measured ``h`` text
+   joins at ``merge_gap * w`` too. With a classifier, a group stays apart when the classifier calls
+   each of its pieces a symbol, and is surer of every piece than of the whole being one (by
+   ``apart_margin``): two flow arrows on one pipe, two valves in a row. The pieces of a step-3 split
+   are such a group too: the split is undone unless the classifier takes each piece for a symbol (the
+   halves of a check valve painted in two classes are no symbols; a symbol and its label are two).
+   Last, text instances on one run of characters of the drawing join and take its extent, and those
+   covering less than ``text_cover`` of their runs are dropped (:mod:`~schemseg_sdk._text_runs`).
 5. Instances smaller than ``min_area * w**2`` pixels, small unsure ones, and those of any size whose
    class the model hardly believes in (mean confidence below ``floor_confidence``: a plurality won by
    a few low-confidence pixels, typically a symbol of another class) are dropped (painted

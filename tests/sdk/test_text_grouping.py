@@ -88,8 +88,9 @@ def test_without_measurable_text_labels_join_at_the_stroke_gap() -> None:
 
 
 def test_a_label_painted_in_part_is_one_symbol_spanning_it() -> None:
-    """The model missed the middle of each tag and painted the ends apart: one symbol over the whole tag."""
-    image, mask, boxes = _labelled_sheet(20)
+    """The model missed the middle of each word and painted its ends apart: one symbol over the whole word.
+    (Thin characters, a hyphen or a "1", join no run: a tag is then one run per part, see _text_runs.)"""
+    image, mask, boxes = _labelled_sheet(20, ("PUMP", "VESSEL", "DRAWN", "FEED", "WATER"))
     painted = mask.copy()
     for x0, _, x1, _ in boxes:
         painted[:, x0 + 2 * (x1 - x0) // 5 : x0 + 3 * (x1 - x0) // 5] = 0  # a fifth: over a text height
@@ -110,3 +111,13 @@ def test_a_syllable_of_other_text_painted_as_text_is_dropped() -> None:
     kept = group_symbols(mask, np.full(mask.shape, 0.9, np.float32), image, settings=GroupingSettings(text_cover=0))
     word = max(s.bbox for s in kept.symbols)  # kept, it spans its word ("DESIGN")
     assert len(kept.symbols) == len(boxes) and word[0] == heading[0] and word[2] > syllable
+
+
+def test_labels_beside_a_dashed_line_stay_apart() -> None:
+    """A signal line's dashes are character-sized: they must not chain the labels along it into one."""
+    image, mask, boxes = _labelled_sheet(20)
+    below = max(y1 for _, _, _, y1 in boxes) + 5  # a third of a text height under the labels
+    for x in range(0, image.shape[1] - 10, 12):
+        image[below : below + 2, x : x + 8] = 0
+    grouped = group_symbols(mask, np.full(mask.shape, 0.9, np.float32), image)
+    assert sorted(s.bbox for s in grouped.symbols) == boxes
