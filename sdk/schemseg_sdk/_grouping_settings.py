@@ -22,16 +22,16 @@ class GroupingSettings:
             resolution, while its letters' gaps grow with the text and not with the pen. Letters stand
             about 0.2 text heights apart, words 0.6, separate labels a text height or more (ISO 3098
             spacing). 0.8 was chosen on the synthetic P&ID tuning sheets at three zooms: designation F1
-            0.66 (stroke widths) -> 0.78; 1.0 joins neighbouring labels (0.70), 0.4 splits words (0.68)
+            0.66 (stroke widths) -> 0.80; 1.0 joins neighbouring labels (0.76), 0.6 splits words (0.77)
             (docs/grouping.md). Sheets whose text height is unknown (fewer than a dozen characters
             found) use ``merge_gap``.
         text_cover: a text instance whose runs of characters on the drawing (characters within ``text_gap``
             text heights of each other: a word, a tag, a line number) hold less than this fraction of
             predicted text pixels is dropped: the model painted a syllable of a table's or title block's
             text, not a label. Kept text instances on one run join and take the run's extent (the
-            model often paints only some letters of a tag). 0.7: on the same sheets designation F1 0.74
-            at 0 (``text_gap`` 0.6), 0.77 at 0.5, 0.78 at 0.7, 0.79 at 0.9; the model paints their tags
-            whole, and real sheets' tags more often in part, so the default stops short of 0.9.
+            model often paints only some letters of a tag). 0.7: on the same sheets designation F1 0.79
+            at 0.5, 0.80 at 0.7, 0.81 at 0.9; the model paints their tags whole, and real sheets' tags
+            more often in part, so the default stops short of 0.9.
         min_area: instances with fewer than ``min_area * w**2`` pixels are dropped.
         min_confidence, unsure_area: so are instances smaller than ``unsure_area * w**2`` whose
             pixels give their class a mean confidence below ``min_confidence`` (pixels of other
