@@ -1,7 +1,7 @@
 """How grouping labels a crop of predicted pixels: instances, their votes, splits, merges and the classifier's say.
 
 The steps are described in :mod:`~schemseg_sdk.instances`, whose functions are the public face of this
-module; :class:`GroupingSettings`, their parameters, is re-exported there.
+module; their parameters, :class:`~schemseg_sdk._grouping_settings.GroupingSettings`, are re-exported there.
 """
 
 from __future__ import annotations
@@ -13,65 +13,12 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
+from ._grouping_settings import GroupingSettings
+from ._text_runs import TextRuns
 from .symbols import Symbol
 
 if TYPE_CHECKING:
     from .symbol_classifier import SymbolClassifier
-
-
-@dataclass(frozen=True)
-class GroupingSettings:
-    """How predicted pixels become symbol instances; lengths are in stroke widths.
-
-    Attributes:
-        gap: fragments closer than about ``gap`` stroke widths join into one instance, whatever their classes.
-        merge_gap: instances of the same class closer than ``merge_gap`` stroke widths join. Chosen
-            with the symbol classifier on two tuning sets (synthetic seed 3, 120 CI2N training
-            drawings the classifier never saw): 8, the value before the classifier, joins neighbouring
-            symbols of one class (two transistors on one wire); 3 splits real capacitors' plates.
-        min_area: instances with fewer than ``min_area * w**2`` pixels are dropped.
-        min_confidence, unsure_area: so are instances smaller than ``unsure_area * w**2`` whose
-            pixels give their class a mean confidence below ``min_confidence`` (pixels of other
-            classes count 0): small and unsure is mostly noise; not applied without confidence.
-        split_confidence: mean confidence a second class needs to split an instance, over at least
-            ``split_area * w**2`` pixels (without a classifier, or with ``apart_margin`` above 1)...
-        judged_split_confidence: ...and with a classifier, which undoes a split unless it takes each
-            piece for a symbol (``apart_margin``), so splitting may be eager: 0.6
-            was chosen on the three tuning sets, better on each in mIoU and symbol F1 (more polarized
-            capacitors, junction dots and real PMOS found; a few check valves lost; 0.5 and 0.4 lose on
-            the seed-4 set). Without a classifier every split stays, and 0.6 cuts symbols into pieces
-            (the vote alone: 3 points of mIoU lower on the real drawings), so ``split_confidence`` stays 0.8
-            (docs/grouping.md, "How the defaults were chosen").
-        split_area: see ``split_confidence``.
-        floor_confidence: instances of any size whose mean confidence in their class is below this
-            are dropped; not applied without confidence. Chosen on a tuning set of its own (seed 3):
-            higher floors count strong classes better but drop the true symbols of the classes the
-            model is unsure of everywhere, and lower the mean symbol F1 (docs/grouping.md).
-        apart_margin: with a classifier, instances that ``merge_gap`` would join, and the pieces of an
-            instance that ``split_confidence`` split, stay apart when the classifier calls each of them
-            (of at least ``min_area``; two or more) a symbol, and is surer of each than of the whole
-            being a symbol (of any class) by this margin or more; else they join (the split is undone).
-            Above 1 merges always join and splits stay, as without a classifier. Chosen on the tuning
-            sets: 0.05 keeps real capacitors' plates together, where the classifier is about as sure
-            of a plate as of the capacitor.
-        overlap_join: after the classifier, kept instances it gives one class join when at least this
-            fraction of the smaller one's box lies in the other's: parts of one symbol that step 3
-            split or two classes won (the halves of a check valve, a panel instrument's bubble and
-            line), which the classifier then names alike. Above 1 nothing joins. 0.3, 0.5 and 0.7
-            scored alike on the tuning sets, with no symbol lost; 0.5 is "more than half inside".
-    """
-
-    gap: float = 1.0
-    merge_gap: float = 5.0
-    min_area: float = 2.5
-    min_confidence: float = 0.6
-    unsure_area: float = 10.0
-    split_confidence: float = 0.8
-    judged_split_confidence: float = 0.6
-    split_area: float = 2.5
-    floor_confidence: float = 0.1
-    apart_margin: float = 0.05
-    overlap_join: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -112,7 +59,10 @@ class InstanceLabels:
         width: float,
         settings: GroupingSettings,
         judge: ClassifierView | None = None,
+        text: TextRuns | None = None,
     ) -> InstanceLabels:
+        """Label ``crop`` (class ids) with stroke width ``width``; ``text``: the sheet's text (``None``: no
+        text class, or its height unknown)."""
         closed = _close(crop != 0, settings.gap * width)
         count, labels, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8, ltype=cv2.CV_32S)
         self = cls(crop, labels, count, weights is not None, judge)
@@ -127,11 +77,16 @@ class InstanceLabels:
         if split.size:
             siblings = self._split(split, strong, weights)
         min_pixels = settings.min_area * width * width
-        target = self._merge_targets(settings.merge_gap * width)
+        gaps = np.full(self.classes_count, settings.merge_gap * width)
+        if text is not None and text.class_id < self.classes_count:
+            gaps[text.class_id] = settings.text_gap * text.height
+        target = self._merge_targets(gaps)
         if judge is not None and judged:  # (with apart_margin above 1 nothing stays apart: not asked)
             # a split is undone as a merge is: unless the classifier takes each piece for a symbol
             target = self._keep_apart(_union(target, siblings), judge, min_pixels, settings.apart_margin)
         self._regroup(target, weights)
+        if text is not None and text.class_id < self.classes_count:
+            self._fit_text(text, settings.text_cover, weights)
         self.keep &= self.area >= min_pixels
         if self.confident:
             score = self.score()
@@ -194,9 +149,9 @@ class InstanceLabels:
         self._vote(weights)
         return siblings
 
-    def _merge_targets(self, gap: float) -> np.ndarray:
-        """``(count,)``: the group of each instance when those of one winning class that a closing of
-        ``gap`` pixels connects join (numbered from 0, the background's)."""
+    def _merge_targets(self, gaps: np.ndarray) -> np.ndarray:
+        """``(count,)``: the group of each instance when those of one winning class ``c`` closer than
+        ``gaps[c]`` pixels join (numbered from 0, the background's)."""
         target = np.arange(self.count)
         painted = self.paint(keep_all=True)
         offset = self.count
@@ -208,7 +163,7 @@ class InstanceLabels:
             x0, y0 = self.boxes[members, :2].min(axis=0).tolist()
             x1, y1 = self.boxes[members, 2:].max(axis=0).tolist()
             pixels = painted[y0:y1, x0:x1] == class_id
-            count, joined = cv2.connectedComponents(_grow(pixels, gap / 2), connectivity=8, ltype=cv2.CV_32S)
+            count, joined = cv2.connectedComponents(_grow(pixels, gaps[class_id] / 2), connectivity=8, ltype=cv2.CV_32S)
             labels = self.labels[y0:y1, x0:x1][pixels]
             component = np.zeros(self.count, np.int64)
             component[labels] = joined[pixels]  # every pixel of an instance lies in one joined component
@@ -249,6 +204,33 @@ class InstanceLabels:
             (int(target[member[group]]), row) for group, row in zip(groups.tolist(), whole) if not apart[group]
         )
         return target
+
+    def _fit_text(self, text: TextRuns, least: float, weights: np.ndarray | None) -> None:
+        """Text instances on one run join and take its extent; those covering less than ``least`` of their
+        runs' ink (counting every text instance's pixels there) are dropped (see ``GroupingSettings.text_cover``)."""
+        is_text = self.winner == text.class_id
+        is_text[0] = False
+        on_run = (text.labels > 0) & self.fg & is_text[self.labels]
+        runs = len(text.boxes)
+        total = np.bincount(text.labels.ravel(), minlength=runs)
+        covered = np.bincount(text.labels[on_run], minlength=runs)
+        pairs = np.unique(self.labels[on_run].astype(np.int64) * runs + text.labels[on_run])
+        instance, run = pairs // runs, pairs % runs
+        ink = np.bincount(instance, weights=total[run], minlength=self.count)
+        support = np.bincount(instance, weights=covered[run], minlength=self.count) / np.maximum(ink, 1)
+        dropped = (ink > 0) & (support < least)
+        joined = ~dropped[instance]
+        target = _components(self.count + runs, instance[joined], self.count + run[joined])[: self.count]
+        target = np.unique(target, return_inverse=True)[1]
+        # what the classifier said of other instances still holds; text is asked again, as it now stands
+        self.judged = {int(target[i]): row for i, row in self.judged.items() if not is_text[i]}
+        self._regroup(target, weights)
+        reach = _group_boxes(
+            np.concatenate([self.boxes, text.boxes[run[joined]]]),
+            np.concatenate([np.arange(self.count), target[instance[joined]]]),
+        )
+        self.boxes = reach
+        self.keep[target[dropped]] = False
 
     def _regroup(self, target: np.ndarray, weights: np.ndarray | None) -> None:
         """Relabel every instance ``i`` as ``target[i]`` (joining those with one target)."""

@@ -10,12 +10,17 @@ The model labels pixels; a noisy symbol comes out as several regions of several 
    ``split_area * w**2`` pixels at a mean confidence of ``split_confidence`` or more
    (``judged_split_confidence`` with a classifier, which undoes splits it does not believe in, step 4)
    (a symbol touching its text label, say), every pixel joins the nearest of those confident regions.
-4. Instances of one class closer than ``merge_gap * w`` join (the two plates of a capacitor, the
-   letters of a label). With a classifier, a group stays apart when the classifier calls each of
-   its pieces a symbol, and is surer of every piece than of the whole being one (by ``apart_margin``): two
-   flow arrows on one pipe, two valves in a row. The pieces of a step-3 split are such a group too:
-   the split is undone unless the classifier takes each piece for a symbol (the halves of a check
-   valve painted in two classes are no symbols; a symbol and its label are two).
+4. Instances of one class closer than ``merge_gap * w`` join (the two plates of a capacitor); text
+   (``designation``) instances closer than ``text_gap`` times the sheet's text height ``h`` (measured on
+   the drawing, :func:`~schemseg_sdk.sheet_scale.measure_scale`) join: the letters of a tag, the words
+   of a line number. Letter gaps grow with the text, not with the pen; without a measured ``h`` text
+   joins at ``merge_gap * w`` too. With a classifier, a group stays apart when the classifier calls
+   each of its pieces a symbol, and is surer of every piece than of the whole being one (by
+   ``apart_margin``): two flow arrows on one pipe, two valves in a row. The pieces of a step-3 split
+   are such a group too: the split is undone unless the classifier takes each piece for a symbol (the
+   halves of a check valve painted in two classes are no symbols; a symbol and its label are two).
+   Last, text instances on one run of characters of the drawing join and take its extent, and those
+   covering less than ``text_cover`` of their runs are dropped (:mod:`~schemseg_sdk._text_runs`).
 5. Instances smaller than ``min_area * w**2`` pixels, small unsure ones, and those of any size whose
    class the model hardly believes in (mean confidence below ``floor_confidence``: a plurality won by
    a few low-confidence pixels, typically a symbol of another class) are dropped (painted
@@ -40,9 +45,12 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
-from ._instance_labels import ClassifierView, GroupingSettings, InstanceLabels
+from ._grouping_settings import GroupingSettings
+from ._instance_labels import ClassifierView, InstanceLabels
+from ._text_runs import find_text_runs
 from .classes import CLASS_NAMES
 from .instance_crops import to_gray
+from .sheet_scale import measure_scale
 from .symbols import Symbol, find_symbols
 
 if TYPE_CHECKING:
@@ -56,26 +64,36 @@ __all__ = [
     "find_instances",
     "estimate_stroke_width",
     "list_symbols",
+    "TEXT_CLASS",
 ]
 
 _INK_THRESHOLD = 128  # gray below this is ink (the real-drawing scoring protocol's threshold)
 _STRIP_ROWS = 1024  # the stroke width is measured strip by strip: bounded memory on big scans
 _STRIP_MARGIN = 16
+TEXT_CLASS = "designation"
+"""The class whose instances join at gaps measured in text height (``GroupingSettings.text_gap``)."""
 
 
 @dataclass(frozen=True)
 class GroupedSymbols:
-    """The result of :func:`group_symbols`: the repainted mask, one symbol per instance, and ``w``."""
+    """The result of :func:`group_symbols`: the repainted mask, one symbol per instance, ``w`` and ``h``
+    (``text_height``: ``None`` where too little text was found to measure it)."""
 
     mask: np.ndarray
     symbols: list[Symbol]
     stroke_width: float
     settings: GroupingSettings = GroupingSettings()
     classifier: dict[str, object] | None = None
+    text_height: float | None = None
 
     def describe(self) -> dict[str, object]:
-        """What the JSON result records about the grouping (stroke width, settings, classifier or ``None``)."""
-        return {"stroke_width": self.stroke_width, **asdict(self.settings), "classifier": self.classifier}
+        """What the JSON result records about the grouping (stroke width, text height, settings, classifier)."""
+        return {
+            "stroke_width": self.stroke_width,
+            "text_height": self.text_height,
+            **asdict(self.settings),
+            "classifier": self.classifier,
+        }
 
 
 @dataclass(frozen=True)
@@ -94,10 +112,14 @@ class InstanceTable:
 
 
 def find_instances(
-    mask: np.ndarray, confidence: np.ndarray | None, image: np.ndarray, settings: GroupingSettings = GroupingSettings()
+    mask: np.ndarray,
+    confidence: np.ndarray | None,
+    image: np.ndarray,
+    settings: GroupingSettings = GroupingSettings(),
+    class_names: Sequence[str] = CLASS_NAMES,
 ) -> InstanceTable:
     """The instances of steps 1-5 of the grouping of ``mask`` without a classifier (see :func:`group_symbols`)."""
-    instances, offset, width = _label_sheet(mask, confidence, image, settings)
+    instances, offset, width, _ = _label_sheet(mask, confidence, image, settings, class_names)
     if instances is None:
         return InstanceTable(
             np.zeros((0, 4), np.int64), np.zeros(0, np.int64), np.zeros((0, 1)), np.zeros(0, np.int64), width
@@ -117,19 +139,29 @@ def _label_sheet(
     confidence: np.ndarray | None,
     image: np.ndarray,
     settings: GroupingSettings,
+    class_names: Sequence[str],
     classifier: SymbolClassifier | None = None,
-) -> tuple[InstanceLabels | None, tuple[int, int], float]:
-    """The instances of the bounding box of ``mask``'s symbols, that box's corner and the stroke width."""
+    text_height: float | None = None,
+) -> tuple[InstanceLabels | None, tuple[int, int], float, float | None]:
+    """The instances of the bounding box of ``mask``'s symbols, that box's corner, the stroke width and the
+    text height (``text_height`` if given, else measured on ``image`` where text was predicted)."""
     width = estimate_stroke_width(image)
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    text_id = list(class_names).index(TEXT_CLASS) if TEXT_CLASS in class_names else None
+    if text_height is None and text_id is not None and (mask == text_id).any():
+        text_height = measure_scale(image).text_px
     if not rows.size:
-        return None, (0, 0), width
+        return None, (0, 0), width, text_height
     y0, y1, x0, x1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
     weights = None if confidence is None else confidence[y0:y1, x0:x1]
-    judge = (
-        None if classifier is None else ClassifierView(classifier, to_gray(image), np.array([x0, y0, x0, y0]), width)
-    )
-    return InstanceLabels.label(mask[y0:y1, x0:x1], weights, width, settings, judge), (x0, y0), width
+    gray = to_gray(image)
+    judge = None if classifier is None else ClassifierView(classifier, gray, np.array([x0, y0, x0, y0]), width)
+    crop = mask[y0:y1, x0:x1]
+    text = None
+    if text_id is not None and text_height is not None:
+        text = find_text_runs(gray, crop, (x0, y0), text_id, text_height, settings.text_gap * text_height)
+    instances = InstanceLabels.label(crop, weights, width, settings, judge, text)
+    return instances, (x0, y0), width, text_height
 
 
 def estimate_stroke_width(image: np.ndarray) -> float:
@@ -167,6 +199,7 @@ def group_symbols(
     class_names: Sequence[str] = CLASS_NAMES,
     settings: GroupingSettings = GroupingSettings(),
     classifier: SymbolClassifier | None = None,
+    text_height: float | None = None,
 ) -> GroupedSymbols:
     """Group the predicted ``mask`` of ``image`` into symbol instances with one class each.
 
@@ -178,6 +211,8 @@ def group_symbols(
         settings: the grouping's parameters.
         classifier: gives each instance its class (or drops it) from its crop (step 6); its class
             names must be ``class_names``.
+        text_height: the drawing's text height in pixels, if already measured (``None``: measured on
+            ``image`` by :func:`~schemseg_sdk.sheet_scale.measure_scale` when text was predicted).
 
     >>> image = np.full((40, 40, 3), 255, np.uint8); image[10:30, 10:12] = 0
     >>> mask = np.zeros((40, 40), np.uint8); mask[10:20, 10:12] = 1; mask[20:30, 10:12] = 2; mask[21, 10] = 1
@@ -188,16 +223,18 @@ def group_symbols(
     """
     out = np.zeros_like(mask)
     described = None if classifier is None else classifier.describe()
-    instances, (x0, y0), width = _label_sheet(mask, confidence, image, settings, classifier)
+    instances, (x0, y0), width, height = _label_sheet(
+        mask, confidence, image, settings, class_names, classifier, text_height
+    )
     if instances is None:
-        return GroupedSymbols(out, [], width, settings, described)
+        return GroupedSymbols(out, [], width, settings, described, height)
     if classifier is not None:
         instances.reclassify()
         if settings.overlap_join <= 1:
             instances.join_overlapping(settings.overlap_join)
     out[y0 : y0 + instances.crop.shape[0], x0 : x0 + instances.crop.shape[1]] = instances.paint()
     symbols = instances.symbols(class_names, (x0, y0), confidence is not None or classifier is not None)
-    return GroupedSymbols(out, symbols, width, settings, described)
+    return GroupedSymbols(out, symbols, width, settings, described, height)
 
 
 def list_symbols(
@@ -208,9 +245,10 @@ def list_symbols(
     grouping: GroupingSettings | None,
     timings: dict[str, float],
     classifier: SymbolClassifier | None = None,
+    text_height: float | None = None,
 ) -> tuple[np.ndarray, list[Symbol], dict[str, object] | None]:
     """The symbols of a prediction: grouped into instances (``grouping``, with ``classifier`` if
-    given) or one per connected region (``None``).
+    given, ``text_height`` as in :func:`group_symbols`) or one per connected region (``None``).
 
     Returns the mask (repainted when grouped), the symbols and the grouping's description (or
     ``None``); adds the seconds spent to ``timings["group"]`` or ``timings["postprocess"]``.
@@ -220,7 +258,7 @@ def list_symbols(
         symbols = find_symbols(mask, confidence, class_names)
         timings["postprocess"] += time.perf_counter() - start
         return mask, symbols, None
-    grouped = group_symbols(mask, confidence, image, class_names, grouping, classifier)
+    grouped = group_symbols(mask, confidence, image, class_names, grouping, classifier, text_height)
     timings["group"] += time.perf_counter() - start
     return grouped.mask, grouped.symbols, grouped.describe()
 

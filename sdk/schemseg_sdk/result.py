@@ -12,7 +12,7 @@ JSON schema (``schema`` = ``"schemseg.segmentation/1"``; keys are only ever adde
       "symbols": [{"class_id": 1, "class_name": "resistor", "bbox": [x0, y0, x1, y1],
                    "area": 812, "confidence": 0.9731}],   # bbox x1/y1 exclusive; confidence may be null
       "symbol_counts": {"resistor": 4, "capacitor": 2},   # symbols per class name
-      "grouping": {"stroke_width": 2.0, "gap": 1.0, ...,  # null: one symbol per region, no grouping
+      "grouping": {"stroke_width": 2.0, "text_height": 11.0, "gap": 1.0, ...,  # null: no grouping
                    "classifier": {"file": "symbol_classifier.onnx", ...}},  # null: the model's vote
       "scale": {"zoom": 1.0, "mode": "auto", "stroke_px": 1.9, "text_px": 11.0,   # the zoom the model read the
                 "reason": "stroke 1.90 px, text 11.0 px: inside the model's band, read as it is"},  # sheet at, and why
@@ -30,7 +30,8 @@ model gave another class count 0). Without grouping a symbol is one connected re
 and ``confidence`` the mean confidence of its pixels. The keys ``symbol_counts``, ``grouping`` and
 ``grouping.classifier``, ``scale``, ``page``, ``pages`` and ``dpi`` were added without raising the
 schema version: readers of version 1 ignore them. With a zoom other than 1 the grouping ran at the
-model's scale, so ``grouping.stroke_width`` is the stroke width there.
+model's scale, so ``grouping.stroke_width`` and ``grouping.text_height`` (text is grouped in text
+heights; ``null`` where too little text was found) are measured there.
 """
 
 from __future__ import annotations

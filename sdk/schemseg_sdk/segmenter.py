@@ -398,8 +398,16 @@ class Segmenter:
     def _finish_job(self, job: _Job) -> SegmentationResult:
         assert job.stitcher is not None and job.image is not None and job.sheet is not None and job.scale is not None
         mask, confidence = job.stitcher.result()
+        text_px = job.scale.text_px  # measured on the sheet: at the model's scale it is zoom times that
         mask, symbols, grouping = list_symbols(
-            mask, confidence, job.image, self.class_names, self.grouping, job.timings, self.classifier
+            mask,
+            confidence,
+            job.image,
+            self.class_names,
+            self.grouping,
+            job.timings,
+            self.classifier,
+            None if text_px is None else text_px * job.scale.zoom,
         )
         if job.image is not job.sheet:  # grouped at the model's scale, where its settings were tuned
             start = time.perf_counter()

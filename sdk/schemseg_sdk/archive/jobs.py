@@ -271,7 +271,7 @@ def _json_complete(
     if isinstance(recorded, dict):
         if not _same_classifier(recorded.get("classifier"), classifier):
             return False
-        recorded = {k: v for k, v in recorded.items() if k not in ("stroke_width", "classifier")}
+        recorded = {k: v for k, v in recorded.items() if k not in ("stroke_width", "text_height", "classifier")}
     if recorded != grouping:
         return False
     page = job.page
