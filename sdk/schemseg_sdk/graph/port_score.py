@@ -5,8 +5,9 @@ line reaches (``Gate``, ``Emitter``, ``InP``, ...) and gives its point. A true p
 the predicted symbol matched to its symbol (:func:`~.edge_score.match_symbols`): the predicted
 port nearest the true terminal (no farther than half the symbol's longer side) is the one that
 names it. It is *right* when the names agree, *right as CI2N reads it* when they agree up to the
-ports the CI2N scorer does not tell apart (``port_merge`` of its ``device_def.toml``: a MOSFET's
-drain and source, the two ends of a resistor, capacitor, inductor, switch or source), and *not
+ports that CI2N's ``device_def.toml`` merges (``port_merge``: a MOSFET's drain and source, the two
+ends of a resistor, capacitor, inductor, switch or source; the GED scorer itself, :mod:`.ci2n_graph`,
+gives a source's two ends different edge types, so there a swapped source still costs), and *not
 found* when the symbol was not matched or has no port near the terminal. Naming is scored apart
 from wiring: a port named right on the wrong net is still right here; the edge score
 (:mod:`.edge_score`) and the netlist score judge the nets.
@@ -35,7 +36,7 @@ INTERCHANGEABLE_PORTS: dict[str, frozenset[str]] = {
     "Voltage": frozenset({"Positive", "Negative"}),
     "Current": frozenset({"In", "Out"}),
 }
-"""Ports of a CI2N type that its scorer gives the same edge type, so swapping them costs nothing."""
+"""Ports of a CI2N type that ``device_def.toml``'s ``port_merge`` merges (swapping them is no naming error)."""
 
 
 @dataclass(frozen=True)
