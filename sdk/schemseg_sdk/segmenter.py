@@ -6,43 +6,28 @@ import os
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Literal, cast, overload
+from typing import Literal, overload
 
 import numpy as np
 
+from ._pipeline import BatchShape, Clock, Job, SheetSource, pack_batches, stitch_batch, whole_file
 from .backends.base import Backend
-from .backends.cpu_choice import open_onnx_backend
 from .backends.onnxruntime import Device
-from .documents import DocumentPage, document_pages, read_page
-from .errors import BackendUnavailableError, InvalidInputError, ModelFormatError, SchemsegError
-from .imageio import ImageSource, read_image
+from .backends.open import ENGINE_SUFFIXES, open_backend
+from .documents import document_pages
+from .errors import InvalidInputError, ModelFormatError, SchemsegError
 from .instances import GroupingSettings, list_symbols
 from .model_info import ModelInfo
 from .result import STAGES, SegmentationResult
-from .sheet_scale import (
-    ScaleChoice,
-    SheetScale,
-    check_scale,
-    pixels_to_sheet,
-    resample,
-    resolve_scale,
-    symbols_to_sheet,
-)
+from .sheet_scale import ScaleChoice, check_scale, pixels_to_sheet, symbols_to_sheet
 from .symbol_classifier import ClassifierChoice, SymbolClassifier, open_classifier
-from .tiling import TilePlan, TileStitcher, copy_tile, plan_tiles
 
 __all__ = ["Segmenter", "SheetSource", "DEFAULT_MODEL", "ENGINE_SUFFIXES"]
 
-SheetSource = ImageSource | DocumentPage
-"""What the Segmenter reads as one sheet: an image (path, bytes, array) or one page of a document."""
-
 DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "reference.onnx"
 """The reference model bundled with the package (fp32 ONNX, runs on any CPU)."""
-
-ENGINE_SUFFIXES = (".engine", ".plan")
 
 
 class Segmenter:
@@ -113,7 +98,7 @@ class Segmenter:
             raise InvalidInputError(f"batch_size must be a positive integer, got {batch_size!r}")
         self.scale = check_scale(scale)
         self.model_path = _resolve_model(model)
-        self.backend: Backend = _open_backend(self.model_path, device, threads, rebuild_from, bundled=model is None)
+        self.backend: Backend = open_backend(self.model_path, device, threads, rebuild_from, bundled=model is None)
         if model is None:  # a faster bundled graph may run instead of the fp32 model
             self.model_path = Path(getattr(self.backend, "model_path", self.model_path))
         max_batch = self.backend.input_spec.max_batch
@@ -295,7 +280,7 @@ class Segmenter:
         """
         self._check_open()
         pages = document_pages(path, dpi)
-        sources = [page.path if _whole_file(page) else page for page in pages]
+        sources = [page.path if whole_file(page) else page for page in pages]
         return self._stream(iter(sources), with_confidence, return_errors)
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -325,10 +310,11 @@ class Segmenter:
     def _stream(
         self, images: Iterator[SheetSource], with_confidence: bool, return_errors: bool
     ) -> Iterator[SegmentationResult | InvalidInputError]:
-        pending: deque[_Job] = deque()
-        slots: deque[list[tuple[_Job, int]]] = deque()
-        clock = _Clock()
-        batches = self._batches(images, with_confidence, pending, slots, clock)
+        pending: deque[Job] = deque()
+        slots: deque[list[tuple[Job, int]]] = deque()
+        clock = Clock()
+        shape = BatchShape(self.input_size, self.info.pad_value, self.batch_size, self.scale)
+        batches = pack_batches(images, shape, with_confidence, pending, slots, clock)
         outputs = self.backend.infer_many(batches, with_confidence=with_confidence)
         try:
             while True:
@@ -338,7 +324,7 @@ class Segmenter:
                 except StopIteration:
                     break
                 elapsed = time.perf_counter() - start - (clock.generator - generator_before)
-                _stitch_batch(slots.popleft(), output.class_ids, output.confidence, elapsed, output.timings)
+                stitch_batch(slots.popleft(), output.class_ids, output.confidence, elapsed, output.timings)
                 yield from self._finish_ready(pending, return_errors)
             yield from self._finish_ready(pending, return_errors)
         finally:
@@ -346,45 +332,8 @@ class Segmenter:
             if close is not None:
                 close()
 
-    def _batches(
-        self,
-        sources: Iterator[SheetSource],
-        with_confidence: bool,
-        pending: deque[_Job],
-        slots: deque[list[tuple[_Job, int]]],
-        clock: _Clock,
-    ) -> Iterator[np.ndarray]:
-        """Decode sheets lazily and pack their tiles into batches of ``batch_size``."""
-        size, pad_value = self.input_size, self.info.pad_value
-        buffer: np.ndarray | None = None
-        batch: list[tuple[_Job, int]] = []
-        while True:
-            start = time.perf_counter()
-            source = next(sources, _END)
-            if source is _END:  # not None: None is a bad input to report, not the end
-                break
-            job = _start_job(cast(SheetSource, source), size, with_confidence, self.scale)
-            pending.append(job)
-            for index in range(len(job.plan) if job.plan is not None else 0):
-                tile_start = time.perf_counter()
-                if buffer is None:
-                    buffer = np.empty((self.batch_size, size, size, 3), np.uint8)
-                copy_tile(job.image, job.plan, index, buffer[len(batch)], pad_value)  # type: ignore[arg-type]  # job.plan is not None inside this loop (range is empty otherwise)
-                batch.append((job, index))
-                job.timings["preprocess"] += time.perf_counter() - tile_start
-                if len(batch) == self.batch_size:
-                    slots.append(batch)
-                    clock.generator += time.perf_counter() - start
-                    yield buffer
-                    start, buffer, batch = time.perf_counter(), None, []
-            clock.generator += time.perf_counter() - start
-        if batch:
-            assert buffer is not None
-            slots.append(batch)
-            yield buffer[: len(batch)]
-
     def _finish_ready(
-        self, pending: deque[_Job], return_errors: bool
+        self, pending: deque[Job], return_errors: bool
     ) -> Iterator[SegmentationResult | InvalidInputError]:
         while pending and pending[0].ready:
             job = pending.popleft()
@@ -395,7 +344,7 @@ class Segmenter:
                 continue
             yield self._finish_job(job)
 
-    def _finish_job(self, job: _Job) -> SegmentationResult:
+    def _finish_job(self, job: Job) -> SegmentationResult:
         assert job.stitcher is not None and job.image is not None and job.sheet is not None and job.scale is not None
         mask, confidence = job.stitcher.result()
         text_px = job.scale.text_px  # measured on the sheet: at the model's scale it is zoom times that
@@ -441,88 +390,6 @@ class Segmenter:
         )
 
 
-_END = object()
-
-
-@dataclass
-class _Clock:
-    generator: float = 0.0  # seconds spent decoding/tiling inside the backend's batch pulls
-
-
-@dataclass
-class _Job:
-    """One sheet on its way through the pipeline."""
-
-    label: str
-    page: DocumentPage | None = None
-    sheet: np.ndarray | None = None  # as decoded
-    image: np.ndarray | None = None  # at the model's scale (the sheet itself at zoom 1)
-    scale: SheetScale | None = None
-    plan: TilePlan | None = None
-    stitcher: TileStitcher | None = None
-    error: InvalidInputError | None = None
-    timings: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
-
-    @property
-    def ready(self) -> bool:
-        return self.error is not None or (self.stitcher is not None and self.stitcher.done)
-
-
-def _start_job(source: SheetSource, size: int, with_confidence: bool, scale: ScaleChoice) -> _Job:
-    page = source if isinstance(source, DocumentPage) and not _whole_file(source) else None
-    job = _Job(_label(source), page)
-    start = time.perf_counter()
-    try:
-        job.sheet = read_page(source) if isinstance(source, DocumentPage) else read_image(source)
-    except InvalidInputError as exc:
-        job.error = exc
-        return job
-    job.timings["decode"] = time.perf_counter() - start
-    start = time.perf_counter()
-    job.scale = resolve_scale(job.sheet, scale)
-    job.image = resample(job.sheet, job.scale.zoom)
-    job.timings["preprocess"] += time.perf_counter() - start
-    height, width = job.image.shape[:2]
-    job.plan = plan_tiles(height, width, size)
-    job.stitcher = TileStitcher(job.plan, with_confidence)
-    return job
-
-
-def _stitch_batch(
-    batch: list[tuple[_Job, int]],
-    class_ids: np.ndarray,
-    confidence: np.ndarray | None,
-    elapsed: float,
-    backend_timings: dict[str, float],
-) -> None:
-    """Hand each row of a batch output to its sheet; the batch's time is shared out per tile."""
-    share = 1.0 / len(batch)
-    for row, (job, index) in enumerate(batch):
-        timings = job.timings
-        timings["inference"] += elapsed * share
-        for stage, seconds in backend_timings.items():
-            timings[stage] = timings.get(stage, 0.0) + seconds * share
-        start = time.perf_counter()
-        assert job.stitcher is not None
-        job.stitcher.add(index, class_ids[row], None if confidence is None else confidence[row])
-        timings["stitch"] += time.perf_counter() - start
-
-
-def _whole_file(page: DocumentPage) -> bool:
-    """A one-page raster is read as the image it is: its result names no page, as for a path."""
-    return page.count == 1 and page.dpi is None
-
-
-def _label(source: object) -> str:
-    if isinstance(source, DocumentPage):
-        return str(source.path)
-    if isinstance(source, (str, os.PathLike)):
-        return str(os.fspath(source))
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        return "<bytes>"
-    return "<array>" if isinstance(source, np.ndarray) else f"<{type(source).__name__}>"
-
-
 def _resolve_model(model: str | os.PathLike[str] | None) -> Path:
     if model is None:
         if not DEFAULT_MODEL.is_file():
@@ -535,40 +402,3 @@ def _resolve_model(model: str | os.PathLike[str] | None) -> Path:
     if not isinstance(model, (str, os.PathLike)):
         raise InvalidInputError(f"model: expected a path to an .onnx or .engine file, got {type(model).__name__}")
     return Path(model)
-
-
-def _open_backend(
-    path: Path, device: Device, threads: int | None, rebuild_from: str | os.PathLike[str] | None, bundled: bool = False
-) -> Backend:
-    """Choose the runtime from the model file: ``.onnx`` -> the CPU runtime that runs it fastest, or ONNX
-    Runtime on CUDA (:func:`~schemseg_sdk.backends.cpu_choice.open_onnx_backend`), ``.engine``/``.plan`` ->
-    TensorRT; ``bundled``: no model was given, and a faster gated graph shipped beside it may run instead."""
-    if path.is_dir():
-        raise ModelFormatError(f"{path}: is a directory, expected a model file (.onnx, .engine or .plan)")
-    if not path.is_file():
-        raise ModelFormatError(f"{path}: no such model file")
-    suffix = path.suffix.lower()
-    if suffix in ENGINE_SUFFIXES:
-        if device == "cpu":
-            raise BackendUnavailableError(
-                f"{path.name}: a TensorRT engine runs on an NVIDIA GPU, not device='cpu'; "
-                "use device='cuda' or 'auto', or pass the .onnx model to run on the CPU"
-            )
-        return _tensorrt_backend_class()(path, device_id=0, rebuild_from=rebuild_from)
-    if suffix != ".onnx":
-        raise ModelFormatError(
-            f"{path}: unknown model type {suffix or '(no suffix)'!r}; expected .onnx, .engine or .plan"
-        )
-    return open_onnx_backend(path, device, threads, bundled=bundled)
-
-
-def _tensorrt_backend_class() -> type:
-    try:
-        from .backends.tensorrt import TensorRTBackend
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("schemseg_sdk.backends.tensorrt", "tensorrt"):
-            raise
-        raise BackendUnavailableError(
-            f"the TensorRT backend is not available ({exc}); pip install 'schemseg[tensorrt]'"
-        ) from None
-    return TensorRTBackend

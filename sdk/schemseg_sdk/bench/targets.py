@@ -129,11 +129,11 @@ def _torch_target(checkpoint: Path | None) -> BenchTarget:
 
 def _tensorrt_missing() -> str | None:
     """The reason TensorRT engines cannot run here, as the SDK states it; ``None`` when they can."""
-    from ..segmenter import _tensorrt_backend_class  # the SDK's own check, not a copy of it
+    from ..backends.open import tensorrt_backend_class  # the SDK's own check, not a copy of it
 
     if importlib.util.find_spec("tensorrt") is None:
         try:
-            _tensorrt_backend_class()
+            tensorrt_backend_class()
         except BackendUnavailableError as exc:
             return str(exc)
         return "TensorRT is not installed; pip install 'schemseg[tensorrt]' (NVIDIA GPU machines)"
