@@ -13,7 +13,7 @@ from typing import cast
 
 import numpy as np
 
-from .documents import DocumentPage, read_page
+from .documents import DocumentPage, first_of_several, read_page
 from .errors import InvalidInputError
 from .imageio import ImageSource, read_image
 from .result import STAGES
@@ -76,7 +76,10 @@ class Job:
 
 
 def start_job(source: SheetSource, size: int, with_confidence: bool, scale: ScaleChoice) -> Job:
-    page = source if isinstance(source, DocumentPage) and not whole_file(source) else None
+    if isinstance(source, DocumentPage):
+        page = None if whole_file(source) else source
+    else:  # a multi-page file read as one image: its result says "page 1 of N"
+        page = first_of_several(source) if isinstance(source, (str, os.PathLike)) else None
     job = Job(label(source), page)
     start = time.perf_counter()
     try:

@@ -35,6 +35,7 @@ from .imageio import MAX_PIXELS, read_image, to_bgr_uint8
 __all__ = [
     "DocumentPage",
     "document_pages",
+    "first_of_several",
     "read_page",
     "render_dpi",
     "is_pdf",
@@ -116,6 +117,23 @@ def document_pages(path: str | os.PathLike[str], dpi: float | None = None) -> li
         if count > 1
         else [DocumentPage(path, 1, 1)]
     )
+
+
+MULTI_FRAME_SUFFIXES = (".tif", ".tiff", ".gif", ".webp")
+"""Raster formats that may hold several pages (frames)."""
+
+
+def first_of_several(path: str | os.PathLike[str]) -> DocumentPage | None:
+    """Page 1 of ``path`` where the raster file holds several pages, else ``None``.
+
+    Reading such a path as one image reads its first page only; the result names the page and the
+    count so that the other pages are not lost unnoticed (``predict_document`` reads them all).
+    """
+    path = Path(path)
+    if path.suffix.lower() not in MULTI_FRAME_SUFFIXES:
+        return None
+    count = _count_frames(path)
+    return DocumentPage(path, 1, count) if count > 1 else None
 
 
 def _count_frames(path: Path) -> int:

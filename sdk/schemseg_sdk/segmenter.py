@@ -182,8 +182,9 @@ class Segmenter:
     def predict(self, image: SheetSource, *, with_confidence: bool = True) -> SegmentationResult:
         """Segment one sheet: a path, encoded image bytes, an array (BGR, gray, BGRA, 16-bit...) or a page.
 
-        A path is read as one image (the first page of a multi-page TIFF): use
-        :meth:`predict_document` for PDF and multi-page files.
+        A path is read as one image: of a multi-page TIFF (GIF, WebP) its first page, and
+        ``result.page`` then says "page 1 of N"; use :meth:`predict_document` for PDF and
+        multi-page files.
 
         ``with_confidence=False`` skips the confidence output (faster, less memory); tiles are
         then stitched by the nearest tile centre and symbols carry no confidence.

@@ -191,6 +191,19 @@ def test_predict_document_yields_every_page_in_order(tmp_path: Path, tiny_model:
     assert single[0].page is None and json.loads(single[0].to_json())["page"] is None
 
 
+def test_predict_on_a_multi_page_file_names_the_page_it_read(tmp_path: Path, tiny_model: Path) -> None:
+    images = [drawing(i) for i in range(3)]
+    tiff = g4_tiff(tmp_path / "set.tif", images)
+    one = g4_tiff(tmp_path / "one.tif", images[:1])
+    with Segmenter(tiny_model, threads=1) as segmenter:
+        first, alone = segmenter.predict(tiff), segmenter.predict(one)
+        page_one = segmenter.predict(read_page(DocumentPage(tiff, 1, 3)))
+    assert first.page == DocumentPage(tiff, 1, 3)  # the other two pages are not lost unnoticed
+    assert (json.loads(first.to_json())["page"], json.loads(first.to_json())["pages"]) == (1, 3)
+    assert np.array_equal(first.mask, page_one.mask)
+    assert alone.page is None
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/status").is_file(), reason="reads the peak memory from Linux's /proc")
 def test_an_a0_page_at_400_dpi_is_decoded_once(tmp_path: Path) -> None:
