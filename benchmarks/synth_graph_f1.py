@@ -141,10 +141,12 @@ def summarise(rows: list[dict[str, object]]) -> dict[str, object]:
         "matched": int(symbols[1]),
         "recall": round(symbols[1] / max(symbols[0], 1), 4),
     }
+    true_edges = out["model"]["all"]["true"]  # type: ignore[index]
     out["model_edges_among_matched_symbols"] = {
         "true": int(among[0]),
         "right": int(among[1]),
         "recall": round(among[1] / max(among[0], 1), 4),
+        "true_edges_with_a_symbol_missed": int(true_edges - among[0]),
     }
     return out
 
