@@ -111,10 +111,24 @@ def score_set(data: SegmentationDataset, work: Path) -> list[dict[str, object]]:
                 "true_symbols": score_edges(tracer_graph, truth),
                 "symbols": (len(truth.symbols), len(found)),
                 "edges_among_found": (len(among_found), _right(model_graph, truth, among_found)),
+                "box_alone": _box_alone(model_graph, truth),
             }
         )
         print(f"scored {path.stem}", file=sys.stderr, flush=True)
     return rows
+
+
+def _box_alone(pred: EdgeGraph, truth: EdgeGraph) -> tuple[int, int, int]:
+    """Symbols matched and true edges right when symbols match by box alone (any class), and edges predicted.
+
+    How much of the loss is the class names: a symbol found where it is but named with another class.
+    """
+
+    def anonymous(graph: EdgeGraph) -> EdgeGraph:
+        return EdgeGraph(tuple(("symbol", box) for _, box in graph.symbols), graph.nets)
+
+    matched = len(match_symbols(anonymous(pred), anonymous(truth)))
+    return matched, _right(anonymous(pred), anonymous(truth), list(truth.edges())), len(pred.edges())
 
 
 def _right(pred: EdgeGraph, truth: EdgeGraph, edges: list[tuple[int, int, str]]) -> int:
@@ -147,6 +161,13 @@ def summarise(rows: list[dict[str, object]]) -> dict[str, object]:
         "right": int(among[1]),
         "recall": round(among[1] / max(among[0], 1), 4),
         "true_edges_with_a_symbol_missed": int(true_edges - among[0]),
+    }
+    box = np.sum([r["box_alone"] for r in rows], axis=0)
+    out["model_matched_by_box_alone"] = {
+        "symbols_matched": int(box[0]),
+        "symbols_recall": round(box[0] / max(symbols[0], 1), 4),
+        "edge_recall": round(box[1] / max(true_edges, 1), 4),
+        "edge_precision": round(box[1] / max(box[2], 1), 4),
     }
     return out
 
