@@ -1,6 +1,7 @@
 """Graph edge precision/recall/F1 on synthetic validation sheets, with the bundled model and with true symbols.
 
 Usage: python benchmarks/synth_graph_f1.py [--mixed /work/data/graphtruth/val-mixed] [--pid /work/data/graphtruth/val-pid]
+           [--sets mixed pid] [--model FILE] [--classifier auto|none|FILE]
            [--work /work/data/graphtruth/segmented] [--threads 2] [--out benchmarks/results/synth_graph_f1.json]
 
 The data sets are made with seeds no training run uses::
@@ -8,9 +9,11 @@ The data sets are made with seeds no training run uses::
     schemseg synth --out /work/data/graphtruth/val-mixed --count 100 --seed 7
     schemseg synth --out /work/data/graphtruth/val-pid --kind pid-sheet --count 20 --seed 8
 
-Each sheet is segmented once with the bundled model and default settings (kept under ``--work``
-without its drawing, so a rerun only traces and scores: segmenting the 20 whole P&ID sheets takes
-some 10 minutes on a shared 2-core machine), its graph built and scored against
+Each sheet is segmented once with the bundled model (or ``--model`` and ``--classifier``, read as
+``schemseg segment`` reads them) and default settings, kept without its drawing under
+``--work/MODEL+CLASSIFIER/DATASET`` (``bundled+auto`` for the bundled pair), so a rerun with the same
+pair only traces and scores: segmenting the 20 whole P&ID sheets takes some 15 minutes on a shared
+2-core machine. Its graph is built and scored against
 ``graphs/NAME.json`` (:func:`schemseg_sdk.graph.score_edges`). The same sheets are traced again
 from their true class mask and boxes (``schemseg eval-graph DATASET`` does this): that score is the
 tracer's own. The 600 px sheets of ``--mixed`` are split into circuits (no P&ID symbol among the
@@ -24,14 +27,16 @@ import json
 import pickle
 import sys
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+import click
 import numpy as np
 
 from schemseg_sdk import Segmenter
 from schemseg_sdk.bench.machine import machine_info
 from schemseg_sdk.classes import PID_SYMBOL_CLASSES
+from schemseg_sdk.cli.segment import classifier_option
 from schemseg_sdk.dataset import SegmentationDataset
 from schemseg_sdk.fileio import atomic_write_text
 from schemseg_sdk.graph import EdgeGraph, build_graph, edge_graph, read_true_graph, score_edges
@@ -41,14 +46,29 @@ _NOT_CIRCUIT = set(PID_SYMBOL_CLASSES)
 _SHARED = {"terminal", "designation", "junction", "crossover"}
 
 
-def segment_all(data: SegmentationDataset, work: Path, threads: int) -> list[float]:
+@dataclass(frozen=True)
+class ModelPair:
+    """The segmentation model (``None``: the bundled one) and the classifier choice of ``schemseg segment``."""
+
+    model: Path | None = None
+    classifier: str | Path | None = "auto"
+
+    @property
+    def key(self) -> str:
+        """The cache folder's name: ``MODEL+CLASSIFIER`` by file stem (``bundled+auto`` for the bundled pair)."""
+        model = "bundled" if self.model is None else self.model.stem
+        classifier = "none" if self.classifier is None else Path(self.classifier).stem
+        return f"{model}+{classifier}"
+
+
+def segment_all(data: SegmentationDataset, work: Path, threads: int, pair: ModelPair) -> list[float]:
     """Segment the sheets not segmented yet (results kept without their drawing); seconds per sheet."""
     work.mkdir(parents=True, exist_ok=True)
     todo = [p for p in data.image_paths if not (work / f"{p.stem}.pkl").exists()]
     times = work / "segment_seconds.json"
     seconds: dict[str, float] = json.loads(times.read_text()) if times.exists() else {}
     if todo:
-        with Segmenter(threads=threads) as segmenter:
+        with Segmenter(pair.model, threads=threads, classifier=pair.classifier) as segmenter:
             for i, path in enumerate(todo):
                 start = time.perf_counter()
                 result = segmenter.predict(path, with_confidence=False)
@@ -91,10 +111,24 @@ def score_set(data: SegmentationDataset, work: Path) -> list[dict[str, object]]:
                 "true_symbols": score_edges(tracer_graph, truth),
                 "symbols": (len(truth.symbols), len(found)),
                 "edges_among_found": (len(among_found), _right(model_graph, truth, among_found)),
+                "box_alone": _box_alone(model_graph, truth),
             }
         )
         print(f"scored {path.stem}", file=sys.stderr, flush=True)
     return rows
+
+
+def _box_alone(pred: EdgeGraph, truth: EdgeGraph) -> tuple[int, int, int]:
+    """Symbols matched and true edges right when symbols match by box alone (any class), and edges predicted.
+
+    How much of the loss is the class names: a symbol found where it is but named with another class.
+    """
+
+    def anonymous(graph: EdgeGraph) -> EdgeGraph:
+        return EdgeGraph(tuple(("symbol", box) for _, box in graph.symbols), graph.nets)
+
+    matched = len(match_symbols(anonymous(pred), anonymous(truth)))
+    return matched, _right(anonymous(pred), anonymous(truth), list(truth.edges())), len(pred.edges())
 
 
 def _right(pred: EdgeGraph, truth: EdgeGraph, edges: list[tuple[int, int, str]]) -> int:
@@ -121,10 +155,19 @@ def summarise(rows: list[dict[str, object]]) -> dict[str, object]:
         "matched": int(symbols[1]),
         "recall": round(symbols[1] / max(symbols[0], 1), 4),
     }
+    true_edges = out["model"]["all"]["true"]  # type: ignore[index]
     out["model_edges_among_matched_symbols"] = {
         "true": int(among[0]),
         "right": int(among[1]),
         "recall": round(among[1] / max(among[0], 1), 4),
+        "true_edges_with_a_symbol_missed": int(true_edges - among[0]),
+    }
+    box = np.sum([r["box_alone"] for r in rows], axis=0)
+    out["model_matched_by_box_alone"] = {
+        "symbols_matched": int(box[0]),
+        "symbols_recall": round(box[0] / max(symbols[0], 1), 4),
+        "edge_recall": round(box[1] / max(true_edges, 1), 4),
+        "edge_precision": round(box[1] / max(box[2], 1), 4),
     }
     return out
 
@@ -133,15 +176,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mixed", type=Path, default=Path("/work/data/graphtruth/val-mixed"))
     parser.add_argument("--pid", type=Path, default=Path("/work/data/graphtruth/val-pid"))
+    parser.add_argument("--sets", nargs="+", choices=("mixed", "pid"), default=["mixed", "pid"], help="sets to score")
+    parser.add_argument("--model", type=Path, default=None, help="ONNX model (default: the bundled one)")
+    parser.add_argument("--classifier", type=_classifier, default="auto", metavar="auto|none|FILE")
     parser.add_argument("--work", type=Path, default=Path("/work/data/graphtruth/segmented"))
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/synth_graph_f1.json"))
     args = parser.parse_args()
-    report: dict[str, object] = {"command": " ".join(["python", *sys.argv]), "machine": machine_info()}
-    for label, root in (("mixed", args.mixed), ("pid_sheets", args.pid)):
+    pair = ModelPair(args.model, args.classifier)
+    report: dict[str, object] = {
+        "command": " ".join(["python", *sys.argv]),
+        "machine": machine_info(),
+        "model": "bundled" if pair.model is None else str(pair.model),
+        "classifier": str(pair.classifier),
+    }
+    sets = {"mixed": ("mixed", args.mixed), "pid": ("pid_sheets", args.pid)}
+    for label, root in (sets[name] for name in args.sets):
         data = SegmentationDataset(root)
-        work = args.work / root.name
-        seconds = segment_all(data, work, args.threads)
+        work = args.work / pair.key / root.name
+        seconds = segment_all(data, work, args.threads, pair)
         rows = score_set(data, work)
         kinds = sorted({str(r["kind"]) for r in rows})
         report[label] = {
@@ -159,6 +212,14 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(args.out, json.dumps(report, indent=2) + "\n")
     print(json.dumps({k: v for k, v in report.items() if k not in ("machine",)}, indent=1)[:3000])
+
+
+def _classifier(choice: str) -> str | Path | None:
+    """``--classifier`` read as ``schemseg segment --classifier`` reads it."""
+    try:
+        return classifier_option(choice)
+    except click.UsageError as exc:
+        raise argparse.ArgumentTypeError(exc.message) from None
 
 
 if __name__ == "__main__":

@@ -108,6 +108,15 @@ def test_netlist_command_on_a_real_drawing(tmp_path: Path) -> None:
         assert (tmp_path / f"circuit_bias{suffix}").stat().st_size > 0
 
 
+def test_netlist_reads_classifier_as_segment_does(tmp_path: Path) -> None:
+    drawing = str(EXAMPLES / "circuit_bias.png")
+    missing = CliRunner().invoke(main, ["netlist", drawing, "--out", str(tmp_path), "--classifier", "x.onnx"])
+    assert missing.exit_code == 2 and "--classifier x.onnx: no such file" in missing.output
+    result = CliRunner().invoke(main, ["netlist", drawing, "--out", str(tmp_path), "--classifier", "none"])
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "circuit_bias.graph.json").read_text())["symbols"]
+
+
 def test_segment_graph_output_is_part_of_a_complete_sheet(tmp_path: Path) -> None:
     from schemseg_sdk.archive.jobs import Outputs, SheetJob
 

@@ -15,6 +15,7 @@ from ..errors import SchemsegError
 from ..fileio import atomic_write_bytes, atomic_write_text
 from ..overlay import encode_png
 from ._common import SchemsegClickError, handle_errors, only_option, read_names
+from .segment import CLASSIFIER_OPTION, classifier_option
 
 __all__ = ["eval_netlist", "netlist"]
 
@@ -37,6 +38,7 @@ __all__ = ["eval_netlist", "netlist"]
     default=None,
     help="ONNX model or TensorRT engine  [default: the bundled reference model]",
 )
+@CLASSIFIER_OPTION
 @click.option(
     "--graph/--no-graph",
     "write_graph",
@@ -65,6 +67,7 @@ def netlist(
     paths: tuple[Path, ...],
     out_dir: Path,
     model: Path | None,
+    classifier: str,
     write_graph: bool,
     graphml: bool,
     spice: bool,
@@ -92,7 +95,7 @@ def netlist(
     out_dir.mkdir(parents=True, exist_ok=True)
     failures = []
     components = 0
-    with Segmenter(model, device=device) as segmenter:  # type: ignore[arg-type]
+    with Segmenter(model, device=device, classifier=classifier_option(classifier)) as segmenter:  # type: ignore[arg-type]
         for file, stem in tqdm(list(zip(files, output_stems(files))), unit="sheet", file=sys.stderr):
             try:
                 result = segmenter.predict(file, with_confidence=False)

@@ -16,6 +16,7 @@ from .model import GraphSymbol, Net, Port, SheetGraph
 from .ports import CI2N_TYPES, name_ports
 from .roles import NET_LABELS, ClassRoles, class_roles
 from .segments import Segment, find_segments
+from .tails import peel_tails as peel_mask_tails
 from .terminals import Terminal, find_terminals, symbols_per_net
 
 __all__ = ["build_graph", "graph_from_arrays"]
@@ -38,6 +39,7 @@ def build_graph(result: object) -> SheetGraph:
         class_names=result.class_names or CLASS_NAMES,  # type: ignore[attr-defined]
         source=result.source,  # type: ignore[attr-defined]
         stroke_width=float(width) if width else None,
+        peel_tails=True,
     )
 
 
@@ -48,6 +50,7 @@ def graph_from_arrays(
     class_names: Sequence[str] = CLASS_NAMES,
     source: str = "<array>",
     stroke_width: float | None = None,
+    peel_tails: bool = False,
 ) -> SheetGraph:
     """The graph of a drawing given its class mask and symbols (what :func:`build_graph` reads from a result).
 
@@ -58,10 +61,17 @@ def graph_from_arrays(
         class_names: the model's class names.
         source: the drawing's path, for the graph's ``source``.
         stroke_width: the sheet's stroke width; measured on ``image`` when ``None``.
+        peel_tails: give the thin strips of the symbols' masks that run out along a line back to the
+            line (:mod:`.tails`): True for a model's mask (:func:`build_graph`), whose masks run a few
+            pixels over the lines they meet; False for an exact mask (a synthetic sheet's, or one drawn
+            in code), where a thin strip at a symbol's edge is the symbol's own stub, such as an
+            orifice plate's tap, which a signal line ends on.
     """
     roles = class_roles(class_names)
     symbols = [s for s in symbols if roles.symbol[s.class_id]]
     width = stroke_width if stroke_width else estimate_stroke_width(image)
+    if peel_tails:
+        mask = peel_mask_tails(mask, symbols, width)
     trace = trace_lines(image, mask, roles, width)
     terminals = find_terminals(symbols, mask, roles, trace)
     alias, labels = _net_labels(symbols, terminals, trace.net_count)
