@@ -29,6 +29,11 @@ three pen widths and three pixels long, while a solid capillary line drawn from 
 may start a gap away from the actuator's ink and is as long as the way to its bubble."""
 
 
+_NOZZLE = 24
+"""A nozzle stub is at most this many pixels long even where a dash is shorter: it is drawn to the vessel's
+scale, not to the pen's, and on a sheet of 1 px strokes it is longer than a dash."""
+
+
 @dataclass(frozen=True)
 class DashSizes:
     """What a dash is on a sheet of a given stroke width (pixels).
@@ -202,9 +207,10 @@ class _Bridge:
         return first
 
     def _stub(self, piece: int) -> bool:
-        """A short piece of ink touching one symbol and nothing else: a nozzle on a vessel's shell."""
+        """A short piece of ink (a dash long, or :data:`_NOZZLE` pixels) touching one symbol and nothing else: a nozzle on a
+        vessel's shell."""
         x, y, w, h = (int(v) for v in self.stats[piece, :4])
-        if max(w, h) > self.sizes.longest:
+        if max(w, h) > max(_NOZZLE, self.sizes.longest):
             return False
         y0, x0 = max(0, y - 2), max(0, x - 2)
         own = (self.labels[y0 : y + h + 2, x0 : x + w + 2] == piece).view(np.uint8)

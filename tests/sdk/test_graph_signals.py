@@ -1,0 +1,41 @@
+"""Signal lines on P&IDs drawn in code: lines too short to show their dashes, dense dots, light short dashes."""
+
+from __future__ import annotations
+
+import cv2
+from graph_drawings import Sheet
+
+from schemseg_sdk.classes import class_index
+from schemseg_sdk.graph import SheetGraph, graph_from_arrays
+from schemseg_sdk.symbols import Symbol
+
+
+def _graph(sheet: Sheet) -> SheetGraph:
+    return graph_from_arrays(sheet.image, sheet.mask, sheet.symbols)
+
+
+def _port_nets(graph: SheetGraph) -> list[set[int]]:
+    return [{p.net for p in s.ports} for s in graph.symbols]
+
+
+def _thin_box(sheet: Sheet, name: str, x0: int, y0: int, x1: int, y1: int) -> None:
+    """A symbol outlined with a 1 px pen (``Sheet.box_symbol`` draws 2 px)."""
+    cv2.rectangle(sheet.image, (x0, y0), (x1 - 1, y1 - 1), (0, 0, 0), 1)
+    ink = sheet.image[y0:y1, x0:x1, 0] < 128
+    sheet.mask[y0:y1, x0:x1][ink] = class_index(name)
+    sheet.symbols.append(Symbol(class_index(name), name, (x0, y0, x1, y1), int(ink.sum()), 1.0))
+
+
+def test_a_dashed_line_ending_short_of_a_vessel_nozzle_joins_the_vessel() -> None:
+    # on a sheet of 1 px strokes the nozzle (a stub and its flange bar, drawn to the vessel's scale) is
+    # longer than a dash; the signal line's last dash stops a gap short of the flange
+    sheet = Sheet()
+    _thin_box(sheet, "instrument_field", 10, 65, 40, 95)
+    _thin_box(sheet, "vessel", 120, 30, 180, 130)
+    cv2.line(sheet.image, (104, 80), (119, 80), (0, 0, 0), 1)  # the nozzle's stub
+    cv2.line(sheet.image, (104, 73), (104, 87), (0, 0, 0), 1)  # its flange
+    for x in range(42, 98, 10):
+        cv2.line(sheet.image, (x, 80), (x + 5, 80), (0, 0, 0), 1)
+    graph = _graph(sheet)
+    (bubble,), vessel = _port_nets(graph)
+    assert bubble in vessel and graph.net(bubble).kind == "dashed"
