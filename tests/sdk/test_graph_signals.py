@@ -7,6 +7,7 @@ from graph_drawings import Sheet
 
 from schemseg_sdk.classes import class_index
 from schemseg_sdk.graph import SheetGraph, graph_from_arrays
+from schemseg_sdk.graph.lines import thin_line_ink
 from schemseg_sdk.symbols import Symbol
 
 
@@ -39,3 +40,26 @@ def test_a_dashed_line_ending_short_of_a_vessel_nozzle_joins_the_vessel() -> Non
     graph = _graph(sheet)
     (bubble,), vessel = _port_nets(graph)
     assert bubble in vessel and graph.net(bubble).kind == "dashed"
+
+
+def test_a_faint_dotted_line_joins_its_bubble_and_valve() -> None:
+    # a dotted fine line, blurred: each dot a valley two pixels long and lighter than 200
+    sheet = Sheet().box_symbol("instrument_field", 10, 60, 40, 100).box_symbol("control_valve", 70, 60, 100, 100)
+    for x in range(43, 67, 5):
+        sheet.image[80, x : x + 2] = 200
+        sheet.image[79, x : x + 2] = sheet.image[81, x : x + 2] = 238
+    sheet.wire(100, 90, 190, 90)
+    graph = _graph(sheet)
+    (a,), (b, _) = _port_nets(graph)
+    assert a == b and graph.net(a).kind == "dashed"
+
+
+def test_the_feet_of_light_letters_are_no_faint_dots() -> None:
+    # notes text is background to the model: the light rims along its letters' feet are no dotted line
+    sheet = Sheet(400, 100)
+    for y in (30, 60, 90):
+        cv2.putText(
+            sheet.image, "CLOSED SEALED LOCKED", (10, y), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (60, 60, 60), 1, cv2.LINE_AA
+        )
+    gray = sheet.image[..., 0]
+    assert not (thin_line_ink(sheet.image) & (gray > 200)).any()
