@@ -153,16 +153,16 @@ def _faint_dots(band: np.ndarray, lowest: np.ndarray, contrast: np.ndarray, hori
     the paper, so dots count only where they follow each other along the row (or column), gaps up
     to :data:`_FAINT_DOT_GAP`, over :data:`_FAINT_DOT_ROW` pixels at least, and away from dark ink.
     """
-    dots = (lowest & (contrast >= _FAINT_DOT_CONTRAST) & (band <= _FAINT_DOT_GRAY)).view(np.uint8)
+    dots: np.ndarray = (lowest & (contrast >= _FAINT_DOT_CONTRAST) & (band <= _FAINT_DOT_GRAY)).view(np.uint8)
     # beside dark ink a light valley is the rim of a stroke (the foot of a letter), not a dot
     dots[cv2.dilate((band < _INK_THRESHOLD).view(np.uint8), np.ones((3, 3), np.uint8)).view(bool)] = 0
     shapes = [(1, 2), (1, _FAINT_DOT_GAP + 1), (1, _FAINT_DOT_ROW)]
     if not horizontal:
         shapes = [(h, w) for w, h in shapes]
     dots = cv2.morphologyEx(dots, cv2.MORPH_OPEN, np.ones(shapes[0], np.uint8))
-    rows = cv2.morphologyEx(dots, cv2.MORPH_CLOSE, np.ones(shapes[1], np.uint8))
+    rows: np.ndarray = cv2.morphologyEx(dots, cv2.MORPH_CLOSE, np.ones(shapes[1], np.uint8))
     rows = cv2.morphologyEx(rows, cv2.MORPH_OPEN, np.ones(shapes[2], np.uint8))
-    return (dots & rows).view(bool)
+    return np.logical_and(dots, rows)
 
 
 def trace_lines(image: np.ndarray, mask: np.ndarray, roles: ClassRoles, stroke_width: float) -> LineTrace:
