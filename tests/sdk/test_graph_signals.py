@@ -63,3 +63,18 @@ def test_the_feet_of_light_letters_are_no_faint_dots() -> None:
         )
     gray = sheet.image[..., 0]
     assert not (thin_line_ink(sheet.image) & (gray > 200)).any()
+
+
+def test_dense_dots_whose_middles_run_into_one_dark_row_are_a_signal_line() -> None:
+    # the middle rows stay dark between the dots (the darkest gray rises by 27 only); the rows above and
+    # below show the dots, so each cross-section between two dots holds much less ink
+    sheet = Sheet().box_symbol("instrument_field", 10, 60, 40, 100).box_symbol("control_valve", 70, 60, 100, 100)
+    sheet.image[80:82, 40:70] = 62
+    sheet.image[79, 40:70] = sheet.image[82, 40:70] = 230
+    for x in range(40, 70, 4):
+        sheet.image[80:82, x : x + 2] = 35
+        sheet.image[79, x : x + 2] = sheet.image[82, x : x + 2] = 80
+    sheet.wire(100, 90, 190, 90)
+    graph = _graph(sheet)
+    (a,), (b, _) = _port_nets(graph)
+    assert a == b and graph.net(a).kind == "dashed"

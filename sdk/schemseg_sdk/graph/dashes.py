@@ -226,7 +226,8 @@ def dotted_pieces(
 
     Dots closer than a pixel or two run together into one piece of ink; along the piece the
     darkest gray of each cross-section still rises between the dots by :data:`_DOT_CONTRAST` or
-    more, while along a solid line of any width it stays flat.
+    more, or, where their middles run into one dark row, by less while the ink each cross-section
+    holds falls by a pixel's worth; along a solid line of any width both stay flat.
     """
     widths, heights = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
     found = []
@@ -237,8 +238,13 @@ def dotted_pieces(
         ink = image[y : y + h, x : x + w]
         gray = ink if ink.ndim == 2 else cv2.cvtColor(ink, cv2.COLOR_BGR2GRAY)
         crop = np.where(labels[y : y + h, x : x + w] == label, gray, 255)
-        profile = crop.min(axis=0 if w >= h else 1).astype(np.int16)
-        if _dotted(profile, sizes.gap):
+        axis = 0 if w >= h else 1
+        darkest = crop.min(axis=axis).astype(np.int32)
+        held = (255 - crop.astype(np.int32)).sum(axis=axis)  # the ink a cross-section holds
+        if _dotted(darkest, sizes.gap, _DOT_CONTRAST) or (
+            _dotted(darkest, sizes.gap, _DOT_CONTRAST_RUN_TOGETHER)
+            and _dotted(held.max() - held, sizes.gap, _DOT_INK_CONTRAST)
+        ):
             found.append(int(label))
     return found
 
@@ -247,8 +253,15 @@ _DOT_CONTRAST = 35
 """How much paler than the dots on either side the ink between two dots of a dotted line is, at least."""
 
 
-def _dotted(profile: np.ndarray, spacing: int) -> bool:
-    """True when ``profile`` (darkest gray along a line) has two or more pale bumps, no farther apart than ``spacing``."""
+_DOT_CONTRAST_RUN_TOGETHER = 20
+"""Where the dots' middles run into one dark row the darkest gray rises less between them; the ink a
+cross-section holds must then fall by :data:`_DOT_INK_CONTRAST` too."""
+_DOT_INK_CONTRAST = 255
+"""How much less ink (summed darkness, in grays) a cross-section between two dots holds: a pixel of full ink."""
+
+
+def _dotted(profile: np.ndarray, spacing: int, contrast: int) -> bool:
+    """True when ``profile`` (how pale a line is along it) has two or more bumps of ``contrast``, ``spacing`` apart at most."""
     if profile.size < 3:
         return False
     peaks = np.flatnonzero((profile[1:-1] >= profile[:-2]) & (profile[1:-1] > profile[2:])) + 1
@@ -256,7 +269,7 @@ def _dotted(profile: np.ndarray, spacing: int) -> bool:
     for p in peaks:
         left = profile[max(0, p - spacing) : p].min(initial=255)
         right = profile[p + 1 : p + 1 + spacing].min(initial=255)
-        if profile[p] - max(left, right) >= _DOT_CONTRAST:
+        if profile[p] - max(left, right) >= contrast:
             bumps.append(int(p))
     if len(bumps) < 2:
         return False
