@@ -78,3 +78,16 @@ def test_dense_dots_whose_middles_run_into_one_dark_row_are_a_signal_line() -> N
     graph = _graph(sheet)
     (a,), (b, _) = _port_nets(graph)
     assert a == b and graph.net(a).kind == "dashed"
+
+
+def test_two_dashes_of_a_pen_wider_than_the_sheets_strokes_join_two_bubbles() -> None:
+    # the sheet's strokes are 1 px (its stroke width); the signal line's pen is 3 px and anti-aliased to 4
+    sheet = Sheet()
+    _thin_box(sheet, "instrument_field", 10, 60, 40, 100)
+    _thin_box(sheet, "instrument_panel", 70, 60, 100, 100)
+    for x0, x1 in ((40, 52), (58, 70)):
+        sheet.image[79:82, x0:x1] = 20
+        sheet.image[78, x0:x1] = 90
+    graph = _graph(sheet)
+    (a,), (b,) = _port_nets(graph)
+    assert a == b and graph.net(a).kind == "dashed"

@@ -50,10 +50,14 @@ class DashSizes:
 
 
 def dash_sizes(stroke_width: float) -> DashSizes:
-    """The dash sizes for a sheet's stroke width: a dash up to 12 strokes long, gaps up to 4 (7 px at least)."""
+    """Dash sizes for a stroke width: a dash up to 12 strokes long and 2 thick, gaps up to 4 strokes (7 px at least).
+
+    A dash may be 5 px thick on any sheet: a signal line's pen can be wider than the sheet's
+    thinnest strokes (text, hatching), which set its stroke width at 1 px.
+    """
     gap = round(max(8.0, 4.0 * stroke_width))  # fine signal lines have gaps of several pixels even at 1 px strokes
     gap += 1 - gap % 2  # an odd kernel closes in place; an even one shifts the row a pixel, onto what ends it
-    return DashSizes(2.0 * stroke_width + 1, max(12.0, 12.0 * stroke_width), gap)
+    return DashSizes(max(2.0 * stroke_width + 1, 5.0), max(12.0, 12.0 * stroke_width), gap)
 
 
 def dash_candidates(stats: np.ndarray, keep: np.ndarray, sizes: DashSizes) -> tuple[np.ndarray, np.ndarray]:
