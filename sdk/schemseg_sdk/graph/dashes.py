@@ -211,8 +211,7 @@ class _Bridge:
         return first
 
     def _stub(self, piece: int) -> bool:
-        """A short piece of ink (a dash long, or :data:`_NOZZLE` pixels) touching one symbol and nothing else: a nozzle on a
-        vessel's shell."""
+        """A short piece of ink (a dash or :data:`_NOZZLE` px long) touching one symbol and nothing else: a nozzle."""
         x, y, w, h = (int(v) for v in self.stats[piece, :4])
         if max(w, h) > max(_NOZZLE, self.sizes.longest):
             return False
@@ -265,7 +264,7 @@ _DOT_INK_CONTRAST = 255
 
 
 def _dotted(profile: np.ndarray, spacing: int, contrast: int) -> bool:
-    """True when ``profile`` (how pale a line is along it) has two or more bumps of ``contrast``, ``spacing`` apart at most."""
+    """True when ``profile`` (paleness along a line) has two or more bumps of ``contrast``, ``spacing`` apart or less."""
     if profile.size < 3:
         return False
     peaks = np.flatnonzero((profile[1:-1] >= profile[:-2]) & (profile[1:-1] > profile[2:])) + 1

@@ -105,7 +105,8 @@ def thin_line_ink(image: np.ndarray) -> np.ndarray:
     middle is a valley of the gray profile across the line; the fringe of a dark stroke only grows
     lighter away from the stroke and is no valley, so strokes do not grow by their fringes. A row
     (column) whose light valleys (gray 128 or more) run along :data:`_GRID_SHARE` of the sheet's
-    width (height) is a line of the grid of engineering paper, and is left out.
+    width (height) is a line of the grid of engineering paper, and is left out. A dotted fine line
+    blurred is fainter still: rows of short light valleys are kept too (:func:`_faint_dots`).
 
     >>> gray = np.full((5, 40), 250, np.uint8); gray[2, 1:8] = 170  # a light 1 px dash
     >>> thin_line_ink(gray)[2, :9].astype(int).tolist()
