@@ -264,7 +264,7 @@ _DOT_INK_CONTRAST = 255
 
 
 def _dotted(profile: np.ndarray, spacing: int, contrast: int) -> bool:
-    """True when ``profile`` (paleness along a line) has two or more bumps of ``contrast``, ``spacing`` apart or less."""
+    """True when ``profile`` (paleness along a line) has 2 or more bumps of ``contrast``, ``spacing`` apart or less."""
     if profile.size < 3:
         return False
     peaks = np.flatnonzero((profile[1:-1] >= profile[:-2]) & (profile[1:-1] > profile[2:])) + 1
