@@ -3,6 +3,7 @@
 Usage: python benchmarks/synth_graph_f1.py [--mixed /work/data/graphtruth/val-mixed] [--pid /work/data/graphtruth/val-pid]
            [--sets mixed pid] [--model FILE] [--classifier auto|none|FILE]
            [--work /work/data/graphtruth/segmented] [--threads 2] [--out benchmarks/results/synth_graph_f1.json]
+           [--true-symbols-only]
 
 The data sets are made with seeds no training run uses::
 
@@ -18,6 +19,10 @@ pair only traces and scores: segmenting the 20 whole P&ID sheets takes some 15 m
 from their true class mask and boxes (``schemseg eval-graph DATASET`` does this): that score is the
 tracer's own. The 600 px sheets of ``--mixed`` are split into circuits (no P&ID symbol among the
 true boxes), P&ID fragments (no circuit symbol) and mixed sheets.
+
+``--true-symbols-only`` traces and scores the true-symbol graphs alone (no model, a minute or two)
+and replaces only their figures in ``--out``: the model's figures and their run stay as they were,
+and the run that made the true-symbol figures is recorded under ``true_symbols_run``.
 """
 
 from __future__ import annotations
@@ -89,6 +94,19 @@ def sheet_kind(class_names: list[str]) -> str:
     return "mixed" if pid and circuit else ("pid" if pid else "circuit")
 
 
+def score_true_symbols(data: SegmentationDataset) -> list[dict[str, object]]:
+    """Per sheet: its kind and the edge counts of the graph traced from its true mask and boxes."""
+    rows = []
+    for index, path in enumerate(data.image_paths):
+        truth = read_true_graph(data.root / "graphs" / f"{path.stem}.json")
+        image, mask = data[index]
+        tracer_graph = edge_graph(true_symbol_graph(image, mask, data.read_boxes(index), data.class_names))
+        kind = sheet_kind([c for c, _ in truth.symbols])
+        rows.append({"name": path.stem, "kind": kind, "true_symbols": score_edges(tracer_graph, truth)})
+        print(f"traced {path.stem}", file=sys.stderr, flush=True)
+    return rows
+
+
 def score_set(data: SegmentationDataset, work: Path) -> list[dict[str, object]]:
     """Per sheet: its kind and the edge counts of the model's graph and of the true-symbol graph."""
     rows = []
@@ -142,12 +160,17 @@ def _right(pred: EdgeGraph, truth: EdgeGraph, edges: list[tuple[int, int, str]])
     return sum(e in made for e in edges)
 
 
+def summarise_pipeline(rows: list[dict[str, object]], pipeline: str) -> dict[str, object]:
+    """Summed counts of one pipeline (``model`` or ``true_symbols``) per edge kind."""
+    total = {kind: sum((r[pipeline][kind] for r in rows), EdgeCounts()) for kind in EDGE_KINDS}  # type: ignore[index]
+    return {kind: c.to_dict() for kind, c in total.items()}
+
+
 def summarise(rows: list[dict[str, object]]) -> dict[str, object]:
     """Summed counts per pipeline and edge kind, and the sheets' own counts."""
     out: dict[str, object] = {"sheets": len(rows)}
     for pipeline in ("model", "true_symbols"):
-        total = {kind: sum((r[pipeline][kind] for r in rows), EdgeCounts()) for kind in EDGE_KINDS}  # type: ignore[index]
-        out[pipeline] = {kind: c.to_dict() for kind, c in total.items()}
+        out[pipeline] = summarise_pipeline(rows, pipeline)
     symbols = np.sum([r["symbols"] for r in rows], axis=0)
     among = np.sum([r["edges_among_found"] for r in rows], axis=0)
     out["model_symbols"] = {
@@ -182,7 +205,11 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/work/data/graphtruth/segmented"))
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/synth_graph_f1.json"))
+    parser.add_argument("--true-symbols-only", action="store_true", help="rerun the true-symbol figures alone")
     args = parser.parse_args()
+    if args.true_symbols_only:
+        update_true_symbols(args.mixed, args.pid, args.out)
+        return
     pair = ModelPair(args.model, args.classifier)
     report: dict[str, object] = {
         "command": " ".join(["python", *sys.argv]),
@@ -220,6 +247,32 @@ def _classifier(choice: str) -> str | Path | None:
         return classifier_option(choice)
     except click.UsageError as exc:
         raise argparse.ArgumentTypeError(exc.message) from None
+
+
+def update_true_symbols(mixed: Path, pid: Path, out: Path) -> None:
+    """Rerun the true-symbol figures and write them into ``out`` over the old ones, the model's left as they were."""
+    report = json.loads(out.read_text()) if out.exists() else {}
+    report["true_symbols_run"] = {"command": " ".join(["python", *sys.argv]), "machine": machine_info()}
+    for label, root in (("mixed", mixed), ("pid_sheets", pid)):
+        rows = score_true_symbols(SegmentationDataset(root))
+        section = report.setdefault(label, {"dataset": str(root)})
+        groups = {"all": rows}
+        if label == "mixed":
+            groups.update({k: [r for r in rows if r["kind"] == k] for k in sorted({str(r["kind"]) for r in rows})})
+        for group, members in groups.items():
+            section.setdefault(group, {"sheets": len(members)})["true_symbols"] = summarise_pipeline(
+                members, "true_symbols"
+            )
+        by_name = {r["name"]: r["true_symbols"]["all"].to_dict() for r in rows}  # type: ignore[index]
+        for sheet in section.get("per_sheet", []):
+            sheet["true_symbols"] = by_name.get(sheet["name"], sheet.get("true_symbols"))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out, json.dumps(report, indent=2) + "\n")
+    summary = {
+        label: {g: v["true_symbols"] for g, v in report[label].items() if isinstance(v, dict) and "true_symbols" in v}
+        for label in ("mixed", "pid_sheets")
+    }
+    print(json.dumps(summary, indent=1))
 
 
 if __name__ == "__main__":

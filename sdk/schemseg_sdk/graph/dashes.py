@@ -29,6 +29,11 @@ three pen widths and three pixels long, while a solid capillary line drawn from 
 may start a gap away from the actuator's ink and is as long as the way to its bubble."""
 
 
+_NOZZLE = 24
+"""A nozzle stub is at most this many pixels long even where a dash is shorter: it is drawn to the vessel's
+scale, not to the pen's, and on a sheet of 1 px strokes it is longer than a dash."""
+
+
 @dataclass(frozen=True)
 class DashSizes:
     """What a dash is on a sheet of a given stroke width (pixels).
@@ -45,10 +50,14 @@ class DashSizes:
 
 
 def dash_sizes(stroke_width: float) -> DashSizes:
-    """The dash sizes for a sheet's stroke width: a dash up to 12 strokes long, gaps up to 4 (7 px at least)."""
+    """Dash sizes for a stroke width: a dash up to 12 strokes long and 2 thick, gaps up to 4 strokes (7 px at least).
+
+    A dash may be 5 px thick on any sheet: a signal line's pen can be wider than the sheet's
+    thinnest strokes (text, hatching), which set its stroke width at 1 px.
+    """
     gap = round(max(8.0, 4.0 * stroke_width))  # fine signal lines have gaps of several pixels even at 1 px strokes
     gap += 1 - gap % 2  # an odd kernel closes in place; an even one shifts the row a pixel, onto what ends it
-    return DashSizes(2.0 * stroke_width + 1, max(12.0, 12.0 * stroke_width), gap)
+    return DashSizes(max(2.0 * stroke_width + 1, 5.0), max(12.0, 12.0 * stroke_width), gap)
 
 
 def dash_candidates(stats: np.ndarray, keep: np.ndarray, sizes: DashSizes) -> tuple[np.ndarray, np.ndarray]:
@@ -202,9 +211,9 @@ class _Bridge:
         return first
 
     def _stub(self, piece: int) -> bool:
-        """A short piece of ink touching one symbol and nothing else: a nozzle on a vessel's shell."""
+        """A short piece of ink (a dash or :data:`_NOZZLE` px long) touching one symbol and nothing else: a nozzle."""
         x, y, w, h = (int(v) for v in self.stats[piece, :4])
-        if max(w, h) > self.sizes.longest:
+        if max(w, h) > max(_NOZZLE, self.sizes.longest):
             return False
         y0, x0 = max(0, y - 2), max(0, x - 2)
         own = (self.labels[y0 : y + h + 2, x0 : x + w + 2] == piece).view(np.uint8)
@@ -220,7 +229,8 @@ def dotted_pieces(
 
     Dots closer than a pixel or two run together into one piece of ink; along the piece the
     darkest gray of each cross-section still rises between the dots by :data:`_DOT_CONTRAST` or
-    more, while along a solid line of any width it stays flat.
+    more, or, where their middles run into one dark row, by less while the ink each cross-section
+    holds falls by a pixel's worth; along a solid line of any width both stay flat.
     """
     widths, heights = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
     found = []
@@ -231,8 +241,13 @@ def dotted_pieces(
         ink = image[y : y + h, x : x + w]
         gray = ink if ink.ndim == 2 else cv2.cvtColor(ink, cv2.COLOR_BGR2GRAY)
         crop = np.where(labels[y : y + h, x : x + w] == label, gray, 255)
-        profile = crop.min(axis=0 if w >= h else 1).astype(np.int16)
-        if _dotted(profile, sizes.gap):
+        axis = 0 if w >= h else 1
+        darkest = crop.min(axis=axis).astype(np.int32)
+        held = (255 - crop.astype(np.int32)).sum(axis=axis)  # the ink a cross-section holds
+        if _dotted(darkest, sizes.gap, _DOT_CONTRAST) or (
+            _dotted(darkest, sizes.gap, _DOT_CONTRAST_RUN_TOGETHER)
+            and _dotted(held.max() - held, sizes.gap, _DOT_INK_CONTRAST)
+        ):
             found.append(int(label))
     return found
 
@@ -241,8 +256,15 @@ _DOT_CONTRAST = 35
 """How much paler than the dots on either side the ink between two dots of a dotted line is, at least."""
 
 
-def _dotted(profile: np.ndarray, spacing: int) -> bool:
-    """True when ``profile`` (darkest gray along a line) has two or more pale bumps, no farther apart than ``spacing``."""
+_DOT_CONTRAST_RUN_TOGETHER = 20
+"""Where the dots' middles run into one dark row the darkest gray rises less between them; the ink a
+cross-section holds must then fall by :data:`_DOT_INK_CONTRAST` too."""
+_DOT_INK_CONTRAST = 255
+"""How much less ink (summed darkness, in grays) a cross-section between two dots holds: a pixel of full ink."""
+
+
+def _dotted(profile: np.ndarray, spacing: int, contrast: int) -> bool:
+    """True when ``profile`` (paleness along a line) has 2 or more bumps of ``contrast``, ``spacing`` apart or less."""
     if profile.size < 3:
         return False
     peaks = np.flatnonzero((profile[1:-1] >= profile[:-2]) & (profile[1:-1] > profile[2:])) + 1
@@ -250,7 +272,7 @@ def _dotted(profile: np.ndarray, spacing: int) -> bool:
     for p in peaks:
         left = profile[max(0, p - spacing) : p].min(initial=255)
         right = profile[p + 1 : p + 1 + spacing].min(initial=255)
-        if profile[p] - max(left, right) >= _DOT_CONTRAST:
+        if profile[p] - max(left, right) >= contrast:
             bumps.append(int(p))
     if len(bumps) < 2:
         return False

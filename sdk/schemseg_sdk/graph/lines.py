@@ -43,6 +43,14 @@ _GRID_SHARE = 0.3
 """A row whose light valleys cover this share of the sheet's width is a grid line of the paper, not a signal line."""
 _THIN_LINE_CONTRAST = 40
 """How much darker than the paper on one side a thin line's middle must be (JPEG ripples and halftones are less)."""
+_FAINT_DOT_GRAY = 225
+"""The lightest gray a faint dot's middle may have: a dotted fine line blurred is lighter than a dashed one."""
+_FAINT_DOT_CONTRAST = 30
+"""How much darker than the paper two pixels beside it a faint dot is."""
+_FAINT_DOT_GAP = 6
+"""Faint dots this many pixels apart or closer are one row (even: the closing kernel is one longer, odd)."""
+_FAINT_DOT_ROW = 11
+"""A row of faint dots is a line when it runs this many pixels (three dots of a fine pen; odd, as a kernel)."""
 _BAND_ROWS = 1024
 _FINE = 0.7
 """A piece thinner than this share of the sheet's stroke width is drawn with a finer pen (a signal line's)."""
@@ -97,7 +105,8 @@ def thin_line_ink(image: np.ndarray) -> np.ndarray:
     middle is a valley of the gray profile across the line; the fringe of a dark stroke only grows
     lighter away from the stroke and is no valley, so strokes do not grow by their fringes. A row
     (column) whose light valleys (gray 128 or more) run along :data:`_GRID_SHARE` of the sheet's
-    width (height) is a line of the grid of engineering paper, and is left out.
+    width (height) is a line of the grid of engineering paper, and is left out. A dotted fine line
+    blurred is fainter still: rows of short light valleys are kept too (:func:`_faint_dots`).
 
     >>> gray = np.full((5, 40), 250, np.uint8); gray[2, 1:8] = 170  # a light 1 px dash
     >>> thin_line_ink(gray)[2, :9].astype(int).tolist()
@@ -123,10 +132,11 @@ def _valleys(band: np.ndarray) -> np.ndarray:
         # a stroke's anti-aliased corner pixel is a valley of one pixel, so a valley runs 3 pixels at
         # least; its depth is read two pixels out, as a 2 px pen blurred over three rows is only a
         # little darker than the rows beside it
-        lowest = cv2.erode(band, near, borderType=cv2.BORDER_REPLICATE)
-        deep = cv2.subtract(cv2.dilate(band, far, borderType=cv2.BORDER_REPLICATE), band) >= _THIN_LINE_CONTRAST
-        valley = ((band <= lowest) & deep & (band <= _THIN_LINE_GRAY)).view(np.uint8)
+        lowest = band <= cv2.erode(band, near, borderType=cv2.BORDER_REPLICATE)
+        contrast = cv2.subtract(cv2.dilate(band, far, borderType=cv2.BORDER_REPLICATE), band)
+        valley = (lowest & (contrast >= _THIN_LINE_CONTRAST) & (band <= _THIN_LINE_GRAY)).view(np.uint8)
         valley = cv2.morphologyEx(valley, cv2.MORPH_OPEN, np.ones(along, np.uint8)).view(bool)
+        valley |= _faint_dots(band, lowest, contrast, axis == 1)
         share = (valley & (band >= _INK_THRESHOLD)).sum(axis=axis) / band.shape[axis]  # light valleys: a grid's
         grid = np.convolve(share >= _GRID_SHARE, np.ones(3), mode="same") > 0  # a grid line and the rows beside it
         if axis == 1:
@@ -135,6 +145,35 @@ def _valleys(band: np.ndarray) -> np.ndarray:
             valley[:, grid] = False
         found |= valley
     return found
+
+
+def _faint_dots(band: np.ndarray, lowest: np.ndarray, contrast: np.ndarray, horizontal: bool) -> np.ndarray:
+    """Faint dots and short dashes in a row: a dotted signal line drawn with a fine pen, blurred.
+
+    Each dot is a valley only two pixels long and as light as 225; alone it could be any ripple of
+    the paper, so dots count only where they follow each other along the row (or column), gaps up
+    to :data:`_FAINT_DOT_GAP`, over :data:`_FAINT_DOT_ROW` pixels at least, and away from dark ink.
+    """
+    dots: np.ndarray = (lowest & (contrast >= _FAINT_DOT_CONTRAST) & (band <= _FAINT_DOT_GRAY)).view(np.uint8)
+    # beside dark ink a light valley is the rim of a stroke (the foot of a letter), not a dot
+    dots[cv2.dilate((band < _INK_THRESHOLD).view(np.uint8), np.ones((3, 3), np.uint8)).view(bool)] = 0
+    dots = _runs_of_two(dots, horizontal)
+    shapes = [(1, _FAINT_DOT_GAP + 1), (1, _FAINT_DOT_ROW)]  # odd lengths: an even kernel shifts the row a pixel
+    if not horizontal:
+        shapes = [(h, w) for w, h in shapes]
+    rows: np.ndarray = cv2.morphologyEx(dots, cv2.MORPH_CLOSE, np.ones(shapes[0], np.uint8))
+    rows = cv2.morphologyEx(rows, cv2.MORPH_OPEN, np.ones(shapes[1], np.uint8))
+    return np.logical_and(dots, rows)
+
+
+def _runs_of_two(marks: np.ndarray, horizontal: bool) -> np.ndarray:
+    """The marked pixels with a marked neighbour along the row (column): an opening two pixels long, in place."""
+    view = marks if horizontal else marks.T
+    paired = np.zeros_like(view)
+    both = view[:, 1:] & view[:, :-1]
+    paired[:, 1:] |= both
+    paired[:, :-1] |= both
+    return paired if horizontal else paired.T
 
 
 def trace_lines(image: np.ndarray, mask: np.ndarray, roles: ClassRoles, stroke_width: float) -> LineTrace:
