@@ -167,7 +167,7 @@ def _faint_dots(band: np.ndarray, lowest: np.ndarray, contrast: np.ndarray, hori
 
 
 def _runs_of_two(marks: np.ndarray, horizontal: bool) -> np.ndarray:
-    """The marked pixels with a marked neighbour along the row (column): an opening two pixels long, in place."""
+    """The marked pixels with a marked neighbour along the row (column): an opening two pixels long."""
     view = marks if horizontal else marks.T
     paired = np.zeros_like(view)
     both = view[:, 1:] & view[:, :-1]
