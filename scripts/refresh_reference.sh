@@ -9,6 +9,8 @@
 #   scripts/refresh_reference.sh runs/NAME
 #   CLASSIFIER=training/checkpoints/NAME-symbol_classifier.onnx scripts/refresh_reference.sh runs/NAME
 #                                   # a classifier already trained for these weights: copied, not trained again
+#   SYNTH_TRAIN=data/synth-train-v4 scripts/refresh_reference.sh runs/NAME
+#                                   # the synthetic training set the run used (int8 calibration, classifier)
 #
 # Needs the datasets of docs/training.md ("How the bundled model was made"): data/synth-train, data/synth-val,
 # data/ci2n-eval, data/ci2n-train-all; and the dev install (`make test` creates it). Logs go to runs/NAME/post/.
@@ -22,12 +24,15 @@ BIN=${BIN:-.venv/bin}
 RESULTS=benchmarks/results
 MODEL=sdk/schemseg_sdk/models/reference.onnx
 LOGS=$RUN/post
-for d in data/synth-train data/synth-val data/ci2n-eval data/ci2n-train-all; do
+SYNTH_TRAIN=${SYNTH_TRAIN:-data/synth-train}
+needed="$SYNTH_TRAIN data/synth-val data/ci2n-eval"
+[ -n "${CLASSIFIER:-}" ] || needed="$needed data/ci2n-train-all"
+for d in $needed; do
     [ -d "$d" ] || { echo "missing $d: create it with the commands in docs/training.md" >&2; exit 2; }
 done
 step() { echo "== $(date +%H:%M:%S) $*"; }
 mkdir -p "$LOGS" engines "$RESULTS"
-if [ ! -d data/synth-broken-x150 ]; then  # the classifier's broken-wire crossovers
+if [ -z "${CLASSIFIER:-}" ] && [ ! -d data/synth-broken-x150 ]; then  # the classifier's broken-wire crossovers
     step "broken-wire sheets for the classifier: the first 150 of seed 9 that hold a crossover"
     [ -d data/synth-broken ] || "$BIN/schemseg" synth --out data/synth-broken --count 1200 --seed 9 --workers 2 --broken-wire-share 1.0
     mkdir -p data/synth-broken-x150/images data/synth-broken-x150/masks data/synth-broken-x150/boxes
@@ -47,7 +52,7 @@ cp "$MODEL" engines/reference.onnx
 
 step "int8 graphs + gate (entropy calibration, the default; exit 3 = a graph failed its gate: recorded, not fatal here)"
 set +e
-"$BIN/schemseg-build-engine" engines/reference.onnx --int8 --calib data/synth-train --calib-count 32 \
+"$BIN/schemseg-build-engine" engines/reference.onnx --int8 --calib "$SYNTH_TRAIN" --calib-count 32 \
     --val data/synth-val --val-count 30 --onnx-only --out engines > "$LOGS/build-int8.log" 2>&1
 echo "int8 build exit code: $?" | tee -a "$LOGS/build-int8.log"
 set -e
@@ -90,7 +95,7 @@ if [ -n "${CLASSIFIER:-}" ]; then  # one already trained for these weights (trai
     cp "$CLASSIFIER" sdk/schemseg_sdk/models/symbol_classifier.onnx
 else
     step "symbol classifier for the new model (the bundled one is used only with the model it was trained for)"
-    "$BIN/schemseg" train-classifier --data data/synth-train --data data/synth-broken-x150 --symbols-only data/ci2n-train-all --limit 1200 --merge-gap 3 --epochs 10 \
+    "$BIN/schemseg" train-classifier --data "$SYNTH_TRAIN" --data data/synth-broken-x150 --symbols-only data/ci2n-train-all --limit 1200 --merge-gap 3 --epochs 10 \
         --val data/synth-val --threads 2 --out sdk/schemseg_sdk/models/symbol_classifier.onnx 2>&1 | tee "$LOGS/classifier.log"
 fi
 
