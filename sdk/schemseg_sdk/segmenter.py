@@ -61,10 +61,11 @@ class Segmenter:
             (:class:`~schemseg_sdk.instances.GroupingSettings`, the default), or ``None`` for one
             symbol per connected region of a class, as the model painted it.
         classifier: with grouping, what gives each instance its class from its crop of the drawing
-            (:mod:`~schemseg_sdk.symbol_classifier`): ``"auto"`` (the default) takes the bundled
-            classifier when it was trained for this model (the bundled reference model and the
-            engines built from it) and none otherwise; a classifier file; or ``None`` (the
-            segmentation model's vote decides, see :mod:`~schemseg_sdk.instances`).
+            (:mod:`~schemseg_sdk.symbol_classifier`): ``"auto"`` (the default) takes the model's own
+            ``X.classifier.onnx`` beside ``X.onnx`` (``X.engine``), else the bundled classifier, the
+            first that was trained for this model, and none otherwise; a classifier file; or ``None``
+            (the segmentation model's vote decides, see :mod:`~schemseg_sdk.instances`).
+            :attr:`classifier_reason` and ``result.grouping["classifier_reason"]`` say which and why.
         scale: ``"auto"`` (the default) measures each sheet's stroke width and text height and
             resamples it only where they lie outside the band the model was trained on, or where
             a big sheet is drawn larger than the model's reference (faster, see
@@ -150,12 +151,15 @@ class Segmenter:
 
     def _open_classifier(self, choice: ClassifierChoice, threads: int | None) -> SymbolClassifier | None:
         if self.grouping is None:
+            self.classifier_reason = "no symbol classifier (grouping is off)"
             return None
         try:
-            return open_classifier(choice, self.backend.info, threads)
+            pick = open_classifier(choice, self.backend.info, threads, self.model_path)
         except SchemsegError:
             self.backend.close()
             raise
+        self.classifier_reason = pick.reason
+        return pick.classifier
 
     # -- properties ------------------------------------------------------------------------
     @property
@@ -359,6 +363,8 @@ class Segmenter:
             self.classifier,
             None if text_px is None else text_px * job.scale.zoom,
         )
+        if grouping is not None:
+            grouping["classifier_reason"] = self.classifier_reason
         if job.image is not job.sheet:  # grouped at the model's scale, where its settings were tuned
             start = time.perf_counter()
             height, width = job.sheet.shape[:2]
