@@ -18,10 +18,10 @@ from .backends.onnxruntime import Device
 from .backends.open import ENGINE_SUFFIXES, open_backend
 from .documents import document_pages
 from .errors import InvalidInputError, ModelFormatError, SchemsegError
-from .instances import GroupingSettings, list_symbols
+from .instances import GroupingSettings, TextHeight, list_symbols
 from .model_info import ModelInfo
 from .result import STAGES, SegmentationResult
-from .sheet_scale import ScaleChoice, check_scale, pixels_to_sheet, symbols_to_sheet
+from .sheet_scale import ScaleChoice, SheetScale, check_scale, pixels_to_sheet, symbols_to_sheet
 from .symbol_classifier import ClassifierChoice, SymbolClassifier, open_classifier
 
 __all__ = ["Segmenter", "SheetSource", "DEFAULT_MODEL", "ENGINE_SUFFIXES"]
@@ -352,7 +352,6 @@ class Segmenter:
     def _finish_job(self, job: Job) -> SegmentationResult:
         assert job.stitcher is not None and job.image is not None and job.sheet is not None and job.scale is not None
         mask, confidence = job.stitcher.result()
-        text_px = job.scale.text_px  # measured on the sheet: at the model's scale it is zoom times that
         mask, symbols, grouping = list_symbols(
             mask,
             confidence,
@@ -361,7 +360,7 @@ class Segmenter:
             self.grouping,
             job.timings,
             self.classifier,
-            None if text_px is None else text_px * job.scale.zoom,
+            _text_height(job.scale),
         )
         if grouping is not None:
             grouping["classifier_reason"] = self.classifier_reason
@@ -395,6 +394,14 @@ class Segmenter:
             job.page,
             job.scale.to_dict(),
         )
+
+
+def _text_height(scale: SheetScale) -> TextHeight:
+    """The text height for grouping at the model's scale: what ``scale="auto"`` measured on the sheet
+    (zoom times that; ``None``: too little text, not measured again), or measured by grouping."""
+    if scale.mode == "fixed":
+        return "auto"
+    return None if scale.text_px is None else scale.text_px * scale.zoom
 
 
 def _resolve_model(model: str | os.PathLike[str] | None) -> Path:
