@@ -39,7 +39,7 @@ CLASSIFIER_OPTION = click.option(
     show_default=True,
     metavar="auto|none|FILE",
     help="With grouping, what gives each symbol its class from its crop: 'auto' (MODEL.classifier.onnx "
-    "beside MODEL.onnx, else the bundled classifier, whichever was trained for the model; the run says "
+    "beside MODEL.onnx, else the bundled classifier: the first trained for the model; 'segment' says "
     "which, or why none), 'none' (the model's vote), or a classifier .onnx.",
 )
 """``--classifier`` of the commands that group symbols (parsed by :func:`classifier_option`)."""
