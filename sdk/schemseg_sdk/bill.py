@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -23,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import InvalidInputError
-from .fileio import atomic_write_text
+from .fileio import atomic_write_text, read_json_object
 from .result import JSON_SCHEMA
 
 __all__ = ["SheetSymbols", "BillWritten", "read_sheet_symbols", "write_bill", "write_bill_from_results", "counts_path"]
@@ -76,11 +75,8 @@ def read_sheet_symbols(path: str | os.PathLike[str]) -> SheetSymbols:
         InvalidInputError: not a readable ``schemseg.segmentation/1`` result.
     """
     path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise InvalidInputError(f"{path}: unreadable segmentation result ({exc})") from None
-    if not isinstance(data, dict) or data.get("schema") != JSON_SCHEMA or not isinstance(data.get("symbols"), list):
+    data = read_json_object(path, "segmentation result", InvalidInputError, f"a {JSON_SCHEMA} result")
+    if data.get("schema") != JSON_SCHEMA or not isinstance(data.get("symbols"), list):
         raise InvalidInputError(f"{path}: not a {JSON_SCHEMA} result; segment the sheet again")
     page = data.get("page")
     return SheetSymbols(

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from .classes import CLASS_NAMES
 from .errors import DatasetError
-from .fileio import atomic_write_text
+from .fileio import atomic_write_text, read_json_object
 
 __all__ = ["BOXES_SCHEMA", "Box", "SheetBoxes", "read_boxes", "write_boxes"]
 
@@ -68,12 +68,9 @@ def read_boxes(path: str | os.PathLike[str], num_classes: int = len(CLASS_NAMES)
         DatasetError: unreadable file, another schema, or a class id / box that is not valid.
     """
     path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise DatasetError(f"{path}: unreadable boxes file ({exc})") from None
-    if not isinstance(data, dict) or data.get("schema") != BOXES_SCHEMA:
-        found = data.get("schema") if isinstance(data, dict) else type(data).__name__
+    data = read_json_object(path, "boxes file", DatasetError, f"a {BOXES_SCHEMA!r} object")
+    if data.get("schema") != BOXES_SCHEMA:
+        found = data.get("schema")
         raise DatasetError(f"{path}: expected a {BOXES_SCHEMA!r} object, got {found!r}; regenerate the dataset")
     try:
         symbols = tuple(

@@ -11,7 +11,6 @@ dataset has the reference model's 41 classes.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +20,7 @@ import numpy as np
 from .boxes import SheetBoxes, read_boxes
 from .classes import CLASS_NAMES, IGNORE_INDEX, class_difference, class_list_problem
 from .errors import DatasetError, InvalidInputError
+from .fileio import read_json_object
 from .imageio import read_image, read_mask
 
 __all__ = ["SegmentationDataset", "IMAGE_SUFFIXES"]
@@ -139,10 +139,4 @@ class SegmentationDataset:
         path = self.root / "dataset.json"
         if not path.is_file():
             return {}
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise DatasetError(f"{path}: unreadable dataset.json ({exc})") from None
-        if not isinstance(data, dict):
-            raise DatasetError(f"{path}: expected a JSON object")
-        return data
+        return read_json_object(path, "dataset.json", DatasetError)

@@ -1,17 +1,27 @@
-"""Atomic file writing: a reader never sees a half-written output."""
+"""File helpers: atomic writing (a reader never sees a half-written output), hashing, reading JSON objects."""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_output", "remove_stale_temporaries", "sha256_file"]
+from .errors import SchemsegError
+
+__all__ = [
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "atomic_output",
+    "remove_stale_temporaries",
+    "sha256_file",
+    "read_json_object",
+]
 
 # atomic_output's temporary names: ".NAME." + mkstemp's 8 random characters + ".tmp" + NAME's suffix
 _TEMPORARY_NAME = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp(\.[^.]*)?$")
@@ -77,3 +87,23 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def read_json_object(
+    path: str | os.PathLike[str], what: str, error: type[SchemsegError], expected: str = "a JSON object"
+) -> dict[str, Any]:
+    """The JSON object in the UTF-8 file ``path``; ``what`` names the file in the errors (``"graph file"``).
+
+    Raises:
+        SchemsegError: ``error``, the caller's subclass, naming ``path``: no such file, unreadable
+            (not UTF-8 JSON), or JSON that is not an object (``expected`` says what should be there).
+    """
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise error(f"{path}: no such {what}") from None
+    except (OSError, ValueError) as exc:  # ValueError: not JSON, or not UTF-8
+        raise error(f"{path}: unreadable {what} ({exc})") from None
+    if not isinstance(data, dict):
+        raise error(f"{path}: holds a {type(data).__name__}, expected {expected}")
+    return data

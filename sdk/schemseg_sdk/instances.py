@@ -40,7 +40,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import cv2
 import numpy as np
@@ -64,6 +64,8 @@ __all__ = [
     "find_instances",
     "estimate_stroke_width",
     "list_symbols",
+    "measure_text_height",
+    "TextHeight",
     "TEXT_CLASS",
 ]
 
@@ -72,6 +74,10 @@ _STRIP_ROWS = 1024  # the stroke width is measured strip by strip: bounded memor
 _STRIP_MARGIN = 16
 TEXT_CLASS = "designation"
 """The class whose instances join at gaps measured in text height (``GroupingSettings.text_gap``)."""
+
+TextHeight = float | None | Literal["auto"]
+"""The text height grouping is given: pixels, ``None`` (measured already, too little text to tell) or
+``"auto"`` (measured on the drawing, once, when text was predicted: :func:`measure_text_height`)."""
 
 
 @dataclass(frozen=True)
@@ -117,9 +123,10 @@ def find_instances(
     image: np.ndarray,
     settings: GroupingSettings = GroupingSettings(),
     class_names: Sequence[str] = CLASS_NAMES,
+    text_height: TextHeight = "auto",
 ) -> InstanceTable:
     """The instances of steps 1-5 of the grouping of ``mask`` without a classifier (see :func:`group_symbols`)."""
-    instances, offset, width, _ = _label_sheet(mask, confidence, image, settings, class_names)
+    instances, offset, width, _ = _label_sheet(mask, confidence, image, settings, class_names, None, text_height)
     if instances is None:
         return InstanceTable(
             np.zeros((0, 4), np.int64), np.zeros(0, np.int64), np.zeros((0, 1)), np.zeros(0, np.int64), width
@@ -141,15 +148,15 @@ def _label_sheet(
     settings: GroupingSettings,
     class_names: Sequence[str],
     classifier: SymbolClassifier | None = None,
-    text_height: float | None = None,
+    text_height: TextHeight = "auto",
 ) -> tuple[InstanceLabels | None, tuple[int, int], float, float | None]:
     """The instances of the bounding box of ``mask``'s symbols, that box's corner, the stroke width and the
-    text height (``text_height`` if given, else measured on ``image`` where text was predicted)."""
+    text height (``text_height``, measured here when ``"auto"``)."""
     width = estimate_stroke_width(image)
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     text_id = list(class_names).index(TEXT_CLASS) if TEXT_CLASS in class_names else None
-    if text_height is None and text_id is not None and (mask == text_id).any():
-        text_height = measure_scale(image).text_px
+    if text_height == "auto":
+        text_height = measure_text_height(mask, image, class_names)
     if not rows.size:
         return None, (0, 0), width, text_height
     y0, y1, x0, x1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
@@ -162,6 +169,17 @@ def _label_sheet(
         text = find_text_runs(gray, crop, (x0, y0), text_id, text_height, settings.text_gap * text_height)
     instances = InstanceLabels.label(crop, weights, width, settings, judge, text)
     return instances, (x0, y0), width, text_height
+
+
+def measure_text_height(mask: np.ndarray, image: np.ndarray, class_names: Sequence[str] = CLASS_NAMES) -> float | None:
+    """The text height of the drawing ``image`` in pixels where ``mask`` predicts text (``None``: no text
+    predicted, or too little on the drawing to measure: :func:`~schemseg_sdk.sheet_scale.measure_scale`).
+
+    Measure once per sheet and pass the result as ``text_height`` to group it several ways.
+    """
+    if TEXT_CLASS not in class_names or not (mask == list(class_names).index(TEXT_CLASS)).any():
+        return None
+    return measure_scale(image).text_px
 
 
 def estimate_stroke_width(image: np.ndarray) -> float:
@@ -199,7 +217,7 @@ def group_symbols(
     class_names: Sequence[str] = CLASS_NAMES,
     settings: GroupingSettings = GroupingSettings(),
     classifier: SymbolClassifier | None = None,
-    text_height: float | None = None,
+    text_height: TextHeight = "auto",
 ) -> GroupedSymbols:
     """Group the predicted ``mask`` of ``image`` into symbol instances with one class each.
 
@@ -211,8 +229,9 @@ def group_symbols(
         settings: the grouping's parameters.
         classifier: gives each instance its class (or drops it) from its crop (step 6); its class
             names must be ``class_names``.
-        text_height: the drawing's text height in pixels, if already measured (``None``: measured on
-            ``image`` by :func:`~schemseg_sdk.sheet_scale.measure_scale` when text was predicted).
+        text_height: the drawing's text height in pixels if already measured, ``None`` if measured and
+            not found (text then joins at ``merge_gap``), or ``"auto"``: measured on ``image``
+            (:func:`measure_text_height`).
 
     >>> image = np.full((40, 40, 3), 255, np.uint8); image[10:30, 10:12] = 0
     >>> mask = np.zeros((40, 40), np.uint8); mask[10:20, 10:12] = 1; mask[20:30, 10:12] = 2; mask[21, 10] = 1
@@ -245,7 +264,7 @@ def list_symbols(
     grouping: GroupingSettings | None,
     timings: dict[str, float],
     classifier: SymbolClassifier | None = None,
-    text_height: float | None = None,
+    text_height: TextHeight = "auto",
 ) -> tuple[np.ndarray, list[Symbol], dict[str, object] | None]:
     """The symbols of a prediction: grouped into instances (``grouping``, with ``classifier`` if
     given, ``text_height`` as in :func:`group_symbols`) or one per connected region (``None``).

@@ -13,7 +13,8 @@ JSON schema (``schema`` = ``"schemseg.segmentation/1"``; keys are only ever adde
                    "area": 812, "confidence": 0.9731}],   # bbox x1/y1 exclusive; confidence may be null
       "symbol_counts": {"resistor": 4, "capacitor": 2},   # symbols per class name
       "grouping": {"stroke_width": 2.0, "text_height": 11.0, "gap": 1.0, ...,  # null: no grouping
-                   "classifier": {"file": "symbol_classifier.onnx", ...}},  # null: the model's vote
+                   "classifier": {"file": "symbol_classifier.onnx", ...},  # null: the model's vote
+                   "classifier_reason": "classifier symbol_classifier.onnx (bundled, trained for this model)"},
       "scale": {"zoom": 1.0, "mode": "auto", "stroke_px": 1.9, "text_px": 11.0,   # the zoom the model read the
                 "reason": "stroke 1.90 px, text 11.0 px: inside the model's band, read as it is"},  # sheet at, and why
       "timings": {"decode": 0.004, "preprocess": 0.001, "inference": 0.41, "compute": 0.40,
@@ -28,7 +29,7 @@ model) its class and ``confidence`` are the classifier's; without it, the class 
 vote and ``confidence`` is the mean over its pixels of the confidence in that class (pixels the
 model gave another class count 0). Without grouping a symbol is one connected region of one class,
 and ``confidence`` the mean confidence of its pixels. The keys ``symbol_counts``, ``grouping`` and
-``grouping.classifier``, ``scale``, ``page``, ``pages`` and ``dpi`` were added without raising the
+``grouping.classifier`` (``grouping.classifier_reason``: which classifier and why, or why none), ``scale``, ``page``, ``pages`` and ``dpi`` were added without raising the
 schema version: readers of version 1 ignore them. With a zoom other than 1 the grouping ran at the
 model's scale, so ``grouping.stroke_width`` and ``grouping.text_height`` (text is grouped in text
 heights; ``null`` where too little text was found) are measured there.

@@ -18,10 +18,10 @@ from .backends.onnxruntime import Device
 from .backends.open import ENGINE_SUFFIXES, open_backend
 from .documents import document_pages
 from .errors import InvalidInputError, ModelFormatError, SchemsegError
-from .instances import GroupingSettings, list_symbols
+from .instances import GroupingSettings, TextHeight, list_symbols
 from .model_info import ModelInfo
 from .result import STAGES, SegmentationResult
-from .sheet_scale import ScaleChoice, check_scale, pixels_to_sheet, symbols_to_sheet
+from .sheet_scale import ScaleChoice, SheetScale, check_scale, pixels_to_sheet, symbols_to_sheet
 from .symbol_classifier import ClassifierChoice, SymbolClassifier, open_classifier
 
 __all__ = ["Segmenter", "SheetSource", "DEFAULT_MODEL", "ENGINE_SUFFIXES"]
@@ -61,10 +61,11 @@ class Segmenter:
             (:class:`~schemseg_sdk.instances.GroupingSettings`, the default), or ``None`` for one
             symbol per connected region of a class, as the model painted it.
         classifier: with grouping, what gives each instance its class from its crop of the drawing
-            (:mod:`~schemseg_sdk.symbol_classifier`): ``"auto"`` (the default) takes the bundled
-            classifier when it was trained for this model (the bundled reference model and the
-            engines built from it) and none otherwise; a classifier file; or ``None`` (the
-            segmentation model's vote decides, see :mod:`~schemseg_sdk.instances`).
+            (:mod:`~schemseg_sdk.symbol_classifier`): ``"auto"`` (the default) takes the model's own
+            ``X.classifier.onnx`` beside ``X.onnx`` (``X.engine``), else the bundled classifier, the
+            first that was trained for this model, and none otherwise; a classifier file; or ``None``
+            (the segmentation model's vote decides, see :mod:`~schemseg_sdk.instances`).
+            :attr:`classifier_reason` and ``result.grouping["classifier_reason"]`` say which and why.
         scale: ``"auto"`` (the default) measures each sheet's stroke width and text height and
             resamples it only where they lie outside the band the model was trained on, or where
             a big sheet is drawn larger than the model's reference (faster, see
@@ -150,12 +151,15 @@ class Segmenter:
 
     def _open_classifier(self, choice: ClassifierChoice, threads: int | None) -> SymbolClassifier | None:
         if self.grouping is None:
+            self.classifier_reason = "no symbol classifier (grouping is off)"
             return None
         try:
-            return open_classifier(choice, self.backend.info, threads)
+            pick = open_classifier(choice, self.backend.info, threads, self.model_path)
         except SchemsegError:
             self.backend.close()
             raise
+        self.classifier_reason = pick.reason
+        return pick.classifier
 
     # -- properties ------------------------------------------------------------------------
     @property
@@ -348,7 +352,6 @@ class Segmenter:
     def _finish_job(self, job: Job) -> SegmentationResult:
         assert job.stitcher is not None and job.image is not None and job.sheet is not None and job.scale is not None
         mask, confidence = job.stitcher.result()
-        text_px = job.scale.text_px  # measured on the sheet: at the model's scale it is zoom times that
         mask, symbols, grouping = list_symbols(
             mask,
             confidence,
@@ -357,8 +360,10 @@ class Segmenter:
             self.grouping,
             job.timings,
             self.classifier,
-            None if text_px is None else text_px * job.scale.zoom,
+            _text_height(job.scale),
         )
+        if grouping is not None:
+            grouping["classifier_reason"] = self.classifier_reason
         if job.image is not job.sheet:  # grouped at the model's scale, where its settings were tuned
             start = time.perf_counter()
             height, width = job.sheet.shape[:2]
@@ -389,6 +394,14 @@ class Segmenter:
             job.page,
             job.scale.to_dict(),
         )
+
+
+def _text_height(scale: SheetScale) -> TextHeight:
+    """The text height for grouping at the model's scale: what ``scale="auto"`` measured on the sheet
+    (zoom times that; ``None``: too little text, not measured again), or measured by grouping."""
+    if scale.mode == "fixed":
+        return "auto"
+    return None if scale.text_px is None else scale.text_px * scale.zoom
 
 
 def _resolve_model(model: str | os.PathLike[str] | None) -> Path:

@@ -17,8 +17,10 @@ names), ``segmentation_model`` (name and version of the model whose votes it lea
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Union
@@ -35,10 +37,13 @@ from .model_info import ModelInfo
 __all__ = [
     "SymbolClassifier",
     "ClassifierChoice",
+    "ClassifierPick",
     "DEFAULT_CLASSIFIER",
     "CLASSIFIER_FORMAT",
     "classifier_metadata",
     "open_classifier",
+    "classifier_beside",
+    "CLASSIFIER_SUFFIX",
     "model_identity",
     "CROPS_INPUT",
     "FEATURES_INPUT",
@@ -46,7 +51,8 @@ __all__ = [
 ]
 
 ClassifierChoice = Union[str, "os.PathLike[str]", None]
-"""``"auto"`` (the bundled classifier when it was trained for the model), a classifier file, or ``None``."""
+"""``"auto"`` (the model's own classifier beside it, else the bundled one, when trained for the model), a
+classifier file, or ``None``."""
 
 DEFAULT_CLASSIFIER = Path(__file__).resolve().parent / "models" / "symbol_classifier.onnx"
 """The classifier bundled with the package, trained for the bundled reference model."""
@@ -54,7 +60,10 @@ DEFAULT_CLASSIFIER = Path(__file__).resolve().parent / "models" / "symbol_classi
 CLASSIFIER_FORMAT = 1
 CROPS_INPUT, FEATURES_INPUT, PROBABILITIES = "crops", "features", "probabilities"
 _PREFIX = "schemseg.classifier."
+CLASSIFIER_SUFFIX = ".classifier.onnx"
+"""``"auto"`` looks for ``X.classifier.onnx`` beside a model ``X.onnx`` (or engine ``X.engine``)."""
 _BATCH = 256  # instances per run: bounded memory on sheets with thousands of candidates
+_log = logging.getLogger("schemseg")
 
 
 def classifier_metadata(
@@ -156,32 +165,98 @@ def model_identity(info: ModelInfo) -> str:
     return f"{info.model_name} {info.model_version}"
 
 
-def open_classifier(choice: ClassifierChoice, info: ModelInfo, threads: int | None = None) -> SymbolClassifier | None:
-    """The classifier a Segmenter of the model described by ``info`` uses for ``choice``.
+def classifier_beside(model: str | os.PathLike[str]) -> Path:
+    """Where ``"auto"`` looks for a model's own classifier: ``X.classifier.onnx`` beside ``X.onnx`` / ``X.engine``."""
+    path = Path(model)
+    return path.with_name(path.stem + CLASSIFIER_SUFFIX)
 
-    ``"auto"`` opens the bundled classifier when it was trained for this model (same class names,
-    same ``segmentation_model``: its name and version) and gives ``None`` otherwise: its votes
-    would come from a model it never saw. A file must have the model's class names.
+
+@dataclass(frozen=True)
+class ClassifierPick:
+    """The classifier a Segmenter uses (``None``: the segmentation model's vote decides) and, in words, why."""
+
+    classifier: SymbolClassifier | None
+    reason: str
+
+
+def open_classifier(
+    choice: ClassifierChoice,
+    info: ModelInfo,
+    threads: int | None = None,
+    model_path: str | os.PathLike[str] | None = None,
+) -> ClassifierPick:
+    """The classifier a Segmenter of the model described by ``info`` (the file ``model_path``) uses for ``choice``.
+
+    ``"auto"`` takes the first classifier trained for this model (same class names, same
+    ``segmentation_model``: its name and version) of: :func:`classifier_beside` ``model_path``, the
+    bundled one. None fits: ``None``, since its votes would come from a model it never saw; the
+    reason names each file and the model it was trained for. A given file must have the model's
+    class names. The reason is logged (``schemseg`` logger, info); a classifier beside the model
+    that is not used, or one given for another model, is a warning.
 
     Raises:
         ModelFormatError: the file is missing, not a classifier, or for other classes.
     """
     if choice is None:
-        return None
+        return ClassifierPick(None, "no symbol classifier (none asked for): the model's vote decides")
     if isinstance(choice, str) and choice == "auto":
-        classifier = SymbolClassifier(threads=threads)
-        if classifier.class_names == tuple(info.class_names) and classifier.segmentation_model == model_identity(info):
-            return classifier
-        classifier.close()
-        return None
+        pick = _auto_classifier(info, threads, model_path)
+    else:
+        pick = _given_classifier(choice, info, threads)
+    _log.info(pick.reason)
+    return pick
+
+
+def _given_classifier(choice: str | os.PathLike[str], info: ModelInfo, threads: int | None) -> ClassifierPick:
     classifier = SymbolClassifier(choice, threads=threads)
     if classifier.class_names != tuple(info.class_names):
         classifier.close()
         raise ModelFormatError(
-            f"{classifier.path}: the symbol classifier's {len(classifier.class_names)} classes are not the model's "
-            f"{len(info.class_names)} classes; train one for this model ('schemseg train-classifier') or pass classifier=None"
+            f"{classifier.path}: the symbol classifier's {len(classifier.class_names)} classes are not the "
+            f"model's {len(info.class_names)} classes; train one for this model ('schemseg train-classifier') "
+            "or pass classifier=None"
         )
-    return classifier
+    if _not_trained_for(classifier, info) is None:
+        return ClassifierPick(classifier, f"classifier {classifier.path.name} (given)")
+    other = f"trained for '{classifier.segmentation_model}', not this model's '{model_identity(info)}'"
+    _log.warning(f"{classifier.path}: used as given, though {other}: its votes come from another model")
+    return ClassifierPick(classifier, f"classifier {classifier.path.name} (given; {other})")
+
+
+def _auto_classifier(info: ModelInfo, threads: int | None, model_path: str | os.PathLike[str] | None) -> ClassifierPick:
+    own = None if model_path is None else classifier_beside(model_path)
+    # (file, how a refusal names it, what the pick says)
+    candidates = [(DEFAULT_CLASSIFIER, f"the bundled {DEFAULT_CLASSIFIER.name}", "bundled, trained for this model")]
+    refusals = []
+    if own is not None and own.is_file():
+        candidates.insert(0, (own, f"{own.name} beside the model", "beside the model, trained for it"))
+    elif own is not None:
+        refusals.append(f"no {own.name} beside the model")
+    model_name = "MODEL.onnx" if model_path is None else Path(model_path).name
+    train = f"schemseg train-classifier --model {model_name} --out {classifier_beside(model_name).name}"
+    for path, named, used in candidates:
+        classifier = SymbolClassifier(path, threads=threads)
+        why_not = _not_trained_for(classifier, info)
+        if why_not is None:
+            return ClassifierPick(classifier, f"classifier {path.name} ({used})")
+        classifier.close()
+        refusals.append(f"{named}: {why_not}")
+        if path == own:
+            _log.warning(f"{own}: not used, {why_not}, not for {model_identity(info)}; retrain it with '{train}'")
+    reason = (
+        f"no symbol classifier: none trained for {model_identity(info)} ({'; '.join(refusals)}), so the model's "
+        f"vote decides; train one with '{train}' and keep it beside the model, or pass one"
+    )
+    return ClassifierPick(None, reason)
+
+
+def _not_trained_for(classifier: SymbolClassifier, info: ModelInfo) -> str | None:
+    """Why ``classifier`` was not trained for the model of ``info`` (``None``: it was)."""
+    if classifier.class_names != tuple(info.class_names):
+        return f"{len(classifier.class_names)} classes, not the model's {len(info.class_names)}"
+    if classifier.segmentation_model != model_identity(info):
+        return f"trained for '{classifier.segmentation_model}'"
+    return None
 
 
 def _parse_metadata(meta: Mapping[str, str], path: Path) -> tuple[tuple[str, ...], int]:

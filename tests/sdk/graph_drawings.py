@@ -35,9 +35,10 @@ class Sheet:
             self.image[y : y + 2, x : min(x + dash, x1)] = gray
         return self
 
-    def box_symbol(self, name: str, x0: int, y0: int, x1: int, y1: int) -> Sheet:
-        """A symbol drawn as a box outline, labelled ``name`` in the mask."""
-        cv2.rectangle(self.image, (x0 + 1, y0 + 1), (x1 - 2, y1 - 2), (INK, INK, INK), STROKE)  # 2 px pen stays inside
+    def box_symbol(self, name: str, x0: int, y0: int, x1: int, y1: int, pen: int = STROKE) -> Sheet:
+        """A symbol drawn as a box outline with a ``pen`` pixels wide (inside the box), labelled ``name`` in the mask."""
+        inset = pen // 2  # OpenCV centres the pen on the outline
+        cv2.rectangle(self.image, (x0 + inset, y0 + inset), (x1 - 1 - inset, y1 - 1 - inset), (INK, INK, INK), pen)
         ink = self.image[y0:y1, x0:x1, 0] < 128
         self.mask[y0:y1, x0:x1][ink] = class_index(name)
         self.symbols.append(Symbol(class_index(name), name, (x0, y0, x1, y1), int(ink.sum()), 1.0))
@@ -54,4 +55,11 @@ class Sheet:
         return self
 
 
-__all__ = ["CLASS_NAMES", "Sheet"]
+def bubble_and_valve(wired: bool = True) -> Sheet:
+    """An instrument bubble (x 10-40) and a control valve (x 70-100) on rows 60-100, facing each other
+    across x 40-70 at row 80, where the tests draw a signal line; ``wired``: a pipe leaves the valve."""
+    sheet = Sheet().box_symbol("instrument_field", 10, 60, 40, 100).box_symbol("control_valve", 70, 60, 100, 100)
+    return sheet.wire(100, 90, 190, 90) if wired else sheet
+
+
+__all__ = ["CLASS_NAMES", "Sheet", "bubble_and_valve"]

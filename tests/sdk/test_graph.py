@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import networkx as nx
 import numpy as np
-from graph_drawings import Sheet
+from graph_drawings import Sheet, bubble_and_valve
 
 from schemseg_sdk.graph import SheetGraph, graph_from_arrays
 from schemseg_sdk.graph.lines import thin_line_ink
@@ -143,8 +143,7 @@ def test_segments_cut_by_bands_are_joined(monkeypatch) -> None:  # type: ignore[
 
 
 def test_a_signal_line_of_two_dashes_joins_its_bubble_and_valve() -> None:
-    sheet = Sheet().box_symbol("instrument_field", 10, 60, 40, 100).box_symbol("control_valve", 70, 60, 100, 100)
-    sheet.dashed(40, 70, 80, dash=10, gap=6)
+    sheet = bubble_and_valve(wired=False).dashed(40, 70, 80, dash=10, gap=6)
     graph = _graph(sheet)
     (a,), (b,) = _port_nets(graph)
     assert a == b and graph.net(a).kind == "dashed"
@@ -194,10 +193,9 @@ def test_a_fine_line_blurred_over_three_rows_is_line_ink() -> None:
 
 def test_a_dense_dotted_line_run_together_is_a_signal_line() -> None:
     # dots a pixel apart run into one piece of ink; only the paler ink between them tells
-    sheet = Sheet().box_symbol("instrument_field", 10, 60, 40, 100).box_symbol("control_valve", 70, 60, 100, 100)
+    sheet = bubble_and_valve()
     sheet.image[79:82, 40:70] = 30
     sheet.image[79:82, 42:70:4] = 110
-    sheet.wire(100, 90, 190, 90)
     graph = _graph(sheet)
     (a,), (b, _) = _port_nets(graph)
     assert a == b and graph.net(a).kind == "dashed"

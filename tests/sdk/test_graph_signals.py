@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import cv2
-from graph_drawings import Sheet
+from graph_drawings import Sheet, bubble_and_valve
 
-from schemseg_sdk.classes import class_index
 from schemseg_sdk.graph import SheetGraph, graph_from_arrays
 from schemseg_sdk.graph.lines import thin_line_ink
-from schemseg_sdk.symbols import Symbol
 
 
 def _graph(sheet: Sheet) -> SheetGraph:
@@ -19,39 +17,31 @@ def _port_nets(graph: SheetGraph) -> list[set[int]]:
     return [{p.net for p in s.ports} for s in graph.symbols]
 
 
-def _thin_box(sheet: Sheet, name: str, x0: int, y0: int, x1: int, y1: int) -> None:
-    """A symbol outlined with a 1 px pen (``Sheet.box_symbol`` draws 2 px)."""
-    cv2.rectangle(sheet.image, (x0, y0), (x1 - 1, y1 - 1), (0, 0, 0), 1)
-    ink = sheet.image[y0:y1, x0:x1, 0] < 128
-    sheet.mask[y0:y1, x0:x1][ink] = class_index(name)
-    sheet.symbols.append(Symbol(class_index(name), name, (x0, y0, x1, y1), int(ink.sum()), 1.0))
+def _assert_dashed_join(sheet: Sheet) -> None:
+    """The sheet's first symbol, a bubble with one port, is on a dashed net with its second symbol."""
+    graph = _graph(sheet)
+    (bubble,), other = _port_nets(graph)
+    assert bubble in other and graph.net(bubble).kind == "dashed"
 
 
 def test_a_dashed_line_ending_short_of_a_vessel_nozzle_joins_the_vessel() -> None:
     # on a sheet of 1 px strokes the nozzle (a stub and its flange bar, drawn to the vessel's scale) is
     # longer than a dash; the signal line's last dash stops a gap short of the flange
-    sheet = Sheet()
-    _thin_box(sheet, "instrument_field", 10, 65, 40, 95)
-    _thin_box(sheet, "vessel", 120, 30, 180, 130)
+    sheet = Sheet().box_symbol("instrument_field", 10, 65, 40, 95, pen=1).box_symbol("vessel", 120, 30, 180, 130, pen=1)
     cv2.line(sheet.image, (104, 80), (119, 80), (0, 0, 0), 1)  # the nozzle's stub
     cv2.line(sheet.image, (104, 73), (104, 87), (0, 0, 0), 1)  # its flange
     for x in range(42, 98, 10):
         cv2.line(sheet.image, (x, 80), (x + 5, 80), (0, 0, 0), 1)
-    graph = _graph(sheet)
-    (bubble,), vessel = _port_nets(graph)
-    assert bubble in vessel and graph.net(bubble).kind == "dashed"
+    _assert_dashed_join(sheet)
 
 
 def test_a_faint_dotted_line_joins_its_bubble_and_valve() -> None:
     # a dotted fine line, blurred: each dot a valley two pixels long and lighter than 200
-    sheet = Sheet().box_symbol("instrument_field", 10, 60, 40, 100).box_symbol("control_valve", 70, 60, 100, 100)
+    sheet = bubble_and_valve()
     for x in range(43, 67, 5):
         sheet.image[80, x : x + 2] = 200
         sheet.image[79, x : x + 2] = sheet.image[81, x : x + 2] = 238
-    sheet.wire(100, 90, 190, 90)
-    graph = _graph(sheet)
-    (a,), (b, _) = _port_nets(graph)
-    assert a == b and graph.net(a).kind == "dashed"
+    _assert_dashed_join(sheet)
 
 
 def test_the_feet_of_light_letters_are_no_faint_dots() -> None:
@@ -68,26 +58,20 @@ def test_the_feet_of_light_letters_are_no_faint_dots() -> None:
 def test_dense_dots_whose_middles_run_into_one_dark_row_are_a_signal_line() -> None:
     # the middle rows stay dark between the dots (the darkest gray rises by 27 only); the rows above and
     # below show the dots, so each cross-section between two dots holds much less ink
-    sheet = Sheet().box_symbol("instrument_field", 10, 60, 40, 100).box_symbol("control_valve", 70, 60, 100, 100)
+    sheet = bubble_and_valve()
     sheet.image[80:82, 40:70] = 62
     sheet.image[79, 40:70] = sheet.image[82, 40:70] = 230
     for x in range(40, 70, 4):
         sheet.image[80:82, x : x + 2] = 35
         sheet.image[79, x : x + 2] = sheet.image[82, x : x + 2] = 80
-    sheet.wire(100, 90, 190, 90)
-    graph = _graph(sheet)
-    (a,), (b, _) = _port_nets(graph)
-    assert a == b and graph.net(a).kind == "dashed"
+    _assert_dashed_join(sheet)
 
 
 def test_two_dashes_of_a_pen_wider_than_the_sheets_strokes_join_two_bubbles() -> None:
     # the sheet's strokes are 1 px (its stroke width); the signal line's pen is 3 px and anti-aliased to 4
-    sheet = Sheet()
-    _thin_box(sheet, "instrument_field", 10, 60, 40, 100)
-    _thin_box(sheet, "instrument_panel", 70, 60, 100, 100)
+    sheet = Sheet().box_symbol("instrument_field", 10, 60, 40, 100, pen=1)
+    sheet.box_symbol("instrument_panel", 70, 60, 100, 100, pen=1)
     for x0, x1 in ((40, 52), (58, 70)):
         sheet.image[79:82, x0:x1] = 20
         sheet.image[78, x0:x1] = 90
-    graph = _graph(sheet)
-    (a,), (b,) = _port_nets(graph)
-    assert a == b and graph.net(a).kind == "dashed"
+    _assert_dashed_join(sheet)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from graph_drawings import Sheet
+from graph_drawings import Sheet, bubble_and_valve
 
 from schemseg_sdk.classes import class_index
 from schemseg_sdk.graph import build_graph, graph_from_arrays
@@ -22,8 +22,7 @@ def _model_mask(sheet: Sheet, name: str, body: tuple[int, int, int, int], tail: 
 
 def _two_dash_signal_line() -> tuple[Sheet, list[Symbol]]:
     """A bubble and a valve joined by a signal line of two dashes, each dash under one mask's tail."""
-    sheet = Sheet().box_symbol("instrument_field", 10, 60, 40, 100).box_symbol("control_valve", 70, 60, 100, 100)
-    sheet.dashed(40, 70, 80, dash=10, gap=6).wire(100, 90, 190, 90)  # dashes at x 40-50 and 56-66; a pipe
+    sheet = bubble_and_valve().dashed(40, 70, 80, dash=10, gap=6)  # dashes at x 40-50 and 56-66
     sheet.mask[:] = 0
     symbols = [
         _model_mask(sheet, "instrument_field", (10, 60, 40, 100), (40, 78, 51, 82)),

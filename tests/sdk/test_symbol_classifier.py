@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+import shutil
 from pathlib import Path
 
 import cv2
 import numpy as np
+import onnx
 import pytest
 from tiny_model import build_tiny_model
 
@@ -13,7 +16,7 @@ from schemseg_sdk import CLASS_NAMES, Segmenter
 from schemseg_sdk.errors import InferenceError, ModelFormatError
 from schemseg_sdk.instance_crops import instance_crops, to_gray
 from schemseg_sdk.instances import GroupingSettings, find_instances, group_symbols
-from schemseg_sdk.symbol_classifier import DEFAULT_CLASSIFIER, SymbolClassifier
+from schemseg_sdk.symbol_classifier import DEFAULT_CLASSIFIER, SymbolClassifier, classifier_beside
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "sdk" / "schemseg_sdk" / "examples"
 
@@ -24,6 +27,7 @@ def test_bundled_classifier_is_for_the_bundled_model() -> None:
         assert classifier.class_names == CLASS_NAMES and classifier.crop_size == 64
         assert classifier.segmentation_model == f"{segmenter.info.model_name} {segmenter.info.model_version}"
         assert segmenter.classifier is not None and segmenter.classifier.path == DEFAULT_CLASSIFIER
+        assert segmenter.classifier_reason == "classifier symbol_classifier.onnx (bundled, trained for this model)"
         assert "ci2n" in classifier.trained_on and "synth" in classifier.trained_on
 
 
@@ -35,11 +39,62 @@ def test_classifier_threads_do_not_spin_between_runs() -> None:
         assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
 
 
-def test_auto_leaves_other_models_to_their_vote(tiny_model: Path) -> None:
+def test_auto_leaves_other_models_to_their_vote_and_says_why(tiny_model: Path) -> None:
     with Segmenter(tiny_model, device="cpu") as segmenter:
         assert segmenter.classifier is None
         result = segmenter.predict(EXAMPLES / "circuit_bias.png")
     assert result.grouping is not None and result.grouping["classifier"] is None
+    reason = result.grouping["classifier_reason"]
+    assert reason == segmenter.classifier_reason
+    assert reason.startswith("no symbol classifier: none trained for tiny_test_model test")
+    assert "tiny.classifier.onnx" in reason and "schemseg train-classifier --model" in reason
+
+
+def _classifier_for(path: Path, segmentation_model: str) -> Path:
+    """The bundled classifier's graph, recorded as trained for ``segmentation_model``: a real classifier file."""
+    proto = onnx.load(str(DEFAULT_CLASSIFIER))
+    for entry in proto.metadata_props:
+        if entry.key == "schemseg.classifier.segmentation_model":
+            entry.value = segmentation_model
+    onnx.save(proto, str(path))
+    return path
+
+
+def test_auto_takes_the_classifier_beside_a_model_trained_for_it(tmp_path: Path) -> None:
+    model = build_tiny_model(tmp_path / "mine.onnx")
+    own = _classifier_for(classifier_beside(model), "tiny_test_model test")
+    assert own.name == "mine.classifier.onnx"
+    with Segmenter(model, device="cpu") as segmenter:
+        assert segmenter.classifier is not None and segmenter.classifier.path == own
+        assert segmenter.classifier_reason == "classifier mine.classifier.onnx (beside the model, trained for it)"
+        result = segmenter.predict(EXAMPLES / "circuit_bias.png")
+    assert result.grouping is not None and result.grouping["classifier"]["file"] == "mine.classifier.onnx"
+
+
+def test_auto_refuses_a_classifier_beside_the_model_trained_for_another(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    model = build_tiny_model(tmp_path / "mine.onnx")
+    shutil.copy(DEFAULT_CLASSIFIER, classifier_beside(model))  # trained for the bundled model, not this one
+    with caplog.at_level(logging.WARNING, logger="schemseg"), Segmenter(model, device="cpu") as segmenter:
+        assert segmenter.classifier is None
+    with SymbolClassifier() as bundled:
+        trained_for = bundled.segmentation_model
+    assert f"mine.classifier.onnx beside the model: trained for '{trained_for}'" in segmenter.classifier_reason
+    warnings = [record.getMessage() for record in caplog.records if record.levelno == logging.WARNING]
+    assert warnings == [
+        f"{classifier_beside(model)}: not used, trained for '{trained_for}', not for tiny_test_model test; "
+        "retrain it with 'schemseg train-classifier --model mine.onnx --out mine.classifier.onnx'"
+    ]
+
+
+def test_a_given_classifier_for_another_model_is_used_and_flagged(tiny_model: Path) -> None:
+    with Segmenter(tiny_model, device="cpu", classifier=DEFAULT_CLASSIFIER) as segmenter:
+        assert segmenter.classifier is not None
+        assert segmenter.classifier_reason.startswith("classifier symbol_classifier.onnx (given; trained for '")
+        assert segmenter.classifier_reason.endswith("', not this model's 'tiny_test_model test')")
+    with Segmenter(tiny_model, device="cpu", classifier=None) as segmenter:
+        assert segmenter.classifier_reason == "no symbol classifier (none asked for): the model's vote decides"
 
 
 def test_a_classifier_for_other_classes_is_refused(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
+from schemseg_sdk import Segmenter, instances, sheet_scale
 from schemseg_sdk.classes import CLASS_NAMES, class_index
 from schemseg_sdk.instances import TEXT_CLASS, GroupingSettings, group_symbols
 
@@ -121,3 +122,36 @@ def test_labels_beside_a_dashed_line_stay_apart() -> None:
         image[below : below + 2, x : x + 8] = 0
     grouped = group_symbols(mask, np.full(mask.shape, 0.9, np.float32), image)
     assert sorted(s.bbox for s in grouped.symbols) == boxes
+
+
+def test_a_text_height_measured_as_none_is_not_measured_again() -> None:
+    """``text_height=None``: the caller measured the sheet and found too little text; ``"auto"`` (the default)
+    measures it here."""
+    image, mask, _ = _labelled_sheet(10)
+    confidence = np.full(mask.shape, 0.9, np.float32)
+    assert group_symbols(mask, confidence, image).text_height is not None
+    assert group_symbols(mask, confidence, image, text_height=None).text_height is None
+
+
+def test_the_segmenter_measures_text_once_per_sheet(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a sheet whose text is too little to measure, grouping takes the Segmenter's measure (none found)
+    instead of measuring the sheet again."""
+    image = np.full((120, 240, 3), 255, np.uint8)  # a resistor on a wire, and its label
+    font = cv2.FONT_HERSHEY_SIMPLEX
+    cv2.putText(image, "R12", (20, 60), font, cv2.getFontScaleFromHeight(font, 14, 1), (0, 0, 0), 1, cv2.LINE_AA)
+    cv2.rectangle(image, (140, 40), (200, 70), (0, 0, 0), 2)
+    cv2.line(image, (120, 55), (230, 55), (0, 0, 0), 2)
+    grouping_measured: list[float | None] = []
+
+    def measured(sheet: np.ndarray) -> sheet_scale.ScaleMeasure:
+        found = sheet_scale.measure_scale(sheet)
+        grouping_measured.append(found.text_px)
+        return found
+
+    monkeypatch.setattr(instances, "measure_scale", measured)
+    with Segmenter(device="cpu", threads=2, classifier=None) as segmenter:
+        result = segmenter.predict(image)
+    assert (result.mask == DESIGNATION).any()  # text predicted: grouping would measure it, given nothing
+    assert result.scale is not None and result.scale["text_px"] is None
+    assert result.grouping is not None and result.grouping["text_height"] is None
+    assert grouping_measured == []

@@ -269,7 +269,7 @@ def test_nothing_importable_writes_nothing(labelme_dir: Path, tmp_path: Path) ->
     result = _import(labelme_dir, tmp_path / "ds")
     assert result.exit_code == 1
     assert f"Error: {labelme_dir}: none of the 2 LabelMe files could be imported:" in result.stderr
-    assert f"{labelme_dir / 'bad.json'}: not a LabelMe annotation" in result.stderr
+    assert f"{labelme_dir / 'bad.json'}: holds a list, expected a LabelMe annotation" in result.stderr
     assert {p.name for p in tmp_path.iterdir()} == {"src", "map.json"}
 
 

@@ -30,7 +30,7 @@ from tqdm import tqdm
 from schemseg_sdk import Segmenter
 from schemseg_sdk.dataset import SegmentationDataset
 from schemseg_sdk.instance_crops import instance_crops, instance_features, to_gray
-from schemseg_sdk.instances import GroupingSettings, InstanceTable, find_instances
+from schemseg_sdk.instances import GroupingSettings, InstanceTable, find_instances, measure_text_height
 from schemseg_sdk.symbol_metrics import box_intersection, box_iou, covered_fraction, greedy_pairs
 
 __all__ = [
@@ -138,7 +138,8 @@ def collect_instances(
     for index in tqdm(range(count), desc=f"instances {Path(data).name}"):
         image = dataset.read_image(index)
         mask, confidence = cached_prediction(segmenter, image, predictions / f"{dataset.image_paths[index].stem}.npz")
-        table = _union_of_groupings([find_instances(mask, confidence, image, s) for s in groupings])
+        height = measure_text_height(mask, image, names)  # once per sheet, for every grouping
+        table = _union_of_groupings([find_instances(mask, confidence, image, s, names, height) for s in groupings])
         truth = dataset.read_boxes(index)
         labels = label_instances(table.boxes, list(truth.symbols))
         unpaired_kept = (table.classes != text) if negatives != "none" else np.zeros(len(labels), bool)

@@ -32,9 +32,10 @@ def evaluate_path(
     """Pixel and symbol scores of ``model`` (``.pt`` checkpoint, ``.onnx`` or engine) on the dataset at ``data``.
 
     ``scale`` is the Segmenter's (``"auto"``, or a zoom for every sheet); masks and boxes are
-    scored in the sheets' own pixels either way. ``classifier`` is the Segmenter's: ``"auto"`` uses the
-    bundled classifier only for the model it was trained for, so a candidate checkpoint is scored with
-    the model's own votes unless a classifier file is given.
+    scored in the sheets' own pixels either way. ``classifier`` is the Segmenter's: ``"auto"`` uses a
+    classifier (``NAME.classifier.onnx`` beside the model, else the bundled one) only for the model it
+    was trained for, so a candidate checkpoint is scored with the model's own votes unless a classifier
+    file is given.
     """
     dataset = SegmentationDataset(data)
     suffix = Path(model).suffix.lower()

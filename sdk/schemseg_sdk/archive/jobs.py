@@ -256,6 +256,10 @@ def _unique(stem: str, taken: set[str]) -> str:
     return unique
 
 
+_MEASURED = ("stroke_width", "text_height", "classifier", "classifier_reason")
+"""What a JSON's ``grouping`` records besides its settings: measured per sheet, or checked on its own."""
+
+
 def _json_complete(
     path: Path, job: SheetJob, grouping: dict[str, object] | None, classifier: ClassifierChoice, scale: ScaleChoice
 ) -> bool:
@@ -271,7 +275,7 @@ def _json_complete(
     if isinstance(recorded, dict):
         if not _same_classifier(recorded.get("classifier"), classifier):
             return False
-        recorded = {k: v for k, v in recorded.items() if k not in ("stroke_width", "text_height", "classifier")}
+        recorded = {k: v for k, v in recorded.items() if k not in _MEASURED}
     if recorded != grouping:
         return False
     page = job.page

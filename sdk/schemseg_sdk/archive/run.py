@@ -105,7 +105,9 @@ def _run_here(pending: list[SheetJob], options: RunOptions, recorder: RunRecorde
             scale=options.scale,
         ) as segmenter,
     ):
-        recorder.summary.description = f"{segmenter.model_path.name} on {segmenter.backend_name}"
+        recorder.summary.description = (
+            f"{segmenter.model_path.name} on {segmenter.backend_name}, {segmenter.classifier_reason}"
+        )
         observer.started(recorder.summary.description, len(pending), recorder.summary.skipped)
         for status in segment_jobs(segmenter, pending, options.outputs):
             recorder.add(status)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BackendUnavailableError, InvalidInputError
-from ..fileio import atomic_output, atomic_write_text
+from ..fileio import atomic_output, atomic_write_text, read_json_object
 from .runner import REPORT_SCHEMA
 
 __all__ = [
@@ -141,14 +141,9 @@ def load_report(path: str | os.PathLike[str]) -> dict[str, Any]:
     Raises:
         InvalidInputError: the file is missing, not JSON, or not a schemseg benchmark result.
     """
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InvalidInputError(f"{path}: no such benchmark results file") from None
-    except (OSError, ValueError) as exc:
-        raise InvalidInputError(f"{path}: not readable benchmark JSON ({exc})") from None
-    if not isinstance(data, dict) or data.get("schema") != REPORT_SCHEMA:
-        got = data.get("schema") if isinstance(data, dict) else type(data).__name__
+    data = read_json_object(path, "benchmark results file", InvalidInputError, "a schemseg benchmark result")
+    if data.get("schema") != REPORT_SCHEMA:
+        got = data.get("schema")
         raise InvalidInputError(
             f"{path}: not a schemseg benchmark result (schema {got!r}, expected {REPORT_SCHEMA!r}); "
             "write one with 'schemseg bench --json FILE'"

@@ -38,8 +38,9 @@ CLASSIFIER_OPTION = click.option(
     default="auto",
     show_default=True,
     metavar="auto|none|FILE",
-    help="With grouping, what gives each symbol its class from its crop: 'auto' (the bundled classifier "
-    "when it was trained for the model), 'none' (the model's vote), or a classifier .onnx.",
+    help="With grouping, what gives each symbol its class from its crop: 'auto' (MODEL.classifier.onnx "
+    "beside MODEL.onnx, else the bundled classifier: the first trained for the model; 'segment' says "
+    "which, or why none), 'none' (the model's vote), or a classifier .onnx.",
 )
 """``--classifier`` of the commands that group symbols (parsed by :func:`classifier_option`)."""
 

@@ -103,7 +103,7 @@ def count_sheets(
     with _open(Path(model), threads, runtime, precision) as segmenter:
         names = segmenter.class_names
         dataset.require_classes(names, f"model {Path(model).name}")
-        classifier = open_classifier("auto", segmenter.info, threads) if dataset.has_boxes else None
+        classifier = open_classifier("auto", segmenter.info, threads).classifier if dataset.has_boxes else None
         rows: list[tuple[np.ndarray, ...]] = []
         images = (dataset.read_image(i) for i in range(count))
         results = segmenter.predict_stream(images, with_confidence=True)

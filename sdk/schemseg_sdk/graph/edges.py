@@ -32,12 +32,11 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import combinations
-from pathlib import Path
 from typing import Any
 
 from ..boxes import Box
 from ..errors import DatasetError
-from ..fileio import atomic_write_text
+from ..fileio import atomic_write_text, read_json_object
 from .model import NetKind, SheetGraph
 from .roles import class_roles
 
@@ -146,7 +145,7 @@ def read_graph_json(path: str | os.PathLike[str]) -> dict[str, Any]:
     Raises:
         DatasetError: unreadable, or not a schemseg graph.
     """
-    data = _read_json(Path(path))
+    data = read_json_object(path, "graph file", DatasetError)
     try:
         edge_graph(data)
         ports = [port for symbol in data["symbols"] for port in symbol.get("ports", [])]
@@ -191,7 +190,7 @@ def read_true_graph(path: str | os.PathLike[str]) -> EdgeGraph:
     Raises:
         DatasetError: unreadable file, another schema, or a member that is not a listed symbol.
     """
-    data = _read_json(Path(path))
+    data = read_json_object(path, "graph file", DatasetError)
     if data.get("schema") != TRUE_GRAPH_SCHEMA:
         raise DatasetError(
             f"{path}: expected a {TRUE_GRAPH_SCHEMA!r} object, got {data.get('schema')!r}; regenerate the dataset"
@@ -215,16 +214,6 @@ def read_true_graph(path: str | os.PathLike[str]) -> EdgeGraph:
     except (KeyError, TypeError, ValueError) as exc:
         raise DatasetError(f"{path}: malformed true graph ({exc!r}); regenerate the dataset") from None
     return EdgeGraph(symbols, nets)
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise DatasetError(f"{path}: unreadable graph file ({exc})") from None
-    if not isinstance(data, dict):
-        raise DatasetError(f"{path}: expected a JSON object, got {type(data).__name__}")
-    return data
 
 
 def _box(values: object) -> Box:

@@ -13,7 +13,6 @@ edit path, so this normaliser keeps NED in [0, 1] (an empty prediction scores 1,
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from pathlib import Path
 import networkx as nx  # type: ignore[import-untyped]
 
 from ..errors import BackendUnavailableError, InvalidInputError
+from ..fileio import read_json_object
 from .ci2n_graph import port_graph
 
 __all__ = ["NetlistScores", "SheetScore", "graph_edit_distance", "score_dirs", "score_netlist"]
@@ -152,13 +152,7 @@ def score_netlist(
 
 
 def _read_netlist(path: Path) -> dict[str, object]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidInputError(f"cannot read netlist {path}: {exc}; expected CI2N netlist JSON") from None
-    if not isinstance(data, dict):
-        raise InvalidInputError(f"{path} holds {type(data).__name__}; expected a JSON object with ckt_netlist")
-    return data
+    return read_json_object(path, "CI2N netlist JSON", InvalidInputError, "a JSON object with ckt_netlist")
 
 
 def score_dirs(

@@ -20,7 +20,7 @@ from tqdm import tqdm
 from schemseg_sdk.classes import BACKGROUND, CLASS_NAMES, class_list_problem
 from schemseg_sdk.dataset import IMAGE_SUFFIXES
 from schemseg_sdk.errors import DatasetError, InvalidInputError
-from schemseg_sdk.fileio import atomic_write_text
+from schemseg_sdk.fileio import atomic_write_text, read_json_object
 from schemseg_sdk.imageio import read_image
 
 from .check import ClassFrequencies
@@ -100,12 +100,7 @@ def load_label_map(spec: str) -> LabelMap:
     9
     """
     path = _label_map_path(spec)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise InvalidInputError(f"{path}: unreadable label map ({exc})") from None
-    if not isinstance(data, dict):
-        raise InvalidInputError(f"{path}: a label map must be a JSON object {{label: class name or null}}")
+    data = read_json_object(path, "label map", InvalidInputError, "a JSON object {label: class name or null}")
     own = isinstance(data.get("labels"), dict)
     labels, class_names = (data["labels"], _own_class_names(path, data)) if own else (data, CLASS_NAMES)
     index = {name: i for i, name in enumerate(class_names)}
@@ -159,11 +154,10 @@ def _own_class_names(path: Path, data: dict[str, object]) -> tuple[str, ...]:
 
 def read_annotation(json_path: Path) -> Annotation:
     """Read one LabelMe file: its shapes, and the image it annotates (``imagePath`` or ``NAME.png`` beside it)."""
-    try:
-        data = json.loads(json_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise DatasetError(f"{json_path}: unreadable LabelMe JSON ({exc})") from None
-    if not isinstance(data, dict) or not isinstance(data.get("shapes"), list):
+    data = read_json_object(
+        json_path, "LabelMe JSON", DatasetError, "a LabelMe annotation (an object with a 'shapes' list)"
+    )
+    if not isinstance(data.get("shapes"), list):
         raise DatasetError(f"{json_path}: not a LabelMe annotation (expected an object with a 'shapes' list)")
     shapes = [_parse_shape(json_path, i, raw) for i, raw in enumerate(data["shapes"])]
     height, width = data.get("imageHeight"), data.get("imageWidth")
