@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..boxes import SheetBoxes
+from ..classes import IGNORE_INDEX
 from ..dataset import SegmentationDataset
 from ..errors import DatasetError
 from ..symbol_metrics import MATCH_IOU, box_iou, greedy_pairs
@@ -165,7 +166,17 @@ class EdgeScores:
 
 
 def true_symbol_graph(image: np.ndarray, mask: np.ndarray, boxes: SheetBoxes, class_names: Sequence[str]) -> SheetGraph:
-    """The graph the tracer makes from a sheet's true class mask and true symbol boxes (no model)."""
+    """The graph the tracer makes from a sheet's true class mask and true symbol boxes (no model).
+
+    The ink of an ignored box (a symbol outside the class list, such as a real drawing's nozzle or
+    plug valve, whose pixels are not scored) is line ink here, as the generator draws such symbols:
+    the true graph passes their lines through.
+    """
+    if boxes.ignore:
+        mask = mask.copy()
+        for x0, y0, x1, y1 in boxes.ignore:  # a pixel wider: the box is its ink's, the painted rectangle rounds out
+            inside = mask[max(y0 - 1, 0) : y1 + 1, max(x0 - 1, 0) : x1 + 1]
+            inside[inside == IGNORE_INDEX] = 0
     symbols = []
     for class_id, (x0, y0, x1, y1) in boxes.symbols:
         area = int(np.count_nonzero(mask[y0:y1, x0:x1] == class_id))

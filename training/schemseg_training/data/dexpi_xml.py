@@ -74,6 +74,7 @@ class ProteusComponent:
     location: str = ""  # LocationSpecialization / Location attribute, lower case ("" when absent)
     operates: str = ""  # for an actuator: the ID of the valve its ActuatingSystem refers to
     nested_in: str = ""  # the tag of the symbol this one is part of ("" at the top level)
+    merged_ids: tuple[str, ...] = ()  # IDs of components drawn in this one's box (an actuator folded into its valve)
 
     @property
     def bounds(self) -> tuple[float, float, float, float] | None:
