@@ -91,3 +91,21 @@ def test_two_dashes_of_a_pen_wider_than_the_sheets_strokes_join_two_bubbles() ->
     graph = _graph(sheet)
     (a,), (b,) = _port_nets(graph)
     assert a == b and graph.net(a).kind == "dashed"
+
+
+def test_a_dashed_line_ending_in_an_arrowhead_at_its_bubble_joins_the_bubble() -> None:
+    # CAD tools draw a signal line's direction as an arrowhead at the instrument (a COMOS PDF at 150 dpi:
+    # 1 px strokes, the line two rows thick, dashes 8 px with gaps of 8): its tip touches the bubble,
+    # its arms open towards the last dash, and along the line's own rows the tip lies 10 px from the
+    # last dash, further than a dash gap
+    sheet = Sheet()
+    _thin_box(sheet, "instrument_field", 10, 65, 40, 95)
+    _thin_box(sheet, "control_valve", 140, 60, 170, 100)
+    cv2.line(sheet.image, (40, 78), (40, 83), (0, 0, 0), 1)  # the arrowhead: its tip on the bubble, its arms
+    cv2.line(sheet.image, (40, 78), (44, 76), (0, 0, 0), 1)
+    cv2.line(sheet.image, (40, 83), (44, 85), (0, 0, 0), 1)
+    for x in range(51, 140, 16):
+        sheet.image[80:82, x : min(x + 8, 140)] = 0
+    graph = _graph(sheet)
+    (bubble,), valve = _port_nets(graph)
+    assert bubble in valve and graph.net(bubble).kind == "dashed"

@@ -178,6 +178,7 @@ class _Bridge:
             rows = rows[(rows >= 0) & (rows < labels.shape[0])]
             gap = self._gap(labels[np.ix_(rows, cols)], mask[np.ix_(rows, cols)], label)
             if gap is None:
+                reached += self._arrowhead(labels, rows, cols, label)
                 continue
             for r in rows[:gap]:
                 row = labels[r, cols]
@@ -209,6 +210,24 @@ class _Bridge:
         self.union.join(label, int(pieces[0]))
         self.dashes.append(int(pieces[0]))
         return first
+
+    def _arrowhead(self, labels: np.ndarray, rows: np.ndarray, cols: np.ndarray, label: int) -> bool:
+        """Join the arrowhead a signal line ends in at its instrument; True when there is one.
+
+        CAD tools draw a signal line's direction as an arrowhead whose tip touches the bubble and
+        whose arms open towards the last dash: the arms end within a dash gap of it, but beside the
+        dash's own rows, and the tip, on them, lies further. So the stub is sought in a band a dash's
+        thickness wider on either side of the dash, ahead of its end.
+        """
+        reach = int(self.sizes.thin)
+        wide = np.arange(max(int(cols[0]) - reach, 0), min(int(cols[-1]) + reach + 1, labels.shape[1]))
+        ahead = labels[np.ix_(rows, wide)]
+        pieces = np.unique(ahead[self.keep[ahead] & (ahead != label)])
+        if pieces.size != 1 or not self._stub(int(pieces[0])):
+            return False
+        self.union.join(label, int(pieces[0]))
+        self.dashes.append(int(pieces[0]))
+        return True
 
     def _stub(self, piece: int) -> bool:
         """A short piece of ink (a dash or :data:`_NOZZLE` px long) touching one symbol and nothing else: a nozzle."""
