@@ -45,12 +45,13 @@ def _flow(flow_id: str, dexpi_class: str, *points: tuple[float, float]) -> str:
 # A tank's nozzle piped to a pump; the pump to a control valve, through a plug valve (no project class)
 # to a ball valve, and on to a free end. A signal line from an instrument to the control valve's actuator,
 # a second instrument's signal line tapping the pipe, a third line the rendering does not draw, a leader.
+# Two nodes at (0, 0), where some tools write a node whose position they do not set, join nothing.
 PROTEUS = f"""<?xml version="1.0" encoding="utf-8"?>
 <PlantModel>
   <PlantInformation Units="mm"/>
   <Drawing Name="test"><Extent><Min X="0" Y="0"/><Max X="200" Y="{SHEET_H}"/></Extent></Drawing>
   <Equipment ID="tank-1" ComponentClass="Tank">{_poly((20, 30), (40, 30), (40, 80), (20, 80), (20, 30))}
-    <Nozzle ID="nozzle-1" ComponentClass="Nozzle">{_poly((40, 50), (45, 50))}{_nodes((40, 50), (45, 50))}</Nozzle>
+    <Nozzle ID="nozzle-1" ComponentClass="Nozzle">{_poly((40, 50), (45, 50))}{_nodes((40, 50), (45, 50), (0, 0))}</Nozzle>
   </Equipment>
   <Equipment ID="pump-1" ComponentClass="CentrifugalPump">{_circle(70, 50, 6)}{_nodes((64, 50), (76, 50))}</Equipment>
   <PipingNetworkSystem ID="pipe-1">
@@ -58,7 +59,7 @@ PROTEUS = f"""<?xml version="1.0" encoding="utf-8"?>
     <PipingNetworkSegment ID="seg-2">{_poly((76, 50), (95, 50), tag="CenterLine")}
       <PipingComponent ID="valve-1" ComponentClass="GlobeValve">{_bowtie(100)}{_nodes((95, 50), (105, 50))}</PipingComponent>
       {_poly((105, 50), (120, 50), tag="CenterLine")}
-      <PipingComponent ID="plug-1" ComponentClass="PlugValve">{_bowtie(125)}{_nodes((120, 50), (130, 50))}</PipingComponent>
+      <PipingComponent ID="plug-1" ComponentClass="PlugValve">{_bowtie(125)}{_nodes((120, 50), (130, 50), (0, 0))}</PipingComponent>
       {_poly((130, 50), (145, 50), tag="CenterLine")}
       <PipingComponent ID="ball-1" ComponentClass="BallValve">{_bowtie(150)}{_circle(150, 50, 2)}{_nodes((145, 50), (155, 50))}</PipingComponent>
       {_poly((155, 50), (185, 50), tag="CenterLine")}
@@ -144,7 +145,8 @@ def test_connectivity_reads_centre_lines_nodes_and_nesting(dexpi_dir: Path) -> N
     found = read_connectivity(dexpi_dir / "C09V01-TST.EX01.xml")
     assert sum(not line.signal for line in found.lines) == 5 and sum(line.signal for line in found.lines) == 3
     assert found.parent["nozzle-1"] == "tank-1" and found.classes["plug-1"] == "PlugValve"
-    assert found.nested_nodes(["tank-1"]).tolist() == [[40.0, 50.0], [45.0, 50.0]]
+    assert found.nested_nodes(["tank-1"]).tolist() == [[40.0, 50.0], [45.0, 50.0]]  # not the unset (0, 0)
+    assert found.undrawn_segments == 0
 
 
 def test_import_writes_the_true_graph_of_pipes_and_signal_lines(dexpi_dir: Path, tmp_path: Path) -> None:
@@ -156,7 +158,7 @@ def test_import_writes_the_true_graph_of_pipes_and_signal_lines(dexpi_dir: Path,
         ("control_valve", "instrument_field", "dashed"),  # to the actuator
     }  # the second instrument's signal line taps the pipe and joins nothing
     sheet = json.loads((root / "dataset.json").read_text())["sheets"][0]
-    assert sheet["lines"] == {"pipe": 5, "signal dashed": 2, "not drawn": 1}
+    assert sheet["lines"] == {"pipe": 5, "signal dashed": 2, "not drawn": 1, "pipe segments without a centre line": 0}
     assert sheet["edges"] == {"solid": 3, "dashed": 1}
     assert sheet["line_ends"]["nothing"] == 1 and sheet["line_ends"]["PlugValve"] == 2  # the free end; the plug
 

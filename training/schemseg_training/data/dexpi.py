@@ -180,6 +180,7 @@ def _import_all(pairs: list[RenderingPair], work: Path, settings: DexpiSettings,
         if drawing.path not in connectivity:
             connectivity[drawing.path] = read_connectivity(drawing.path)
         truth = _true_graph(connectivity[drawing.path], drawing, placement, labels, image, symbols, label_map)
+        truth.lines["pipe segments without a centre line"] = connectivity[drawing.path].undrawn_segments
         write_true_graph(work / "graphs" / f"{name}.json", symbols, truth.nets, label_map.class_names)
         report.frequencies.add(mask)
         report.add(labels)

@@ -78,6 +78,7 @@ class ProteusConnectivity:
     nodes: dict[str, np.ndarray] = field(default_factory=dict)  # symbol element ID -> (N, 2) node points
     parent: dict[str, str] = field(default_factory=dict)  # symbol element ID -> the symbol it is nested in
     classes: dict[str, str] = field(default_factory=dict)  # symbol element ID -> DEXPI class (or tag)
+    undrawn_segments: int = 0  # pipe segments with no centre line (their pipes are not in the graph)
 
     def nested_nodes(self, ids: Sequence[str]) -> np.ndarray:
         """The node points of ``ids`` and of every symbol nested in them (a vessel's nozzles)."""
@@ -112,6 +113,8 @@ def read_connectivity(path: str | Path) -> ProteusConnectivity:
             continue
         if element.tag == "CenterLine" and parent is not None:
             _add_line(found, element, parent)
+        if element.tag == "PipingNetworkSegment" and element.find("CenterLine") is None:
+            found.undrawn_segments += 1
         element_id = element.get("ID", "")
         if element.tag in SYMBOL_TAGS and element_id:
             found.classes[element_id] = element.get("ComponentClass") or element.tag
@@ -142,7 +145,7 @@ def _node_points(element: ET.Element) -> np.ndarray:
     for connection_points in element.findall("ConnectionPoints"):
         for node in connection_points.findall("Node"):
             location = node.find("Position/Location")
-            if location is not None:
+            if location is not None and _xy(location) != (0.0, 0.0):  # (0, 0): some tools' unset position
                 points.append(_xy(location))
     result = np.array(points, float).reshape(-1, 2)
     return result[np.isfinite(result).all(axis=1)]
