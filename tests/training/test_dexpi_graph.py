@@ -200,3 +200,21 @@ def test_true_symbol_trace_passes_pipes_through_symbols_of_no_class(dexpi_dir: P
     }
     scores = score_dataset_graphs(root)
     assert scores.total("all").recall == 1.0
+
+
+def test_nodes_written_relative_to_their_symbol_are_placed_by_its_position(tmp_path: Path) -> None:
+    # COMOS writes a symbol's connection nodes in its own coordinates, relative to its Position
+    src = tmp_path / "C09 local nodes"
+    src.mkdir()
+    position = (
+        '<Position><Location X="70" Y="50" Z="0"/><Axis X="0" Y="0" Z="1"/><Reference X="1" Y="0" Z="0"/></Position>'
+    )
+    local = PROTEUS.replace(
+        f"{_circle(70, 50, 6)}{_nodes((64, 50), (76, 50))}", f"{position}{_circle(70, 50, 6)}{_nodes((-6, 0), (6, 0))}"
+    )
+    assert local != PROTEUS
+    (src / "C09V01-TST.EX01.xml").write_text(local, encoding="utf-8")
+    cv2.imwrite(str(src / "C09V01-TST.EX01.png"), _render())
+    found = read_connectivity(src / "C09V01-TST.EX01.xml")
+    assert found.nodes["pump-1"].tolist() == [[64.0, 50.0], [76.0, 50.0]]
+    assert ("pump", "vessel", "solid") in _named_edges(_import(src, tmp_path / "ds"))

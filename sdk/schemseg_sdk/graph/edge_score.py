@@ -1,4 +1,4 @@
-"""Edge precision, recall and F1 of predicted graphs against the true graphs of a synthetic dataset.
+"""Edge precision, recall and F1 of predicted graphs against the true graphs of a dataset (synthetic or DEXPI).
 
 Symbols are matched as the symbol F1 of ``schemseg eval`` matches them (same class, box IoU >=
 :data:`~schemseg_sdk.symbol_metrics.MATCH_IOU`, greedily from the highest IoU); a predicted edge
@@ -194,7 +194,8 @@ def score_dataset_graphs(
     """Score the graphs of a dataset's sheets against its ``graphs/NAME.json``.
 
     Args:
-        dataset: a dataset folder with ``images/``, ``masks/``, ``boxes/`` and ``graphs/`` (``schemseg synth``).
+        dataset: a dataset folder with ``images/``, ``masks/``, ``boxes/`` and ``graphs/`` (``schemseg synth``,
+            ``schemseg data import-dexpi``).
         pred_dir: predicted graphs ``NAME.graph.json`` (``schemseg segment --graph``); a missing one
             counts as an empty graph. ``None``: trace each sheet from its true mask and boxes.
         names: score only these sheets (file stems); ``None``: all.
@@ -207,7 +208,10 @@ def score_dataset_graphs(
     data = SegmentationDataset(dataset, require_masks=pred_dir is None)
     graphs = data.root / "graphs"
     if not graphs.is_dir():
-        raise DatasetError(f"{data.root}: no graphs/ folder; regenerate the dataset with 'schemseg synth'")
+        raise DatasetError(
+            f"{data.root}: no graphs/ folder; regenerate the dataset with 'schemseg synth' "
+            "(or 'schemseg data import-dexpi' for DEXPI drawings)"
+        )
     indices = [i for i, p in enumerate(data.image_paths) if names is None or p.stem in set(names)]
     if not indices:
         raise DatasetError(f"{data.root}: none of the {len(names or ())} sheets named is in images/")

@@ -37,7 +37,7 @@ from schemseg_sdk.graph.edges import TrueNet
 
 from ..synth.connections import ConnectionLog, true_nets
 from .dexpi_align import Placement, ink_of
-from .dexpi_xml import SYMBOL_TAGS
+from .dexpi_xml import SYMBOL_TAGS, element_placement
 from .shapes import Shape
 
 __all__ = [
@@ -140,15 +140,28 @@ def _add_line(found: ProteusConnectivity, element: ET.Element, parent: ET.Elemen
 
 
 def _node_points(element: ET.Element) -> np.ndarray:
-    """The positions of an element's own connection nodes (not those of elements nested in it)."""
+    """The positions of an element's own connection nodes (not those of elements nested in it).
+
+    Some tools write them in drawing coordinates, on the symbol's outline; others (COMOS) in the
+    symbol's own coordinates, relative to its ``Position``. Each set is read the way that puts it
+    nearer the symbol's location. (0, 0) is dropped: some tools write it for a node they do not place.
+    """
     points = []
     for connection_points in element.findall("ConnectionPoints"):
         for node in connection_points.findall("Node"):
             location = node.find("Position/Location")
-            if location is not None and _xy(location) != (0.0, 0.0):  # (0, 0): some tools' unset position
+            if location is not None and _xy(location) != (0.0, 0.0):
                 points.append(_xy(location))
     result = np.array(points, float).reshape(-1, 2)
-    return result[np.isfinite(result).all(axis=1)]
+    result = result[np.isfinite(result).all(axis=1)]
+    origin = element.find("Position/Location")
+    place = element_placement(element)
+    if not len(result) or origin is None or place is None:
+        return result
+    local = place(result)
+    anchor = np.array(_xy(origin))
+    nearer = np.hypot(*(local - anchor).T).mean() < np.hypot(*(result - anchor).T).mean()
+    return local if nearer else result
 
 
 def _xy(element: ET.Element) -> tuple[float, float]:
@@ -235,7 +248,7 @@ def sheet_true_nets(
             continue  # a text
         drawn.update(ids)
         rect = _rect(shape)
-        nodes = [(float(x), float(y)) for x, y in placement.to_pixels(connectivity.nested_nodes(ids))]
+        nodes = _near(placement.to_pixels(connectivity.nested_nodes(ids)), rect)
         if index in labelled:
             class_id, box_id = labelled[index]
             log.add_symbol(class_id, box_id, nodes or [((rect[0] + rect[2]) / 2, (rect[1] + rect[3]) / 2)], rect)
@@ -250,6 +263,16 @@ def sheet_true_nets(
     truth.nets = true_nets(log)
     truth.line_ends = _what_ends_reach(log, reached, width)
     return truth
+
+
+def _near(points: np.ndarray, rect: tuple[int, int, int, int]) -> list[tuple[float, float]]:
+    """The points within a box's own size of it: a node further away is misplaced (a tool wrote it in
+    other coordinates), and a vessel's nozzles, whose nodes lie outside its box, are shorter than it."""
+    x0, y0, x1, y1 = rect
+    grow = max(x1 - x0, y1 - y0)
+    keep = (points[:, 0] >= x0 - grow) & (points[:, 0] <= x1 + grow) & (points[:, 1] >= y0 - grow)
+    keep &= points[:, 1] <= y1 + grow
+    return [(float(x), float(y)) for x, y in points[keep]]
 
 
 def _rect(shape: Shape) -> tuple[int, int, int, int]:

@@ -25,6 +25,7 @@ __all__ = [
     "ProteusComponent",
     "ProteusDrawing",
     "ProteusText",
+    "element_placement",
     "is_central",
     "mm_per_unit",
     "read_proteus",
@@ -228,7 +229,7 @@ def _outline(element: ET.Element, shapes: dict[str | None, ET.Element]) -> list[
     if shape is None:
         return []
     local = [_primitive(child) for child in shape if child.tag in _PRIMITIVES]
-    place = _placement(element)
+    place = element_placement(element)
     placed = [_finite(place(p)) for p in local] if place is not None else []
     return [p for p in placed if len(p)]
 
@@ -238,8 +239,8 @@ def _finite(points: np.ndarray) -> np.ndarray:
     return points[np.isfinite(points).all(axis=1)]
 
 
-def _placement(element: ET.Element) -> Callable[[np.ndarray], np.ndarray] | None:
-    """A function taking catalogue (local) points to drawing points, from Position and Scale."""
+def element_placement(element: ET.Element) -> Callable[[np.ndarray], np.ndarray] | None:
+    """A function taking an element's local (catalogue) points to drawing points, from its Position and Scale."""
     position = element.find("Position")
     if position is None:
         return None
