@@ -109,3 +109,19 @@ def test_a_dashed_line_ending_in_an_arrowhead_at_its_bubble_joins_the_bubble() -
     graph = _graph(sheet)
     (bubble,), valve = _port_nets(graph)
     assert bubble in valve and graph.net(bubble).kind == "dashed"
+
+
+def test_a_dashed_line_turning_a_corner_stays_one_line() -> None:
+    # a CAD tool restarts the dash pattern on each straight piece of a signal line: the last dash
+    # along x stops a few pixels short of the corner and the first dash down starts on the row,
+    # so the two rows of dashes, each joined along its own direction, do not touch
+    sheet = Sheet()
+    _thin_box(sheet, "instrument_field", 10, 25, 40, 55)
+    _thin_box(sheet, "control_valve", 100, 100, 130, 130)
+    for x in range(41, 118, 16):
+        sheet.image[40:42, x : x + 8] = 0
+    for y in range(40, 100, 16):
+        sheet.image[y : y + 8, 115:117] = 0
+    graph = _graph(sheet)
+    (bubble,), valve = _port_nets(graph)
+    assert bubble in valve and graph.net(bubble).kind == "dashed"

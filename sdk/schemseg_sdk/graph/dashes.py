@@ -15,7 +15,15 @@ from ._regions import lookup, regions
 from ._union import UnionFind
 from .roles import ClassRoles
 
-__all__ = ["DashSizes", "bridge_to_symbols", "dash_candidates", "dash_sizes", "dotted_pieces", "join_dashes"]
+__all__ = [
+    "DashSizes",
+    "bridge_to_symbols",
+    "dash_candidates",
+    "dash_sizes",
+    "dotted_pieces",
+    "join_corners",
+    "join_dashes",
+]
 
 
 _LONE_GAP = 3
@@ -112,6 +120,36 @@ def join_dashes(
                     union.join(int(members[0]), int(member))
                 joined.extend(int(m) for m in members)
     return joined
+
+
+def join_corners(stats: np.ndarray, dashes: list[int], union: UnionFind, sizes: DashSizes) -> None:
+    """Join a dashed line around its corners.
+
+    A CAD tool restarts the dash pattern on each straight piece of a signal line, so at a corner
+    the last dash of one piece stops short of the other's column and the first dash of the other
+    starts on the row: the two rows of dashes, each joined along its own direction, do not touch.
+    A dash along x and a dash along y join when the one along y lies in a column from a dash's
+    thickness before the end of the one along x to a dash gap beyond it, and its near end lies
+    within a gap of that row while its far end runs away from it (it turns, it does not cross).
+    """
+    pieces = np.unique(np.asarray(dashes, np.int64))
+    long_x, long_y = _elongated(stats)
+    across, down = pieces[long_x[pieces]], pieces[long_y[pieces]]
+    if not across.size or not down.size:
+        return
+    column = stats[down, cv2.CC_STAT_LEFT] + (stats[down, cv2.CC_STAT_WIDTH] - 1) / 2
+    top = stats[down, cv2.CC_STAT_TOP].astype(np.float64)
+    bottom = top + stats[down, cv2.CC_STAT_HEIGHT] - 1
+    for piece in across.tolist():
+        x, y, w, h = (int(v) for v in stats[piece, :4])
+        row = y + (h - 1) / 2
+        below = (top - row >= -sizes.thin) & (top - row <= sizes.gap) & (bottom - row >= sizes.thin)
+        above = (row - bottom >= -sizes.thin) & (row - bottom <= sizes.gap) & (row - top >= sizes.thin)
+        for end, step in ((x, -1), (x + w - 1, 1)):
+            beyond = (column - end) * step
+            near = (beyond >= -sizes.thin) & (beyond <= sizes.gap) & (below | above)
+            for other in down[near].tolist():
+                union.join(piece, other)
 
 
 def bridge_to_symbols(
