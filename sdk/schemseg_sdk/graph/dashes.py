@@ -128,7 +128,7 @@ def join_corners(stats: np.ndarray, dashes: list[int], union: UnionFind, sizes: 
     A CAD tool restarts the dash pattern on each straight piece of a signal line, so at a corner
     the last dash of one piece stops short of the other's column and the first dash of the other
     starts on the row: the two rows of dashes, each joined along its own direction, do not touch.
-    A dash along x and a dash along y join when the one along y lies in a column from a dash's
+    A dash along x and a dash along y join when the near side of the one along y lies from a dash's
     thickness before the end of the one along x to a dash gap beyond it, and its near end lies
     within a gap of that row while its far end runs away from it (it turns, it does not cross).
     """
@@ -137,7 +137,8 @@ def join_corners(stats: np.ndarray, dashes: list[int], union: UnionFind, sizes: 
     across, down = pieces[long_x[pieces]], pieces[long_y[pieces]]
     if not across.size or not down.size:
         return
-    column = stats[down, cv2.CC_STAT_LEFT] + (stats[down, cv2.CC_STAT_WIDTH] - 1) / 2
+    left = stats[down, cv2.CC_STAT_LEFT].astype(np.float64)
+    right = left + stats[down, cv2.CC_STAT_WIDTH] - 1
     top = stats[down, cv2.CC_STAT_TOP].astype(np.float64)
     bottom = top + stats[down, cv2.CC_STAT_HEIGHT] - 1
     for piece in across.tolist():
@@ -146,7 +147,7 @@ def join_corners(stats: np.ndarray, dashes: list[int], union: UnionFind, sizes: 
         below = (top - row >= -sizes.thin) & (top - row <= sizes.gap) & (bottom - row >= sizes.thin)
         above = (row - bottom >= -sizes.thin) & (row - bottom <= sizes.gap) & (row - top >= sizes.thin)
         for end, step in ((x, -1), (x + w - 1, 1)):
-            beyond = (column - end) * step
+            beyond = left - end if step > 0 else end - right  # to the near side: a corner dash drawn as an L
             near = (beyond >= -sizes.thin) & (beyond <= sizes.gap) & (below | above)
             for other in down[near].tolist():
                 union.join(piece, other)
