@@ -1,4 +1,4 @@
-"""Picture of signal lines traced on a synthetic P&ID sheet from its true class mask and boxes.
+"""Picture of lines traced on a P&ID sheet (synthetic, or a DEXPI import) from its true class mask and boxes.
 
 Usage: python benchmarks/signal_line_figure.py DATASET NAME X0 Y0 X1 Y1 --out docs/img/graph_signal_lines.png
 
@@ -16,10 +16,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from schemseg_sdk.boxes import SheetBoxes
 from schemseg_sdk.dataset import SegmentationDataset
-from schemseg_sdk.graph import graph_from_arrays
+from schemseg_sdk.graph.edge_score import true_symbol_graph
 from schemseg_sdk.graph.overlay import draw_graph
-from schemseg_sdk.symbols import Symbol
 
 
 def main() -> None:
@@ -35,13 +35,18 @@ def main() -> None:
     image, mask = data[index]
     x0, y0, x1, y1 = args.box
     crop, crop_mask = image[y0:y1, x0:x1], mask[y0:y1, x0:x1]
-    symbols = []
-    for class_id, (bx0, by0, bx1, by1) in data.read_boxes(index).symbols:
-        if bx0 >= x0 and by0 >= y0 and bx1 <= x1 and by1 <= y1:  # symbols wholly inside the crop
-            box = (bx0 - x0, by0 - y0, bx1 - x0, by1 - y0)
-            area = int(np.count_nonzero(crop_mask[box[1] : box[3], box[0] : box[2]] == class_id))
-            symbols.append(Symbol(class_id, data.class_names[class_id], box, area, None))
-    graph = graph_from_arrays(crop, crop_mask, symbols, class_names=data.class_names)
+    boxes = data.read_boxes(index)
+
+    def inside(box: tuple[int, int, int, int]) -> bool:  # wholly inside the crop
+        return box[0] >= x0 and box[1] >= y0 and box[2] <= x1 and box[3] <= y1
+
+    def shift(box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+        return box[0] - x0, box[1] - y0, box[2] - x0, box[3] - y0
+
+    cropped = SheetBoxes(
+        tuple((c, shift(b)) for c, b in boxes.symbols if inside(b)), tuple(shift(b) for b in boxes.ignore if inside(b))
+    )
+    graph = true_symbol_graph(crop, crop_mask, cropped, data.class_names)
     drawing = crop if crop.ndim == 3 else cv2.cvtColor(crop, cv2.COLOR_GRAY2BGR)
     both = np.hstack([drawing, np.full((drawing.shape[0], 8, 3), 255, np.uint8), draw_graph(crop, graph)])
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -75,3 +75,33 @@ def test_two_dashes_of_a_pen_wider_than_the_sheets_strokes_join_two_bubbles() ->
         sheet.image[79:82, x0:x1] = 20
         sheet.image[78, x0:x1] = 90
     _assert_dashed_join(sheet)
+
+
+def test_a_dashed_line_ending_in_an_arrowhead_at_its_bubble_joins_the_bubble() -> None:
+    # CAD tools draw a signal line's direction as an arrowhead at the instrument (a COMOS PDF at 150 dpi:
+    # 1 px strokes, the line two rows thick, dashes 8 px with gaps of 8): its tip touches the bubble,
+    # its arms open towards the last dash, and along the line's own rows the tip lies 10 px from the
+    # last dash, further than a dash gap
+    sheet = Sheet()
+    sheet.box_symbol("instrument_field", 10, 65, 40, 95, pen=1)
+    sheet.box_symbol("control_valve", 140, 60, 170, 100, pen=1)
+    cv2.line(sheet.image, (40, 78), (40, 83), (0, 0, 0), 1)  # the arrowhead: its tip on the bubble, its arms
+    cv2.line(sheet.image, (40, 78), (44, 76), (0, 0, 0), 1)
+    cv2.line(sheet.image, (40, 83), (44, 85), (0, 0, 0), 1)
+    for x in range(51, 140, 16):
+        sheet.image[80:82, x : min(x + 8, 140)] = 0
+    _assert_dashed_join(sheet)
+
+
+def test_a_dashed_line_turning_a_corner_stays_one_line() -> None:
+    # a CAD tool restarts the dash pattern on each straight piece of a signal line: the last dash
+    # along x stops a few pixels short of the corner and the first dash down starts on the row,
+    # so the two rows of dashes, each joined along its own direction, do not touch
+    sheet = Sheet()
+    sheet.box_symbol("instrument_field", 10, 25, 40, 55, pen=1)
+    sheet.box_symbol("control_valve", 100, 100, 130, 130, pen=1)
+    for x in range(41, 118, 16):
+        sheet.image[40:42, x : x + 8] = 0
+    for y in range(40, 100, 16):
+        sheet.image[y : y + 8, 115:117] = 0
+    _assert_dashed_join(sheet)

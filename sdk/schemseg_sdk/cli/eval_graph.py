@@ -1,4 +1,4 @@
-"""``schemseg eval-graph``: edge precision, recall and F1 of graphs against a synthetic dataset's true graphs."""
+"""``schemseg eval-graph``: edge precision, recall and F1 of graphs against a dataset's true graphs."""
 
 from __future__ import annotations
 
@@ -27,7 +27,8 @@ __all__ = ["eval_graph"]
 @only_option("00012")
 @handle_errors
 def eval_graph(dataset: Path, pred_dir: Path | None, json_path: Path | None, only: Path | None) -> None:
-    """Score graphs against DATASET/graphs/NAME.json, the true graphs 'schemseg synth' writes.
+    """Score graphs against DATASET/graphs/NAME.json, the true graphs 'schemseg synth' and
+    'schemseg data import-dexpi' write.
 
     An edge joins two symbols on one net. Predicted symbols are matched to the true boxes as in
     'schemseg eval' (same class, box IoU >= 0.5); a predicted edge is right when the true graph
@@ -46,6 +47,8 @@ def eval_graph(dataset: Path, pred_dir: Path | None, json_path: Path | None, onl
       schemseg eval-graph data/val
       schemseg segment data/val/images --out out/val --graph
       schemseg eval-graph data/val out/val --json out/val/edges.json
+      schemseg data import-dexpi dexpi-examples --out data/dexpi --cases fragments
+      schemseg eval-graph data/dexpi
     """
     from ..graph.edge_score import EDGE_KINDS, SheetEdgeScore, score_dataset_graphs
 

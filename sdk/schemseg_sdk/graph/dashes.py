@@ -15,7 +15,15 @@ from ._regions import lookup, regions
 from ._union import UnionFind
 from .roles import ClassRoles
 
-__all__ = ["DashSizes", "bridge_to_symbols", "dash_candidates", "dash_sizes", "dotted_pieces", "join_dashes"]
+__all__ = [
+    "DashSizes",
+    "bridge_to_symbols",
+    "dash_candidates",
+    "dash_sizes",
+    "dotted_pieces",
+    "join_corners",
+    "join_dashes",
+]
 
 
 _LONE_GAP = 3
@@ -114,6 +122,37 @@ def join_dashes(
     return joined
 
 
+def join_corners(stats: np.ndarray, dashes: list[int], union: UnionFind, sizes: DashSizes) -> None:
+    """Join a dashed line around its corners.
+
+    A CAD tool restarts the dash pattern on each straight piece of a signal line, so at a corner
+    the last dash of one piece stops short of the other's column and the first dash of the other
+    starts on the row: the two rows of dashes, each joined along its own direction, do not touch.
+    A dash along x and a dash along y join when the near side of the one along y lies from a dash's
+    thickness before the end of the one along x to a dash gap beyond it, and its near end lies
+    within a gap of that row while its far end runs away from it (it turns, it does not cross).
+    """
+    pieces = np.unique(np.asarray(dashes, np.int64))
+    long_x, long_y = _elongated(stats)
+    across, down = pieces[long_x[pieces]], pieces[long_y[pieces]]
+    if not across.size or not down.size:
+        return
+    left = stats[down, cv2.CC_STAT_LEFT].astype(np.float64)
+    right = left + stats[down, cv2.CC_STAT_WIDTH] - 1
+    top = stats[down, cv2.CC_STAT_TOP].astype(np.float64)
+    bottom = top + stats[down, cv2.CC_STAT_HEIGHT] - 1
+    for piece in across.tolist():
+        x, y, w, h = (int(v) for v in stats[piece, :4])
+        row = y + (h - 1) / 2
+        below = (top - row >= -sizes.thin) & (top - row <= sizes.gap) & (bottom - row >= sizes.thin)
+        above = (row - bottom >= -sizes.thin) & (row - bottom <= sizes.gap) & (row - top >= sizes.thin)
+        for end, step in ((x, -1), (x + w - 1, 1)):
+            beyond = left - end if step > 0 else end - right  # to the near side: a corner dash drawn as an L
+            near = (beyond >= -sizes.thin) & (beyond <= sizes.gap) & (below | above)
+            for other in down[near].tolist():
+                union.join(piece, other)
+
+
 def bridge_to_symbols(
     labels: np.ndarray,
     stats: np.ndarray,
@@ -178,6 +217,7 @@ class _Bridge:
             rows = rows[(rows >= 0) & (rows < labels.shape[0])]
             gap = self._gap(labels[np.ix_(rows, cols)], mask[np.ix_(rows, cols)], label)
             if gap is None:
+                reached += self._arrowhead(labels, rows, cols, label)
                 continue
             for r in rows[:gap]:
                 row = labels[r, cols]
@@ -209,6 +249,24 @@ class _Bridge:
         self.union.join(label, int(pieces[0]))
         self.dashes.append(int(pieces[0]))
         return first
+
+    def _arrowhead(self, labels: np.ndarray, rows: np.ndarray, cols: np.ndarray, label: int) -> bool:
+        """Join the arrowhead a signal line ends in at its instrument; True when there is one.
+
+        CAD tools draw a signal line's direction as an arrowhead whose tip touches the bubble and
+        whose arms open towards the last dash: the arms end within a dash gap of it, but beside the
+        dash's own rows, and the tip, on them, lies further. So the stub is sought in a band a dash's
+        thickness wider on either side of the dash, ahead of its end.
+        """
+        reach = int(self.sizes.thin)
+        wide = np.arange(max(int(cols[0]) - reach, 0), min(int(cols[-1]) + reach + 1, labels.shape[1]))
+        ahead = labels[np.ix_(rows, wide)]
+        pieces = np.unique(ahead[self.keep[ahead] & (ahead != label)])
+        if pieces.size != 1 or not self._stub(int(pieces[0])):
+            return False
+        self.union.join(label, int(pieces[0]))
+        self.dashes.append(int(pieces[0]))
+        return True
 
     def _stub(self, piece: int) -> bool:
         """A short piece of ink (a dash or :data:`_NOZZLE` px long) touching one symbol and nothing else: a nozzle."""

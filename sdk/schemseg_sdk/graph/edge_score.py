@@ -1,4 +1,4 @@
-"""Edge precision, recall and F1 of predicted graphs against the true graphs of a synthetic dataset.
+"""Edge precision, recall and F1 of predicted graphs against the true graphs of a dataset (synthetic or DEXPI).
 
 Symbols are matched as the symbol F1 of ``schemseg eval`` matches them (same class, box IoU >=
 :data:`~schemseg_sdk.symbol_metrics.MATCH_IOU`, greedily from the highest IoU); a predicted edge
@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..boxes import SheetBoxes
+from ..classes import IGNORE_INDEX
 from ..dataset import SegmentationDataset
 from ..errors import DatasetError
 from ..symbol_metrics import MATCH_IOU, box_iou, greedy_pairs
@@ -165,7 +166,17 @@ class EdgeScores:
 
 
 def true_symbol_graph(image: np.ndarray, mask: np.ndarray, boxes: SheetBoxes, class_names: Sequence[str]) -> SheetGraph:
-    """The graph the tracer makes from a sheet's true class mask and true symbol boxes (no model)."""
+    """The graph the tracer makes from a sheet's true class mask and true symbol boxes (no model).
+
+    The ink of an ignored box (a symbol outside the class list, such as a real drawing's nozzle or
+    plug valve, whose pixels are not scored) is line ink here, as the generator draws such symbols:
+    the true graph passes their lines through.
+    """
+    if boxes.ignore:
+        mask = mask.copy()
+        for x0, y0, x1, y1 in boxes.ignore:  # a pixel wider: the box is its ink's, the painted rectangle rounds out
+            inside = mask[max(y0 - 1, 0) : y1 + 1, max(x0 - 1, 0) : x1 + 1]
+            inside[inside == IGNORE_INDEX] = 0
     symbols = []
     for class_id, (x0, y0, x1, y1) in boxes.symbols:
         area = int(np.count_nonzero(mask[y0:y1, x0:x1] == class_id))
@@ -183,7 +194,8 @@ def score_dataset_graphs(
     """Score the graphs of a dataset's sheets against its ``graphs/NAME.json``.
 
     Args:
-        dataset: a dataset folder with ``images/``, ``masks/``, ``boxes/`` and ``graphs/`` (``schemseg synth``).
+        dataset: a dataset folder with ``images/``, ``masks/``, ``boxes/`` and ``graphs/`` (``schemseg synth``,
+            ``schemseg data import-dexpi``).
         pred_dir: predicted graphs ``NAME.graph.json`` (``schemseg segment --graph``); a missing one
             counts as an empty graph. ``None``: trace each sheet from its true mask and boxes.
         names: score only these sheets (file stems); ``None``: all.
@@ -196,7 +208,10 @@ def score_dataset_graphs(
     data = SegmentationDataset(dataset, require_masks=pred_dir is None)
     graphs = data.root / "graphs"
     if not graphs.is_dir():
-        raise DatasetError(f"{data.root}: no graphs/ folder; regenerate the dataset with 'schemseg synth'")
+        raise DatasetError(
+            f"{data.root}: no graphs/ folder; regenerate the dataset with 'schemseg synth' "
+            "(or 'schemseg data import-dexpi' for DEXPI drawings)"
+        )
     indices = [i for i, p in enumerate(data.image_paths) if names is None or p.stem in set(names)]
     if not indices:
         raise DatasetError(f"{data.root}: none of the {len(names or ())} sheets named is in images/")

@@ -27,7 +27,7 @@ import numpy as np
 
 from ._regions import lookup, regions
 from ._union import UnionFind
-from .dashes import bridge_to_symbols, dash_sizes, dotted_pieces, join_dashes
+from .dashes import bridge_to_symbols, dash_sizes, dotted_pieces, join_corners, join_dashes
 from .roles import ClassRoles
 
 __all__ = ["LineTrace", "ink_mask", "plain_crossings", "thin_line_ink", "trace_lines"]
@@ -193,6 +193,7 @@ def trace_lines(image: np.ndarray, mask: np.ndarray, roles: ClassRoles, stroke_w
     sizes = dash_sizes(stroke_width)
     dashed_pieces = join_dashes(labels, stats, keep, union, sizes, mask, roles)
     dashed_pieces += bridge_to_symbols(labels, stats, keep, fine, dashed_pieces, sizes, mask, roles, union)
+    join_corners(stats, dashed_pieces, union, sizes)
     dashed_pieces += dotted_pieces(image, labels, stats, keep, sizes)
     area = stats[:, cv2.CC_STAT_AREA]
     roots = np.array([union.find(i) for i in range(count)])

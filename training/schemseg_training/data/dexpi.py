@@ -20,17 +20,20 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from schemseg_sdk.boxes import write_boxes
 from schemseg_sdk.classes import CLASS_NAMES
 from schemseg_sdk.errors import DatasetError
 from schemseg_sdk.fileio import atomic_write_text
+from schemseg_sdk.graph.edges import EdgeGraph, write_true_graph
 
 from .check import ClassFrequencies
 from .dexpi_align import Placement, place_drawing
+from .dexpi_graph import ProteusConnectivity, SheetGraphTruth, read_connectivity, sheet_true_nets
 from .dexpi_labels import IGNORE_LABEL, SheetLabels, label_sheet
 from .dexpi_render import Cases, RenderingPair, find_renderings, load_rendering
-from .dexpi_xml import ProteusDrawing, read_proteus
+from .dexpi_xml import ProteusDrawing, mm_per_unit, read_proteus
 from .labelme import _write_png, load_label_map
-from .labelme_boxes import write_shape_boxes
+from .labelme_boxes import shape_boxes, symbol_shape_indices
 from .outdir import building_dataset
 from .paint import ImportSettings, UnboxedText, paint_mask
 from .shapes import LabelMap
@@ -82,6 +85,8 @@ class DexpiReport:
     not_drawn: Counter[str] = field(default_factory=Counter)
     off_ink: Counter[str] = field(default_factory=Counter)
     undrawn: Counter[str] = field(default_factory=Counter)
+    line_ends: Counter[str] = field(default_factory=Counter)  # what the ends of pipes and signal lines reach
+    lines: Counter[str] = field(default_factory=Counter)  # pipes, signal lines (solid, dashed), lines not drawn
     skipped: list[str] = field(default_factory=list)
 
     @property
@@ -153,12 +158,13 @@ def import_dexpi(
 
 
 def _import_all(pairs: list[RenderingPair], work: Path, settings: DexpiSettings, progress: bool) -> DexpiReport:
-    for sub in ("images", "masks", "boxes"):
+    for sub in ("images", "masks", "boxes", "graphs"):
         (work / sub).mkdir()
     label_map = _paint_map(settings)
     paint = ImportSettings(label_map, settings.dark_threshold, settings.score_dark_only, settings.unboxed_text)
     report = DexpiReport(ClassFrequencies(CLASS_NAMES))
     drawings: dict[Path, ProteusDrawing | DatasetError] = {}
+    connectivity: dict[Path, ProteusConnectivity] = {}
     for pair in tqdm(pairs, desc="import", unit="rendering", disable=not progress):
         try:
             image, placement, labels, drawing = _label_one(pair, settings, drawings)
@@ -169,13 +175,47 @@ def _import_all(pairs: list[RenderingPair], work: Path, settings: DexpiSettings,
         mask = paint_mask(image, labels.shapes, paint, str(pair.rendering))
         _write_png(work / "images" / f"{name}.png", image)
         _write_png(work / "masks" / f"{name}.png", mask)
-        write_shape_boxes(work / "boxes" / f"{name}.json", mask, labels.shapes, label_map)
+        symbols, ignore = shape_boxes(mask, labels.shapes, label_map.class_ids)
+        write_boxes(work / "boxes" / f"{name}.json", symbols, ignore, label_map.class_names)
+        if drawing.path not in connectivity:
+            connectivity[drawing.path] = read_connectivity(drawing.path)
+        truth = _true_graph(connectivity[drawing.path], drawing, placement, labels, image, symbols, label_map)
+        truth.lines["pipe segments without a centre line"] = connectivity[drawing.path].undrawn_segments
+        write_true_graph(work / "graphs" / f"{name}.json", symbols, truth.nets, label_map.class_names)
         report.frequencies.add(mask)
         report.add(labels)
-        report.sheets.append(_sheet_record(name, pair, drawing, placement, labels))
+        report.line_ends.update(truth.line_ends)
+        report.lines.update(truth.lines)
+        report.sheets.append({**_sheet_record(name, pair, drawing, placement, labels), **_graph_record(truth, symbols)})
         if settings.overlays is not None:
             write_overlay(settings.overlays / f"{name}.png", image, labels)
     return report
+
+
+def _true_graph(
+    connectivity: ProteusConnectivity,
+    drawing: ProteusDrawing,
+    placement: Placement,
+    labels: SheetLabels,
+    image: np.ndarray,
+    symbols: list[tuple[int, tuple[int, int, int, int]]],
+    label_map: LabelMap,
+) -> SheetGraphTruth:
+    """The rendering's true nets (:mod:`.dexpi_graph`), its boxes numbered as in ``boxes/NAME.json``."""
+    indices = symbol_shape_indices(labels.shapes, label_map.class_ids, image.shape[:2])
+    boxes = [(index, class_id, box) for index, (class_id, box) in zip(indices, symbols)]
+    px_per_mm = placement.sx / mm_per_unit(drawing.units)
+    return sheet_true_nets(connectivity, labels.shapes, labels.owners, boxes, placement, image, px_per_mm)
+
+
+def _graph_record(truth: SheetGraphTruth, symbols: list[tuple[int, tuple[int, int, int, int]]]) -> dict[str, object]:
+    edges = EdgeGraph(tuple(("", box) for _, box in symbols), tuple(truth.nets)).edges()
+    return {
+        "nets": len(truth.nets),
+        "edges": {kind: sum(e[2] == kind for e in edges) for kind in ("solid", "dashed")},
+        "lines": dict(truth.lines),
+        "line_ends": dict(truth.line_ends),
+    }
 
 
 def _label_one(
@@ -292,6 +332,8 @@ def _metadata(src: Path, settings: DexpiSettings, report: DexpiReport) -> dict[s
         "off_ink": dict(report.off_ink),
         "undrawn": dict(report.undrawn),
         "not_drawn": dict(report.not_drawn),
+        "lines": dict(report.lines),
+        "line_ends": dict(report.line_ends),
         "sheets": report.sheets,
         "skipped": report.skipped,
         **report.frequencies.to_dict(),

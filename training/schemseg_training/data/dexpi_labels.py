@@ -38,6 +38,7 @@ class SheetLabels:
     """One sheet's rectangles and what did not become a scored symbol, by DEXPI class."""
 
     shapes: list[Shape] = field(default_factory=list)
+    owners: list[tuple[str, ...]] = field(default_factory=list)  # per shape: the XML IDs drawn in it (none for texts)
     symbols: Counter[str] = field(default_factory=Counter)  # project class -> boxes
     no_class: Counter[str] = field(default_factory=Counter)  # mapped to null
     not_in_map: Counter[str] = field(default_factory=Counter)
@@ -76,7 +77,10 @@ def label_sheet(
         if label != IGNORE_LABEL:
             labels.symbols[label] += 1
         labels.shapes.append(Shape(label, "rectangle", rect))
-    labels.shapes += _designations(drawing, placement, labels.shapes, pad, distance)
+        labels.owners.append((component.element_id, *component.merged_ids))
+    texts = _designations(drawing, placement, labels.shapes, pad, distance)
+    labels.shapes += texts
+    labels.owners += [()] * len(texts)
     labels.symbols["designation"] += sum(s.label == "designation" for s in labels.shapes)
     return labels
 
@@ -133,7 +137,14 @@ def _merge_actuators(resolved: list[tuple[ProteusComponent, str | None]]) -> lis
         valve = result[target][0]
         points = np.concatenate([valve.points, actuator.points])
         result[target] = (
-            ProteusComponent(valve.tag, valve.dexpi_class, valve.element_id, points, valve.parts),
+            ProteusComponent(
+                valve.tag,
+                valve.dexpi_class,
+                valve.element_id,
+                points,
+                valve.parts,
+                merged_ids=(*valve.merged_ids, actuator.element_id),
+            ),
             "control_valve",
         )
         dropped.add(index)

@@ -25,6 +25,7 @@ __all__ = [
     "ProteusComponent",
     "ProteusDrawing",
     "ProteusText",
+    "element_placement",
     "is_central",
     "mm_per_unit",
     "read_proteus",
@@ -74,6 +75,7 @@ class ProteusComponent:
     location: str = ""  # LocationSpecialization / Location attribute, lower case ("" when absent)
     operates: str = ""  # for an actuator: the ID of the valve its ActuatingSystem refers to
     nested_in: str = ""  # the tag of the symbol this one is part of ("" at the top level)
+    merged_ids: tuple[str, ...] = ()  # IDs of components drawn in this one's box (an actuator folded into its valve)
 
     @property
     def bounds(self) -> tuple[float, float, float, float] | None:
@@ -227,7 +229,7 @@ def _outline(element: ET.Element, shapes: dict[str | None, ET.Element]) -> list[
     if shape is None:
         return []
     local = [_primitive(child) for child in shape if child.tag in _PRIMITIVES]
-    place = _placement(element)
+    place = element_placement(element)
     placed = [_finite(place(p)) for p in local] if place is not None else []
     return [p for p in placed if len(p)]
 
@@ -237,8 +239,8 @@ def _finite(points: np.ndarray) -> np.ndarray:
     return points[np.isfinite(points).all(axis=1)]
 
 
-def _placement(element: ET.Element) -> Callable[[np.ndarray], np.ndarray] | None:
-    """A function taking catalogue (local) points to drawing points, from Position and Scale."""
+def element_placement(element: ET.Element) -> Callable[[np.ndarray], np.ndarray] | None:
+    """A function taking an element's local (catalogue) points to drawing points, from its Position and Scale."""
     position = element.find("Position")
     if position is None:
         return None

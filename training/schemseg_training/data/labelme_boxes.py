@@ -8,7 +8,7 @@ of a polygon, so it is comparable with the ink box of a predicted symbol. Shapes
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +17,7 @@ from schemseg_sdk.boxes import Box, write_boxes
 
 from .shapes import LabelMap, Shape
 
-__all__ = ["shape_boxes", "write_shape_boxes"]
+__all__ = ["shape_boxes", "symbol_shape_indices", "write_shape_boxes"]
 
 
 def shape_boxes(
@@ -28,23 +28,40 @@ def shape_boxes(
     ``mask`` is the sheet's painted class-id mask, ``class_ids`` the label map. Shapes outside the image or with labels the map
     does not know are left out (the mask import reports unknown labels).
     """
-    height, width = mask.shape
     symbols: list[tuple[int, Box]] = []
     ignore: list[Box] = []
-    for shape in shapes:
-        if shape.label not in class_ids:
-            continue
-        lo = np.clip(np.floor(shape.points.min(axis=0)), 0, [width, height]).astype(int)
-        hi = np.clip(np.floor(shape.points.max(axis=0)) + 1, 0, [width, height]).astype(int)
-        if hi[0] <= lo[0] or hi[1] <= lo[1]:
-            continue
-        box = (int(lo[0]), int(lo[1]), int(hi[0]), int(hi[1]))
+    for index, box in _placed(shapes, class_ids, mask.shape):
+        shape = shapes[index]
         class_id = class_ids[shape.label]
         if class_id is None:
             ignore.append(box)
         else:
             symbols.append((class_id, _ink_box(mask, class_id, box) if shape.kind == "rectangle" else box))
     return symbols, ignore
+
+
+def symbol_shape_indices(
+    shapes: Sequence[Shape], class_ids: Mapping[str, int | None], size: tuple[int, int]
+) -> list[int]:
+    """The index in ``shapes`` of each symbol :func:`shape_boxes` returns, in its order (its box id in ``boxes/``).
+
+    ``size`` is the sheet's ``(height, width)``.
+    """
+    return [index for index, _ in _placed(shapes, class_ids, size) if class_ids[shapes[index].label] is not None]
+
+
+def _placed(
+    shapes: Sequence[Shape], class_ids: Mapping[str, int | None], size: tuple[int, ...]
+) -> Iterator[tuple[int, Box]]:
+    """``(index, box)`` of each shape with a known label that lies on the image, its box clipped to it."""
+    height, width = size[:2]
+    for index, shape in enumerate(shapes):
+        if shape.label not in class_ids:
+            continue
+        lo = np.clip(np.floor(shape.points.min(axis=0)), 0, [width, height]).astype(int)
+        hi = np.clip(np.floor(shape.points.max(axis=0)) + 1, 0, [width, height]).astype(int)
+        if hi[0] > lo[0] and hi[1] > lo[1]:
+            yield index, (int(lo[0]), int(lo[1]), int(hi[0]), int(hi[1]))
 
 
 def write_shape_boxes(path: Path, mask: np.ndarray, shapes: Sequence[Shape], label_map: LabelMap) -> None:
