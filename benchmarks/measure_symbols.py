@@ -103,15 +103,12 @@ def measure(
 
 
 def _classifier(segmenter: Segmenter, threads: int | None, choice: str) -> SymbolClassifier:
-    """The classifier a default Segmenter of this model uses (``"auto"``: the bundled one, for the model it
-    was trained for), or the classifier file ``choice``."""
-    classifier = open_classifier(choice, segmenter.info, threads)
-    if classifier is None:
-        raise SystemExit(
-            f"{segmenter.model_path}: the bundled symbol classifier was not trained for this model; "
-            "train one (schemseg train-classifier) and bundle it first"
-        )
-    return classifier
+    """The classifier a default Segmenter of this model uses (``"auto"``: the one beside the model or the
+    bundled one, whichever was trained for it), or the classifier file ``choice``."""
+    pick = open_classifier(choice, segmenter.info, threads, segmenter.model_path)
+    if pick.classifier is None:
+        raise SystemExit(f"{segmenter.model_path}: {pick.reason}")
+    return pick.classifier
 
 
 def _time_grouping(

@@ -95,9 +95,8 @@ def main() -> None:
     swaps: dict[str, Counter[str]] = defaultdict(Counter)
     with Segmenter(args.model, device="cpu", threads=args.threads, grouping=None) as segmenter:
         names = segmenter.class_names
-        classifier = open_classifier(
-            None if args.classifier == "none" else args.classifier, segmenter.info, args.threads
-        )
+        choice = None if args.classifier == "none" else args.classifier
+        classifier = open_classifier(choice, segmenter.info, args.threads, segmenter.model_path).classifier
         for index in tqdm(range(len(dataset)), desc="fates"):
             image = dataset.read_image(index)
             mask, confidence = cached_prediction(
