@@ -26,6 +26,7 @@ from schemseg_training.classifier_data import (  # noqa: E402
     image_digest,
     label_instances,
 )
+from schemseg_training.classifier_train import class_weights  # noqa: E402
 from schemseg_training.synth import write_dataset  # noqa: E402
 
 
@@ -158,6 +159,8 @@ def test_train_classifier_cli_writes_a_classifier_the_segmenter_uses(
             "3",
             "--merge-gap",
             "5",
+            "--class-balance",
+            "0.5",
         ],
     )
     assert result.exit_code == 0, result.output
@@ -169,6 +172,17 @@ def test_train_classifier_cli_writes_a_classifier_the_segmenter_uses(
         sheet = segmenter.predict(sheets / "images" / "00000.png")
     assert sheet.grouping is not None and sheet.grouping["classifier"]["file"] == "classifier.onnx"
     assert all(s.confidence is not None and 0 <= s.confidence <= 1 for s in sheet.symbols)
+
+
+def test_class_weights_lift_rare_classes_and_keep_the_mean_weight_one() -> None:
+    labels = np.array([0] * 90 + [1] * 9 + [3])  # class 2 has no instance
+    even = class_weights(labels, 4, 1.0).numpy()
+    counts = np.bincount(labels, minlength=4)
+    assert even[2] == 0 and np.allclose((even * counts)[[0, 1, 3]], (even * counts)[0])  # each class weighs alike
+    assert np.isclose((even * counts).sum(), len(labels))  # the instances' mean weight stays 1
+    half = class_weights(labels, 4, 0.5).numpy()
+    assert half[3] > half[1] > half[0] and np.isclose((half * counts).sum(), len(labels))
+    assert np.allclose(class_weights(labels, 4, 0.0).numpy()[[0, 1, 3]], 1.0)
 
 
 def test_train_classifier_needs_a_dataset(tmp_path: Path) -> None:

@@ -36,7 +36,7 @@ from schemseg_sdk.symbol_classifier import (
 
 from .classifier_data import InstanceSet
 
-__all__ = ["SymbolNet", "ClassifierTraining", "train_classifier", "export_classifier", "accuracy"]
+__all__ = ["SymbolNet", "ClassifierTraining", "train_classifier", "export_classifier", "accuracy", "class_weights"]
 
 OPSET = 17
 
@@ -87,6 +87,20 @@ class ClassifierTraining:
     lr: float = 2e-3
     seed: int = 0
     shift: int = 3
+    balance: float = 0.0
+    """Class weights of the loss, ``count ** -balance`` (0: none; 1: each class counts alike), see :func:`class_weights`."""
+
+
+def class_weights(labels: np.ndarray, classes: int, balance: float) -> torch.Tensor:
+    """Loss weights per class, ``count ** -balance``, scaled so that the training instances' mean weight is 1.
+
+    Rare classes (a few hundred switches among 100,000 instances) otherwise weigh little against the
+    frequent ones and 'no symbol', and the classifier drops them. Classes without instances get 0.
+    """
+    counts = np.bincount(labels, minlength=classes).astype(np.float64)
+    weights = np.where(counts > 0, np.maximum(counts, 1.0) ** -balance, 0.0)
+    weights *= len(labels) / max(float((weights * counts).sum()), 1e-12)
+    return torch.from_numpy(weights.astype(np.float32))
 
 
 def _ink(crops: np.ndarray) -> torch.Tensor:
@@ -121,6 +135,7 @@ def train_classifier(
     net = SymbolNet(train.features.shape[1], classes, train.crops.shape[1])
     ink, features = _ink(train.crops), torch.from_numpy(train.features)
     labels = torch.from_numpy(train.labels.astype(np.int64))
+    weights = class_weights(train.labels.astype(np.int64), classes, settings.balance) if settings.balance else None
     per_epoch = max(1, len(labels) // settings.batch)
     optimiser = torch.optim.AdamW(net.parameters(), settings.lr, weight_decay=1e-4)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, settings.lr, total_steps=settings.epochs * per_epoch)
@@ -132,7 +147,7 @@ def train_classifier(
             index = order[step * settings.batch : (step + 1) * settings.batch]
             dy, dx = (int(v) for v in generator.integers(-settings.shift, settings.shift + 1, 2))
             batch = torch.roll(ink[index], (dy, dx), (2, 3))  # ink is 0 at the border: the roll brings in paper
-            loss = functional.cross_entropy(net(batch, features[index]), labels[index], label_smoothing=0.05)
+            loss = functional.cross_entropy(net(batch, features[index]), labels[index], weights, label_smoothing=0.05)
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
