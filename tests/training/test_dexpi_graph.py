@@ -9,6 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from dexpi_case import write_case
 
 from schemseg_sdk.classes import CLASS_NAMES, IGNORE_INDEX
 from schemseg_sdk.dataset import SegmentationDataset
@@ -121,11 +122,7 @@ def _render() -> np.ndarray:
 
 @pytest.fixture()
 def dexpi_dir(tmp_path: Path) -> Path:
-    src = tmp_path / "C09 test sheet"
-    src.mkdir()
-    (src / "C09V01-TST.EX01.xml").write_text(PROTEUS, encoding="utf-8")
-    cv2.imwrite(str(src / "C09V01-TST.EX01.png"), _render())
-    return src
+    return write_case(tmp_path, PROTEUS, _render())
 
 
 def _import(src: Path, out: Path) -> Path:
